@@ -1,0 +1,50 @@
+"""Ruta: case management for the attention route for victims of trafficking in persons."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Web areas, each a blueprint package under caseapp/web/ (one per domain area).
+WEB_AREAS = ("auth", "main", "admin", "cases", "route", "referrals", "indicators", "audit")
+
+
+def create_app(config) -> Flask:
+    """Create and configure an instance of the Flask application from a config object (see config.py)."""
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(config)
+
+    from caseapp import database, security
+    from caseapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from caseapp.i18n import select_locale
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "caseapp" / "translations"))
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+
+    for area in WEB_AREAS:
+        module = importlib.import_module(f"caseapp.web.{area}")
+        app.register_blueprint(module.bp)
+
+    from caseapp import api
+
+    api.init_app(app)
+
+    from caseapp import cli, templating
+
+    cli.init_app(app)
+    templating.init_app(app)
+    return app

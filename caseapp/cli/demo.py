@@ -1,0 +1,4 @@
+"""`flask demo ...` (to be filled by its area)."""
+from flask.cli import AppGroup
+
+group = AppGroup("demo")

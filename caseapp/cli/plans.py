@@ -1,0 +1,4 @@
+"""`flask plans ...` (to be filled by its area)."""
+from flask.cli import AppGroup
+
+group = AppGroup("plans")

@@ -1,0 +1,16 @@
+"""Locale selection: the user's saved preference, then the one chosen on the login page, then es_CO.
+
+The browser's Accept-Language is ignored on purpose: office machines often run English browsers,
+and the route's staff work in Spanish first.
+"""
+from flask import current_app, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    preferred = getattr(current_user, "locale", None) if current_user else None
+    if preferred in languages:
+        return preferred
+    chosen = session.get("locale")
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,18 @@
+"""All models, imported here so alembic and the app see the whole schema."""
+from caseapp.models import (  # noqa: F401
+    accounts,
+    audit,
+    cases,
+    catalogues,
+    indicators,
+    keys,
+    referrals,
+    route,
+)
+from caseapp.models.accounts import ApiToken, Entity, RecoveryCode, Setting, User, UserRole, UserSession  # noqa: F401
+from caseapp.models.audit import AuditEvent  # noqa: F401
+from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
+from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
+from caseapp.models.keys import DataKey  # noqa: F401
+from caseapp.models.referrals import Referral  # noqa: F401
+from caseapp.models.victims import Victim  # noqa: F401

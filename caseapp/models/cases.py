@@ -1,0 +1,213 @@
+"""Cases (one attention episode of one victim, owned by an entity), their screening, consents and purposes."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseapp.crypto import Encrypted, new_uid
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity, User
+from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.catalogues import ExploitationPurpose
+from caseapp.models.victims import Victim
+
+CASE_STATUSES = ("identified", "in_immediate_assistance", "in_mediate_assistance", "closed")
+CLOSURE_REASONS = ("goals_met", "voluntary_withdrawal", "transferred", "lost_contact", "death", "other")
+IDENTIFICATION_SOURCES = (
+    "coat", "fiscalia", "policia", "migracion", "icbf", "health", "ngo", "self_referral", "other",
+)
+TRAFFICKING_SCOPES = ("internal", "external")
+VICTIM_STATUSES = ("victim", "possible_victim")
+# HTCDS "means of control" value list.
+CONTROL_METHODS = (
+    "debt_bondage", "takes_earnings", "threats", "psychological_abuse", "physical_abuse", "sexual_abuse",
+    "false_promises", "psychoactive_substances", "restricts_movement", "restricts_medical_care",
+    "withholds_documents", "threat_of_law_enforcement", "threats_to_family", "excessive_working_hours",
+    "isolation", "other",
+)
+CONSENT_KINDS = ("assistance", "data_processing", "sharing")
+CONSENT_METHODS = ("written", "verbal_witnessed", "digital", "legal_representative", "child_protection_authority")
+SCREENING_ACTS = ("recruitment", "transport", "transfer", "harbouring", "receipt")
+SCREENING_MEANS = (
+    "threat", "force", "coercion", "abduction", "fraud", "deception", "abuse_of_power",
+    "abuse_of_vulnerability", "payments_or_benefits", "none_identified",
+)
+
+case_purposes = db.Table(
+    "case_purposes",
+    db.Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("purpose_id", ForeignKey("exploitation_purposes.id"), primary_key=True),
+)
+
+
+class Case(Versioned, Timestamped, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_owner_status", "owner_entity_id", "status"),
+        Index("ix_cases_linked_on", "linked_on"),
+        Index("ix_cases_identified_on", "identified_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id"), nullable=False, index=True)
+    owner_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="identified")
+    identified_on: Mapped[date] = mapped_column(Date, nullable=False)
+    identification_source: Mapped[str] = mapped_column(String(24), nullable=False)
+    intake_on: Mapped[date | None] = mapped_column(Date)  # start of immediate assistance
+    immediate_closed_on: Mapped[date | None] = mapped_column(Date)
+    linked_on: Mapped[date | None] = mapped_column(Date)  # vinculación: counts for product 3.5
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closure_reason: Mapped[str | None] = mapped_column(String(32))
+    trafficking_scope: Mapped[str] = mapped_column(String(16), nullable=False)
+    victim_status: Mapped[str] = mapped_column(String(24), nullable=False, default="possible_victim")
+    is_child: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    child_referral_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    declined_assistance: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    declined_reasons_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    control_methods: Mapped[str] = mapped_column(String(500), nullable=False, default="")  # comma-separated codes
+
+    declined_reasons = Encrypted("declined_reasons")
+
+    victim: Mapped[Victim] = relationship(lazy="joined")
+    owner_entity: Mapped[Entity] = relationship(lazy="joined")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    purposes: Mapped[list[ExploitationPurpose]] = relationship(secondary=case_purposes, lazy="selectin")
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Consent.id"
+    )
+    screening: Mapped[IdentificationScreening | None] = relationship(
+        back_populates="case", cascade="all, delete-orphan", uselist=False
+    )
+    indirect_victims: Mapped[list[IndirectVictim]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="IndirectVictim.id"
+    )
+
+    def _encryption_key(self) -> bytes:
+        return self.victim._encryption_key()
+
+    @property
+    def control_method_list(self) -> list[str]:
+        return [c for c in self.control_methods.split(",") if c]
+
+    def active_consent(self, kind: str, entity_id: int | None = None) -> Consent | None:
+        for consent in self.consents:
+            if consent.kind == kind and consent.withdrawn_on is None and (
+                kind != "sharing" or consent.entity_id == entity_id
+            ):
+                return consent
+        return None
+
+
+class CaseCounter(db.Model):
+    """The last case number per entity and year, for codes ENTITY-YEAR-NNNNN."""
+
+    __tablename__ = "case_counters"
+
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class IdentificationScreening(Versioned, db.Model):
+    """The three Palermo elements: act, means, purpose (means are not required for a child)."""
+
+    __tablename__ = "identification_screenings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True, nullable=False)
+    acts: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    means: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    purpose_present: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    screened_on: Mapped[date] = mapped_column(Date, nullable=False)
+    screened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    notes = Encrypted("notes")
+    case: Mapped[Case] = relationship(back_populates="screening")
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()
+
+
+class Consent(Versioned, db.Model):
+    """A consent kept as proof: who took it, how, when; withdrawable, never deleted."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))  # for sharing
+    given_on: Mapped[date] = mapped_column(Date, nullable=False)
+    method: Mapped[str] = mapped_column(String(32), nullable=False)
+    taken_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    representative_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # child: who authorised
+    withdrawn_on: Mapped[date | None] = mapped_column(Date)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    representative = Encrypted("representative")
+    case: Mapped[Case] = relationship(back_populates="consents")
+    entity: Mapped[Entity | None] = relationship(foreign_keys=[entity_id])
+    taken_by: Mapped[User | None] = relationship(foreign_keys=[taken_by_id])
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()
+
+
+class IndirectVictim(Versioned, db.Model):
+    """A family member who also receives assistance."""
+
+    __tablename__ = "indirect_victims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    relationship_kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    age_group: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
+    names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    names = Encrypted("names")
+    case: Mapped[Case] = relationship(back_populates="indirect_victims")
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()
+
+
+class ErasureRequest(Versioned, db.Model):
+    """Crypto-shredding of a victim's identity: requested by staff, approved by an admin."""
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (UniqueConstraint("case_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    reason: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    case: Mapped[Case] = relationship()

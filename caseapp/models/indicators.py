@@ -1,0 +1,1 @@
+"""Policies, objectives, products, targets and achieved values (issue 5)."""

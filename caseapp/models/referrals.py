@@ -1,0 +1,61 @@
+"""Referrals (remisiones) between entities: the only way another entity sees a case."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseapp.crypto import Encrypted, new_uid
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity, User
+from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.cases import Case
+
+REFERRAL_STATUSES = ("sent", "accepted", "rejected", "done", "withdrawn")
+# Sections a referral can share with the receiving entity.
+SHARED_SECTIONS = ("identity", "summary", "psychosocial", "legal")
+
+
+class Referral(Versioned, Timestamped, db.Model):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_to_status", "to_entity_id", "status"),
+        Index("ix_referrals_case_to", "case_id", "to_entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False)
+    from_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False, index=True)
+    to_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
+    service: Mapped[str] = mapped_column(String(40), nullable=False)  # a step-kind code
+    shared_sections: Mapped[str] = mapped_column(String(100), nullable=False, default="summary")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="sent")
+    mandatory: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    consent_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # rejection reason / answer notes
+    override_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    reason = Encrypted("reason")
+    answer = Encrypted("answer")
+    override_reason = Encrypted("override_reason")
+
+    case: Mapped[Case] = relationship(lazy="joined")
+    from_entity: Mapped[Entity] = relationship(foreign_keys=[from_entity_id], lazy="joined")
+    to_entity: Mapped[Entity] = relationship(foreign_keys=[to_entity_id], lazy="joined")
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()
+
+    @property
+    def sections(self) -> frozenset[str]:
+        return frozenset(s for s in self.shared_sections.split(",") if s)

@@ -1,0 +1,87 @@
+"""The victim: identity encrypted field by field under her own data key; coarse statistical fields in clear."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from caseapp.crypto import Encrypted, KeyDestroyed, new_uid
+from caseapp.extensions import db
+from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.keys import DataKey
+
+DOCUMENT_TYPES = ("CC", "TI", "RC", "CE", "PEP", "PPT", "PASSPORT", "NONE")
+SEXES = ("female", "male", "intersex", "unknown")
+# HTCDS-aligned coarse value lists for statistics.
+GENDER_IDENTITIES = ("woman", "man", "trans_woman", "trans_man", "non_binary", "other", "unknown")
+AGE_GROUPS = ("0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47", "48+", "unknown")
+ETHNIC_GROUPS = ("none", "afrocolombian", "indigenous", "raizal", "palenquero", "rrom", "other", "unknown")
+MIGRANT_STATUSES = ("national", "regular_migrant", "irregular_migrant", "returnee", "refugee_or_asylum", "unknown")
+YES_NO_UNKNOWN = ("yes", "no", "unknown")
+
+
+class Victim(Versioned, Timestamped, db.Model):
+    __tablename__ = "victims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    data_key_id: Mapped[int] = mapped_column(ForeignKey("data_keys.id"), nullable=False, unique=True)
+
+    # Identity (encrypted under the victim's data key; ciphertext in *_enc columns).
+    given_names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    family_names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_type_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_person_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    narrative_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    given_names = Encrypted("given_names")
+    family_names = Encrypted("family_names")
+    document_type = Encrypted("document_type")
+    document_number = Encrypted("document_number")
+    birth_date = Encrypted("birth_date")  # ISO date text
+    phone = Encrypted("phone")
+    address = Encrypted("address")
+    contact_person = Encrypted("contact_person")
+    narrative = Encrypted("narrative")
+
+    # Blind indexes (truncated HMAC): exact search and duplicate detection, across entities.
+    document_bidx: Mapped[int | None] = mapped_column(Integer, index=True)
+    name_bidx: Mapped[int | None] = mapped_column(Integer, index=True)
+    phone_bidx: Mapped[int | None] = mapped_column(Integer, index=True)
+
+    # Statistical fields (clear, coarse, non-identifying).
+    sex: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
+    gender_identity: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
+    age_group: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
+    nationality: Mapped[str] = mapped_column(String(2), nullable=False, default="CO")
+    ethnic_group: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
+    disability: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
+    lgbtiq: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
+    migrant_status: Mapped[str] = mapped_column(String(24), nullable=False, default="unknown")
+    erased: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    data_key: Mapped[DataKey] = relationship(lazy="joined")
+
+    _dek = None  # the unwrapped data key, cached for this object only
+
+    @classmethod
+    def new(cls, **stats) -> Victim:
+        """A victim with a fresh data key (set identity fields after this)."""
+        key, dek = DataKey.generate("victim")
+        victim = cls(data_key=key, **stats)
+        victim._dek = dek
+        return victim
+
+    def _encryption_key(self) -> bytes:
+        if self.data_key.destroyed:
+            raise KeyDestroyed("data key destroyed")
+        if self._dek is None:
+            self._dek = self.data_key.unwrap()
+        return self._dek
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.given_names, self.family_names) if p)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("indicators", __name__, url_prefix="/indicators")
+
+from caseapp.web.indicators import routes  # noqa: E402,F401

@@ -1,0 +1,139 @@
+"""Configuration classes: development (default), testing and production.
+
+Imported by wsgi.py and tests/conftest.py and handed to create_app(), so caseapp never imports it.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_INSTANCE = ROOT / "instance"
+DEV_SECRET_PLACEHOLDER = "dev-not-secret"  # noqa: S105 - refused by Production.check()
+
+
+class Base:
+    NAME = "base"
+    SECRET_KEY = DEV_SECRET_PLACEHOLDER
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Sessions (NIST SP 800-63B AAL2): server-side record, idle 30 min, absolute 12 h.
+    SESSION_COOKIE_NAME = "ruta_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    # Login throttling: per account (lockout) and per address.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    LOGIN_ADDRESS_MAX_FAILURES = 20
+    LOGIN_ADDRESS_WINDOW = timedelta(minutes=15)
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+
+    # Passwords: OWASP Argon2id minimums are m=19 MiB, t=2, p=1.
+    ARGON2_MEMORY_KIB = 19456
+    ARGON2_TIME_COST = 2
+    ARGON2_PARALLELISM = 1
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+
+    WTF_CSRF_TIME_LIMIT = 3600
+    BABEL_DEFAULT_LOCALE = "es_CO"
+    BABEL_DEFAULT_TIMEZONE = "America/Bogota"
+    LANGUAGES = ("es_CO", "en")
+    TIMEZONE = "America/Bogota"
+
+    # Encryption: "aesgcm" always, except the benchmark's null cipher (never in production).
+    CIPHER = "aesgcm"
+    KEYRING_JSON: str | None = None  # production: the keyring itself, from CASEAPP_KEYRING
+    KEYRING_AUTOCREATE = False
+    BLIND_INDEX_BITS = 15  # C = rows / 2**bits stays in [2, sqrt(rows)) at 100,000 victims
+
+    AUDIT_DISABLED = False  # benchmark-only switch, refused in production
+    PAGE_SIZE = 50
+    DEMO_ALLOWED = False
+    INSTANCE_PATH: str = str(DEFAULT_INSTANCE)
+
+    def check(self) -> None:
+        """Refuse configurations that would be unsafe to run."""
+
+
+class Development(Base):
+    NAME = "development"
+    KEYRING_AUTOCREATE = True
+    DEMO_ALLOWED = True
+
+
+class Testing(Base):
+    NAME = "testing"
+    TESTING = True
+    KEYRING_AUTOCREATE = True
+    DEMO_ALLOWED = True
+    RATELIMIT_ENABLED = True
+
+
+class Production(Base):
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_SAMESITE = "Strict"
+    PREFERRED_URL_SCHEME = "https"
+
+    def check(self) -> None:
+        if not self.SECRET_KEY or self.SECRET_KEY == DEV_SECRET_PLACEHOLDER or len(self.SECRET_KEY) < 32:
+            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise RuntimeError("DATABASE_URL must be set in production")
+        if self.CIPHER != "aesgcm" or self.AUDIT_DISABLED:
+            raise RuntimeError("the null cipher and a disabled access log are benchmark-only")
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def _read_instance_secret(instance: Path) -> str | None:
+    path = instance / "secret_key"
+    return path.read_text().strip() if path.exists() else None
+
+
+def ensure_dev_instance(instance: Path) -> None:
+    """Create a missing or empty development instance folder with a random secret key."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48) + "\n")
+        path.chmod(0o600)
+
+
+def load(name: str | None = None, **overrides) -> Base:
+    """Build the configuration named by `name` or CASEAPP_CONFIG (default: development) from the environment."""
+    name = name or os.environ.get("CASEAPP_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"unknown CASEAPP_CONFIG {name!r}; use one of {sorted(CONFIGS)}")
+    cfg = CONFIGS[name]()
+    instance = Path(os.environ.get("CASEAPP_INSTANCE_PATH", DEFAULT_INSTANCE)).resolve()
+    cfg.INSTANCE_PATH = str(instance)
+    if name != "production":
+        ensure_dev_instance(instance)
+    cfg.SECRET_KEY = os.environ.get("SECRET_KEY") or _read_instance_secret(instance) or cfg.SECRET_KEY
+    cfg.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
+        None if name == "production" else f"sqlite:///{instance / 'ruta.sqlite3'}"
+    )
+    cfg.KEYRING_JSON = os.environ.get("CASEAPP_KEYRING") or None
+    if os.environ.get("RATELIMIT_STORAGE_URI"):
+        cfg.RATELIMIT_STORAGE_URI = os.environ["RATELIMIT_STORAGE_URI"]
+    if name != "production":
+        cfg.CIPHER = os.environ.get("CASEAPP_CIPHER", cfg.CIPHER)
+        cfg.AUDIT_DISABLED = os.environ.get("CASEAPP_AUDIT_DISABLED") == "1"
+    for key, value in overrides.items():
+        setattr(cfg, key, value)
+    cfg.check()
+    return cfg

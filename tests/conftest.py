@@ -1,0 +1,218 @@
+"""Fixtures: app, client, runner, login helpers and factories.
+
+Every test gets its own instance folder and a database migrated from empty to head by alembic (once per
+session into a template, then copied): a SQLite file by default, or a fresh PostgreSQL database made from a
+template when RUTA_TEST_DATABASE_URL points at a server.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+
+import pyotp
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import config
+from caseapp import create_app, i18n_catalog
+from caseapp.extensions import db as _db
+from caseapp.extensions import limiter
+
+PG_URL = os.environ.get("RUTA_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
+_counter = itertools.count()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def _migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+
+
+def _pg_admin_engine():
+    return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    i18n_catalog.compile_all()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A database migrated to head once per test session: a SQLite file, or a PostgreSQL template database."""
+    instance = tmp_path_factory.mktemp("template-instance")
+    os.environ["CASEAPP_INSTANCE_PATH"] = str(instance)
+    if PG_URL:
+        name = f"ruta_tpl_{_worker()}_{uuid.uuid4().hex[:6]}"
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        _migrate(create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=url)))
+        yield {"kind": "postgresql", "name": name}
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = instance / "template.sqlite3"
+        _migrate(create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")))
+        yield {"kind": "sqlite", "path": path}
+
+
+@pytest.fixture
+def database_url(template_db, tmp_path):
+    if template_db["kind"] == "sqlite":
+        path = tmp_path / "ruta.sqlite3"
+        shutil.copy(template_db["path"], path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"ruta_t_{_worker()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db["name"]}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def instance_path(tmp_path, monkeypatch):
+    path = tmp_path / "instance"
+    path.mkdir()
+    monkeypatch.setenv("CASEAPP_INSTANCE_PATH", str(path))
+    return path
+
+
+@pytest.fixture
+def app(instance_path, database_url):
+    app = create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=database_url))
+    with app.app_context():
+        limiter.reset()
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services and models directly."""
+    with app.test_request_context():
+        yield app
+
+
+# --- factories -------------------------------------------------------------------------------------------
+
+
+class Factory:
+    """Create entities and users the way the admin screens would."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def entity(self, code="SDIS", name=None, kind="government"):
+        from caseapp.models.accounts import Entity
+
+        with self.app.app_context():
+            row = _db.session.query(Entity).filter_by(code=code).one_or_none()
+            if row is None:
+                row = Entity(code=code, name=name or f"Entidad {code}", kind=kind)
+                _db.session.add(row)
+                _db.session.commit()
+            return row.id
+
+    def user(self, username, roles=("social_worker",), entity="SDIS", password=PASSWORD, enrolled=True, active=True):
+        from caseapp import crypto
+        from caseapp.models.accounts import Entity, User
+
+        self.entity(entity)
+        with self.app.app_context():
+            ent = _db.session.query(Entity).filter_by(code=entity).one()
+            user = User(username=username, display_name=username.title(), entity=ent, active=active,
+                        password_hash=crypto.hash_password(password))
+            user.set_roles(roles)
+            _db.session.add(user)
+            _db.session.flush()
+            secret = None
+            if enrolled:
+                secret = pyotp.random_base32()
+                user.totp_secret = secret
+                from caseapp.timeutil import utcnow
+
+                user.totp_enrolled_at = utcnow()
+            _db.session.commit()
+            return TestUser(user.id, username, password, secret, entity, tuple(roles))
+
+
+class TestUser:
+    __test__ = False
+
+    def __init__(self, id, username, password, totp_secret, entity, roles):
+        self.id, self.username, self.password, self.totp_secret = id, username, password, totp_secret
+        self.entity, self.roles = entity, roles
+
+    def totp(self, offset: int = 0) -> str:
+        totp = pyotp.TOTP(self.totp_secret)
+        import time
+
+        return totp.at(time.time(), counter_offset=offset)
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+@pytest.fixture
+def login_as(app, client):
+    """Open a server-side session for a user directly (the login flow itself is tested in test_auth)."""
+
+    def _login(test_user, c=None):
+        from caseapp.extensions import db
+        from caseapp.models.accounts import User
+        from caseapp.services import sessions
+
+        c = c or client
+        with app.test_request_context():
+            user = db.session.get(User, test_user.id)
+            token = sessions.start(user, "127.0.0.1")
+            db.session.commit()
+        with c.session_transaction() as s:
+            s["_user_id"] = token
+            s["_fresh"] = True
+        return c
+
+    return _login
+
+
+def csrf_token(client, path="/"):
+    """Fetch a page and pull the CSRF token out of its form."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
