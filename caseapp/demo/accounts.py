@@ -1,0 +1,5 @@
+"""Demo data: accounts."""
+
+
+def load(echo) -> None:
+    """Nothing yet."""

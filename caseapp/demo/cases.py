@@ -1,0 +1,5 @@
+"""Demo data: cases."""
+
+
+def load(echo) -> None:
+    """Nothing yet."""

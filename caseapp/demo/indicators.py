@@ -1,0 +1,5 @@
+"""Demo data: indicators."""
+
+
+def load(echo) -> None:
+    """Nothing yet."""

@@ -1,0 +1,5 @@
+"""Demo data: route."""
+
+
+def load(echo) -> None:
+    """Nothing yet."""
