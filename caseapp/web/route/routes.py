@@ -14,3 +14,9 @@ def agenda():
 @action_required("shelter.view")
 def shelters():
     return placeholder()
+
+
+@bp.route("/cases/<code>")
+@action_required("route.agenda")
+def case_route(code):
+    return placeholder()
