@@ -1,4 +1,40 @@
-"""`flask entities ...` (to be filled by its area)."""
-from flask.cli import AppGroup
+"""`flask entities ...`: the institutions on the route, from the command line (as the operator "cli")."""
+from __future__ import annotations
 
-group = AppGroup("entities")
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from caseapp.cli.users import admin_command
+from caseapp.models.accounts import ENTITY_KINDS
+from caseapp.services import admin
+
+group = AppGroup("entities", help="Entities (institutions on the route).")
+
+
+@group.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--kind", required=True, type=click.Choice(ENTITY_KINDS), help="The kind of institution.")
+@admin_command
+def create(code: str, name: str, kind: str) -> None:
+    """Create the entity CODE named NAME (the code prefixes its case codes and never changes)."""
+    entity = admin.create_entity(admin.CLI, code=code, name=name, kind=kind)
+    click.echo(_("Entity %(code)s created.", code=entity.code))
+
+
+@group.command("list")
+@admin_command
+def list_entities() -> None:
+    """List entities: code, kind, status, name."""
+    for e in admin.list_entities(admin.CLI):
+        click.echo(f"{e.code}\t{e.kind}\t{'active' if e.active else 'inactive'}\t{e.name}")
+
+
+@group.command("deactivate")
+@click.argument("code")
+@admin_command
+def deactivate(code: str) -> None:
+    """Deactivate CODE: its users can no longer sign in."""
+    entity = admin.deactivate_entity(admin.CLI, code)
+    click.echo(_("Entity %(code)s deactivated.", code=entity.code))
