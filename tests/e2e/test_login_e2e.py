@@ -1,0 +1,75 @@
+"""A real browser signs in with password and TOTP, lands on the role's home page in Spanish; axe-core checks."""
+from __future__ import annotations
+
+import re
+
+import pyotp
+
+from tests.e2e.conftest import axe_violations
+
+
+def _summary(violations):
+    return [(v["id"], v["impact"], [n.get("target") for n in v.get("nodes", [])][:3]) for v in violations]
+
+
+def test_browser_login_with_second_factor_lands_on_spanish_home(page, factory, browser_login):
+    u = factory.user("trabajadora", roles=("social_worker",))
+    browser_login(u)
+    assert page.url.endswith("/")
+    assert page.locator("html").get_attribute("lang") == "es"
+    assert page.get_by_role("link", name="Mi cuenta").is_visible()
+    assert page.locator("form[action='/auth/logout']").count() == 1
+    assert page.get_by_role("heading", level=1).is_visible()
+    # The social worker's home: her cases, never the administration or the access log.
+    assert page.locator("main a[href='/cases/']").count() >= 1
+    assert page.locator("main a[href^='/admin/']").count() == 0
+    assert page.locator("main a[href^='/audit/']").count() == 0
+    assert "Ingresar" not in page.content()
+
+
+def test_browser_enrolment_shows_qr_and_recovery_codes(page, factory):
+    u = factory.user("nueva", enrolled=False)
+    page.goto("/auth/login")
+    page.get_by_label("Usuario").fill(u.username)
+    page.get_by_label("Contraseña").fill(u.password)
+    page.get_by_role("button", name="Ingresar").click()
+    page.wait_for_url("**/auth/enrol")
+    assert page.locator(".qr svg[role=img]").is_visible()
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+    assert not axe_violations(page), _summary(axe_violations(page))
+    page.get_by_label("Código de verificación").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Verificar").click()
+    page.get_by_role("heading", name="Sus códigos de recuperación").wait_for()
+    codes = re.findall(r"[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}", page.locator("ul.codes").inner_text())
+    assert len(codes) == 10
+
+
+def test_accessibility_of_login_second_factor_and_home(page, factory):
+    u = factory.user("abogada", roles=("lawyer",))
+    page.goto("/auth/login")
+    violations = axe_violations(page)
+    assert not violations, _summary(violations)
+
+    page.get_by_label("Usuario").fill(u.username)
+    page.get_by_label("Contraseña").fill(u.password)
+    page.get_by_role("button", name="Ingresar").click()
+    page.wait_for_url("**/auth/verify")
+    violations = axe_violations(page)
+    assert not violations, _summary(violations)
+
+    # A wrong code: the error is shown, tied to the field, and the page stays accessible.
+    page.get_by_label("Código de verificación").fill("000000" if u.totp() != "000000" else "111111")
+    page.get_by_role("button", name="Verificar").click()
+    assert page.locator("#code-error").is_visible()
+    violations = axe_violations(page)
+    assert not violations, _summary(violations)
+
+    page.get_by_label("Código de verificación").fill(u.totp())
+    page.get_by_role("button", name="Verificar").click()
+    page.wait_for_url("**/")
+    violations = axe_violations(page)
+    assert not violations, _summary(violations)
+
+    page.goto("/auth/account")
+    violations = axe_violations(page)
+    assert not violations, _summary(violations)
