@@ -205,8 +205,7 @@ def _check_password(password: str | None, username: str, errors: dict) -> None:
     if not password:
         errors["password"] = [_("Enter an initial password.")]
         return
-    check = getattr(passwords, "check_password", None) or passwords.problems
-    problems = check(password, username)
+    problems = passwords.problems(password, username)
     if problems:
         errors["password"] = [str(p) for p in problems]
 
@@ -215,7 +214,7 @@ def _hash_password(password: str) -> str:
     """Hashed the way the login checks it (the policy module normalises before hashing)."""
     from caseapp.services import passwords
 
-    return getattr(passwords, "hash_password", crypto.hash_password)(password)
+    return passwords.hash_password(password)
 
 
 def _raise_if(errors: dict) -> None:
