@@ -59,6 +59,7 @@ class Base:
     BLIND_INDEX_BITS = 15  # C = rows / 2**bits stays in [2, sqrt(rows)) at 100,000 victims
 
     AUDIT_DISABLED = False  # benchmark-only switch, refused in production
+    SERVER_TIMING = False  # benchmark-only: the Server-Timing header would be a timing oracle
     PAGE_SIZE = 50
     DEMO_ALLOWED = False
     INSTANCE_PATH: str = str(DEFAULT_INSTANCE)
@@ -92,7 +93,7 @@ class Production(Base):
             raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
         if not self.SQLALCHEMY_DATABASE_URI:
             raise RuntimeError("DATABASE_URL must be set in production")
-        if self.CIPHER != "aesgcm" or self.AUDIT_DISABLED:
+        if self.CIPHER != "aesgcm" or self.AUDIT_DISABLED or self.SERVER_TIMING:
             raise RuntimeError("the null cipher and a disabled access log are benchmark-only")
 
 
@@ -106,11 +107,13 @@ def _read_instance_secret(instance: Path) -> str | None:
 
 def ensure_dev_instance(instance: Path) -> None:
     """Create a missing or empty development instance folder with a random secret key."""
-    instance.mkdir(parents=True, exist_ok=True)
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48) + "\n")
-        path.chmod(0o600)
+        # Created owner-only from the start (never world-readable, not even for a moment).
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48) + "\n")
 
 
 def load(name: str | None = None, **overrides) -> Base:
@@ -133,6 +136,7 @@ def load(name: str | None = None, **overrides) -> Base:
     if name != "production":
         cfg.CIPHER = os.environ.get("CASEAPP_CIPHER", cfg.CIPHER)
         cfg.AUDIT_DISABLED = os.environ.get("CASEAPP_AUDIT_DISABLED") == "1"
+        cfg.SERVER_TIMING = os.environ.get("CASEAPP_SERVER_TIMING") == "1"
     for key, value in overrides.items():
         setattr(cfg, key, value)
     cfg.check()

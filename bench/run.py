@@ -41,7 +41,7 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(sample, workers: int, **env_overrides):
     port = free_port()
-    env = {**os.environ, "CASEAPP_INSTANCE_PATH": sample["instance"], "CASEAPP_CONFIG": "development",
+    env = {**os.environ, "CASEAPP_INSTANCE_PATH": sample["instance"], "CASEAPP_CONFIG": "development", "CASEAPP_SERVER_TIMING": "1",
            "DATABASE_URL": sample["database_url"], **env_overrides}
     cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
            "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--error-logfile", str(OUT / "gunicorn.log"),

@@ -79,11 +79,15 @@ def record(
         object_type, object_ref = object_ref_of(obj)
     name, entity, roles = _actor_fields(actor)
     _lock_chain()
-    head = db.session.execute(select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    head = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.mac, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
     seq, prev = (head.seq + 1, head.mac) if head else (1, GENESIS)
+    # `at` never goes backwards along the chain (a clock stepped back included), so a date range is a seq range.
+    now = utcnow()
     row = AuditEvent(
         seq=seq,
-        at=utcnow(),
+        at=max(now, head.at) if head else now,
         actor=name,
         actor_entity=entity,
         roles=roles,
@@ -138,9 +142,13 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
                 return VerifyResult(False, count, last_seq, prev, row.seq, "row content does not match its MAC")
             prev, last_seq, expected_seq, count = row.mac, row.seq, row.seq + 1, count + 1
         db.session.expunge_all()
+        db.session.rollback()  # end the read transaction per batch: on SQLite it holds the write lock
     result = VerifyResult(True, count, last_seq, prev)
     if anchor is not None:
-        a_seq, a_mac = int(anchor["seq"]), anchor["mac"]
+        try:
+            a_seq, a_mac = int(anchor["seq"]), str(anchor["mac"])
+        except (KeyError, TypeError, ValueError):
+            return VerifyResult(False, count, last_seq, prev, None, "the anchor is malformed (needs seq and mac)")
         if a_seq > last_seq:
             return VerifyResult(False, count, last_seq, prev, last_seq + 1,
                                 f"the log ends at row {last_seq} but the anchor saw row {a_seq}: tail truncated")

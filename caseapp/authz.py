@@ -30,6 +30,7 @@ ROLE_ACTIONS = {
     "case.search": {"social_worker", "lawyer"},
     "route.agenda": {"social_worker", "lawyer"},
     "referral.inbox": {"social_worker", "lawyer"},
+    "route.table_list": {"social_worker", "lawyer"},
     "shelter.view": {"social_worker"},
     "stats.read": {"coordinator"},
     "plans.enter": {"coordinator"},
@@ -91,6 +92,8 @@ def can(user, action: str, obj=None) -> bool:
                 return "legal" in sections
             case "case.legal.write":
                 return "legal" in sections and user.has_role("lawyer")
+            case "case.legal_notes.read":
+                return "legal" in sections and user.has_role("lawyer")
             case "case.step.write":
                 return bool(sections & {"psychosocial", "legal"}) and user.has_role(*CASE_ROLES)
             case "case.access_history":
@@ -118,14 +121,22 @@ def require(user, action: str, obj=None) -> None:
     raise Forbidden()
 
 
-def visible_cases(user):
-    """A select() of the cases the user may see in lists and searches: own entity's, plus accepted referrals."""
+def visible_cases(user, section: str | None = None):
+    """A select() of the cases the user may see in lists and searches: own entity's, plus accepted referrals.
+
+    With `section`, a referred case counts only when its referral shares that section: a search by document,
+    name or phone passes section="identity", so that a receiving entity cannot confirm who a referred victim
+    is by guessing her identity when the referral did not share it.
+    """
     if not user.has_role(*CASE_ROLES):
         return select(Case).where(Case.id.is_(None))
-    referred = exists().where(
-        Referral.case_id == Case.id, Referral.to_entity_id == user.entity_id, Referral.status == "accepted"
-    )
-    return select(Case).where(or_(Case.owner_entity_id == user.entity_id, referred))
+    if section is not None and not any(section in ROLE_SECTIONS.get(r, ()) for r in user.roles):
+        return select(Case).where(Case.id.is_(None))
+    conditions = [Referral.case_id == Case.id, Referral.to_entity_id == user.entity_id, Referral.status == "accepted"]
+    if section is not None:
+        # shared_sections is a comma-separated list of fixed section names
+        conditions.append(("," + Referral.shared_sections + ",").contains("," + section + ","))
+    return select(Case).where(or_(Case.owner_entity_id == user.entity_id, exists().where(*conditions)))
 
 
 def role_required(*roles: str):

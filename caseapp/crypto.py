@@ -12,6 +12,7 @@ No other module imports `cryptography` or `argon2`.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
@@ -20,6 +21,7 @@ import re
 import secrets
 import threading
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,7 +106,7 @@ class Keyring:
 
     def save(self, path: Path) -> None:
         """Write atomically with owner-only permissions."""
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(self.to_json() + "\n")
@@ -135,14 +137,27 @@ def keyring_path(app=None) -> Path:
     return Path(app.config["INSTANCE_PATH"]) / KEYRING_FILE
 
 
+@contextmanager
+def keyring_file_lock(path: Path):
+    """An exclusive lock beside the keyring file, held while it is read, changed and written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
 def init_keyring(app=None) -> tuple[Path, bool]:
     """Create the instance keyring when there is none; never touch an existing one. Returns (path, created)."""
     path = keyring_path(app)
-    if path.exists():
-        return path, False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Keyring.generate().save(path)
-    return path, True
+    with keyring_file_lock(path):
+        if path.exists():
+            return path, False
+        Keyring.generate().save(path)
+        return path, True
 
 
 def load_keyring(app=None) -> Keyring:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from caseapp import audit, crypto
 from caseapp.extensions import db
@@ -53,11 +53,13 @@ def rotate(batch: int) -> None:
             "`flask keys rewrap`"
         )
     path = crypto.keyring_path()
-    ring = crypto.Keyring.from_json(path.read_text(), source=path)
-    new_id = crypto.new_kek_id()
-    ring.keks[new_id] = crypto.new_data_key()
-    ring.active = new_id
-    ring.save(path)
+    with crypto.keyring_file_lock(path):
+        # Re-read under the lock: a concurrent rotation must not drop the key another one just added.
+        ring = crypto.Keyring.from_json(path.read_text(), source=path)
+        new_id = crypto.new_kek_id()
+        ring.keks[new_id] = crypto.new_data_key()
+        ring.active = new_id
+        ring.save(path)
     crypto.keyring(reload=True)
     total = _rewrap(batch)
     audit.record("keys.rotate", actor="cli", object_type="keyring", object_ref=new_id, detail={"rewrapped": total})
@@ -78,19 +80,25 @@ def rewrap(batch: int) -> None:
 
 
 def _rewrap(batch: int) -> int:
+    """Rewrap in batches. Each UPDATE is guarded, so a key destroyed (erasure) or rewrapped meanwhile stays as it is."""
     active = crypto.keyring().active
-    total = 0
+    total, after = 0, 0
     while True:
-        rows = db.session.scalars(
-            select(DataKey)
-            .where(DataKey.kek_id != active, DataKey.wrapped.is_not(None))
+        rows = db.session.execute(
+            select(DataKey.id, DataKey.kek_id, DataKey.wrapped)
+            .where(DataKey.kek_id != active, DataKey.wrapped.is_not(None), DataKey.id > after)
             .order_by(DataKey.id)
             .limit(batch)
         ).all()
         if not rows:
             return total
         for row in rows:
-            dek = row.unwrap()
-            row.kek_id, row.wrapped = crypto.wrap_data_key(dek, active)
+            kek_id, wrapped = crypto.wrap_data_key(crypto.unwrap_data_key(row.kek_id, row.wrapped), active)
+            result = db.session.execute(
+                update(DataKey)
+                .where(DataKey.id == row.id, DataKey.kek_id == row.kek_id, DataKey.wrapped == row.wrapped)
+                .values(kek_id=kek_id, wrapped=wrapped)
+            )
+            total += result.rowcount or 0
         db.session.commit()
-        total += len(rows)
+        after = rows[-1].id

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, LargeBinary, String, select
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseapp import crypto
@@ -13,6 +14,10 @@ from caseapp.timeutil import utcnow
 
 class DataKey(db.Model):
     __tablename__ = "data_keys"
+    __table_args__ = (
+        Index("uq_data_keys_system", "purpose", unique=True,
+              sqlite_where=text("purpose = 'system'"), postgresql_where=text("purpose = 'system'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="victim")
@@ -41,11 +46,18 @@ class DataKey(db.Model):
 
 
 def system_data_key() -> bytes:
-    """The DEK for account secrets (TOTP seeds), created on first use."""
-    row = db.session.scalar(select(DataKey).where(DataKey.purpose == "system").order_by(DataKey.id).limit(1))
-    if row is None:
-        row, dek = DataKey.generate("system")
-        db.session.add(row)
-        db.session.flush()
+    """The DEK for account secrets (TOTP seeds), created on first use.
+
+    A partial unique index allows one system key only: when two first uses race, the loser reads the winner's.
+    """
+    query = select(DataKey).where(DataKey.purpose == "system").limit(1)
+    row = db.session.scalar(query)
+    if row is not None:
+        return row.unwrap()
+    candidate, dek = DataKey.generate("system")
+    try:
+        with db.session.begin_nested():
+            db.session.add(candidate)
         return dek
-    return row.unwrap()
+    except IntegrityError:
+        return db.session.scalar(query).unwrap()
