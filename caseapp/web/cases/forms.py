@@ -1,0 +1,535 @@
+"""Forms of the case registry. Field names are the data-dict keys of `caseapp.services.cases`.
+
+Labels are English message ids (Spanish in the cases_web fragment); value lists come from the models.
+"""
+from __future__ import annotations
+
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+try:  # WTForms >= 3.3 declares options as SelectChoice (tuples are deprecated there)
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - older WTForms
+    SelectChoice = None
+
+from caseapp.models.cases import (
+    CASE_STATUSES,
+    CLOSURE_REASONS,
+    CONSENT_METHODS,
+    CONTROL_METHODS,
+    IDENTIFICATION_SOURCES,
+    SCREENING_ACTS,
+    SCREENING_MEANS,
+    TRAFFICKING_SCOPES,
+    VICTIM_STATUSES,
+)
+from caseapp.models.victims import (
+    AGE_GROUPS,
+    DOCUMENT_TYPES,
+    ETHNIC_GROUPS,
+    GENDER_IDENTITIES,
+    MIGRANT_STATUSES,
+    SEXES,
+    YES_NO_UNKNOWN,
+)
+
+# --- Spanish-first labels for the value lists -------------------------------------------------------------
+
+DOCUMENT_TYPE_LABELS = {
+    "CC": _l("Citizenship card (CC)"),
+    "TI": _l("Identity card (TI)"),
+    "RC": _l("Civil registry (RC)"),
+    "CE": _l("Foreigner ID card (CE)"),
+    "PEP": _l("Special stay permit (PEP)"),
+    "PPT": _l("Temporary protection permit (PPT)"),
+    "PASSPORT": _l("Passport"),
+    "NONE": _l("No document"),
+}
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "intersex": _l("Intersex"), "unknown": _l("Not stated")}
+GENDER_LABELS = {
+    "woman": _l("Woman"), "man": _l("Man"), "trans_woman": _l("Trans woman"), "trans_man": _l("Trans man"),
+    "non_binary": _l("Non-binary"), "other": _l("Other"), "unknown": _l("Not stated"),
+}
+AGE_GROUP_LABELS = {g: g for g in AGE_GROUPS if g not in ("48+", "unknown")} | {
+    "48+": _l("48 or older"), "unknown": _l("Not stated"),
+}
+ETHNIC_LABELS = {
+    "none": _l("No ethnic self-recognition"), "afrocolombian": _l("Afro-Colombian, Black"),
+    "indigenous": _l("Indigenous"), "raizal": _l("Raizal"), "palenquero": _l("Palenquero"),
+    "rrom": _l("Rrom (Roma)"), "other": _l("Other"), "unknown": _l("Not stated"),
+}
+YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Not stated")}
+MIGRANT_LABELS = {
+    "national": _l("Colombian national"), "regular_migrant": _l("Migrant with regular status"),
+    "irregular_migrant": _l("Migrant with irregular status"), "returnee": _l("Returning Colombian"),
+    "refugee_or_asylum": _l("Refugee or asylum seeker"), "unknown": _l("Not stated"),
+}
+SOURCE_LABELS = {
+    "coat": _l("COAT — free line 01 8000 522020"), "fiscalia": _l("Attorney General's Office (Fiscalía)"),
+    "policia": _l("Police"), "migracion": _l("Migración Colombia"), "icbf": _l("ICBF"),
+    "health": _l("Health sector"), "ngo": _l("NGO"), "self_referral": _l("Came on her own"), "other": _l("Other"),
+}
+SCOPE_LABELS = {"internal": _l("Internal (within Colombia)"), "external": _l("External (across borders)")}
+VICTIM_STATUS_LABELS = {"victim": _l("Victim"), "possible_victim": _l("Possible victim")}
+CONTROL_LABELS = {
+    "debt_bondage": _l("Debt bondage"), "takes_earnings": _l("Takes her earnings"), "threats": _l("Threats"),
+    "psychological_abuse": _l("Psychological abuse"), "physical_abuse": _l("Physical abuse"),
+    "sexual_abuse": _l("Sexual abuse"), "false_promises": _l("False promises"),
+    "psychoactive_substances": _l("Psychoactive substances"), "restricts_movement": _l("Restricts movement"),
+    "restricts_medical_care": _l("Restricts medical care"), "withholds_documents": _l("Withholds documents"),
+    "threat_of_law_enforcement": _l("Threat of denunciation to the authorities"),
+    "threats_to_family": _l("Threats to her family"), "excessive_working_hours": _l("Excessive working hours"),
+    "isolation": _l("Isolation"), "other": _l("Other"),
+}
+CONSENT_KIND_LABELS = {
+    "assistance": _l("Assistance"), "data_processing": _l("Processing of sensitive data (Law 1581 of 2012)"),
+    "sharing": _l("Sharing with another entity"),
+}
+CONSENT_METHOD_LABELS = {
+    "written": _l("Written, signed"), "verbal_witnessed": _l("Verbal, before a witness"),
+    "digital": _l("Digital"), "legal_representative": _l("Legal representative (child)"),
+    "child_protection_authority": _l("Child-protection authority (ICBF)"),
+}
+ACT_LABELS = {
+    "recruitment": _l("Recruitment (captación)"), "transport": _l("Transport"), "transfer": _l("Transfer"),
+    "harbouring": _l("Harbouring"), "receipt": _l("Receipt"),
+}
+MEANS_LABELS = {
+    "threat": _l("Threat"), "force": _l("Use of force"), "coercion": _l("Other forms of coercion"),
+    "abduction": _l("Abduction"), "fraud": _l("Fraud"), "deception": _l("Deception"),
+    "abuse_of_power": _l("Abuse of power"), "abuse_of_vulnerability": _l("Abuse of a position of vulnerability"),
+    "payments_or_benefits": _l("Giving payments or benefits"), "none_identified": _l("None identified"),
+}
+STATUS_LABELS = {
+    "identified": _l("Identified"), "in_immediate_assistance": _l("In immediate assistance"),
+    "in_mediate_assistance": _l("In mediate assistance"), "closed": _l("Closed"),
+}
+CLOSURE_LABELS = {
+    "goals_met": _l("Goals of the life plan met"), "voluntary_withdrawal": _l("Voluntary withdrawal"),
+    "transferred": _l("Transferred to another entity"), "lost_contact": _l("Contact lost"),
+    "death": _l("Death"), "other": _l("Other"),
+}
+ERASURE_REASON_LABELS = {
+    "victim_request": _l("She asked for her data to be erased"), "legal_order": _l("Court or legal order"),
+    "registered_in_error": _l("Registered in error"), "retention_expired": _l("Retention period expired"),
+    "other": _l("Other"),
+}
+YES_NO = ("yes", "no")
+
+OPTIONS = {
+    "document": DOCUMENT_TYPE_LABELS, "sex": SEX_LABELS, "gender": GENDER_LABELS, "age": AGE_GROUP_LABELS,
+    "ethnic": ETHNIC_LABELS, "yes_no": YES_NO_LABELS, "migrant": MIGRANT_LABELS, "source": SOURCE_LABELS,
+    "scope": SCOPE_LABELS, "victim_status": VICTIM_STATUS_LABELS, "control": CONTROL_LABELS, "act": ACT_LABELS,
+    "means": MEANS_LABELS, "status": STATUS_LABELS, "closure": CLOSURE_LABELS,
+}
+
+MSG_TOO_LONG = _l("Too long: at most %(max)d characters.")
+MSG_REQUIRED = _l("This field is required.")
+MSG_BAD_DATE = _l("Not a valid date (use the calendar or YYYY-MM-DD).")
+MSG_BAD_CHOICE = _l("Choose one of the options in the list.")
+
+
+def option(value, label):
+    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
+
+
+def choices(values, labels, blank=None):
+    opts = [option(v, labels.get(v, v)) for v in values]
+    return ([option("", blank)] if blank is not None else []) + opts
+
+
+def country_choices():
+    """ISO 3166 alpha-2 countries named in the current language, Colombia and Venezuela first."""
+    locale = get_locale() or Locale("es")
+    from caseapp.services.cases import COUNTRY_CODES
+
+    names = {code: name for code, name in locale.territories.items() if code in COUNTRY_CODES}
+    first = [c for c in ("CO", "VE", "EC", "PE") if c in names]
+    rest = sorted((c for c in names if c not in first), key=lambda c: names[c])
+    return [option(c, names[c]) for c in first + rest]
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return "—"
+    locale = get_locale() or Locale("es")
+    return locale.territories.get(code, code)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes (rendered by the `field` macro as a fieldset)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, bad_choice_message=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bad_choice_message = bad_choice_message or MSG_BAD_CHOICE
+
+    def pre_validate(self, form):
+        allowed = {str(value) for value, *_ in self.iter_choices()}
+        if any(str(v) not in allowed for v in (self.data or [])):
+            raise ValidationError(self.bad_choice_message)
+
+
+class ChoiceField(SelectField):
+    """A select whose bad values get a Spanish message that does not echo the input."""
+
+    def pre_validate(self, form):
+        if self.data in (None, "") and not self.flags.required:
+            return
+        if str(self.data) not in {str(value) for value, *_ in self.iter_choices()}:
+            raise ValidationError(MSG_BAD_CHOICE)
+
+
+class YesNoField(RadioField):
+    """A required yes/no question, rendered by the `field` macro as a fieldset of radios."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.type = "RadioField"  # the macro renders by field type
+
+    def pre_validate(self, form):
+        if self.data not in ("yes", "no"):
+            raise ValidationError(MSG_REQUIRED)
+
+
+class SpanishDateField(DateField):
+    """A date input whose parse error is our own Spanish message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(MSG_BAD_DATE) from None
+
+
+def text(label, max_len, *, required=False, hint=None):
+    validators = [DataRequired(message=MSG_REQUIRED) if required else Optional()]
+    validators.append(Length(max=max_len, message=MSG_TOO_LONG))
+    return StringField(label, validators=validators, description=hint or "")
+
+
+def long_text(label, max_len):
+    return TextAreaField(label, validators=[Optional(), Length(max=max_len, message=MSG_TOO_LONG)])
+
+
+# --- search and list ---------------------------------------------------------------------------------------
+
+
+class SearchForm(FlaskForm):
+    """Exact search: one way at a time. Posted, never in a URL."""
+
+    document_type = ChoiceField(_l("Document type"), validators=[Optional()])
+    document_number = text(_l("Document number"), 40)
+    name = text(_l("Full name"), 200)
+    phone = text(_l("Phone"), 40)
+    code = text(_l("Case code"), 32)
+    submit = SubmitField(_l("Search"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.document_type.choices = choices(DOCUMENT_TYPES, DOCUMENT_TYPE_LABELS, blank=_l("— Choose —"))
+
+    def criteria(self) -> dict:
+        """The one search the user asked for, as keyword arguments for search_cases()."""
+        data = {k: (getattr(self, k).data or "").strip() for k in ("document_number", "name", "phone", "code")}
+        chosen = []
+        if data["document_number"]:
+            chosen.append({"document_type": self.document_type.data, "document_number": data["document_number"]})
+        for key in ("name", "phone", "code"):
+            if data[key]:
+                chosen.append({key: data[key]})
+        return chosen[0] if len(chosen) == 1 else {}
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not ok:
+            return False
+        filled = [k for k in ("document_number", "name", "phone", "code") if (getattr(self, k).data or "").strip()]
+        if not filled:
+            self.form_errors.append(_l("Fill in one way of searching: document, full name, phone or case code."))
+            return False
+        if len(filled) > 1:
+            self.form_errors.append(_l("Search one way at a time: fill in only one of document, name, phone or code."))
+            return False
+        if filled == ["document_number"] and not self.document_type.data:
+            self.document_type.errors = [_l("Choose the document type.")]
+            return False
+        return True
+
+
+class StatusFilterForm(FlaskForm):
+    """The status filter of the list (a GET form: no CSRF, carries no identity)."""
+
+    class Meta:
+        csrf = False
+
+    status = ChoiceField(_l("Status"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = choices(CASE_STATUSES, STATUS_LABELS, blank=_l("All"))
+
+
+# --- registration and edit ---------------------------------------------------------------------------------
+
+
+class CaseFieldsForm(FlaskForm):
+    """Identity, statistical and case fields shared by registration and edit."""
+
+    # Identity (encrypted).
+    given_names = text(_l("Given names"), 200, required=True)
+    family_names = text(_l("Family names"), 200)
+    document_type = ChoiceField(_l("Document type"), validators=[Optional()])
+    document_number = text(_l("Document number"), 40)
+    birth_date = SpanishDateField(_l("Date of birth"), validators=[Optional()])
+    phone = text(_l("Phone"), 40)
+    address = text(_l("Address"), 300)
+    contact_person = text(_l("Contact person"), 300)
+    narrative = long_text(_l("Account of the facts"), 4000)
+
+    # Statistical (clear, coarse).
+    sex = ChoiceField(_l("Sex"), validators=[Optional()])
+    gender_identity = ChoiceField(_l("Gender identity"), validators=[Optional()])
+    age_group = ChoiceField(_l("Age group at identification"), validators=[Optional()])
+    nationality = ChoiceField(_l("Nationality"), validators=[Optional()])
+    ethnic_group = ChoiceField(_l("Ethnic group"), validators=[Optional()])
+    disability = ChoiceField(_l("Disability"), validators=[Optional()])
+    lgbtiq = ChoiceField(_l("LGBTIQ+ person"), validators=[Optional()])
+    migrant_status = ChoiceField(_l("Migrant status"), validators=[Optional()])
+
+    # Case.
+    identified_on = SpanishDateField(_l("Identification date"), validators=[InputRequired(message=MSG_REQUIRED)])
+    identification_source = ChoiceField(_l("Identification source"), validators=[InputRequired(message=MSG_REQUIRED)])
+    exploitation_purposes = MultiCheckboxField(
+        _l("Purposes of exploitation (art. 188A)"),
+        validators=[DataRequired(message=_l("Choose at least one purpose of exploitation."))],
+        bad_choice_message=_l("Choose purposes from the list in force on the identification date."),
+    )
+    trafficking_scope = ChoiceField(_l("Trafficking"), validators=[InputRequired(message=MSG_REQUIRED)])
+    control_methods = MultiCheckboxField(_l("Methods of control"), validators=[Optional()])
+    victim_status = ChoiceField(_l("Victim status"), validators=[InputRequired(message=MSG_REQUIRED)])
+
+    IDENTITY = ("given_names", "family_names", "document_type", "document_number", "birth_date", "phone",
+                "address", "contact_person", "narrative")
+    STATISTICS = ("sex", "gender_identity", "age_group", "nationality", "ethnic_group", "disability", "lgbtiq",
+                  "migrant_status")
+    CASE = ("identified_on", "identification_source", "exploitation_purposes", "trafficking_scope",
+            "control_methods", "victim_status")
+
+    def __init__(self, *args, purposes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        not_stated = _l("— Not stated —")
+        self.document_type.choices = choices(DOCUMENT_TYPES, DOCUMENT_TYPE_LABELS, blank=not_stated)
+        # Value lists that include "unknown" show it as "Not stated", the default.
+        self.sex.choices = choices(SEXES, SEX_LABELS)
+        self.gender_identity.choices = choices(GENDER_IDENTITIES, GENDER_LABELS)
+        self.age_group.choices = choices(AGE_GROUPS, AGE_GROUP_LABELS)
+        self.nationality.choices = [option("", not_stated)] + country_choices()
+        self.ethnic_group.choices = choices(ETHNIC_GROUPS, ETHNIC_LABELS)
+        self.disability.choices = choices(YES_NO_UNKNOWN, YES_NO_LABELS)
+        self.lgbtiq.choices = choices(YES_NO_UNKNOWN, YES_NO_LABELS)
+        self.migrant_status.choices = choices(MIGRANT_STATUSES, MIGRANT_LABELS)
+        for name in ("sex", "gender_identity", "age_group", "ethnic_group", "disability", "lgbtiq", "migrant_status"):
+            field = getattr(self, name)
+            if not field.data:
+                field.data = "unknown"
+        choose = _l("— Choose —")
+        self.identification_source.choices = choices(IDENTIFICATION_SOURCES, SOURCE_LABELS, blank=choose)
+        self.trafficking_scope.choices = choices(TRAFFICKING_SCOPES, SCOPE_LABELS, blank=choose)
+        self.victim_status.choices = choices(VICTIM_STATUSES, VICTIM_STATUS_LABELS, blank=choose)
+        self.control_methods.choices = choices(CONTROL_METHODS, CONTROL_LABELS)
+        self.exploitation_purposes.choices = [option(p.code, purpose_label(p)) for p in purposes]
+
+    def without_identity(self) -> None:
+        """Drop the identity fields (her identity was erased: nothing to show or edit)."""
+        for name in self.IDENTITY:
+            if name in self._fields:
+                delattr(self, name)
+
+    def field_data(self, names) -> dict:
+        out = {}
+        for name in names:
+            if name not in self._fields:
+                continue
+            value = getattr(self, name).data
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif isinstance(value, str):
+                value = value.strip()
+            out[name] = value
+        return out
+
+    def case_data(self) -> dict:
+        """The data dict for the service (blank selects mean "not stated")."""
+        data = self.field_data(self.IDENTITY + self.STATISTICS + self.CASE)
+        for name in self.STATISTICS:
+            if not data.get(name):
+                data.pop(name, None)
+        return data
+
+    def add_service_errors(self, field_errors: dict) -> None:
+        """Attach the service's field errors to the fields (unknown keys go to the form-level list)."""
+        for name, message in (field_errors or {}).items():
+            field = self._fields.get(name)
+            messages = message if isinstance(message, list | tuple) else [message]
+            if field is not None and name != "csrf_token":
+                field.errors = list(field.errors or []) + [str(m) for m in messages]
+            else:
+                self.form_errors.extend(str(m) for m in messages)
+
+
+def purpose_label(purpose) -> str:
+    locale = get_locale()
+    return purpose.label_en if locale is not None and locale.language == "en" else purpose.label_es
+
+
+class RegistrationForm(CaseFieldsForm):
+    # Screening (Palermo elements).
+    screening_acts = MultiCheckboxField(_l("Act"), validators=[Optional()])
+    screening_means = MultiCheckboxField(_l("Means"), validators=[Optional()])
+    screening_purpose = BooleanField(_l("A purpose of exploitation is present"))
+
+    # Consents.
+    consent_assistance = YesNoField(_l("Does she accept assistance?"), validators=[InputRequired(message=MSG_REQUIRED)])
+    consent_data_processing = YesNoField(
+        _l("Does she authorise the processing of her sensitive data (Law 1581 of 2012)?"),
+        validators=[InputRequired(message=MSG_REQUIRED)],
+    )
+    consent_method = ChoiceField(_l("How consent was obtained"), validators=[Optional()])
+    declined_reasons = long_text(_l("Her reasons for declining assistance, if she gives them"), 2000)
+    representative = text(_l("Legal representative or child-protection authority who authorises (child)"), 200)
+
+    confirm_duplicate = BooleanField(_l("I contacted them or checked: register this case anyway"))
+    form_token = HiddenField()
+    submit = SubmitField(_l("Register case"))
+
+    SCREENING = ("screening_acts", "screening_means", "screening_purpose")
+    CONSENTS = ("consent_method", "declined_reasons", "representative")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.screening_acts.choices = choices(SCREENING_ACTS, ACT_LABELS)
+        yes_no = choices(YES_NO, YES_NO_LABELS)
+        self.consent_assistance.choices = yes_no
+        self.consent_data_processing.choices = yes_no
+        self.screening_means.choices = choices(SCREENING_MEANS, MEANS_LABELS)
+        self.consent_method.choices = choices(CONSENT_METHODS, CONSENT_METHOD_LABELS, blank=_l("— Choose —"))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        consented = "yes" in (self.consent_assistance.data, self.consent_data_processing.data)
+        if consented and not self.consent_method.data:
+            self.consent_method.errors = list(self.consent_method.errors) + [MSG_REQUIRED]
+            ok = False
+        return ok
+
+    def case_data(self) -> dict:
+        data = super().case_data()
+        data.update(self.field_data(self.SCREENING + self.CONSENTS))
+        data["consent_assistance"] = self.consent_assistance.data == "yes"
+        data["consent_data_processing"] = self.consent_data_processing.data == "yes"
+        return data
+
+
+class EditForm(CaseFieldsForm):
+    version = HiddenField(validators=[InputRequired()])
+    submit = SubmitField(_l("Save changes"))
+
+    def validate_version(self, field):
+        if not (field.data or "").isdigit():
+            raise ValidationError(_l("The form is incomplete; open the case again."))
+
+
+# --- actions on a case -------------------------------------------------------------------------------------
+
+
+class VersionedActionForm(FlaskForm):
+    version = HiddenField(validators=[InputRequired()])
+
+    def validate_version(self, field):
+        if not (field.data or "").isdigit():
+            raise ValidationError(_l("The form is incomplete; open the case again."))
+
+
+class StatusForm(VersionedActionForm):
+    status = ChoiceField(_l("New status"), validators=[InputRequired(message=MSG_REQUIRED)])
+    on = SpanishDateField(_l("Date"), validators=[Optional()])
+    reason = ChoiceField(_l("Closure reason"), validators=[Optional()])
+    submit = SubmitField(_l("Change status"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status.choices = choices(CASE_STATUSES, STATUS_LABELS)
+        self.reason.choices = choices(CLOSURE_REASONS, CLOSURE_LABELS, blank=_l("— Choose —"))
+
+
+class WithdrawConsentForm(VersionedActionForm):
+    consent_id = IntegerField(validators=[InputRequired()])
+    submit = SubmitField(_l("Withdraw"))
+
+
+class GiveConsentForm(FlaskForm):
+    kind = ChoiceField(_l("Consent"), validators=[InputRequired(message=MSG_REQUIRED)])
+    method = ChoiceField(_l("How consent was obtained"), validators=[InputRequired(message=MSG_REQUIRED)])
+    given_on = SpanishDateField(_l("Date"), validators=[InputRequired(message=MSG_REQUIRED)])
+    entity_code = text(_l("Entity code (for sharing)"), 16)
+    representative = text(_l("Legal representative or child-protection authority who authorises (child)"), 200)
+    submit = SubmitField(_l("Record consent"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from caseapp.models.cases import CONSENT_KINDS
+
+        self.kind.choices = choices(CONSENT_KINDS, CONSENT_KIND_LABELS, blank=_l("— Choose —"))
+        self.method.choices = choices(CONSENT_METHODS, CONSENT_METHOD_LABELS, blank=_l("— Choose —"))
+
+
+class ErasureRequestForm(FlaskForm):
+    reason = ChoiceField(_l("Reason"), validators=[InputRequired(message=MSG_REQUIRED)])
+    submit = SubmitField(_l("Request erasure"))
+
+
+class ErasureDecisionForm(FlaskForm):
+    confirm_code = text(_l("Type the case code to confirm"), 32, required=True)
+    approve = SubmitField(_l("Approve and erase identity"))
+
+
+class ErasureRejectForm(FlaskForm):
+    reject = SubmitField(_l("Reject"))
+
+
+class PurposeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[
+        DataRequired(message=MSG_REQUIRED), Length(max=40, message=MSG_TOO_LONG),
+        Regexp(r"^[a-z][a-z0-9_]*$", message=_l("Lower-case letters, digits and underscores only.")),
+    ])
+    label_es = text(_l("Label in Spanish"), 200, required=True)
+    label_en = text(_l("Label in English"), 200, required=True)
+    valid_from = SpanishDateField(_l("In force from"), validators=[InputRequired(message=MSG_REQUIRED)])
+    legal_source = text(_l("Legal source"), 200, required=True)
+    submit = SubmitField(_l("Add purpose"))
+
+
+class ClosePurposeForm(FlaskForm):
+    code = HiddenField(validators=[InputRequired()])
+    valid_to = SpanishDateField(_l("In force until"), validators=[InputRequired(message=MSG_REQUIRED)])
+    submit = SubmitField(_l("Close"))
