@@ -7,7 +7,9 @@ from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from caseapp import audit, crypto
+# Names, not modules: the area submodules (caseapp.api.audit...) become attributes of this package.
+from caseapp import crypto
+from caseapp.audit import record_and_commit
 from caseapp.errors import Invalid
 from caseapp.extensions import csrf, db
 from caseapp.models.accounts import ApiToken
@@ -43,7 +45,7 @@ def bearer_auth():
         return None
     user = _authenticate()
     if user is None:
-        audit.record_and_commit("api.auth", outcome="denied", detail={"endpoint": request.endpoint or ""})
+        record_and_commit("api.auth", outcome="denied", detail={"endpoint": request.endpoint or ""})
         return jsonify(error="unauthorized", message=_("A valid bearer token is required.")), 401
     g._login_user = user
     return None
