@@ -85,13 +85,17 @@ def create_case():
     if not isinstance(confirm, bool):
         raise Invalid(_("Some fields are not valid; nothing was saved."),
                       field_errors={"confirm_duplicate": _("Answer yes or no.")})
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 8 <= len(key) <= 128:
+        raise Invalid(_("The Idempotency-Key header must have 8 to 128 characters."))
     try:
-        case = case_service.register_case(current_user, body, confirm_duplicate=confirm)
+        case = case_service.register_case(current_user, body, confirm_duplicate=confirm, idempotency_key=key)
     except case_service.PossibleDuplicate as dup:
         return jsonify(error="possible_duplicate", message=dup.message, possible_duplicates=dup.hints), 409
     response = jsonify(code=case.code, version=case.version, possible_duplicates=case.possible_duplicates)
     response.headers["Location"] = url_for("api.get_case", code=case.code)
-    return response, 201
+    # A retried request with the same Idempotency-Key answers the case it created the first time.
+    return response, 200 if case.replayed else 201
 
 
 @bp.get("/cases")
@@ -306,8 +310,13 @@ PATHS: dict = {
             "type": "array", "items": {"$ref": "#/components/schemas/Purpose"}}}}}, **error_responses(401, 403)}}},
     "/api/v1/cases": {
         "post": {"summary": "Register a victim and her case", "tags": ["cases"],
+                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                 "description": "Retrying with the same key answers the case already created (200).",
+                                 "schema": {"type": "string", "minLength": 8, "maxLength": 128}}],
                  "requestBody": {"required": True, **_json("NewCase")},
                  "responses": {"201": {"description": "Registered", **_json("CaseCreated")},
+                               "200": {"description": "Already registered with this Idempotency-Key",
+                                       **_json("CaseCreated")},
                                **error_responses(400, 401, 403, 409, 422)}},
         "get": {"summary": "List the cases the caller may see, newest first (keyset pagination)", "tags": ["cases"],
                 "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "integer"}},

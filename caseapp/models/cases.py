@@ -83,6 +83,9 @@ class Case(Versioned, Timestamped, db.Model):
     declined_assistance: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     declined_reasons_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     control_methods: Mapped[str] = mapped_column(String(500), nullable=False, default="")  # comma-separated codes
+    # Keyed hash of the registering user's one-time form token (or API Idempotency-Key): a resent form
+    # finds the case it already created instead of creating a second one, even when both arrive at once.
+    registration_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     declined_reasons = Encrypted("declined_reasons")
 

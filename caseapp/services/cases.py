@@ -454,13 +454,21 @@ def _set_identity(victim: Victim, clean: dict) -> None:
             setattr(victim, key, value.isoformat() if isinstance(value, date) else value)
 
 
-def register_case(actor, data: dict, *, confirm_duplicate: bool = False) -> Case:
+def _registered_with(key_hash: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.registration_key == key_hash))
+
+
+def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempotency_key: str | None = None) -> Case:
     """Register a victim and her case (with consents and, when given, the screening) in one transaction.
 
     Raises PossibleDuplicate (with hints naming the entities to contact) unless `confirm_duplicate`.
-    The returned case carries `possible_duplicates` (the hints, possibly empty).
+    The returned case carries `possible_duplicates` (the hints, possibly empty) and `replayed`: True when
+    `idempotency_key` (the form's one-time token) had already registered this case, which is then returned.
     """
     authz.require(actor, "case.create")
+    key_hash = crypto.hash_token(f"registration:{actor.id}:{idempotency_key}") if idempotency_key else None
+    if key_hash and (existing := _registered_with(key_hash)) is not None:
+        return _replayed(actor, existing)
     clean = validate_case_data(data)
     hints = _hints(actor, _matches(clean))
     if hints and not confirm_duplicate:
@@ -483,7 +491,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False) -> Case
         created_by_id=actor.id, assigned_to_id=actor.id, status="identified", identified_on=identified_on,
         identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
         victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
-        control_methods=",".join(clean["control_methods"]),
+        control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
     )
     case.purposes = clean["exploitation_purposes"]
     db.session.add(case)
@@ -512,8 +520,26 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False) -> Case
     audit.record("case.create", case, actor=actor, detail={
         "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child, "assistance_consent": clean["consent_assistance"],
     })
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form arrived twice at once (PostgreSQL; SQLite serialises): the other request registered it.
+        db.session.rollback()
+        existing = _registered_with(key_hash) if key_hash else None
+        if existing is None:
+            raise
+        return _replayed(actor, existing)
     case.possible_duplicates = hints
+    case.replayed = False
+    return case
+
+
+def _replayed(actor, case: Case) -> Case:
+    authz.require(actor, "case.read", case)
+    audit.record("case.create.replayed", case, actor=actor)
+    db.session.commit()
+    case.possible_duplicates = []
+    case.replayed = True
     return case
 
 

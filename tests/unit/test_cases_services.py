@@ -394,3 +394,26 @@ def test_whole_form_edit_logs_only_real_changes(ctx, ana):
     assert updated.version == summary["version"] + 1
     assert last_events()[0].detail == '{"fields":["phone"]}'
     assert [c.code for c in cases.search_cases(actor(ana), phone="3001239876")] == [case.code]
+
+
+def test_same_registration_key_registers_once(factory, ctx):
+    """A form sent twice (double click, retry) with its one-time token creates one case, not two."""
+    from caseapp.models.accounts import User as _User
+    from caseapp.models.cases import Case as _Case
+    from caseapp.services import cases as _cases
+
+    u = factory.user("doble")
+    actor = db.session.get(_User, u.id)
+    data = {"given_names": "Lucía", "family_names": "Rojas", "document_type": "CC", "document_number": "1098765432",
+            "sex": "female", "nationality": "CO", "identified_on": "2025-06-01", "identification_source": "coat",
+            "exploitation_purposes": ["begging"], "trafficking_scope": "internal", "consent_assistance": True,
+            "consent_method": "written", "victim_status": "victim"}
+    first = _cases.register_case(actor, dict(data), idempotency_key="form-token-1")
+    first_code, first_replayed = first.code, first.replayed
+    second = _cases.register_case(actor, dict(data), idempotency_key="form-token-1")
+    assert second.code == first_code and second.replayed and not first_replayed
+    assert db.session.query(_Case).count() == 1
+    other = db.session.get(_User, factory.user("otra").id)
+    # The key is the user's: another user's identical token registers her own case (after the duplicate notice).
+    third = _cases.register_case(other, dict(data), idempotency_key="form-token-1", confirm_duplicate=True)
+    assert third.code != first_code

@@ -166,7 +166,8 @@ def new():
         if form.validate():
             try:
                 case = case_service.register_case(
-                    current_user, form.case_data(), confirm_duplicate=bool(form.confirm_duplicate.data)
+                    current_user, form.case_data(), confirm_duplicate=bool(form.confirm_duplicate.data),
+                    idempotency_key=form.form_token.data,
                 )
             except case_service.PossibleDuplicate as dup:
                 duplicates = dup.hints or []
@@ -179,6 +180,10 @@ def new():
                 status = 422
             else:
                 _remember_sent_form(form.form_token.data, case.code)
+                if case.replayed:
+                    flash(_("This form had already been sent: case %(code)s was registered only once.",
+                            code=case.code), "info")
+                    return redirect(url_for(".detail", code=case.code))
                 flash(_("Case %(code)s registered.", code=case.code), "success")
                 if case.is_child:
                     flash(_("Child victim: the referral to ICBF is mandatory."), "warning")
