@@ -402,7 +402,7 @@ def test_same_registration_key_registers_once(factory, ctx):
     from caseapp.models.cases import Case as _Case
     from caseapp.services import cases as _cases
 
-    u = factory.user("doble")
+    u, o = factory.user("doble"), factory.user("otra")
     actor = db.session.get(_User, u.id)
     data = {"given_names": "Lucía", "family_names": "Rojas", "document_type": "CC", "document_number": "1098765432",
             "sex": "female", "nationality": "CO", "identified_on": "2025-06-01", "identification_source": "coat",
@@ -413,7 +413,7 @@ def test_same_registration_key_registers_once(factory, ctx):
     second = _cases.register_case(actor, dict(data), idempotency_key="form-token-1")
     assert second.code == first_code and second.replayed and not first_replayed
     assert db.session.query(_Case).count() == 1
-    other = db.session.get(_User, factory.user("otra").id)
+    other = db.session.get(_User, o.id)
     # The key is the user's: another user's identical token registers her own case (after the duplicate notice).
     third = _cases.register_case(other, dict(data), idempotency_key="form-token-1", confirm_duplicate=True)
     assert third.code != first_code
