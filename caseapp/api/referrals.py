@@ -1,5 +1,136 @@
-"""JSON API v1: referrals."""
-from caseapp.api import bp  # noqa: F401
+"""JSON API v1: referrals between entities (same services and permission rules as the web)."""
+from __future__ import annotations
 
-PATHS: dict = {}
-SCHEMAS: dict = {}
+from flask import jsonify, request
+from flask_login import current_user
+
+from caseapp.api import bp, json_body
+from caseapp.api.openapi import error_responses
+from caseapp.services import referrals as service
+
+
+def _referral_json(r, overdue: bool | None = None) -> dict:
+    body = {
+        "id": r.id, "case": r.case.code, "from_entity": r.from_entity.code, "to_entity": r.to_entity.code,
+        "service": r.service, "status": r.status, "mandatory": r.mandatory, "shared_sections": sorted(r.sections),
+        "due_on": r.due_on.isoformat() if r.due_on else None, "version": r.version,
+    }
+    if overdue is not None:
+        body["overdue"] = overdue
+    return body
+
+
+@bp.route("/referrals", methods=["GET"])
+def list_referrals():
+    rows = service.inbox(current_user, request.args.get("direction", "incoming"), request.args.get("status") or None)
+    return jsonify([_referral_json(row.referral, row.overdue) for row in rows])
+
+
+@bp.route("/referrals", methods=["POST"])
+def send_referral():
+    data = json_body()
+    referral = service.send(current_user, data.get("case") or "", to_entity=data.get("to_entity"),
+                            service=data.get("service"), reason=data.get("reason"),
+                            sections=data.get("sections"), due_on=data.get("due_on"))
+    return jsonify({"id": referral.id}), 201
+
+
+@bp.route("/referrals/<int:referral_id>", methods=["GET"])
+def referral_detail(referral_id):
+    return jsonify(_referral_json(service.view_referral(current_user, referral_id)))
+
+
+def _answer_body() -> dict:
+    if not request.get_data():
+        return {}
+    return json_body()
+
+
+@bp.route("/referrals/<int:referral_id>/accept", methods=["POST"])
+def accept_referral(referral_id):
+    data = _answer_body()
+    r = service.accept(current_user, referral_id, version=data.get("version"), note=data.get("note"))
+    return jsonify(_referral_json(r))
+
+
+@bp.route("/referrals/<int:referral_id>/reject", methods=["POST"])
+def reject_referral(referral_id):
+    data = _answer_body()
+    r = service.reject(current_user, referral_id, version=data.get("version"), reason=data.get("reason"))
+    return jsonify(_referral_json(r))
+
+
+@bp.route("/referrals/<int:referral_id>/complete", methods=["POST"])
+def complete_referral(referral_id):
+    data = _answer_body()
+    r = service.complete(current_user, referral_id, version=data.get("version"), note=data.get("note"))
+    return jsonify(_referral_json(r))
+
+
+@bp.route("/referrals/<int:referral_id>/withdraw", methods=["POST"])
+def withdraw_referral(referral_id):
+    data = _answer_body()
+    r = service.withdraw(current_user, referral_id, version=data.get("version"), reason=data.get("reason"))
+    return jsonify(_referral_json(r))
+
+
+SCHEMAS: dict = {
+    "ReferralIn": {"type": "object", "required": ["case", "to_entity", "service", "reason"], "properties": {
+        "case": {"type": "string", "description": "Case code"},
+        "to_entity": {"type": "string", "description": "Entity code"},
+        "service": {"type": "string", "description": "A step-kind code"},
+        "reason": {"type": "string"},
+        "sections": {"type": "array", "items": {"type": "string",
+                                                "enum": ["identity", "summary", "psychosocial", "legal"]},
+                     "default": ["summary"]},
+        "due_on": {"type": "string", "format": "date"}}},
+    "Referral": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "case": {"type": "string"}, "from_entity": {"type": "string"},
+        "to_entity": {"type": "string"}, "service": {"type": "string"},
+        "status": {"type": "string", "enum": ["sent", "accepted", "rejected", "done", "withdrawn"]},
+        "mandatory": {"type": "boolean"}, "shared_sections": {"type": "array", "items": {"type": "string"}},
+        "due_on": {"type": ["string", "null"], "format": "date"}, "overdue": {"type": "boolean"},
+        "version": {"type": "integer"}}},
+    "ReferralAnswer": {"type": "object", "properties": {
+        "version": {"type": "integer", "description": "Refuse the answer if the referral changed since read"},
+        "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"}}},
+}
+
+_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _action(summary: str) -> dict:
+    return {"parameters": [_ID], "post": {
+        "summary": summary, "tags": ["referrals"],
+        "requestBody": {"required": False, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ReferralAnswer"}}}},
+        "responses": {"200": {"description": "The referral after the change", "content": _REF},
+                      **error_responses(401, 403, 404, 409, 422)}}}
+
+
+PATHS: dict = {
+    "/api/v1/referrals": {
+        "get": {"summary": "Referrals of the user's entity", "tags": ["referrals"],
+                "parameters": [{"name": "direction", "in": "query", "schema": {
+                    "type": "string", "enum": ["incoming", "outgoing"], "default": "incoming"}},
+                    {"name": "status", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Referrals with due dates and overdue flag",
+                                      "content": {"application/json": {"schema": {
+                                          "type": "array", "items": {"$ref": "#/components/schemas/Referral"}}}}},
+                              **error_responses(401, 403, 422)}},
+        "post": {"summary": "Refer a case to another entity (needs the victim's sharing consent)",
+                 "tags": ["referrals"],
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"$ref": "#/components/schemas/ReferralIn"}}}},
+                 "responses": {"201": {"description": "Sent", "content": {"application/json": {"schema": {
+                     "type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}}}},
+                     **error_responses(401, 403, 404, 409, 422)}}},
+    "/api/v1/referrals/{id}": {"parameters": [_ID], "get": {
+        "summary": "One referral (sender or receiver)", "tags": ["referrals"],
+        "responses": {"200": {"description": "The referral", "content": _REF}, **error_responses(401, 404)}}},
+    "/api/v1/referrals/{id}/accept": _action("Accept (receiving entity): the shared sections become visible"),
+    "/api/v1/referrals/{id}/reject": _action("Reject with a reason (receiving entity)"),
+    "/api/v1/referrals/{id}/complete": _action("Mark an accepted referral as done (receiving entity)"),
+    "/api/v1/referrals/{id}/withdraw": _action("Withdraw (sending entity); not for the mandatory child referral"),
+}

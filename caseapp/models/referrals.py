@@ -59,3 +59,26 @@ class Referral(Versioned, Timestamped, db.Model):
     @property
     def sections(self) -> frozenset[str]:
         return frozenset(s for s in self.shared_sections.split(",") if s)
+
+
+class SharingOverride(Versioned, db.Model):
+    """A coordinator's recorded decision to share a case with an entity without the victim's sharing consent."""
+
+    __tablename__ = "sharing_overrides"
+    __table_args__ = (Index("ix_sharing_overrides_case_entity", "case_id", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    decided_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)  # an override serves one referral
+    reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    reason = Encrypted("reason")
+    case: Mapped[Case] = relationship()
+    entity: Mapped[Entity] = relationship(lazy="joined")
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()

@@ -1,22 +1,478 @@
-"""Assistance route screens (stub)."""
+"""Assistance route screens: the case's route page, the agenda, shelters, the monthly list, rule administration.
+
+Views are thin: parse the form, call one service, flash or render. Services check permission and log.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
 from caseapp.authz import action_required
-from caseapp.web.route import bp
-from caseapp.web.stub import placeholder
+from caseapp.errors import Conflict, Invalid
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity
+from caseapp.models.cases import CLOSURE_REASONS
+from caseapp.models.route import (
+    GOAL_AREAS,
+    GOAL_STATUSES,
+    LEGAL_EVENT_KINDS,
+    LEGAL_REPRESENTATION,
+    LEGAL_STAGES,
+    PHASES,
+    PROTECTION_KINDS,
+    PROTECTION_STATUSES,
+    STEP_SECTIONS,
+    STEP_STATUSES,
+    AssistanceStep,
+    StepKind,
+)
+from caseapp.services import due, legal, shelters, steps
+from caseapp.services import route as route_service
+from caseapp.services.route import LABELS, label
+from caseapp.timeutil import today
+from caseapp.web.route import bp, forms
+
+
+def _choices(group: str, codes) -> list[tuple[str, str]]:
+    return [(c, label(group, c)) for c in codes]
+
+
+def _kind_label(kind: StepKind) -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return kind.label(locale.language if locale else None)
+
+
+def _entities() -> list[Entity]:
+    return list(db.session.scalars(select(Entity).where(Entity.active.is_(True)).order_by(Entity.code)))
+
+
+def _apply_errors(form, error: Invalid) -> None:
+    for name, message in (error.field_errors or {}).items():
+        target = getattr(form, name, None) if form is not None else None
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + [message]
+        else:
+            flash(message, "error")
+
+
+def _case_forms(view) -> dict:
+    case = view.case
+    kinds = steps.step_kinds()
+    entities = _entities()
+    step_form = forms.StepForm(prefix="step")
+    step_form.kind.choices = [(k.code, f"{label('phase', k.phase)} — {_kind_label(k)}") for k in kinds]
+    step_form.status.choices = _choices("step_status", STEP_STATUSES)
+    step_form.provider_entity.choices = [("", _("My entity"))] + [(e.code, f"{e.code} — {e.name}") for e in entities]
+    close_form = forms.CloseImmediateForm(prefix="imm")
+    if view.legal and view.legal.proceeding and view.legal.proceeding.complaint_filed_on and not close_form.complaint_on.data:
+        close_form.complaint_on.data = view.legal.proceeding.complaint_filed_on
+    ext_form = forms.ExtensionForm(prefix="ext")
+    goal_form = forms.GoalForm(prefix="goal")
+    goal_form.area.choices = _choices("goal_area", GOAL_AREAS)
+    proc = view.legal.proceeding if view.legal else None
+    proc_form = forms.ProceedingForm(prefix="proc", obj=proc)
+    proc_form.stage.choices = _choices("stage", LEGAL_STAGES)
+    proc_form.representation.choices = _choices("representation", LEGAL_REPRESENTATION)
+    if proc is not None and not proc_form.is_submitted():
+        proc_form.criminal_case_number.data = proc.criminal_case_number
+    event_form = forms.LegalEventForm(prefix="ev")
+    event_form.kind.choices = _choices("event_kind", LEGAL_EVENT_KINDS)
+    measure_form = forms.MeasureForm(prefix="pm")
+    measure_form.kind.choices = _choices("protection", PROTECTION_KINDS)
+    measure_form.status.choices = _choices("protection_status", PROTECTION_STATUSES)
+    close_case_form = forms.ClosureForm(prefix="close")
+    close_case_form.reason.choices = _choices("closure", CLOSURE_REASONS)
+    place_form = forms.PlaceForm(prefix="place")
+    if current_user.has_role("social_worker"):
+        place_form.shelter_id.choices = [
+            (str(r.shelter.id), _("%(name)s (%(free)s free beds)", name=r.shelter.name, free=r.free))
+            for r in shelters.list_shelters(current_user)]
+    for f in (close_form, ext_form, close_case_form):
+        f.version.data = case.version
+    ext_form.phase.data = {"in_immediate_assistance": "immediate", "in_mediate_assistance": "mediate"}.get(case.status)
+    for f in (close_form, close_case_form):
+        if f.closed_on.data is None:
+            f.closed_on.data = today()
+    for f in (goal_form,):
+        if f.agreed_on.data is None:
+            f.agreed_on.data = today()
+    if ext_form.decided_on.data is None:
+        ext_form.decided_on.data = today()
+    if place_form.admitted_on.data is None:
+        place_form.admitted_on.data = today()
+    reopen_form = forms.ReopenForm(prefix="reopen")
+    reopen_form.version.data = case.version
+    psy_note_form = forms.NoteForm(prefix="psy")
+    legal_note_form = forms.NoteForm(prefix="jur")
+    for f in (psy_note_form, legal_note_form, event_form):
+        field = getattr(f, "written_on", None) or getattr(f, "on", None)
+        if field.data is None:
+            field.data = today()
+    if measure_form.requested_on.data is None:
+        measure_form.requested_on.data = today()
+    return {"step_form": step_form, "close_form": close_form, "ext_form": ext_form, "goal_form": goal_form,
+            "proc_form": proc_form, "event_form": event_form, "measure_form": measure_form,
+            "close_case_form": close_case_form, "reopen_form": reopen_form, "place_form": place_form,
+            "psy_note_form": psy_note_form, "legal_note_form": legal_note_form}
+
+
+def _render_case(code: str, status: int = 200, **overrides):
+    view = route_service.overview(current_user, code)
+    context = _case_forms(view)
+    for name, form in overrides.items():
+        # keep the submitted form (with its errors) but give it the same choices
+        default = context[name]
+        for field in form:
+            if hasattr(field, "choices") and hasattr(default[field.short_name], "choices"):
+                field.choices = default[field.short_name].choices
+        context[name] = form
+    update_forms = {}
+    for step in view.steps:
+        f = forms.StepUpdateForm(prefix=f"s{step.id}", formdata=None)
+        f.status.choices = _choices("step_status", STEP_STATUSES)
+        f.status.data, f.done_on.data, f.version.data = step.status, step.done_on or today(), step.version
+        update_forms[step.id] = f
+    review_forms = {}
+    for goal in view.goals:
+        f = forms.GoalReviewForm(prefix=f"g{goal.id}", formdata=None)
+        f.status.choices = _choices("goal_status", GOAL_STATUSES)
+        f.status.data, f.version.data = goal.status, goal.version
+        review_forms[goal.id] = f
+    leave_forms = {}
+    for stay in view.stays:
+        if stay.left_on is None:
+            f = forms.LeaveForm(prefix=f"l{stay.id}", formdata=None)
+            f.left_on.data, f.version.data = today(), stay.version
+            leave_forms[stay.id] = f
+    return render_template(
+        "route/case.html", view=view, case=view.case, labels=LABELS, label=label, kind_label=_kind_label,
+        update_forms=update_forms, review_forms=review_forms, leave_forms=leave_forms,
+        can_read_notes=lambda s: steps.can_read_step_notes(current_user, s), **context,
+    ), status
+
+
+def _back(code: str, anchor: str = ""):
+    return redirect(url_for("route.case_route", code=code) + (f"#{anchor}" if anchor else ""))
+
+
+def _post(code: str, form_name: str, form, call, success: str, anchor: str = ""):
+    """Validate `form`, call the service; on bad input re-render with the errors tied to the fields."""
+    if not form.validate_on_submit():
+        return _render_case(code, 422, **{form_name: form})
+    try:
+        call(form)
+    except Invalid as error:
+        _apply_errors(form, error)
+        return _render_case(code, 422, **{form_name: form})
+    except Conflict as error:
+        flash(error.message, "error")
+        return _render_case(code, 409)
+    flash(success, "success")
+    return _back(code, anchor)
+
+
+@bp.route("/cases/<code>")
+@login_required
+def case_route(code):
+    return _render_case(code)
+
+
+@bp.route("/cases/<code>/steps", methods=["POST"])
+@login_required
+def add_step(code):
+    form = forms.StepForm(prefix="step")
+    form.kind.choices = [(k.code, k.code) for k in steps.step_kinds()]
+    form.status.choices = _choices("step_status", STEP_STATUSES)
+    form.provider_entity.choices = [("", "")] + [(e.code, e.code) for e in _entities()]
+    return _post(code, "step_form", form, lambda f: steps.add_step(
+        current_user, code, kind=f.kind.data, status=f.status.data, planned_on=f.planned_on.data,
+        done_on=f.done_on.data, provider_entity=f.provider_entity.data or None, notes=f.notes.data,
+        not_provided_reason=f.not_provided_reason.data), _("Step recorded."), "steps")
+
+
+@bp.route("/steps/<int:step_id>", methods=["POST"])
+@login_required
+def update_step(step_id):
+    step = db.get_or_404(AssistanceStep, step_id)
+    code = step.case.code
+    _readable(code)
+    form = forms.StepUpdateForm(prefix=f"s{step_id}")
+    form.status.choices = _choices("step_status", STEP_STATUSES)
+    return _post(code, "step_form", form, lambda f: steps.update_step(
+        current_user, step_id, version=f.version.data, status=f.status.data, done_on=f.done_on.data,
+        not_provided_reason=f.not_provided_reason.data), _("Step updated."), "steps")
+
+
+def _readable(code: str) -> bool:
+    route_service.load_case(current_user, code)  # NotFound for a case the user may not know
+    return True
+
+
+@bp.route("/cases/<code>/immediate/close", methods=["POST"])
+@login_required
+def close_immediate(code):
+    form = forms.CloseImmediateForm(prefix="imm")
+    return _post(code, "close_form", form, lambda f: steps.close_immediate(
+        current_user, code, version=f.version.data, closed_on=f.closed_on.data, complaint_on=f.complaint_on.data,
+        acta_on=f.acta_on.data, acta_summary=f.acta_summary.data),
+        _("Immediate assistance closed; the case is now in mediate assistance."), "phase")
+
+
+@bp.route("/cases/<code>/extensions", methods=["POST"])
+@login_required
+def extend(code):
+    form = forms.ExtensionForm(prefix="ext")
+    return _post(code, "ext_form", form, lambda f: steps.extend_phase(
+        current_user, code, version=f.version.data, phase=f.phase.data, amount=f.amount.data, reason=f.reason.data,
+        decided_by=f.decided_by.data, decided_on=f.decided_on.data, reported=f.reported.data),
+        _("Extension recorded."), "phase")
+
+
+@bp.route("/cases/<code>/life-plan", methods=["POST"])
+@login_required
+def add_goal(code):
+    form = forms.GoalForm(prefix="goal")
+    form.area.choices = _choices("goal_area", GOAL_AREAS)
+    return _post(code, "goal_form", form, lambda f: steps.add_goal(
+        current_user, code, area=f.area.data, description=f.description.data, agreed_on=f.agreed_on.data,
+        target_on=f.target_on.data), _("Life plan goal recorded."), "life-plan")
+
+
+@bp.route("/goals/<int:goal_id>", methods=["POST"])
+@login_required
+def review_goal(goal_id):
+    from caseapp.models.route import LifePlanGoal
+
+    goal = db.get_or_404(LifePlanGoal, goal_id)
+    code = goal.case.code
+    _readable(code)
+    form = forms.GoalReviewForm(prefix=f"g{goal_id}")
+    form.status.choices = _choices("goal_status", GOAL_STATUSES)
+    return _post(code, "goal_form", form, lambda f: steps.review_goal(
+        current_user, goal_id, version=f.version.data, status=f.status.data, review_note=f.review_note.data),
+        _("Life plan goal reviewed."), "life-plan")
+
+
+@bp.route("/cases/<code>/notes/<section>", methods=["POST"])
+@login_required
+def add_note(code, section):
+    prefix = {"psychosocial": "psy", "legal": "jur"}.get(section)
+    if prefix is None:
+        abort(404)
+    form = forms.NoteForm(prefix=prefix)
+    name = "psy_note_form" if section == "psychosocial" else "legal_note_form"
+    return _post(code, name, form, lambda f: steps.add_note(
+        current_user, code, section, body=f.body.data, written_on=f.written_on.data),
+        _("Note recorded."), f"{section}-notes")
+
+
+@bp.route("/cases/<code>/legal", methods=["POST"])
+@login_required
+def save_proceeding(code):
+    form = forms.ProceedingForm(prefix="proc")
+    form.stage.choices = _choices("stage", LEGAL_STAGES)
+    form.representation.choices = _choices("representation", LEGAL_REPRESENTATION)
+    return _post(code, "proc_form", form, lambda f: legal.save_proceeding(
+        current_user, code, version=f.version.data or None, complaint_filed_on=f.complaint_filed_on.data,
+        receiving_office=f.receiving_office.data, criminal_case_number=f.criminal_case_number.data,
+        stage=f.stage.data, representation=f.representation.data), _("Legal follow-up saved."), "legal")
+
+
+@bp.route("/cases/<code>/legal/events", methods=["POST"])
+@login_required
+def add_event(code):
+    form = forms.LegalEventForm(prefix="ev")
+    form.kind.choices = _choices("event_kind", LEGAL_EVENT_KINDS)
+    return _post(code, "event_form", form, lambda f: legal.add_event(
+        current_user, code, kind=f.kind.data, on=f.on.data, title=f.title.data, outcome=f.outcome.data),
+        _("Hearing recorded."), "legal")
+
+
+@bp.route("/cases/<code>/legal/measures", methods=["POST"])
+@login_required
+def add_measure(code):
+    form = forms.MeasureForm(prefix="pm")
+    form.kind.choices = _choices("protection", PROTECTION_KINDS)
+    form.status.choices = _choices("protection_status", PROTECTION_STATUSES)
+    return _post(code, "measure_form", form, lambda f: legal.add_measure(
+        current_user, code, kind=f.kind.data, requested_on=f.requested_on.data, status=f.status.data,
+        decided_on=f.decided_on.data, notes=f.notes.data), _("Protection measure recorded."), "legal")
+
+
+@bp.route("/cases/<code>/shelter", methods=["POST"])
+@login_required
+def place(code):
+    form = forms.PlaceForm(prefix="place")
+    form.shelter_id.choices = [(str(r.shelter.id), r.shelter.name) for r in shelters.list_shelters(current_user)]
+    return _post(code, "place_form", form, lambda f: shelters.place(
+        current_user, code, shelter_id=f.shelter_id.data, admitted_on=f.admitted_on.data),
+        _("The victim was placed in the shelter."), "shelter")
+
+
+@bp.route("/stays/<int:stay_id>/leave", methods=["POST"])
+@login_required
+def leave(stay_id):
+    from caseapp.models.route import ShelterStay
+
+    stay = db.get_or_404(ShelterStay, stay_id)
+    code = stay.case.code
+    _readable(code)
+    form = forms.LeaveForm(prefix=f"l{stay_id}")
+    return _post(code, "place_form", form, lambda f: shelters.end_stay(
+        current_user, stay_id, version=f.version.data, left_on=f.left_on.data),
+        _("Departure from the shelter recorded."), "shelter")
+
+
+@bp.route("/cases/<code>/close", methods=["POST"])
+@login_required
+def close_case(code):
+    form = forms.ClosureForm(prefix="close")
+    form.reason.choices = _choices("closure", CLOSURE_REASONS)
+    return _post(code, "close_case_form", form, lambda f: route_service.close_case(
+        current_user, code, reason=f.reason.data, closed_on=f.closed_on.data, note=f.note.data,
+        version=f.version.data), _("Case closed."), "closure")
+
+
+@bp.route("/cases/<code>/reopen", methods=["POST"])
+@login_required
+def reopen_case(code):
+    form = forms.ReopenForm(prefix="reopen")
+    return _post(code, "reopen_form", form, lambda f: route_service.reopen_case(
+        current_user, code, reason=f.reason.data, reopened_on=None, version=f.version.data),
+        _("Case reopened; its closure stays in the history."), "closure")
+
+
+# --- agenda, shelters, monthly list ----------------------------------------------------------------------------
 
 
 @bp.route("/agenda")
 @action_required("route.agenda")
 def agenda():
-    return placeholder()
+    result = route_service.agenda(current_user)
+    return render_template("route/agenda.html", result=result)
 
 
-@bp.route("/shelters")
+@bp.route("/shelters", endpoint="shelters")
 @action_required("shelter.view")
-def shelters():
-    return placeholder()
+def shelters_index():
+    rows = shelters.list_shelters(current_user)
+    stays = shelters.stays_visible_to(current_user)
+    return render_template("route/shelters.html", rows=rows, stays=stays)
 
 
-@bp.route("/cases/<code>")
-@action_required("route.agenda")
-def case_route(code):
-    return placeholder()
+@bp.route("/monthly-list")
+@action_required("route.table_list")
+def table_list():
+    form = forms.TableListForm(request.args)
+    month = form.month.data or today().strftime("%Y-%m")
+    try:
+        year, mon = (int(p) for p in month.split("-", 1))
+    except ValueError:
+        form.month.errors = [_("Write the month as YYYY-MM.")]
+        return render_template("route/table_list.html", form=form, rows=[], month=month), 422
+    fmt = request.args.get("format")
+    if fmt not in (None, "", "csv", "xlsx"):
+        fmt = None
+    try:
+        rows = route_service.table_list(current_user, year, mon, export=fmt or None)
+    except Invalid:
+        form.month.errors = [_("Write the month as YYYY-MM.")]
+        return render_template("route/table_list.html", form=form, rows=[], month=month), 422
+    period = f"{year:04d}-{mon:02d}"
+    if fmt == "csv":
+        return Response(route_service.table_csv(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=mesa-investigacion-{period}.csv"})
+    if fmt == "xlsx":
+        return Response(route_service.table_xlsx(rows, period),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=mesa-investigacion-{period}.xlsx"})
+    form.month.data = period
+    return render_template("route/table_list.html", form=form, rows=rows, month=period)
+
+
+# --- administration: rule table, step kinds, shelters ---------------------------------------------------------------
+
+
+def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None):
+    rule_form = rule_form or forms.RuleForm(prefix="rule", formdata=None)
+    kind_form = kind_form or forms.StepKindForm(prefix="kind", formdata=None)
+    kind_form.phase.choices = _choices("phase", PHASES)
+    kind_form.section.choices = _choices("section", STEP_SECTIONS)
+    shelter_form = shelter_form or forms.ShelterForm(prefix="shelter", formdata=None)
+    shelter_form.operator_entity.choices = [(e.code, f"{e.code} — {e.name}") for e in _entities()]
+    toggles = {}
+    kinds = steps.step_kinds(active_only=False)
+    for kind in kinds:
+        f = forms.StepKindToggleForm(prefix=f"k{kind.id}", formdata=None)
+        f.version.data = kind.version
+        toggles[kind.id] = f
+    return render_template("route/admin.html", rules=due.list_rules(), kinds=kinds, toggles=toggles,
+                           shelter_rows=shelters.list_shelters(current_user, include_inactive=True),
+                           rule_form=rule_form, kind_form=kind_form, shelter_form=shelter_form,
+                           label=label, kind_label=_kind_label), status
+
+
+@bp.route("/admin")
+@action_required("admin.manage")
+def admin_catalogues():
+    return _admin_page()
+
+
+def _admin_post(form_name: str, form, call, success: str):
+    if not form.validate_on_submit():
+        return _admin_page(422, **{form_name: form})
+    try:
+        call(form)
+    except Invalid as error:
+        _apply_errors(form, error)
+        return _admin_page(422, **{form_name: form})
+    except Conflict as error:
+        flash(error.message, "error")
+        return _admin_page(409)
+    flash(success, "success")
+    return redirect(url_for("route.admin_catalogues"))
+
+
+@bp.route("/admin/rules", methods=["POST"])
+@action_required("admin.manage")
+def add_rule():
+    form = forms.RuleForm(prefix="rule")
+    return _admin_post("rule_form", form, lambda f: due.add_rule(
+        current_user, effective_from=f.effective_from.data, immediate_days=f.immediate_days.data,
+        immediate_extension_days=f.immediate_extension_days.data, mediate_months=f.mediate_months.data,
+        mediate_extension_months=f.mediate_extension_months.data, legal_source=f.legal_source.data),
+        _("Rule recorded. Cases with intake from its start date use it."))
+
+
+@bp.route("/admin/step-kinds", methods=["POST"])
+@action_required("admin.manage")
+def add_step_kind():
+    form = forms.StepKindForm(prefix="kind")
+    form.phase.choices = _choices("phase", PHASES)
+    form.section.choices = _choices("section", STEP_SECTIONS)
+    return _admin_post("kind_form", form, lambda f: steps.save_step_kind(
+        current_user, code=f.code.data, phase=f.phase.data, section=f.section.data, label_es=f.label_es.data,
+        label_en=f.label_en.data), _("Kind of step added."))
+
+
+@bp.route("/admin/step-kinds/<int:kind_id>/toggle", methods=["POST"])
+@action_required("admin.manage")
+def toggle_step_kind(kind_id):
+    form = forms.StepKindToggleForm(prefix=f"k{kind_id}")
+    return _admin_post("kind_form", form, lambda f: steps.toggle_step_kind(current_user, kind_id,
+                                                                            version=f.version.data),
+                       _("Kind of step updated."))
+
+
+@bp.route("/admin/shelters", methods=["POST"])
+@action_required("admin.manage")
+def add_shelter():
+    form = forms.ShelterForm(prefix="shelter")
+    form.operator_entity.choices = [(e.code, e.code) for e in _entities()]
+    return _admin_post("shelter_form", form, lambda f: shelters.save_shelter(
+        current_user, code=f.code.data, name=f.name.data, city=f.city.data, operator_entity=f.operator_entity.data,
+        capacity=f.capacity.data), _("Shelter saved."))
