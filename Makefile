@@ -1,17 +1,26 @@
 # Ruta: the two commands of the README.
 #   make run    set up, migrate a SQLite database in instance/, load the demo, and serve on http://127.0.0.1:5000
-#   make test   set up and run the whole test suite (RUTA_TEST_DATABASE_URL=postgresql://... runs it on PostgreSQL)
+#   make test   set up and run the whole test suite: ruff (with bandit's S rules), the translation check, pytest.
+#               RUTA_TEST_DATABASE_URL=postgresql+psycopg://user:pass@host:port/postgres runs it on PostgreSQL.
+# Needs only Python >= 3.11 (with its venv module) and make.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+PYTEST_WORKERS ?= auto
+PYTEST_ARGS ?=
+LINT_PATHS = caseapp tests bench scripts config.py wsgi.py gunicorn.conf.py
 export FLASK_APP = wsgi.py
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: run test setup setup-test translations lint clean
+.PHONY: run test setup setup-test translations lint check-translations pytest clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Ruta needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Try: make PYTHON=python3.11 ..." >&2; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not create the virtual environment. On Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
@@ -32,16 +41,32 @@ translations: | $(BIN)/python
 run: setup
 	$(BIN)/flask keys init
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo
-	@echo "Ruta is running at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/flask demo --url http://$(HOST):$(PORT)/
+	@echo
+	@echo "Ruta is running at http://$(HOST):$(PORT)/  (log in with one of the demo accounts above; Ctrl+C to stop)"
+	@echo
+	$(BIN)/flask run --host $(HOST) --port $(PORT) --no-reload
 
 lint: setup-test
-	$(BIN)/ruff check caseapp tests bench config.py wsgi.py scripts
+	$(BIN)/ruff check $(LINT_PATHS)
 
-test: setup-test lint
+check-translations: setup-test
 	$(BIN)/python -m caseapp.i18n_catalog check
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# pytest exits 5 when it collected no test: never a pass (a broken collection or a filter that matches nothing).
+pytest: setup-test
+	@status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure" >&2; exit 1; fi; \
+	exit $$status
+
+# All three run even when one fails (the whole picture in one go); the target fails if any did.
+test: setup-test
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	$(MAKE) --no-print-directory check-translations || status=1; \
+	$(MAKE) --no-print-directory pytest || status=1; \
+	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)" >&2; fi; \
+	exit $$status
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

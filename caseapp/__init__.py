@@ -22,10 +22,11 @@ def create_app(config) -> Flask:
     )
     app.config.from_object(config)
 
-    from caseapp import database, security
+    from caseapp import database, logging_setup, security
     from caseapp.extensions import babel, csrf, db, limiter, login_manager, migrate
     from caseapp.i18n import select_locale
 
+    logging_setup.init_app(app)
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)

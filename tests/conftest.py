@@ -79,7 +79,25 @@ def database_url(template_db, tmp_path):
     name = f"ruta_t_{_worker()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
     admin = _pg_admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db["name"]}"'))
+        # FILE_COPY (PostgreSQL 15+) copies the small template's files instead of WAL-logging every block: ~5x faster.
+        strategy = " STRATEGY FILE_COPY" if conn.dialect.server_version_info >= (15,) else ""
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db["name"]}"{strategy}'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A second, EMPTY database (no tables): a new SQLite file, or a new PostgreSQL database. Not migrated."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"ruta_e_{_worker()}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
