@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess  # noqa: S404 - pg_dump with an argument list, no shell
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,6 @@ from caseapp.services import cases
 from caseapp.timeutil import utcnow
 from tests.conftest import PG_URL
 
-pytestmark = pytest.mark.skipif(bool(PG_URL), reason="reads the SQLite file's bytes")
 
 SERVICE_VICTIM = {
     "given_names": "Wendy Johana", "family_names": "Zuluaga Ibargüen", "document_type": "CC",
@@ -54,8 +54,26 @@ def _files(app) -> tuple[Path, Path]:
 
 
 def _raw_bytes(app) -> dict[str, bytes]:
+    """What someone who copies the database gets: the SQLite file and its WAL, or a plain pg_dump of every row."""
+    if PG_URL:
+        from caseapp.services import backup
+
+        with app.app_context():
+            url = backup._url()
+            dump = subprocess.run(  # noqa: S603 - fixed argument list
+                [backup._pg_tool("pg_dump"), "--format=plain", "--data-only"], env=backup._pg_env(url),
+                capture_output=True, check=True,
+            ).stdout
+        return {"db": dump, "wal": b""}
     main, wal = _files(app)
     return {"db": main.read_bytes(), "wal": wal.read_bytes() if wal.exists() else b""}
+
+
+def _checkpoint(app) -> None:
+    if not PG_URL:
+        conn = sqlite3.connect(_files(app)[0])
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.close()
 
 
 def test_identity_nowhere_in_clear(app, client, factory, caplog):
@@ -90,10 +108,7 @@ def test_identity_nowhere_in_clear(app, client, factory, caplog):
         db.engine.dispose()
     before = _raw_bytes(app)
     assert before["db"]
-    main, _wal = _files(app)
-    conn = sqlite3.connect(main)
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    conn.close()
+    _checkpoint(app)
     after = _raw_bytes(app)
     for where, blob in {**before, **{k + "-after-checkpoint": v for k, v in after.items()}}.items():
         for needle in all_needles:

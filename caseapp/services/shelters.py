@@ -103,7 +103,7 @@ def save_shelter(actor, *, shelter_id=None, version=None, code: str, name: str, 
 def _lock_shelter(shelter_id: int) -> Shelter | None:
     query = select(Shelter).where(Shelter.id == shelter_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+        query = query.with_for_update(of=Shelter)  # the joined entity is the nullable side of an outer join
     return db.session.scalars(query.execution_options(populate_existing=True)).first()
 
 
