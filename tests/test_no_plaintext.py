@@ -7,7 +7,6 @@ import sqlite3
 import subprocess  # noqa: S404 - pg_dump with an argument list, no shell
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from caseapp import crypto
@@ -17,7 +16,6 @@ from caseapp.models.audit import AuditEvent
 from caseapp.services import cases
 from caseapp.timeutil import utcnow
 from tests.conftest import PG_URL
-
 
 SERVICE_VICTIM = {
     "given_names": "Wendy Johana", "family_names": "Zuluaga Ibargüen", "document_type": "CC",
