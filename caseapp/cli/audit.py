@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from caseapp import audit
+from caseapp.extensions import db
 
 group = AppGroup("audit", help="Access-log integrity.")
 
@@ -20,6 +21,7 @@ def verify(anchor_file: Path | None) -> None:
     """Exit 0 when the chain is intact; otherwise name the first broken row and exit 1."""
     anchor = json.loads(anchor_file.read_text()) if anchor_file else None
     result = audit.verify(anchor=anchor)
+    db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
     if result.ok:
         click.echo(f"OK: {result.rows} rows, chain intact, head {result.head_seq} {result.head_mac}")
         return
@@ -32,5 +34,35 @@ def verify(anchor_file: Path | None) -> None:
 def anchor(out: Path | None) -> None:
     """Write the chain head (seq, MAC, row count) to an anchor file and print it for an outside notary."""
     data, path = audit.write_anchor(out)
+    db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
     click.echo(json.dumps(data, sort_keys=True))
     click.echo(f"written to {path}", err=True)
+
+
+@group.command("alerts")
+@click.option("--since", help="Start of the period: YYYY-MM-DD or YYYY-MM-DDTHH:MM (Colombian time).")
+@click.option("--until", help="End of the period (a date includes that whole day).")
+def alerts(since: str | None, until: str | None) -> None:
+    """Print the alerts on unusual access (default: the configured look-back up to now), one per line."""
+    from datetime import timedelta
+
+    from caseapp.errors import Invalid
+    from caseapp.services import alerts as alert_service
+    from caseapp.services.audit_console import parse_filters
+    from caseapp.timeutil import utcnow
+
+    try:
+        period = parse_filters({"since": since or "", "until": until or ""})
+    except Invalid as error:
+        raise click.UsageError("; ".join(f"--{k}: {v}" for k, v in error.field_errors.items())) from None
+    values = alert_service.thresholds()[0]
+    end = period.until or utcnow() + timedelta(seconds=1)
+    start = period.since or end - timedelta(days=values["lookback_days"])
+    found = alert_service.compute(start, end, values)
+    audit.record("audit.alerts", actor="cli", object_type="audit_log", detail={"alerts": len(found)})
+    db.session.commit()
+    for a in found:
+        where = a.case or a.ip or ""
+        click.echo(f"{a.kind}\t{a.actor or '-'}\t{a.entity or '-'}\t{where}\t{a.count}\t"
+                   f"{a.first_at.isoformat(timespec='seconds')}Z\t{a.last_at.isoformat(timespec='seconds')}Z")
+    click.echo(f"{len(found)} alert(s)", err=True)

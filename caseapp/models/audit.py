@@ -18,6 +18,10 @@ class AuditEvent(db.Model):
         Index("ix_audit_events_actor_seq", "actor", "seq"),
         Index("ix_audit_events_at", "at"),
         Index("ix_audit_events_action_ip_at", "action", "ip", "at"),
+        # The auditor's console: every filter walks an index in seq order (keyset pagination at 10M rows).
+        Index("ix_audit_events_actor_entity_seq", "actor_entity", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
+        Index("ix_audit_events_outcome_seq", "outcome", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
