@@ -6,16 +6,9 @@ import json
 from flask import jsonify, request
 from flask_login import current_user
 
-from caseapp import audit as _access_log
 from caseapp.api import bp
 from caseapp.api.openapi import error_responses
 from caseapp.services import audit_console
-
-# Importing this module sets the attribute `caseapp.api.audit` to it, which shadows the `audit` name that
-# caseapp/api/__init__.py imported (`from caseapp import audit`) and calls in bearer_auth. Until that import is
-# renamed there, re-export the access-log writers it uses so that a request without a token stays a logged 401.
-record = _access_log.record
-record_and_commit = _access_log.record_and_commit
 
 
 def _item(row) -> dict:

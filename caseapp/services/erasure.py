@@ -47,9 +47,14 @@ def request_erasure(actor, code: str, reason: str) -> ErasureRequest:
 
 def pending_requests(admin) -> list[ErasureRequest]:
     authz.require(admin, "erasure.approve")
-    return list(db.session.scalars(
+    rows = list(db.session.scalars(
         select(ErasureRequest).where(ErasureRequest.status == "pending").order_by(ErasureRequest.id)
     ))
+    # The list names cases by code: reading it is logged like any list of cases.
+    audit.record("erasure.list", object_type="erasure_request", actor=admin,
+                 detail={"cases": [r.case.code for r in rows][:50]})
+    db.session.commit()
+    return rows
 
 
 def _pending(admin, request_id) -> ErasureRequest:

@@ -101,6 +101,14 @@ def _sections(value) -> list[str]:
     return sorted({str(v).strip() for v in value})
 
 
+def open_send_form(actor, code: str):
+    """The case a referral is about to be written for: checked and logged (the form shows its code and status)."""
+    case = load_case(actor, code, "case.refer")
+    audit.record("referral.form", case, actor=actor)
+    db.session.commit()
+    return case
+
+
 def send(actor, code: str, *, to_entity: str, service: str, reason: str | None, sections=None,
          due_on=None) -> Referral:
     """Refer a case to another entity for a service; needs the victim's sharing consent for that entity."""

@@ -83,7 +83,9 @@ def due_dates(case) -> dict:
 
 
 def case_by_code(code: str) -> Case:
-    case = db.session.scalar(select(Case).where(Case.code == (code or "").strip().upper())) if code else None
+    if not isinstance(code, str) or not code.strip() or len(code) > 32:
+        raise NotFound()
+    case = db.session.scalar(select(Case).where(Case.code == code.strip().upper()))
     if case is None:
         raise NotFound()
     return case

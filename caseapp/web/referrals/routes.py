@@ -120,7 +120,8 @@ def _send_form(case, formdata=True):
 @bp.route("/cases/<code>/new", methods=["GET", "POST"])
 @login_required
 def new(code):
-    case = load_case(current_user, code, "case.refer")
+    case = service.open_send_form(current_user, code) if request.method == "GET" else load_case(
+        current_user, code, "case.refer")
     form = _send_form(case, formdata=request.method == "POST")
     if request.method == "POST":
         if form.validate_on_submit():

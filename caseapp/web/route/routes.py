@@ -59,6 +59,18 @@ def _apply_errors(form, error: Invalid) -> None:
             flash(message, "error")
 
 
+def _flash_unseen_errors(form, shown: bool) -> None:
+    """Errors the page would not show next to a field: those of hidden fields (the version), or all of them
+    when the form is a per-row form that the page renders afresh. They become flash messages, never lost."""
+    for field in form:
+        if field.errors and (not shown or field.type in ("HiddenField", "CSRFTokenField")):
+            if field.type == "CSRFTokenField":
+                continue
+            label = _("The form is out of date; reload the page and try again.") if field.short_name == "version" \
+                else f"{field.label.text}: {' '.join(str(e) for e in field.errors)}"
+            flash(label, "error")
+
+
 def _case_forms(view) -> dict:
     case = view.case
     kinds = steps.step_kinds()
@@ -123,9 +135,14 @@ def _case_forms(view) -> dict:
 def _render_case(code: str, status: int = 200, **overrides):
     view = route_service.overview(current_user, code)
     context = _case_forms(view)
-    for name, form in overrides.items():
-        # keep the submitted form (with its errors) but give it the same choices
+    for name, form in list(overrides.items()):
         default = context[name]
+        if type(form) is not type(default):
+            # A per-row form (step update, goal review, departure): the page shows fresh row forms.
+            _flash_unseen_errors(form, shown=False)
+            continue
+        _flash_unseen_errors(form, shown=True)
+        # keep the submitted form (with its errors) but give it the same choices
         for field in form:
             if hasattr(field, "choices") and hasattr(default[field.short_name], "choices"):
                 field.choices = default[field.short_name].choices
@@ -398,8 +415,13 @@ def table_list():
 
 
 def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None):
-    rule_form = rule_form or forms.RuleForm(prefix="rule", formdata=None)
-    kind_form = kind_form or forms.StepKindForm(prefix="kind", formdata=None)
+    for submitted, expected in ((rule_form, forms.RuleForm), (kind_form, forms.StepKindForm),
+                                (shelter_form, forms.ShelterForm)):
+        if submitted is not None:
+            _flash_unseen_errors(submitted, shown=type(submitted) is expected)
+    rule_form = rule_form if isinstance(rule_form, forms.RuleForm) else forms.RuleForm(prefix="rule", formdata=None)
+    kind_form = kind_form if isinstance(kind_form, forms.StepKindForm) else forms.StepKindForm(prefix="kind", formdata=None)
+    shelter_form = shelter_form if isinstance(shelter_form, forms.ShelterForm) else None
     kind_form.phase.choices = _choices("phase", PHASES)
     kind_form.section.choices = _choices("section", STEP_SECTIONS)
     shelter_form = shelter_form or forms.ShelterForm(prefix="shelter", formdata=None)
