@@ -103,6 +103,9 @@ class AssistanceStep(Versioned, Timestamped, db.Model):
     __table_args__ = (
         Index("ix_steps_case_phase", "case_id", "phase"),
         Index("ix_steps_status_planned", "status", "planned_on"),
+        # Indicators ("victims attended": steps done in a period), read from the index alone.
+        Index("ix_steps_status_done", "status", "done_on", "case_id"),
+        Index("ix_steps_case_status_done", "case_id", "status", "done_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -191,10 +191,10 @@ def product_sheet(actor, code: str, *, year: int, as_of: date | None = None, pol
 def _breakdown_sections(actor, product, start: date, end: date, upto: date) -> list[Section]:
     if product.formula not in ("women_linked", "victims_attended"):
         return []
-    engine = stats.Engine(stats.product_universe(product.formula, start, min(end, upto)))
+    dims = ind.FORMULAS[product.formula].breakdowns
+    tables = stats.breakdown_tables(actor, stats.product_universe(product.formula, start, min(end, upto)), dims)
     sections = []
-    for dim in ind.FORMULAS[product.formula].breakdowns:
-        table = stats.query(actor, dim, engine=engine, check=False)
+    for dim, table in zip(dims, tables, strict=True):
         sections.append(table_section(_("%(product)s by %(dim)s", product=product.code,
                                         dim=str(stats.DIM_LABELS[dim]).lower()), table, suppression_note(table.k)))
     return sections

@@ -335,9 +335,11 @@ def _values(product: Product) -> dict[str, AchievedValue]:
     return {v.period: v for v in product.values}
 
 
-def evaluate(product: Product, as_of: date, year: int | None = None) -> ProductStatus:
-    """The follow-up method for one product at a cut-off date (see the module docstring)."""
+def evaluate(product: Product, as_of: date, year: int | None = None, known: dict | None = None) -> ProductStatus:
+    """The follow-up method for one product at a cut-off date (see the module docstring). `known` holds values of
+    the product's formula already counted in this request, by (first day, last day)."""
     year = year or as_of.year
+    known = known or {}
     manual = _values(product)
     rows: list[PeriodRow] = []
     for target in product.targets:
@@ -350,7 +352,8 @@ def evaluate(product: Product, as_of: date, year: int | None = None) -> ProductS
                 if target.period in manual:
                     value, source = Fraction(manual[target.period].value), manual[target.period].source
             else:
-                value = compute(product, period.starts_on, min(period.ends_on, as_of))
+                span = (period.starts_on, min(period.ends_on, as_of))
+                value = known[span] if span in known else compute(product, *span)
                 source = "Ruta"
                 if value is None and target.period in manual:  # nothing to compute from: an imported figure
                     value, source = Fraction(manual[target.period].value), manual[target.period].source
@@ -766,13 +769,15 @@ def dashboard(actor, *, year: int | None = None, code: str | None = None, policy
     product = get_product(actor, code, policy) if code else headline_product()
     if product is None:
         raise NotFound(_("There is no product with that code."))
-    status = evaluate(product, year_cutoff(year), year)
-    start, end = date(year, 1, 1), min(date(year, 12, 31), status.as_of)
-    breakdowns = []
+    as_of = year_cutoff(year)
+    start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
+    breakdowns, known = [], {}
     if start <= end and product.formula in ("women_linked", "victims_attended"):
-        engine = stats.Engine(stats.product_universe(product.formula, start, end))
-        for dim in FORMULAS[product.formula].breakdowns:
-            breakdowns.append(stats.query(actor, dim, engine=engine, check=False))
+        breakdowns = stats.breakdown_tables(actor, stats.product_universe(product.formula, start, end),
+                                            FORMULAS[product.formula].breakdowns)
+        # The breakdowns' total is the year's official figure (the same rows, counted once): not counted twice.
+        known[(start, end)] = Fraction(breakdowns[0].total)
+    status = evaluate(product, as_of, year, known)
     return {"product": product, "status": status, "history": history(status), "breakdowns": breakdowns,
             "year": year, "years": sorted({r.period.year for r in status.periods} | {today().year}),
             "can_enter": can_enter(actor, product)}
