@@ -25,9 +25,10 @@ sys.path.insert(0, str(ROOT))
 BATCH = 5000
 ENTITIES = [("CTG", "government"), ("BOG", "government"), ("MED", "government"), ("CALI", "government"),
             ("FGN", "justice"), ("PONAL", "police"), ("MIG", "government"), ("ICBF", "child_protection"),
-            ("OIM", "international"), ("ONG1", "ngo")]
+            ("OIM", "international"), ("ONG1", "ngo"), ("BNUL", "ngo")]
 CASE_ENTITIES = ["CTG", "BOG", "MED", "CALI"]
 NULL_CIPHER_VICTIMS = 1000  # a slice stored with the benchmark's null cipher, for the encryption-overhead ratio
+NULL_ENTITY = "BNUL"  # owns that slice alone, so no AES-configured search ever meets a null-cipher row
 PASSWORD = "bench passphrase not for production 2026"  # noqa: S105 - synthetic users only
 
 
@@ -107,7 +108,8 @@ def generate(args) -> dict:
         for code in CASE_ENTITIES:
             users.append((f"sw_{code.lower()}", code, ("social_worker",)))
             users.append((f"lawyer_{code.lower()}", code, ("lawyer",)))
-        users += [("coord", "CTG", ("coordinator",)), ("auditor", "FGN", ("auditor",))]
+        users += [("coord", "CTG", ("coordinator",)), ("auditor", "FGN", ("auditor",)),
+                  (f"sw_{NULL_ENTITY.lower()}", NULL_ENTITY, ("social_worker",))]
         for username, code, roles in users:
             user = User(username=username, display_name=username, entity_id=entity_ids[code], password_hash=pw_hash)
             user.set_roles(roles)
@@ -119,7 +121,7 @@ def generate(args) -> dict:
         db.session.commit()
         conn = db.session.connection()
         user_ids = {u: v["id"] for u, v in sample["users"].items()}
-        sw_by_entity = {code: user_ids[f"sw_{code.lower()}"] for code in CASE_ENTITIES}
+        sw_by_entity = {code: user_ids[f"sw_{code.lower()}"] for code in [*CASE_ENTITIES, NULL_ENTITY]}
         purposes = dict(conn.execute(select(ExploitationPurpose.code, ExploitationPurpose.id)).all())
         purpose_weights = [("sexual_exploitation", 50), ("begging", 20), ("forced_labour", 15), ("servitude", 5),
                            ("servile_marriage", 3), ("other", 7)]
@@ -160,9 +162,13 @@ def generate(args) -> dict:
                     "birth_date_enc": enc("birth_date", birth.isoformat()), "phone_enc": enc("phone", phone),
                     "address_enc": enc("address", fake.street_address()),
                     "narrative_enc": enc("narrative", fake.paragraph(nb_sentences=3)),
-                    "document_bidx": crypto.blind_index("victims/document", crypto.normalise_document(doc_type, doc_number)),
-                    "name_bidx": crypto.blind_index("victims/name", crypto.normalise_text(f"{given} {family}")),
-                    "phone_bidx": crypto.blind_index("victims/phone", crypto.normalise_phone(phone)),
+                    # The null-cipher slice is never a search or duplicate candidate: an AES-configured server
+                    # refuses to read its values (as it must).
+                    "document_bidx": None if null_slice else crypto.blind_index(
+                        "victims/document", crypto.normalise_document(doc_type, doc_number)),
+                    "name_bidx": None if null_slice else crypto.blind_index(
+                        "victims/name", crypto.normalise_text(f"{given} {family}")),
+                    "phone_bidx": None if null_slice else crypto.blind_index("victims/phone", crypto.normalise_phone(phone)),
                     "sex": "female" if rnd.random() < 0.9 else rnd.choice(["male", "intersex", "unknown"]),
                     "gender_identity": "woman", "age_group": rnd.choice(["18-20", "21-23", "24-26", "27-29", "30-38", "39-47"]),
                     "nationality": "CO" if rnd.random() < 0.7 else rnd.choice(["VE", "EC", "PE"]),
@@ -170,7 +176,7 @@ def generate(args) -> dict:
                     "disability": "unknown", "lgbtiq": "unknown", "migrant_status": "unknown", "erased": False,
                     "version": 1, "created_at": now, "updated_at": now,
                 })
-                entity = rnd.choice(CASE_ENTITIES)
+                entity = NULL_ENTITY if null_slice else rnd.choice(CASE_ENTITIES)
                 identified = date(2023, 1, 1) + timedelta(days=rnd.randint(0, 1400))
                 key = (entity_ids[entity], identified.year)
                 counters[key] = counters.get(key, 0) + 1

@@ -153,10 +153,11 @@ def endpoints(sample, cookies):
         return ("GET", "/cases/", None, {"Cookie": cookies["sw_ctg"]})
 
     def detail(pool="cases"):
+        entity, cookie = ("BNUL", cookies["sw_bnul"]) if pool == "null_cases" else ("CTG", cookies["sw_ctg"])
         while True:
             c = rnd.choice(sample[pool])
-            if c["entity"] == "CTG":
-                return ("GET", f"/cases/{c['code']}", None, {"Cookie": cookies["sw_ctg"]})
+            if c["entity"] == entity:
+                return ("GET", f"/cases/{c['code']}", None, {"Cookie": cookie})
 
     def register():
         n = rnd.randint(10**9, 2 * 10**9)
@@ -230,7 +231,7 @@ def main(argv=None):
     p.add_argument("--mixed-seconds", type=int, default=20)
     args = p.parse_args(argv)
     sample = json.loads((OUT / "sample.json").read_text())
-    cookies = {u: web_cookie(sample, u) for u in ("sw_ctg", "coord", "auditor")}
+    cookies = {u: web_cookie(sample, u) for u in ("sw_ctg", "sw_bnul", "coord", "auditor")}
     eps = endpoints(sample, cookies)
     results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
                "data": sample.get("figures"), "endpoints": {}, "ratios": {}}
