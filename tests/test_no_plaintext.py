@@ -76,7 +76,7 @@ def _checkpoint(app) -> None:
 
 def test_identity_nowhere_in_clear(app, client, factory, caplog):
     caplog.set_level(logging.DEBUG)  # everything, SQLAlchemy's statement and parameter logging included
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # restored after the test
     worker = factory.user("ana")
     raw_token = crypto.new_token()
     with app.test_request_context():

@@ -170,6 +170,11 @@ def _answer(actor, referral_id, new_status: str, *, from_statuses: tuple, action
             note: str | None = None, note_required: str | None = None) -> Referral:
     referral = get_referral(actor, referral_id)
     authz.require(actor, action, referral)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two answers at once: the second waits for the first to commit and then sees its new state
+        # (SQLite already serialises writers with BEGIN IMMEDIATE).
+        db.session.scalar(select(Referral).where(Referral.id == referral.id).with_for_update(of=Referral)
+                          .execution_options(populate_existing=True))
     if version is not None and str(referral.version) != str(version):
         raise Conflict(_("This referral was changed by someone else. Reload it; nothing was saved."))
     if referral.status not in from_statuses:
