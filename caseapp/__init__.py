@@ -36,6 +36,9 @@ def create_app(config) -> Flask:
     login_manager.init_app(app)
     security.init_app(app)
 
+    # Ids in URLs are bounded to the database's integer range: a larger one is a 404, not an error from PostgreSQL.
+    app.url_map.converters["int"] = security.BoundedIntConverter
+
     for area in WEB_AREAS:
         module = importlib.import_module(f"caseapp.web.{area}")
         app.register_blueprint(module.bp)

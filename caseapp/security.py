@@ -13,8 +13,10 @@ from flask import flash, g, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from caseapp import audit
 from caseapp.errors import Conflict, DomainError, Forbidden, NotFound
@@ -26,6 +28,14 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` limited to PostgreSQL's integer range (ids are never larger)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def is_api_request() -> bool:
@@ -138,6 +148,13 @@ def init_app(app) -> None:
     def stale(_error):
         db.session.rollback()
         return domain_error(Conflict())
+
+    @app.errorhandler(DataError)
+    def data_error(_error):
+        # A value the database cannot hold (a NUL byte, an id beyond its integer range) reached a query:
+        # bad input, refused like any other, never a 500.
+        db.session.rollback()
+        return _error_response(422, MESSAGES[422]())
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -164,8 +164,7 @@ VERSIONED_FORMS = {  # endpoint -> page (of BETA's own case) that shows its form
     "cases.withdraw_consent": "/cases/{own}",
     "referrals.answer": "/referrals/{ref}",
 }
-STILL_BLIND = {"route.extend", "route.update_step", "route.review_goal", "route.leave", "route.save_proceeding",
-               "referrals.answer"}
+STILL_BLIND: set[str] = set()  # endpoints still applying a version-less edit, while the bug stands
 
 
 @pytest.fixture
@@ -182,6 +181,16 @@ def test_an_edit_without_its_version_is_refused_not_applied_blindly(app, world, 
     from tests.test_permission_matrix import _filled
     from tests.world import diff_snapshots, endpoint_of, page_csrf, snapshot
 
+    if endpoint == "route.save_proceeding":
+        # Saving the first proceeding creates it (nothing to overwrite); the edit of an existing one is what
+        # must name its version.
+        from caseapp.extensions import db
+        from caseapp.models.accounts import User
+        from caseapp.services import legal
+
+        with app.test_request_context():
+            legal.save_proceeding(db.session.get(User, world.user("swlw").id), world.cases["own"],
+                                  complaint_filed_on="2025-03-12", stage="complaint", representation="none")
     client = logged_in_client(app, world.user("swlw"))
     token = page_csrf(client)
     page = VERSIONED_FORMS[endpoint].format(own=world.cases["own"], ref=world.referrals["pending"])

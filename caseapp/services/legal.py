@@ -63,7 +63,9 @@ def save_proceeding(actor, code: str, *, version=None, complaint_filed_on=None, 
     case = load_case(actor, code, "case.legal.write")
     proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case.id))
     if proc is not None:
-        check_version(proc, version)
+        check_version(proc, version)  # an existing proceeding is edited only from the copy the user saw
+    elif version not in (None, "", "0", 0):
+        raise Invalid(_("The form is incomplete. Reload the page and try again."))
     errors: dict = {}
     complaint_filed_on = parse_date(complaint_filed_on, "complaint_filed_on", errors)
     not_future(complaint_filed_on, "complaint_filed_on", errors)

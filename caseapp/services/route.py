@@ -101,9 +101,9 @@ def load_case(actor, code: str, action: str = "case.read") -> Case:
 
 
 def check_version(row, version) -> None:
-    """Refuse an edit made on a stale copy of the row (the form carried its version)."""
-    if version is None:
-        return
+    """Refuse an edit made on a stale copy of the row, or made without saying which copy it was made from."""
+    if version is None or version == "":
+        raise Invalid(_("The form is incomplete. Reload the page and try again."))
     try:
         version = int(version)
     except (TypeError, ValueError):

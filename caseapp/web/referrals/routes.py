@@ -66,14 +66,16 @@ def detail(referral_id):
     return _detail_page(referral)
 
 
+# The web form always carries the referral's version: a form without it is refused as stale ("" never matches),
+# never applied blindly. (The API may omit it; the state machine still refuses a second answer.)
 ACTIONS = {
-    "accept": (lambda r, f: service.accept(current_user, r, version=f.version.data, note=f.note.data),
+    "accept": (lambda r, f: service.accept(current_user, r, version=f.version.data or "", note=f.note.data),
                lambda: _("Referral accepted: the shared sections of the case are now visible to your entity.")),
-    "reject": (lambda r, f: service.reject(current_user, r, version=f.version.data, reason=f.note.data),
+    "reject": (lambda r, f: service.reject(current_user, r, version=f.version.data or "", reason=f.note.data),
                lambda: _("Referral rejected.")),
-    "complete": (lambda r, f: service.complete(current_user, r, version=f.version.data, note=f.note.data),
+    "complete": (lambda r, f: service.complete(current_user, r, version=f.version.data or "", note=f.note.data),
                  lambda: _("Referral marked as done.")),
-    "withdraw": (lambda r, f: service.withdraw(current_user, r, version=f.version.data, reason=f.note.data),
+    "withdraw": (lambda r, f: service.withdraw(current_user, r, version=f.version.data or "", reason=f.note.data),
                  lambda: _("Referral withdrawn.")),
 }
 

@@ -51,6 +51,8 @@ def _entities() -> list[Entity]:
 
 
 def _apply_errors(form, error: Invalid) -> None:
+    if not error.field_errors and error.message:
+        flash(error.message, "error")  # nothing to tie it to: never a silent refusal
     for name, message in (error.field_errors or {}).items():
         target = getattr(form, name, None) if form is not None else None
         if target is not None and hasattr(target, "errors"):
@@ -179,10 +181,13 @@ def _back(code: str, anchor: str = ""):
 def _post(code: str, form_name: str, form, call, success: str, anchor: str = ""):
     """Validate `form`, call the service; on bad input re-render with the errors tied to the fields."""
     if not form.validate_on_submit():
+        flash(_("Some fields are not valid; nothing was saved."), "error")  # the form may sit in a closed section
         return _render_case(code, 422, **{form_name: form})
     try:
         call(form)
     except Invalid as error:
+        if error.field_errors:
+            flash(_("Some fields are not valid; nothing was saved."), "error")
         _apply_errors(form, error)
         return _render_case(code, 422, **{form_name: form})
     except Conflict as error:
