@@ -38,7 +38,7 @@ case "$cmd" in
         -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c autovacuum=off" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     password_file="$dir/role_password"
     if [ ! -f "$password_file" ]; then
@@ -51,6 +51,8 @@ DO \$\$ BEGIN
     CREATE ROLE $role LOGIN CREATEDB PASSWORD '$password';
   END IF;
 END \$\$;
+-- DROP DATABASE ... WITH (FORCE) in the tests' teardown may have to end a backend of another role.
+GRANT pg_signal_backend TO $role;
 SQL
     echo "postgresql+psycopg://$role:$password@127.0.0.1:$port/postgres"
     ;;

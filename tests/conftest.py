@@ -9,12 +9,14 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import time
 import uuid
 
 import pyotp
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 import config
 from caseapp import create_app, i18n_catalog
@@ -36,6 +38,18 @@ def _migrate(app) -> None:
     with app.app_context():
         upgrade()
         _db.engine.dispose()
+
+
+def _drop_database(conn, name: str) -> None:
+    """Drop a test database; a backend the role may not end (e.g. a server process) gets a moment to leave."""
+    for attempt in range(5):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 def _pg_admin_engine():
@@ -61,7 +75,7 @@ def template_db(tmp_path_factory):
         _migrate(create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=url)))
         yield {"kind": "postgresql", "name": name}
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _drop_database(conn, name)
         admin.dispose()
     else:
         path = instance / "template.sqlite3"
@@ -84,7 +98,7 @@ def database_url(template_db, tmp_path):
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db["name"]}"{strategy}'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(conn, name)
     admin.dispose()
 
 
@@ -100,7 +114,7 @@ def empty_database_url(tmp_path):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_database(conn, name)
     admin.dispose()
 
 
