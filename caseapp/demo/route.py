@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseapp.extensions import db
@@ -26,7 +27,7 @@ def _kind(code):
 def load(echo) -> None:
     owner = db.session.scalar(select(Entity).join(Case, Case.owner_entity_id == Entity.id).limit(1))
     if owner is None:
-        echo("route: no demo cases yet, nothing to add")
+        echo(_("Demo route: no demo cases yet, nothing to add."))
         return
     if db.session.scalar(select(Shelter.id).where(Shelter.code == "DEMO-CASA")) is None:
         db.session.add(Shelter(code="DEMO-CASA", name="Casa de acogida (demo)", city="Cartagena",
@@ -64,4 +65,4 @@ def load(echo) -> None:
             referral.reason = "Acompañamiento psicosocial (demo)"
         added += 1
     db.session.commit()
-    echo(f"route: steps for {added} demo cases, one shelter with 8 beds")
+    echo(_("Demo route: steps for %(n)s demo cases, one shelter with 8 beds.", n=added))
