@@ -29,6 +29,9 @@ class Base:
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # The idle and absolute timeouts live in the server-side session record: the cookie is not re-sent on every
+    # response (a static file's late answer would otherwise put back a cookie the browser had just dropped).
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
     # Login throttling: per account (lockout) and per address.

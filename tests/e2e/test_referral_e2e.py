@@ -33,7 +33,8 @@ def test_refer_accept_and_log_a_step(app, factory, page, browser_login, live_ser
     page.get_by_label("Psicosocial").check()
     page.get_by_role("button", name="Enviar la remisión").click()
     page.get_by_text("Remisión enviada a OIM.").wait_for()
-    page.context.clear_cookies()
+    page.get_by_role("button", name="Cerrar sesión").click()
+    page.get_by_label("Usuario").wait_for()
 
     browser_login(b)
     assert page.goto("/route/cases/" + code).status == 404  # nothing before acceptance
