@@ -20,3 +20,10 @@ class Versioned:
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class UnderVictimKey:
+    """A row of a case whose encrypted fields are under the victim's data key (it has a `case` relationship)."""
+
+    def _encryption_key(self) -> bytes:
+        return self.case._encryption_key()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.crypto import Encrypted, new_uid
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
-from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
 
@@ -134,7 +134,7 @@ class CaseCounter(db.Model):
     last: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class IdentificationScreening(Versioned, db.Model):
+class IdentificationScreening(UnderVictimKey, Versioned, db.Model):
     """The three Palermo elements: act, means, purpose (means are not required for a child)."""
 
     __tablename__ = "identification_screenings"
@@ -152,11 +152,8 @@ class IdentificationScreening(Versioned, db.Model):
     notes = Encrypted("notes")
     case: Mapped[Case] = relationship(back_populates="screening")
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class Consent(Versioned, db.Model):
+class Consent(UnderVictimKey, Versioned, db.Model):
     """A consent kept as proof: who took it, how, when; withdrawable, never deleted."""
 
     __tablename__ = "consents"
@@ -181,11 +178,8 @@ class Consent(Versioned, db.Model):
     entity: Mapped[Entity | None] = relationship(foreign_keys=[entity_id])
     taken_by: Mapped[User | None] = relationship(foreign_keys=[taken_by_id])
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class IndirectVictim(Versioned, db.Model):
+class IndirectVictim(UnderVictimKey, Versioned, db.Model):
     """A family member who also receives assistance."""
 
     __tablename__ = "indirect_victims"
@@ -199,9 +193,6 @@ class IndirectVictim(Versioned, db.Model):
 
     names = Encrypted("names")
     case: Mapped[Case] = relationship(back_populates="indirect_victims")
-
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
 
 class ErasureRequest(Versioned, db.Model):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.crypto import Encrypted, new_uid
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
-from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.cases import Case
 
 REFERRAL_STATUSES = ("sent", "accepted", "rejected", "done", "withdrawn")
@@ -17,7 +17,7 @@ REFERRAL_STATUSES = ("sent", "accepted", "rejected", "done", "withdrawn")
 SHARED_SECTIONS = ("identity", "summary", "psychosocial", "legal")
 
 
-class Referral(Versioned, Timestamped, db.Model):
+class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     __tablename__ = "referrals"
     __table_args__ = (
         Index("ix_referrals_to_status", "to_entity_id", "status"),
@@ -53,15 +53,12 @@ class Referral(Versioned, Timestamped, db.Model):
     to_entity: Mapped[Entity] = relationship(foreign_keys=[to_entity_id], lazy="joined")
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
-
     @property
     def sections(self) -> frozenset[str]:
         return frozenset(s for s in self.shared_sections.split(",") if s)
 
 
-class SharingOverride(Versioned, db.Model):
+class SharingOverride(UnderVictimKey, Versioned, db.Model):
     """A coordinator's recorded decision to share a case with an entity without the victim's sharing consent."""
 
     __tablename__ = "sharing_overrides"
@@ -79,6 +76,3 @@ class SharingOverride(Versioned, db.Model):
     reason = Encrypted("reason")
     case: Mapped[Case] = relationship()
     entity: Mapped[Entity] = relationship(lazy="joined")
-
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.crypto import Encrypted, new_uid
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
-from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.cases import Case
 
 PHASES = ("immediate", "mediate")
@@ -78,7 +78,7 @@ class DueRule(Versioned, Timestamped, db.Model):
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
 
-class CaseRoute(Versioned, Timestamped, db.Model):
+class CaseRoute(UnderVictimKey, Versioned, Timestamped, db.Model):
     """Route facts of a case that the registry does not hold: the entry into the mediate phase."""
 
     __tablename__ = "case_routes"
@@ -94,11 +94,8 @@ class CaseRoute(Versioned, Timestamped, db.Model):
     acta_summary = Encrypted("acta_summary")
     case: Mapped[Case] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class AssistanceStep(Versioned, Timestamped, db.Model):
+class AssistanceStep(UnderVictimKey, Versioned, Timestamped, db.Model):
     __tablename__ = "assistance_steps"
     __table_args__ = (
         Index("ix_steps_case_phase", "case_id", "phase"),
@@ -130,11 +127,8 @@ class AssistanceStep(Versioned, Timestamped, db.Model):
     provider_entity: Mapped[Entity | None] = relationship(foreign_keys=[provider_entity_id], lazy="joined")
     professional: Mapped[User | None] = relationship(foreign_keys=[professional_id])
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class PhaseExtension(Versioned, db.Model):
+class PhaseExtension(UnderVictimKey, Versioned, db.Model):
     """An extension of a phase: once per phase, with its reason and who decided it."""
 
     __tablename__ = "phase_extensions"
@@ -157,11 +151,8 @@ class PhaseExtension(Versioned, db.Model):
     case: Mapped[Case] = relationship()
     recorded_by: Mapped[User | None] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class LifePlanGoal(Versioned, Timestamped, db.Model):
+class LifePlanGoal(UnderVictimKey, Versioned, Timestamped, db.Model):
     """A goal of the life plan (proyecto de vida), agreed with the victim and reviewed in the mediate phase."""
 
     __tablename__ = "life_plan_goals"
@@ -181,9 +172,6 @@ class LifePlanGoal(Versioned, Timestamped, db.Model):
     description = Encrypted("description")
     review_note = Encrypted("review_note")
     case: Mapped[Case] = relationship()
-
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
 
 class Shelter(Versioned, Timestamped, db.Model):
@@ -222,7 +210,7 @@ class ShelterStay(Versioned, db.Model):
     step: Mapped[AssistanceStep] = relationship()
 
 
-class LegalProceeding(Versioned, Timestamped, db.Model):
+class LegalProceeding(UnderVictimKey, Versioned, Timestamped, db.Model):
     """The criminal process of a case: complaint, stage, representation (lawyers write, social workers read)."""
 
     __tablename__ = "legal_proceedings"
@@ -240,11 +228,8 @@ class LegalProceeding(Versioned, Timestamped, db.Model):
     criminal_case_number = Encrypted("criminal_case_number")
     case: Mapped[Case] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class LegalEvent(Versioned, db.Model):
+class LegalEvent(UnderVictimKey, Versioned, db.Model):
     """A hearing or another event of the criminal process, with its outcome."""
 
     __tablename__ = "legal_events"
@@ -262,11 +247,8 @@ class LegalEvent(Versioned, db.Model):
     outcome = Encrypted("outcome")
     case: Mapped[Case] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class ProtectionMeasure(Versioned, db.Model):
+class ProtectionMeasure(UnderVictimKey, Versioned, db.Model):
     """A protection measure requested for the victim (witness protection, police measures)."""
 
     __tablename__ = "protection_measures"
@@ -284,11 +266,8 @@ class ProtectionMeasure(Versioned, db.Model):
     notes = Encrypted("notes")
     case: Mapped[Case] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class CaseNote(Versioned, db.Model):
+class CaseNote(UnderVictimKey, Versioned, db.Model):
     """A follow-up note in one need-to-know section: psychosocial (social workers) or legal (lawyers)."""
 
     __tablename__ = "case_notes"
@@ -307,11 +286,8 @@ class CaseNote(Versioned, db.Model):
     case: Mapped[Case] = relationship()
     author: Mapped[User | None] = relationship()
 
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
 
-
-class CaseClosure(Versioned, db.Model):
+class CaseClosure(UnderVictimKey, Versioned, db.Model):
     """One closure of a case and, if it happened, its reopening: the history is kept, never overwritten."""
 
     __tablename__ = "case_closures"
@@ -331,6 +307,3 @@ class CaseClosure(Versioned, db.Model):
     note = Encrypted("note")
     reopen_reason = Encrypted("reopen_reason")
     case: Mapped[Case] = relationship()
-
-    def _encryption_key(self) -> bytes:
-        return self.case._encryption_key()
