@@ -3,6 +3,10 @@
 Every test gets its own instance folder and a database migrated from empty to head by alembic (once per
 session into a template, then copied): a SQLite file by default, or a fresh PostgreSQL database made from a
 template when RUTA_TEST_DATABASE_URL points at a server.
+
+The clock: the code reads time only through caseapp.timeutil, and tests move it with time-machine, never by
+patching a module. RUTA_TEST_CLOCK=<ISO instant> runs every test with the clock starting there (CI runs the
+PostgreSQL pass at a Sunday 03:00 in Bogotá); a test that needs a given hour asks for the `clock` fixture.
 """
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ import os
 import shutil
 import time
 import uuid
+from datetime import datetime, timedelta
 
 import pyotp
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
@@ -22,8 +28,10 @@ import config
 from caseapp import create_app, i18n_catalog
 from caseapp.extensions import db as _db
 from caseapp.extensions import limiter
+from caseapp.timeutil import BOGOTA
 
 PG_URL = os.environ.get("RUTA_TEST_DATABASE_URL")
+SUITE_CLOCK = os.environ.get("RUTA_TEST_CLOCK")
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 - test fixture password
 _counter = itertools.count()
 
@@ -54,6 +62,62 @@ def _drop_database(conn, name: str) -> None:
 
 def _pg_admin_engine():
     return create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+# --- the clock ------------------------------------------------------------------------------------------------
+
+
+def _suite_start() -> datetime | None:
+    if not SUITE_CLOCK:
+        return None
+    moment = datetime.fromisoformat(SUITE_CLOCK)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BOGOTA)
+
+
+@pytest.fixture(autouse=True)
+def _suite_clock(request):
+    """With RUTA_TEST_CLOCK, every test starts at that instant (the clock keeps ticking from there)."""
+    start = _suite_start()
+    if start is None or request.node.get_closest_marker("real_clock"):
+        yield
+        return
+    with time_machine.travel(start, tick=True):
+        yield
+
+
+class Clock:
+    """The test's clock, in Colombian local time: `clock.set("2026-03-02 10:00")`, `clock.advance(minutes=5)`.
+
+    It stands still once set (tick=False) so that a test reads exactly the instant it chose.
+    """
+
+    def __init__(self):
+        self._travel = None
+        self.now: datetime | None = None
+
+    def set(self, local: str | datetime) -> datetime:
+        moment = datetime.fromisoformat(local) if isinstance(local, str) else local
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=BOGOTA)
+        self.stop()
+        self._travel = time_machine.travel(moment, tick=False)
+        self._travel.start()
+        self.now = moment
+        return moment
+
+    def advance(self, **delta) -> datetime:
+        return self.set(self.now + timedelta(**delta))
+
+    def stop(self) -> None:
+        if self._travel is not None:
+            self._travel.stop()
+            self._travel = None
+
+
+@pytest.fixture
+def clock():
+    c = Clock()
+    yield c
+    c.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -78,6 +78,7 @@ def _post(base: str, token: str, body: dict) -> tuple[int, dict]:
         return error.code, json.loads(error.read() or b"{}")
 
 
+@pytest.mark.real_clock
 def test_sigkill_during_registrations_leaves_a_consistent_database(app, factory, runner, instance_path, database_url):
     factory.user("crash", roles=("social_worker",), entity="SDIS")
     assert runner.invoke(args=["keys", "init"]).exit_code == 0

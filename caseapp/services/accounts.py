@@ -10,7 +10,6 @@ the same user stale.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
 import pyotp
@@ -24,7 +23,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import RecoveryCode, User, UserSession
 from caseapp.models.audit import AuditEvent
 from caseapp.services import passwords, sessions
-from caseapp.timeutil import utcnow
+from caseapp.timeutil import epoch, utcnow
 
 ISSUER = "Ruta"
 RECOVERY_CODE_COUNT = 10
@@ -177,7 +176,7 @@ def match_totp(secret: str | None, code: str, at: float | None = None) -> int | 
     if not secret or not _CODE.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret)
-    now = int(time.time() if at is None else at)
+    now = int(epoch() if at is None else at)
     base = now // totp.interval
     matched = None
     for counter in range(base - TOTP_WINDOW, base + TOTP_WINDOW + 1):

@@ -1,11 +1,11 @@
 """Alerts on unusual access: each rule fires on a scripted scenario and stays quiet on ordinary use.
 
-The log's clock is scripted (monkeypatched) so that scenarios happen at chosen Colombian times; tests never
-depend on the real time of day. Colombia is UTC-5: 14:00 UTC on a weekday is 09:00 in Bogotá.
+The clock is the suite's (time-machine), scripted so that scenarios happen at chosen Colombian times; tests
+never depend on the real time of day. Colombia is UTC-5: 14:00 UTC on a weekday is 09:00 in Bogotá.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -24,22 +24,29 @@ WORKDAY_MORNING = datetime(2025, 3, 11, 14, 0)
 SINCE, UNTIL = datetime(2025, 3, 1), datetime(2025, 4, 1)
 
 
-class Clock:
-    def __init__(self, start: datetime):
-        self.now = start
+class LogClock:
+    """The suite's clock, set in naive UTC as the log stores its times."""
 
-    def __call__(self) -> datetime:
-        return self.now
+    def __init__(self, clock):
+        self._clock = clock
+        self.now = WORKDAY_MORNING
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now = value
+        self._clock.set(value.replace(tzinfo=UTC))
 
     def advance(self, **delta) -> None:
-        self.now += timedelta(**delta)
+        self.now = self.now + timedelta(**delta)
 
 
 @pytest.fixture
-def clock(ctx, monkeypatch):
-    c = Clock(WORKDAY_MORNING)
-    monkeypatch.setattr("caseapp.audit.utcnow", c)
-    return c
+def clock(clock, ctx):
+    return LogClock(clock)
 
 
 @pytest.fixture

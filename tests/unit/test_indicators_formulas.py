@@ -103,18 +103,18 @@ def test_official_total_is_published_but_its_breakdowns_are_suppressed(people):
     assert by_age.as_json() == {"rows": [{"age_group": "18-20", "count": "<5"}], "total": 3, "k": 5}
 
 
-def test_the_current_year_is_provisional_and_green_with_its_pace(people, monkeypatch):
+def test_the_current_year_is_provisional_and_green_with_its_pace(people, clock):
     sw, coord = people
     for i in range(40):
         make_case(sw.id, linked_on=date(2025, 3, 1), identified_on=date(2025, 3, 1), document_number=f"8{i}")
-    monkeypatch.setattr(ind, "today", lambda: date(2025, 6, 30))
+    clock.set("2025-06-30 12:00")
     status = ind.product_progress(coord, "3.5", year=2025)
     assert status.as_of == date(2025, 6, 30) and status.provisional
     assert status.achieved == 40 and status.progress is None and status.traffic_light == "green"
     assert status.year_ideal_so_far == Fraction(100 * 181, 365)
     assert status.pace == Fraction(40 * 365, 100 * 181) and status.pace_light == "green"  # 80.7 % of the ideal
     # a year later, with 2025 closed at 40 of 100, the method counts it: 40 %, red
-    monkeypatch.setattr(ind, "today", lambda: date(2026, 6, 30))
+    clock.set("2026-06-30 12:00")
     later = ind.product_progress(coord, "3.5", year=2026)
     assert later.progress_to_date == Fraction(2, 5) and later.traffic_light == "red" and later.achieved is not None
 

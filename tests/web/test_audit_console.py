@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
 
 import pytest
 from sqlalchemy import select, text
@@ -108,9 +107,9 @@ def test_console_filters(client, login_as, world, query, expected):
         assert "Ningún registro coincide" in html
 
 
-def test_console_date_range(app, client, login_as, world, monkeypatch):
+def test_console_date_range(app, client, login_as, world, clock):
+    clock.set("2099-05-02 10:00")
     login_as(world["users"]["aud"])
-    monkeypatch.setattr("caseapp.audit.utcnow", lambda: datetime(2099, 5, 2, 15, 0))  # 10:00 in Bogotá
     with app.test_request_context():
         audit.record("case.view", object_type="case", object_ref=world["sdis"], actor="ana")
         db.session.commit()
@@ -294,7 +293,10 @@ def test_case_history_refusals(app, client, login_as, world, who, code, status):
 # --- alerts and thresholds ---------------------------------------------------------------------------------
 
 
-def test_alerts_page_links_to_the_rows(app, client, login_as, world):
+# A Wednesday morning and a Sunday night, after every row of the world (the log's time never goes backwards).
+@pytest.mark.parametrize("moment", ["2099-03-04 10:00", "2099-03-08 03:00"])
+def test_alerts_page_links_to_the_rows(app, client, login_as, clock, moment, world):
+    clock.set(moment)
     login_as(world["users"]["aud"])
     r = client.get("/audit/alerts")
     assert r.status_code == 200
@@ -311,9 +313,12 @@ def test_alerts_page_links_to_the_rows(app, client, login_as, world):
         leo = db.session.get(User, world["users"]["leo"].id)
         audit.record("case.view", db.session.scalar(select(Case).where(Case.code == world["sdis"])), actor=leo)
         db.session.commit()
-    html = client.get("/audit/alerts").get_data(as_text=True)
+    html = client.get(f"/audit/alerts?since={moment[:10]}").get_data(as_text=True)
     assert "Caso de otra entidad sin remisión aceptada" in html
-    link = re.search(r'href="(/audit/\?[^"]*)"', html).group(1).replace("&amp;", "&")
+    # At night the same reads also raise the off-hours alert: take the link of the cross-entity row.
+    assert ('<tr class="alert-off_hours">' in html) == moment.endswith("03:00")
+    row = re.search(r'<tr class="alert-cross_entity">(.*?)</tr>', html, re.S).group(1)
+    link = re.search(r'href="(/audit/\?[^"]*)"', row).group(1).replace("&amp;", "&")
     assert f"case={world['sdis']}" in link and "user=leo" in link
     assert "case.view" in client.get(link).get_data(as_text=True)
     assert _log(app, action="audit.alerts")

@@ -5,7 +5,6 @@ the login is complete, and a new server-side session opened, only after the seco
 """
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 import segno
@@ -17,6 +16,7 @@ from markupsafe import Markup, escape
 from caseapp.errors import Invalid
 from caseapp.extensions import limiter
 from caseapp.services import accounts
+from caseapp.timeutil import epoch
 from caseapp.web.auth import bp
 from caseapp.web.auth.forms import (
     LANGUAGES,
@@ -56,7 +56,7 @@ def _pending() -> dict | None:
     if not isinstance(data, dict) or "uid" not in data:
         return None
     ttl = current_app.config.get("LOGIN_PENDING_TTL", 300)
-    if time.time() - float(data.get("at", 0)) > ttl:
+    if epoch() - float(data.get("at", 0)) > ttl:
         session.pop(PENDING, None)
         flash(_("The sign-in took too long. Please start again."), "info")
         return None
@@ -106,7 +106,7 @@ def login():
             failed = True
         else:
             session.pop(PENDING, None)
-            session[PENDING] = {"uid": user.id, "at": int(time.time()), "next": next_url}
+            session[PENDING] = {"uid": user.id, "at": int(epoch()), "next": next_url}
             return redirect(url_for("auth.verify" if user.totp_enrolled_at else "auth.enrol"))
     return render_template("auth/login.html", form=form, failed=failed, next_url=next_url,
                            languages=LANGUAGES)
