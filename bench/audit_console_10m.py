@@ -124,7 +124,8 @@ def measure(app) -> dict:
 
     from caseapp.extensions import db
     from caseapp.models.audit import AuditEvent
-    from caseapp.services import alerts, audit_console
+    from caseapp.services.audit import alerts
+    from caseapp.services.audit import console as audit_console
 
     results = {}
     with app.test_request_context():

@@ -169,7 +169,7 @@ def main() -> None:
     from caseapp import create_app
     from caseapp.extensions import db
     from caseapp.models.accounts import User
-    from caseapp.services import sessions
+    from caseapp.services.accounts import sessions
 
     app = create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}", AUDIT_DISABLED=False))
     with app.app_context():

@@ -106,7 +106,7 @@ def web_cookie(sample, username: str) -> str:
     from caseapp import create_app
     from caseapp.extensions import db
     from caseapp.models.accounts import User
-    from caseapp.services import sessions
+    from caseapp.services.accounts import sessions
 
     app = create_app(config.load("development"))
     with app.test_request_context():

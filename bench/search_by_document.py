@@ -39,7 +39,7 @@ def main(n: int = 100_000, queries: int = 300) -> None:
     from caseapp.models.cases import Case, CaseCounter
     from caseapp.models.catalogues import ExploitationPurpose
     from caseapp.models.victims import Victim
-    from caseapp.services import cases
+    from caseapp.services import registry as cases
 
     with app.app_context():
         upgrade()

@@ -34,7 +34,8 @@ def _actor_fields(actor) -> tuple[str | None, str | None, str | None]:
         return None, None, None
     if isinstance(actor, str):
         return actor, None, None
-    return actor.username, actor.entity.code, ",".join(sorted(actor.roles))
+    entity = getattr(actor, "entity", None)  # the command-line operator belongs to no entity
+    return actor.username, entity.code if entity is not None else None, ",".join(sorted(actor.roles))
 
 
 def object_ref_of(obj) -> tuple[str | None, str | None]:

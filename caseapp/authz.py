@@ -1,7 +1,11 @@
 """The only policy code (DESIGN.md section 5): can(), require(), scoped queries, and a view decorator.
 
 Services call require() before acting, so the web, the API and the CLI cannot disagree.
-Another entity sees a case only through an accepted referral, and only the sections it shares.
+
+Another entity sees a case only through an accepted referral whose basis for sharing is in force now — the
+victim's consent to share with that entity (withdrawing it cuts access at once), the mandatory referral of a
+child to ICBF, or a coordinator's recorded override — and only the sections that referral shares. It may record
+the service it was asked for (referral.fulfil) and change nothing else: writing a case is its owner's.
 """
 from __future__ import annotations
 
@@ -9,19 +13,19 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from caseapp.errors import Forbidden, NotFound
 from caseapp.models.accounts import CASE_ROLES
-from caseapp.models.cases import Case
-from caseapp.models.referrals import Referral
+from caseapp.models.cases import Case, Consent
+from caseapp.models.referrals import SHARED_SECTIONS, Referral
 
-ALL_SECTIONS = frozenset({"identity", "summary", "psychosocial", "legal"})
+ALL_SECTIONS = frozenset(SHARED_SECTIONS)
 
-# Sections each case role may see at all, whatever the entity.
+# Sections each case role may see at all, whatever the entity (DESIGN.md section 5).
 ROLE_SECTIONS = {
-    "social_worker": frozenset({"identity", "summary", "psychosocial", "legal"}),
-    "lawyer": frozenset({"identity", "summary", "legal"}),
+    "social_worker": frozenset({"identity", "account", "summary", "psychosocial", "legal"}),
+    "lawyer": frozenset({"identity", "account", "summary", "legal"}),
 }
 
 # Actions that need only a role (no object).
@@ -55,16 +59,25 @@ def case_sections(user, case: Case) -> frozenset[str]:
     return by_role & shared
 
 
+def sharing_in_force():
+    """SQL: the referral (Referral) has a basis for sharing now — mandatory (ICBF), a coordinator's override, or
+    the victim's consent to share with the receiving entity, not withdrawn."""
+    consent = exists().where(Consent.case_id == Referral.case_id, Consent.kind == "sharing",
+                             Consent.entity_id == Referral.to_entity_id, Consent.withdrawn_on.is_(None))
+    return or_(Referral.mandatory.is_(True), Referral.consent_override_by_id.is_not(None), consent)
+
+
+def live_referral(*conditions):
+    """SQL: an accepted referral, with its basis for sharing in force, meeting `conditions`."""
+    return and_(Referral.status == "accepted", sharing_in_force(), *conditions)
+
+
 def accepted_referrals(case: Case, entity_id: int) -> list[Referral]:
+    """The referrals through which the entity sees the case now (accepted, sharing still in force)."""
     from caseapp.extensions import db
 
-    return list(
-        db.session.scalars(
-            select(Referral).where(
-                Referral.case_id == case.id, Referral.to_entity_id == entity_id, Referral.status == "accepted"
-            )
-        )
-    )
+    return list(db.session.scalars(select(Referral).where(
+        live_referral(Referral.case_id == case.id, Referral.to_entity_id == entity_id))))
 
 
 def can(user, action: str, obj=None) -> bool:
@@ -80,6 +93,8 @@ def can(user, action: str, obj=None) -> bool:
                 return bool(sections)
             case "case.identity.read":
                 return "identity" in sections
+            case "case.account.read":
+                return "account" in sections
             case "case.update" | "case.consent" | "case.close" | "case.erase.request":
                 return owner and user.has_role("social_worker")
             case "case.refer":
@@ -87,15 +102,13 @@ def can(user, action: str, obj=None) -> bool:
             case "case.psychosocial.read":
                 return "psychosocial" in sections
             case "case.psychosocial.write":
-                return "psychosocial" in sections and user.has_role("social_worker")
+                return owner and "psychosocial" in sections and user.has_role("social_worker")
             case "case.legal.read":
                 return "legal" in sections
             case "case.legal.write":
-                return "legal" in sections and user.has_role("lawyer")
+                return owner and "legal" in sections and user.has_role("lawyer")
             case "case.legal_notes.read":
                 return "legal" in sections and user.has_role("lawyer")
-            case "case.step.write":
-                return bool(sections & {"psychosocial", "legal"}) and user.has_role(*CASE_ROLES)
             case "case.access_history":
                 return user.has_role("auditor") or (owner and user.has_role("coordinator"))
             case "referral.override_consent":
@@ -108,7 +121,27 @@ def can(user, action: str, obj=None) -> bool:
                 return obj.from_entity_id == user.entity_id and user.has_role(*CASE_ROLES)
             case "referral.read":
                 return user.entity_id in (obj.from_entity_id, obj.to_entity_id) and user.has_role(*CASE_ROLES)
+            case "referral.fulfil":
+                return (obj.to_entity_id == user.entity_id and user.has_role(*CASE_ROLES)
+                        and obj in accepted_referrals(obj.case, user.entity_id))
     return False
+
+
+def can_record_step(user, case: Case, kind) -> bool:
+    """Record a step of `kind` on the case: its owner's professionals in a role that records that kind, with
+    the kind's section in view (a receiving entity records only its referral's service: referral.fulfil)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (case.owner_entity_id == user.entity_id and user.has_role(*kind.recorder_roles)
+            and kind.section in case_sections(user, case))
+
+
+def can_read_step_notes(user, case: Case, kind) -> bool:
+    """A step's notes: whoever may record that kind on the case; the legal ones otherwise only for lawyers."""
+    if can_record_step(user, case, kind):
+        return True
+    action = "case.legal_notes.read" if kind.section == "legal" else "case.psychosocial.read"
+    return can(user, action, case)
 
 
 def require(user, action: str, obj=None) -> None:
@@ -132,11 +165,11 @@ def visible_cases(user, section: str | None = None):
         return select(Case).where(Case.id.is_(None))
     if section is not None and not any(section in ROLE_SECTIONS.get(r, ()) for r in user.roles):
         return select(Case).where(Case.id.is_(None))
-    conditions = [Referral.case_id == Case.id, Referral.to_entity_id == user.entity_id, Referral.status == "accepted"]
+    conditions = [Referral.case_id == Case.id, Referral.to_entity_id == user.entity_id]
     if section is not None:
         # shared_sections is a comma-separated list of fixed section names
         conditions.append(("," + Referral.shared_sections + ",").contains("," + section + ","))
-    return select(Case).where(or_(Case.owner_entity_id == user.entity_id, exists().where(*conditions)))
+    return select(Case).where(or_(Case.owner_entity_id == user.entity_id, exists().where(live_referral(*conditions))))
 
 
 def role_required(*roles: str):

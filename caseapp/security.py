@@ -44,7 +44,7 @@ def is_api_request() -> bool:
 
 @login_manager.user_loader
 def load_user(token: str):
-    from caseapp.services import sessions
+    from caseapp.services.accounts import sessions
 
     user, reason = sessions.resolve(token)
     if user is None and reason in ("idle_timeout", "absolute_timeout"):
@@ -76,13 +76,15 @@ def _record_denial(status: int, message: str = "") -> None:
         log.exception("could not record a denied request")
 
 
-def _error_response(status: int, message: str, field_errors: dict | None = None):
+def _error_response(status: int, message: str, field_errors: dict | None = None, rule: str | None = None):
     if is_api_request():
         body = {"error": {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                           409: "conflict", 422: "invalid", 429: "too_many_requests"}.get(status, "error"),
                 "message": message}
+        if rule:
+            body["rule"] = rule
         if field_errors:
-            body["fields"] = field_errors
+            body["fields"] = {name: [str(m) for m in messages] for name, messages in field_errors.items()}
         return jsonify(body), status
     return render_template("errors/error.html", status=status, message=message), status
 
@@ -142,7 +144,7 @@ def init_app(app) -> None:
         message = error.message or MESSAGES[status]()
         if isinstance(error, NotFound):
             message = MESSAGES[404]()
-        return _error_response(status, message, error.field_errors)
+        return _error_response(status, message, error.field_errors, None if isinstance(error, NotFound) else error.rule)
 
     @app.errorhandler(StaleDataError)
     def stale(_error):

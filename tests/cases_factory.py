@@ -1,7 +1,9 @@
 """Build victims and cases straight through the models, for tests of areas that sit on top of the registry.
 
-The registry's own tests go through `caseapp.services.cases`; other areas use this so that they do not depend on
-the registration form. Identity is fake and encrypted exactly as the service does it.
+The registry's own tests go through `caseapp.services.registry`; other areas use this so that they do not depend
+on the registration form. Identity is fake and encrypted exactly as the service does it. A case made here in a
+status other than "identified" is put there directly (inside the model's status_writer, as the lifecycle does):
+a test fixture, not a path of the product.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy import select
 from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import User
-from caseapp.models.cases import Case, CaseCounter, Consent
+from caseapp.models.cases import Case, CaseCounter, Consent, status_writer
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
 from caseapp.timeutil import utcnow
@@ -56,13 +58,14 @@ def make_case(
         db.session.add(counter)
     counter.last += 1
     code = f"{user.entity.code}-{identified_on.year}-{counter.last:05d}"
-    case = Case(
-        code=code, victim=victim, owner_entity_id=user.entity_id, created_by_id=user.id, assigned_to_id=user.id,
-        status=status, identified_on=identified_on, identification_source="coat",
-        linked_on=linked_on if consent_assistance else None, trafficking_scope=trafficking_scope,
-        victim_status="victim", is_child=is_child, child_referral_required=is_child, intake_on=intake_on,
-        **case_fields,
-    )
+    with status_writer():
+        case = Case(
+            code=code, victim=victim, owner_entity_id=user.entity_id, created_by_id=user.id, assigned_to_id=user.id,
+            status=status, identified_on=identified_on, identification_source="coat",
+            linked_on=linked_on if consent_assistance else None, trafficking_scope=trafficking_scope,
+            victim_status="victim", is_child=is_child, child_referral_required=is_child, intake_on=intake_on,
+            **case_fields,
+        )
     case.purposes = list(db.session.scalars(select(ExploitationPurpose).where(ExploitationPurpose.code.in_(purposes))))
     db.session.add(case)
     if consent_assistance:

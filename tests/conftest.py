@@ -287,7 +287,7 @@ def login_as(app, client):
     def _login(test_user, c=None):
         from caseapp.extensions import db
         from caseapp.models.accounts import User
-        from caseapp.services import sessions
+        from caseapp.services.accounts import sessions
 
         c = c or client
         with app.test_request_context():

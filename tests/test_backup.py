@@ -188,7 +188,7 @@ def test_backup_without_the_keyring_reveals_no_identity(app, factory, runner, tm
 def test_password_is_not_on_the_command_line(monkeypatch):
     from sqlalchemy.engine import make_url
 
-    from caseapp.services import backup
+    from caseapp.services.ops import backup
 
     env = backup._pg_env(make_url("postgresql+psycopg://ruta:s3cr%40t@db.example:5433/ruta?sslmode=require"))
     assert env["PGPASSWORD"] == "s3cr@t"

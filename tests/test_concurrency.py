@@ -126,11 +126,12 @@ def test_two_acceptances_of_one_referral_at_once_through_the_api(app, factory, p
     b2 = factory.user("beatriz", roles=("lawyer",), entity="BETA")
     with app.test_request_context():
         ref_id = _referral(people["code"], "ALFA", "BETA", "sent", people["ana"].id)
+        ref_version = db.session.get(Referral, ref_id).version
         tokens = [new_api_token(b1.id), new_api_token(b2.id)]
     c1, c2 = app.test_client(), app.test_client()
 
     def accept(client, token):
-        return lambda: client.post(f"/api/v1/referrals/{ref_id}/accept", json={},
+        return lambda: client.post(f"/api/v1/referrals/{ref_id}/accept", json={"version": ref_version},
                                    headers={"Authorization": f"Bearer {token}"})
 
     answers = _run_together(accept(c1, tokens[0]), accept(c2, tokens[1]))
@@ -186,7 +187,7 @@ def test_an_edit_without_its_version_is_refused_not_applied_blindly(app, world, 
         # must name its version.
         from caseapp.extensions import db
         from caseapp.models.accounts import User
-        from caseapp.services import legal
+        from caseapp.services import casework as legal
 
         with app.test_request_context():
             legal.save_proceeding(db.session.get(User, world.user("swlw").id), world.cases["own"],

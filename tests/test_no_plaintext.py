@@ -13,7 +13,7 @@ from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken, User
 from caseapp.models.audit import AuditEvent
-from caseapp.services import cases
+from caseapp.services import registry as cases
 from caseapp.timeutil import utcnow
 from tests.conftest import PG_URL
 
@@ -54,7 +54,7 @@ def _files(app) -> tuple[Path, Path]:
 def _raw_bytes(app) -> dict[str, bytes]:
     """What someone who copies the database gets: the SQLite file and its WAL, or a plain pg_dump of every row."""
     if PG_URL:
-        from caseapp.services import backup
+        from caseapp.services.ops import backup
 
         with app.app_context():
             url = backup._url()

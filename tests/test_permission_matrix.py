@@ -88,11 +88,13 @@ ROUTE_POST = spec(sw=case(REACH), lw=case(REACH), swlw=case(REACH), co=case(403,
 REFERRAL_OF = spec(sw=case(OK, pending=OK), lw=case(OK, pending=OK), swlw=case(OK, pending=OK), co=404, au=404,
                    ad=404)
 _RECEIVER = case(403, referred=REACH, pending=REACH)  # BETA receives "referred" and "pending", sent "own"
+_FULFILLER = case(403, referred=REACH, pending=403)  # the service is recorded only once the referral is accepted
 ANSWER = {
-    "accept": spec(404, sw=case(403, referred=409, pending=REACH), lw=case(403, referred=409, pending=REACH),
-                   swlw=case(403, referred=409, pending=REACH)),  # "referred" was accepted already
+    # "referred" was accepted already: refused, for its missing version (422) or its state (409)
+    "accept": spec(404, sw=case(403, referred=REACH, pending=REACH), lw=case(403, referred=REACH, pending=REACH),
+                   swlw=case(403, referred=REACH, pending=REACH)),
     "reject": spec(404, sw=_RECEIVER, lw=_RECEIVER, swlw=_RECEIVER),
-    "complete": spec(404, sw=_RECEIVER, lw=_RECEIVER, swlw=_RECEIVER),
+    "complete": spec(404, sw=_FULFILLER, lw=_FULFILLER, swlw=_FULFILLER),
     "withdraw": spec(404, sw=case(REACH, referred=403, pending=403), lw=case(REACH, referred=403, pending=403),
                      swlw=case(REACH, referred=403, pending=403)),
 }
@@ -164,6 +166,9 @@ EXPECTED: dict[str, dict] = {
     # Actions that redirect back to the case with the form's errors: an empty form never reaches the service
     # (the same answer whether the case exists or not); test_replayed_forms checks them with valid forms.
     "POST cases.change_status": spec(403, sw=302, swlw=302),
+    # The form has no field but CSRF: the service answers (a flash and a redirect on the owner's case).
+    "POST cases.send_child_referral": spec(403, sw=case(302, referred=403), lw=case(302, referred=403),
+                                           swlw=case(302, referred=403)),
     "POST cases.give_consent": spec(403, sw=302, swlw=302),
     "POST cases.withdraw_consent": spec(403, sw=302, swlw=302),
     "POST cases.request_erasure": spec(403, sw=302, swlw=302),
@@ -231,9 +236,10 @@ EXPECTED: dict[str, dict] = {
     "POST api.create_case": api(403, sw=422, swlw=422),
     "GET api.get_case": api(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
     # Bodies without "version" are refused before the case is looked up (same answer for any code).
-    "PATCH api.update_case": api(403, sw=422, lw=422, swlw=422),
+    # Authorisation first: the version a body lacks is asked only of those who may edit the case.
+    "PATCH api.update_case": api(403, sw=case(422, referred=403), lw=case(403), swlw=case(422, referred=403)),
     "POST api.change_status": api(403, sw=422, lw=422, swlw=422),
-    "POST api.withdraw_consent": api(403, sw=422, lw=422, swlw=422),
+    "POST api.withdraw_consent": api(403, sw=case(422, referred=403), lw=case(403), swlw=case(422, referred=403)),
     "POST api.record_screening": api(403, sw=case(422, referred=DENY), swlw=case(422, referred=DENY),
                                      lw=case(403, referred=DENY)),
     "POST api.give_consent": api(403, sw=case(422, referred=DENY), swlw=case(422, referred=DENY),
@@ -262,6 +268,7 @@ EXPECTED: dict[str, dict] = {
     "POST api.accept_referral": {**ANSWER["accept"], "anon": 401},
     "POST api.reject_referral": {**ANSWER["reject"], "anon": 401},
     "POST api.complete_referral": {**ANSWER["complete"], "anon": 401},
+    "POST api.record_referral_service": {**ANSWER["complete"], "anon": 401},
     "POST api.withdraw_referral": {**ANSWER["withdraw"], "anon": 401},
     "GET api.products": api(403, co=OK, ad=OK),
     "GET api.product_progress": api(403, co=OK),  # aggregates: coordinators (DESIGN.md section 5)
@@ -675,7 +682,7 @@ def _valid_bodies(app, world, scenario):
         ("POST", f"{base}/notes/psychosocial", {"body": "Nota", "written_on": "2025-03-12"}),
         ("POST", f"{base}/notes/legal", {"body": "Nota", "written_on": "2025-03-12"}),
         ("POST", "/api/v1/referrals", {"case": code, "to_entity": "ICBF", "service": "education", "reason": "Cupo",
-                                       "sections": ["summary"]}),
+                                       "sections": ["summary", "identity"]}),
     ]
 
 

@@ -42,7 +42,6 @@ NOT_CASE_DATA = {
     "main.home": "role-based menu, no case",
     "api.openapi": "the API description",
     "auth.login": "sign-in (logged by the accounts area)",
-    "route.shelters": "shelter list and occupancy counts, no case",
     "route.admin_catalogues": "catalogue administration (step kinds, due rules, shelters)",
     "route.add_rule": "catalogue administration",
     "route.add_shelter": "catalogue administration",
@@ -135,7 +134,7 @@ def _step_kind(phase="immediate", section=None):
 
 
 def _sharing_consent(world, entity="FISC"):
-    from caseapp.services import consents
+    from caseapp.services import registry as consents
 
     return consents.give_consent(_user(world, "owner"), world["code"], "sharing", method="written",
                                  given_on=IDENTIFIED.isoformat(), entity_code=entity).id
@@ -145,7 +144,7 @@ def _sent_referral(world):
     from caseapp.services import referrals
 
     _sharing_consent(world)
-    return referrals.send(_user(world, "owner"), world["code"], to_entity="FISC", service=_step_kind().code,
+    return referrals.send(_user(world, "owner"), world["code"], to_entity="FISC", service="legal_orientation",
                           reason="Asesoría jurídica para la denuncia", sections=["summary", "legal"]).id
 
 
@@ -153,7 +152,7 @@ def _accepted_referral(world):
     from caseapp.services import referrals
 
     referral_id = _sent_referral(world)
-    referrals.accept(_user(world, "receiver"), referral_id, note="Recibida")
+    referrals.accept(_user(world, "receiver"), referral_id, version=_referral_version(referral_id), note="Recibida")
     return referral_id
 
 
@@ -171,34 +170,34 @@ def _consent_version(consent_id):
 
 def _erasure_request(world):
     """An erasure request by the owner: an administrator (another person) decides it."""
-    from caseapp.services import erasure
+    from caseapp.services.registry import erasure
 
     return erasure.request_erasure(_user(world, "owner"), world["code"], "victim_request").id
 
 
 def _step(world):
-    from caseapp.services import steps
+    from caseapp.services import casework as steps
 
     return steps.add_step(_user(world, "owner"), world["code"], kind=_step_kind().code, status="planned",
                           planned_on="2025-03-12").id
 
 
 def _goal(world):
-    from caseapp.services import steps
+    from caseapp.services import casework as steps
 
     return steps.add_goal(_user(world, "owner"), world["code"], area="education",
                           description="Terminar el bachillerato", agreed_on="2025-03-12").id
 
 
 def _shelter(world):
-    from caseapp.services import shelters
+    from caseapp.services import casework as shelters
 
     return shelters.save_shelter(_user(world, "admin"), code="CASA-1", name="Casa Violeta", city="Bogotá",
                                  operator_entity="SDIS", capacity=5).id
 
 
 def _stay(world):
-    from caseapp.services import shelters
+    from caseapp.services import casework as shelters
 
     return shelters.place(_user(world, "owner"), world["code"], shelter_id=_shelter(world),
                           admitted_on="2025-03-11").id
@@ -282,7 +281,8 @@ def _api_screening(world):
 
 
 def _api_change_status(world):
-    return Valid(json={"status": "in_mediate_assistance", "version": _case_version(world), "on": "2025-03-20"})
+    return Valid(json={"status": "in_mediate_assistance", "version": _case_version(world), "on": "2025-03-20",
+                       "complaint_on": "2025-03-12", "acta_on": "2025-03-19"})
 
 
 def _api_add_step(world):
@@ -296,7 +296,7 @@ def _api_search(world):
 
 def _api_send_referral(world):
     _sharing_consent(world)
-    return Valid(json={"case": world["code"], "to_entity": "FISC", "service": _step_kind().code,
+    return Valid(json={"case": world["code"], "to_entity": "FISC", "service": "legal_orientation",
                        "reason": "Asesoría jurídica para la denuncia", "sections": ["summary", "legal"]})
 
 
@@ -316,6 +316,13 @@ def _api_complete(world):
     referral_id = _accepted_referral(world)
     return Valid(who="receiver", values={"referral_id": referral_id},
                  json={"version": _referral_version(referral_id), "note": "Servicio prestado"})
+
+
+def _api_record_service(world):
+    referral_id = _accepted_referral(world)
+    return Valid(who="receiver", values={"referral_id": referral_id},
+                 json={"version": _referral_version(referral_id), "status": "done", "done_on": "2025-03-12",
+                       "notes": "Orientada sobre sus derechos"})
 
 
 def _api_withdraw(world):
@@ -359,7 +366,19 @@ def _web_request_erasure(world):
 
 
 def _web_change_status(world):
-    return Valid(page=_case_page(world), form={"status": "in_mediate_assistance", "on": "2025-03-20"})
+    return Valid(page=_case_page(world), form={"status": "in_mediate_assistance", "on": "2025-03-20",
+                                               "complaint_on": "2025-03-12", "acta_on": "2025-03-19"})
+
+
+def _web_child_referral(world):
+    """A child's case registered before the deployment had a child-protection entity: its referral is sent by hand."""
+    from caseapp.models.accounts import Entity
+
+    db.session.add(Entity(code="ICBF", name="ICBF", kind="child_protection"))
+    db.session.commit()
+    code = make_case(world["users"]["owner"].id, is_child=True, age_group="9-17", document_number="1098000111",
+                     given_names="Luna")
+    return Valid(values={"code": code}, page=f"/cases/{code}")
 
 
 def _web_approve_erasure(world):
@@ -382,7 +401,7 @@ def _web_answer(world):
 def _web_send_referral(world):
     _sharing_consent(world)
     return Valid(page=f"/referrals/cases/{world['code']}/new", form={
-        "ref-to_entity": "FISC", "ref-service": _step_kind().code, "ref-reason": "Asesoría jurídica para la denuncia",
+        "ref-to_entity": "FISC", "ref-service": "legal_orientation", "ref-reason": "Asesoría jurídica para la denuncia",
         "ref-sections": ["summary", "legal"]})
 
 
@@ -482,6 +501,8 @@ VALID_REQUESTS = {
     "POST api.reject_referral": _api_reject,
     "POST api.complete_referral": _api_complete,
     "POST api.withdraw_referral": _api_withdraw,
+    "POST api.record_referral_service": _api_record_service,
+    "POST cases.send_child_referral": _web_child_referral,
     "POST cases.new": _web_new_case,
     "POST cases.search": _web_search,
     "POST cases.edit": _web_edit,

@@ -148,12 +148,15 @@ def _u(user_id):
 def _referral(case_code, from_code, to_code, status, sent_by_id, sections="summary", service="psychological_assessment"):
     from caseapp.extensions import db
     from caseapp.models.accounts import Entity
-    from caseapp.models.cases import Case
+    from caseapp.models.cases import Case, Consent
     from caseapp.models.referrals import Referral
     from caseapp.timeutil import utcnow
 
     ent = {e.code: e for e in db.session.scalars(select(Entity))}
     case = db.session.scalar(select(Case).where(Case.code == case_code))
+    if case.active_consent("sharing", ent[to_code].id) is None:  # a referral rests on her consent to share
+        case.consents.append(Consent(kind="sharing", entity_id=ent[to_code].id, given_on=date(2025, 3, 10),
+                                     method="written", taken_by_id=sent_by_id, recorded_at=utcnow()))
     row = Referral(case=case, from_entity_id=ent[from_code].id, to_entity_id=ent[to_code].id, service=service,
                    shared_sections=sections, status=status, sent_by_id=sent_by_id, sent_at=utcnow(),
                    due_on=date(2025, 4, 1), responded_on=date(2025, 3, 12) if status == "accepted" else None)
@@ -179,7 +182,10 @@ def new_api_token(user_id) -> str:
 def build_world(app, factory) -> World:
     from caseapp.extensions import db
     from caseapp.models.route import StepKind
-    from caseapp.services import erasure, legal, shelters, steps
+    from caseapp.services import casework as legal
+    from caseapp.services import casework as shelters
+    from caseapp.services import casework as steps
+    from caseapp.services.registry import erasure
     from tests.cases_factory import make_case
 
     w = World(app=app)
@@ -254,7 +260,7 @@ def logged_in_client(app, test_user):
     """A test client holding a server session for the user (as conftest's login_as does)."""
     from caseapp.extensions import db
     from caseapp.models.accounts import User
-    from caseapp.services import sessions
+    from caseapp.services.accounts import sessions
 
     c = app.test_client()
     if test_user is None:

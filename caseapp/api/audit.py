@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from caseapp.api import bp
 from caseapp.api.openapi import error_responses
-from caseapp.services import audit_console
+from caseapp.services.audit import console as audit_console
 
 
 def _item(row) -> dict:

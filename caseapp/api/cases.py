@@ -14,22 +14,15 @@ from caseapp.api import bp, json_body
 from caseapp.api.openapi import error_responses
 from caseapp.errors import Invalid
 from caseapp.models.accounts import CASE_ROLES
-from caseapp.services import cases as case_service
-from caseapp.services import consents as consent_service
-from caseapp.services.catalogues import purposes_in_force
+from caseapp.services import registry as case_service
+from caseapp.services import registry as consent_service
+from caseapp.services import route
+from caseapp.services.registry import purposes_in_force
 from caseapp.services.route import due_dates
 from caseapp.timeutil import today
 
 case_roles = authz.role_required(*CASE_ROLES)
 SEARCH_KEYS = {"document_type", "document_number", "name", "phone", "code"}
-
-
-def _version(body: dict, key: str = "version") -> int:
-    value = body.get(key)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise Invalid(_("The record version is missing; reload and try again."),
-                      field_errors={key: _("The record version is missing; reload and try again.")})
-    return value
 
 
 def _only(body: dict, allowed: set[str]) -> None:
@@ -130,7 +123,7 @@ def get_case(code):
 @case_roles
 def update_case(code):
     body = json_body()
-    version = _version(body)
+    version = body.get("version")
     data = {k: v for k, v in body.items() if k != "version"}
     case = case_service.update_case(current_user, code, data, version=version)
     return jsonify(case_json(case))
@@ -140,9 +133,11 @@ def update_case(code):
 @case_roles
 def change_status(code):
     body = json_body()
-    _only(body, {"status", "version", "reason", "on"})
-    case = case_service.change_status(current_user, code, body.get("status"), version=_version(body),
-                                      reason=body.get("reason"), on=body.get("on"))
+    _only(body, {"status", "version", "reason", "on", "note", "complaint_on", "acta_on", "acta_summary"})
+    case = route.change_status(current_user, code, body.get("status"), version=body.get("version"),
+                               reason=body.get("reason"), on=body.get("on"), note=body.get("note"),
+                               complaint_on=body.get("complaint_on"), acta_on=body.get("acta_on"),
+                               acta_summary=body.get("acta_summary"))
     return jsonify(case_json(case))
 
 
@@ -176,7 +171,7 @@ def give_consent(code):
 def withdraw_consent(code, consent_id):
     body = json_body()
     _only(body, {"version", "on"})
-    consent = consent_service.withdraw_consent(current_user, code, consent_id, version=_version(body),
+    consent = consent_service.withdraw_consent(current_user, code, consent_id, version=body.get("version"),
                                                on=body.get("on"))
     return jsonify(consent_json(consent))
 
@@ -281,9 +276,20 @@ def _schemas() -> dict:
             "child_referral_required": {"type": "boolean"}, "immediate_due_on": date, "mediate_due_on": date,
             "identity": {"type": "object", "description": "Only for users who may see identity"},
             "consents": {"type": "array", "items": {"$ref": "#/components/schemas/Consent"}}}},
-        "StatusChange": {"type": "object", "required": ["status", "version"], "properties": {
-            "status": _enum(("in_immediate_assistance", "in_mediate_assistance", "closed")),
-            "version": {"type": "integer"}, "reason": _enum(CLOSURE_REASONS), "on": date}},
+        "StatusChange": {
+            "type": "object", "required": ["status", "version"], "additionalProperties": False,
+            "description": "One move of the case lifecycle; each refusal names its rule (409 or 422, `rule`).",
+            "properties": {
+                "status": _enum(("in_immediate_assistance", "in_mediate_assistance", "closed", "reopened")),
+                "version": {"type": "integer"},
+                "on": {**date, "description": "When the move happened (default today)"},
+                "reason": {**text, "description": f"closed: one of {', '.join(CLOSURE_REASONS)}; "
+                                                  "reopened: why (required)"},
+                "note": {**text, "description": "closed: a note kept with the closure record"},
+                "complaint_on": {**date, "description": "in_mediate_assistance: the criminal complaint's date "
+                                                        "(or the one recorded in the legal follow-up)"},
+                "acta_on": {**date, "description": "in_mediate_assistance: the acta única's date (required)"},
+                "acta_summary": text}},
         "Screening": {"type": "object", "properties": {
             "acts": {"type": "array", "items": _enum(SCREENING_ACTS)},
             "means": {"type": "array", "items": _enum(SCREENING_MEANS)},

@@ -11,7 +11,7 @@ from flask_login import current_user
 from caseapp.api import bp
 from caseapp.api.openapi import error_responses
 from caseapp.services import indicators as ind
-from caseapp.services import stats
+from caseapp.services.indicators import stats
 
 RESERVED = {"by", "period", "unit", "basis"}
 

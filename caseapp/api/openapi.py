@@ -11,7 +11,8 @@ ERROR = {
     "properties": {
         "error": {"type": "string"},
         "message": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+        "rule": {"type": "string", "description": "The rule that refused the request (e.g. complaint_required)"},
+        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from caseapp.api import bp, json_body
 from caseapp.api.openapi import error_responses
+from caseapp.models.referrals import REFERRAL_STATUSES, SHARED_SECTIONS
 from caseapp.services import referrals as service
 
 
@@ -14,6 +15,7 @@ def _referral_json(r, overdue: bool | None = None) -> dict:
         "id": r.id, "case": r.case.code, "from_entity": r.from_entity.code, "to_entity": r.to_entity.code,
         "service": r.service, "status": r.status, "mandatory": r.mandatory, "shared_sections": sorted(r.sections),
         "due_on": r.due_on.isoformat() if r.due_on else None, "version": r.version,
+        "step": r.step_id, "access_ended_on": r.access_ended_on.isoformat() if r.access_ended_on else None,
     }
     if overdue is not None:
         body["overdue"] = overdue
@@ -63,7 +65,18 @@ def reject_referral(referral_id):
 @bp.route("/referrals/<int:referral_id>/complete", methods=["POST"])
 def complete_referral(referral_id):
     data = _answer_body()
-    r = service.complete(current_user, referral_id, version=data.get("version"), note=data.get("note"))
+    r = service.complete(current_user, referral_id, version=data.get("version"), done_on=data.get("done_on"),
+                         note=data.get("note"))
+    return jsonify(_referral_json(r))
+
+
+@bp.route("/referrals/<int:referral_id>/service", methods=["POST"])
+def record_referral_service(referral_id):
+    data = json_body()
+    r = service.record_service(current_user, referral_id, version=data.get("version"),
+                               status=data.get("status") or "done", planned_on=data.get("planned_on"),
+                               done_on=data.get("done_on"), notes=data.get("notes"),
+                               not_provided_reason=data.get("not_provided_reason"))
     return jsonify(_referral_json(r))
 
 
@@ -81,19 +94,28 @@ SCHEMAS: dict = {
         "service": {"type": "string", "description": "A step-kind code"},
         "reason": {"type": "string"},
         "sections": {"type": "array", "items": {"type": "string",
-                                                "enum": ["identity", "summary", "psychosocial", "legal"]},
+                                                "enum": list(SHARED_SECTIONS)},
                      "default": ["summary"]},
         "due_on": {"type": "string", "format": "date"}}},
     "Referral": {"type": "object", "properties": {
         "id": {"type": "integer"}, "case": {"type": "string"}, "from_entity": {"type": "string"},
         "to_entity": {"type": "string"}, "service": {"type": "string"},
-        "status": {"type": "string", "enum": ["sent", "accepted", "rejected", "done", "withdrawn"]},
+        "status": {"type": "string", "enum": list(REFERRAL_STATUSES)},
+        "step": {"type": ["integer", "null"], "description": "The step that recorded the service (when done)"},
+        "access_ended_on": {"type": ["string", "null"], "format": "date",
+                            "description": "When the receiving entity's access ended"},
         "mandatory": {"type": "boolean"}, "shared_sections": {"type": "array", "items": {"type": "string"}},
         "due_on": {"type": ["string", "null"], "format": "date"}, "overdue": {"type": "boolean"},
         "version": {"type": "integer"}}},
-    "ReferralAnswer": {"type": "object", "properties": {
-        "version": {"type": "integer", "description": "Refuse the answer if the referral changed since read"},
-        "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"}}},
+    "ReferralAnswer": {"type": "object", "required": ["version"], "properties": {
+        "version": {"type": "integer", "description": "The version read: the answer is refused if it changed"},
+        "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"},
+        "done_on": {"type": "string", "format": "date", "description": "complete: when the service was given"}}},
+    "ReferralService": {"type": "object", "required": ["version"], "properties": {
+        "version": {"type": "integer"},
+        "status": {"type": "string", "enum": ["planned", "in_progress", "done", "not_provided"], "default": "done"},
+        "planned_on": {"type": "string", "format": "date"}, "done_on": {"type": "string", "format": "date"},
+        "notes": {"type": "string"}, "not_provided_reason": {"type": "string"}}},
 }
 
 _REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Referral"}}}
@@ -103,7 +125,7 @@ _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer
 def _action(summary: str) -> dict:
     return {"parameters": [_ID], "post": {
         "summary": summary, "tags": ["referrals"],
-        "requestBody": {"required": False, "content": {"application/json": {
+        "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/ReferralAnswer"}}}},
         "responses": {"200": {"description": "The referral after the change", "content": _REF},
                       **error_responses(401, 403, 404, 409, 422)}}}
@@ -131,6 +153,15 @@ PATHS: dict = {
         "responses": {"200": {"description": "The referral", "content": _REF}, **error_responses(401, 404)}}},
     "/api/v1/referrals/{id}/accept": _action("Accept (receiving entity): the shared sections become visible"),
     "/api/v1/referrals/{id}/reject": _action("Reject with a reason (receiving entity)"),
-    "/api/v1/referrals/{id}/complete": _action("Mark an accepted referral as done (receiving entity)"),
+    "/api/v1/referrals/{id}/complete": _action("The service was given: record its step as done and close the referral "
+                                               "(receiving entity)"),
+    "/api/v1/referrals/{id}/service": {"parameters": [_ID], "post": {
+        "summary": "Record the service asked for, as a step of its kind on the case (receiving entity, whatever "
+                   "sections the referral shares); done, the referral is done and linked to the step",
+        "tags": ["referrals"],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ReferralService"}}}},
+        "responses": {"200": {"description": "The referral after the change", "content": _REF},
+                      **error_responses(401, 403, 404, 409, 422)}}},
     "/api/v1/referrals/{id}/withdraw": _action("Withdraw (sending entity); not for the mandatory child referral"),
 }

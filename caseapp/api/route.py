@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from caseapp.api import bp, json_body
 from caseapp.api.openapi import error_responses
-from caseapp.services import legal, steps
+from caseapp.services import casework
 
 
 def _step_json(step, actor) -> dict:
@@ -17,7 +17,7 @@ def _step_json(step, actor) -> dict:
         "provider_entity": step.provider_entity.code if step.provider_entity else None,
         "version": step.version,
     }
-    if steps.can_read_step_notes(actor, step):
+    if casework.can_read_step_notes(actor, step):
         body["notes"] = step.notes
     return body
 
@@ -25,19 +25,19 @@ def _step_json(step, actor) -> dict:
 @bp.route("/step-kinds")
 def step_kinds():
     return jsonify([{"code": k.code, "phase": k.phase, "label": k.label_es, "section": k.section}
-                    for k in steps.step_kinds()])
+                    for k in casework.step_kinds()])
 
 
 @bp.route("/cases/<code>/steps", methods=["GET"])
 def case_steps(code):
-    _case, rows = steps.list_steps(current_user, code)
+    _case, rows = casework.list_steps(current_user, code)
     return jsonify([_step_json(s, current_user) for s in rows])
 
 
 @bp.route("/cases/<code>/steps", methods=["POST"])
 def add_case_step(code):
     data = json_body()
-    step = steps.add_step(current_user, code, kind=data.get("kind"), status=data.get("status") or "done",
+    step = casework.add_step(current_user, code, kind=data.get("kind"), status=data.get("status") or "done",
                           planned_on=data.get("planned_on"), done_on=data.get("done_on"),
                           provider_entity=data.get("provider_entity"), notes=data.get("notes"),
                           not_provided_reason=data.get("not_provided_reason"))
@@ -46,7 +46,7 @@ def add_case_step(code):
 
 @bp.route("/cases/<code>/legal-events", methods=["GET"])
 def legal_events(code):
-    _case, view = legal.get_legal(current_user, code)
+    _case, view = casework.get_legal(current_user, code)
     proc = view.proceeding
     return jsonify({
         "stage": proc.stage if proc else None,
@@ -61,21 +61,21 @@ def legal_events(code):
 @bp.route("/cases/<code>/legal-events", methods=["POST"])
 def add_legal_event(code):
     data = json_body()
-    event = legal.add_event(current_user, code, kind=data.get("kind") or "hearing", on=data.get("on"),
+    event = casework.add_event(current_user, code, kind=data.get("kind") or "hearing", on=data.get("on"),
                             title=data.get("title"), outcome=data.get("outcome"))
     return jsonify({"id": event.id}), 201
 
 
 @bp.route("/cases/<code>/notes/<section>", methods=["GET"])
 def case_notes(code, section):
-    _case, notes = steps.list_notes(current_user, code, section)
+    _case, notes = casework.list_notes(current_user, code, section)
     return jsonify([{"id": n.id, "written_on": n.written_on.isoformat(), "body": n.body} for n in notes])
 
 
 @bp.route("/cases/<code>/notes/<section>", methods=["POST"])
 def add_case_note(code, section):
     data = json_body()
-    note = steps.add_note(current_user, code, section, body=data.get("body"), written_on=data.get("written_on"))
+    note = casework.add_note(current_user, code, section, body=data.get("body"), written_on=data.get("written_on"))
     return jsonify({"id": note.id}), 201
 
 

@@ -47,8 +47,8 @@ def alerts(since: str | None, until: str | None) -> None:
     from datetime import timedelta
 
     from caseapp.errors import Invalid
-    from caseapp.services import alerts as alert_service
-    from caseapp.services.audit_console import parse_filters
+    from caseapp.services.audit import alerts as alert_service
+    from caseapp.services.audit.console import parse_filters
     from caseapp.timeutil import utcnow
 
     try:

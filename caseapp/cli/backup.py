@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from caseapp.services import backup as service
+from caseapp.services.ops import backup as service
 
 group = AppGroup("backup", help="Back up and restore the database (data only: back up the keyring separately).")
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from caseapp.cli.users import admin_command
 from caseapp.models.accounts import ENTITY_KINDS
-from caseapp.services import admin
+from caseapp.services import accounts as admin
 
 group = AppGroup("entities", help="Entities (institutions on the route).")
 
@@ -36,5 +36,5 @@ def list_entities() -> None:
 @admin_command
 def deactivate(code: str) -> None:
     """Deactivate CODE: its users can no longer sign in."""
-    entity = admin.deactivate_entity(admin.CLI, code)
+    entity = admin.deactivate_entity(admin.CLI, code, version=admin.get_entity(admin.CLI, code).version)
     click.echo(_("Entity %(code)s deactivated.", code=entity.code))

@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from caseapp.cli.users import admin_command
-from caseapp.services import admin
-from caseapp.services import plans as plan_service
+from caseapp.services import accounts as admin
+from caseapp.services.indicators import plans as plan_service
 
 group = AppGroup("plans", help="Policy action plans.")
 

@@ -1,6 +1,6 @@
 """`flask users ...`: create and manage user accounts and personal API tokens from the command line.
 
-Every command acts as the operator "cli" (so the access log says so) through caseapp.services.admin,
+Every command acts as the operator "cli" (so the access log says so) through caseapp.services.accounts,
 the same rules as the admin screens. Errors go to standard error with a non-zero exit status.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from caseapp.errors import DomainError
-from caseapp.services import admin
+from caseapp.services import accounts as admin
 
 group = AppGroup("users", help="User accounts and API tokens.")
 
@@ -94,7 +94,7 @@ def revoke_token(username: str) -> None:
 @admin_command
 def deactivate(username: str) -> None:
     """Deactivate USERNAME and end their open sessions."""
-    user = admin.deactivate_user(admin.CLI, username)
+    user = admin.deactivate_user(admin.CLI, username, version=admin.get_user(admin.CLI, username).version)
     click.echo(_("User %(username)s deactivated; their open sessions were ended.", username=user.username))
 
 
@@ -103,7 +103,7 @@ def deactivate(username: str) -> None:
 @admin_command
 def reactivate(username: str) -> None:
     """Reactivate USERNAME."""
-    user = admin.reactivate_user(admin.CLI, username)
+    user = admin.reactivate_user(admin.CLI, username, version=admin.get_user(admin.CLI, username).version)
     click.echo(_("User %(username)s reactivated.", username=user.username))
 
 
@@ -112,7 +112,7 @@ def reactivate(username: str) -> None:
 @admin_command
 def reset_totp(username: str) -> None:
     """Forget USERNAME's second factor and recovery codes; they set it up again at next sign-in."""
-    user = admin.reset_totp(admin.CLI, username)
+    user = admin.reset_totp(admin.CLI, username, version=admin.get_user(admin.CLI, username).version)
     click.echo(_("Second factor of %(username)s reset; they set it up again at next sign-in.",
                  username=user.username))
 

@@ -17,7 +17,7 @@ def erase(code: str, yes: bool) -> None:
 
     Statistical fields and dates (and so the indicators) stay. The access log records it.
     """
-    from caseapp.services import erasure
+    from caseapp.services.registry import erasure
 
     code = code.strip().upper()
     if not yes:

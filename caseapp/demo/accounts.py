@@ -16,7 +16,8 @@ from sqlalchemy import select
 from caseapp import audit
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
-from caseapp.services import admin, passwords
+from caseapp.services import accounts as admin
+from caseapp.services.accounts import passwords
 from caseapp.timeutil import utcnow
 
 # (code, name, kind): seeds 000 and 002 (Cartagena) and 003 (Bogotá's committee), plus the national route.

@@ -1,7 +1,9 @@
 """Demo data: a few dozen realistic fake cases, spread over 2023 to today and over the demo entities.
 
-Every case goes through `services.cases.register_case` (and `change_status`) as the entity's demo social
-worker, so identity is encrypted, blind-indexed and logged exactly as in real use. People are fake
+Every case goes through the registry's `register_case` and the case lifecycle's `change_status` as the entity's
+demo social worker, so identity is encrypted, blind-indexed and logged, and every rule of the route holds, exactly
+as in real use: mediate assistance starts from a complaint and an acta única, and a child's case closes only once
+ICBF has answered its mandatory referral. People are fake
 (Faker es_CO, seeded): names, documents and phones are made up. Idempotent: when the demo social workers
 already registered cases, nothing is done.
 """
@@ -17,8 +19,10 @@ from sqlalchemy import func, select
 from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.models.cases import Case
-from caseapp.services import cases as case_service
-from caseapp.services.catalogues import purposes_in_force
+from caseapp.models.referrals import Referral
+from caseapp.services import referrals, route
+from caseapp.services import registry as case_service
+from caseapp.services.registry import purposes_in_force
 from caseapp.timeutil import today
 
 # Demo social workers (from caseapp/demo/accounts.py) and how many cases each entity registers.
@@ -126,22 +130,35 @@ def _person(fake: Faker, rng: random.Random, identified_on: date, *, child: bool
     return data
 
 
+def _icbf_answers(case: Case) -> None:
+    """ICBF's demo social worker accepts the mandatory referral of a child's case (it may then read the case)."""
+    referral = db.session.scalar(select(Referral).where(Referral.case_id == case.id, Referral.mandatory.is_(True),
+                                                        Referral.status == "sent"))
+    icbf_worker = db.session.scalar(select(User).where(User.username == "defensora.icbf"))
+    if referral is not None and icbf_worker is not None:
+        referrals.accept(icbf_worker, referral.id, version=referral.version)
+
+
 def _advance(user: User, case: Case, rng: random.Random, last_day: date) -> None:
-    """Move a consenting victim's case along the route on plausible dates (services check every rule)."""
+    """Move a consenting victim's case along the route on plausible dates (the lifecycle checks every rule)."""
     age = (last_day - case.identified_on).days
     if case.declined_assistance or age < 2:
         return
     intake = case.identified_on + timedelta(days=rng.randint(0, 2))
-    case = case_service.change_status(user, case.code, "in_immediate_assistance", version=case.version, on=intake)
+    case = route.change_status(user, case.code, "in_immediate_assistance", version=case.version, on=intake)
     if age < 12 or rng.random() < 0.2:
         return
     mediate = intake + timedelta(days=rng.randint(4, 10))
-    case = case_service.change_status(user, case.code, "in_mediate_assistance", version=case.version, on=mediate)
+    complaint = intake + timedelta(days=rng.randint(0, 3))  # the complaint, then the agreed acta única
+    case = route.change_status(user, case.code, "in_mediate_assistance", version=case.version, on=mediate,
+                               complaint_on=complaint, acta_on=mediate)
     if age < 200 or rng.random() < 0.4:
         return
     closed = min(last_day, mediate + timedelta(days=rng.randint(90, 270)))
     reason = rng.choice(("goals_met", "goals_met", "voluntary_withdrawal", "lost_contact", "transferred"))
-    case_service.change_status(user, case.code, "closed", version=case.version, reason=reason, on=closed)
+    if case.is_child:
+        _icbf_answers(case)
+    route.change_status(user, case.code, "closed", version=case.version, reason=reason, on=closed)
 
 
 def load(echo) -> None:

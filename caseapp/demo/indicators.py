@@ -11,8 +11,8 @@ import io
 
 from flask_babel import gettext as _
 
-from caseapp.services import admin
-from caseapp.services import plans as plan_service
+from caseapp.services import accounts as admin
+from caseapp.services.indicators import plans as plan_service
 
 POLICY = "BOG-PPLTP"
 OBJECTIVES = {

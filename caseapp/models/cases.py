@@ -1,6 +1,8 @@
 """Cases (one attention episode of one victim, owned by an entity), their screening, consents and purposes."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -13,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,6 +127,27 @@ class Case(Versioned, Timestamped, db.Model):
         return None
 
 
+# Case.status has one writer, the case lifecycle (services.route.lifecycle): it writes inside status_writer(),
+# and any other write of the attribute is refused here, whichever path it comes from.
+_STATUS_WRITER: ContextVar[bool] = ContextVar("case_status_writer", default=False)
+
+
+@contextmanager
+def status_writer():
+    token = _STATUS_WRITER.set(True)
+    try:
+        yield
+    finally:
+        _STATUS_WRITER.reset(token)
+
+
+@event.listens_for(Case.status, "set")
+def _only_the_lifecycle_writes_status(case, value, old, _initiator):
+    new_case = case.id is None and value == "identified"  # every case is born identified
+    if not (_STATUS_WRITER.get() or new_case or value == old):
+        raise RuntimeError("Case.status is written only by the case lifecycle (services.route.lifecycle)")
+
+
 class CaseCounter(db.Model):
     """The last case number per entity and year, for codes ENTITY-YEAR-NNNNN."""
 
@@ -157,8 +181,9 @@ class Consent(UnderVictimKey, Versioned, db.Model):
     """A consent kept as proof: who took it, how, when; withdrawable, never deleted."""
 
     __tablename__ = "consents"
-    # Product 3.5 asks, per linked case, for an assistance consent given by a date: answered from the index alone.
-    __table_args__ = (Index("ix_consents_case_kind_given", "case_id", "kind", "given_on"),)
+    # Product 3.5 asks, per linked case, for an assistance consent given by a date and not withdrawn by then, and
+    # authz asks for a sharing consent in force: both answered from the index alone.
+    __table_args__ = (Index("ix_consents_case_kind_in_force", "case_id", "kind", "given_on", "withdrawn_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)

@@ -12,9 +12,12 @@ from caseapp.models.accounts import Entity, User
 from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.cases import Case
 
-REFERRAL_STATUSES = ("sent", "accepted", "rejected", "done", "withdrawn")
-# Sections a referral can share with the receiving entity.
-SHARED_SECTIONS = ("identity", "summary", "psychosocial", "legal")
+# sent → accepted | rejected → done; withdrawn by the sender; ended when the victim withdraws her consent to share
+# with the receiver (the receiver is told that access ended, never why).
+REFERRAL_STATUSES = ("sent", "accepted", "rejected", "done", "withdrawn", "ended")
+# Sections a referral can share with the receiving entity, each its own: identity and contact, the account of
+# events (her narrative), the case summary (always shared), psychosocial, legal.
+SHARED_SECTIONS = ("identity", "account", "summary", "psychosocial", "legal")
 
 
 class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
@@ -43,6 +46,9 @@ class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # rejection reason / answer notes
     override_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The step that recorded the service when the receiver fulfilled it (status done).
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("assistance_steps.id"))
+    access_ended_on: Mapped[date | None] = mapped_column(Date)
 
     reason = Encrypted("reason")
     answer = Encrypted("answer")

@@ -28,6 +28,7 @@ from caseapp.models.cases import Case
 
 PHASES = ("immediate", "mediate")
 STEP_STATUSES = ("planned", "in_progress", "done", "not_provided")
+OPEN_STEP_STATUSES = ("planned", "in_progress")
 # Which need-to-know section a step kind's notes belong to (DESIGN.md section 5).
 STEP_SECTIONS = ("psychosocial", "legal")
 NOTE_SECTIONS = ("psychosocial", "legal")
@@ -53,9 +54,23 @@ class StepKind(Versioned, Timestamped, db.Model):
     label_en: Mapped[str] = mapped_column(String(200), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Case roles that may record a step of this kind (comma-separated): legal orientation in the immediate
+    # phase is given by the social worker or by the lawyer (seed 003).
+    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False, default="social_worker")
+    # Sections a referral for this service must share, at least one of them besides the summary
+    # (comma-separated; empty: the summary is enough).
+    referral_sections: Mapped[str] = mapped_column(String(100), nullable=False, default="")
 
     def label(self, locale: str | None = None) -> str:
         return self.label_en if (locale or "").startswith("en") else self.label_es
+
+    @property
+    def recorder_roles(self) -> frozenset[str]:
+        return frozenset(r for r in self.recorded_by.split(",") if r)
+
+    @property
+    def needed_sections(self) -> frozenset[str]:
+        return frozenset(s for s in self.referral_sections.split(",") if s)
 
 
 class DueRule(Versioned, Timestamped, db.Model):
@@ -208,6 +223,11 @@ class ShelterStay(Versioned, db.Model):
     shelter: Mapped[Shelter] = relationship(lazy="joined")
     case: Mapped[Case] = relationship()
     step: Mapped[AssistanceStep] = relationship()
+
+    def end(self, on: date) -> None:
+        """She left the shelter on `on`: the stay ends and its lodging step is done that day."""
+        self.left_on = on
+        self.step.status, self.step.done_on = "done", on
 
 
 class LegalProceeding(UnderVictimKey, Versioned, Timestamped, db.Model):

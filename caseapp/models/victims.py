@@ -60,7 +60,7 @@ class Victim(Versioned, Timestamped, db.Model):
     sex: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
     gender_identity: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
     age_group: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
-    nationality: Mapped[str] = mapped_column(String(2), nullable=False, default="CO")
+    nationality: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2; None: not informed
     ethnic_group: Mapped[str] = mapped_column(String(16), nullable=False, default="unknown")
     disability: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
     lgbtiq: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")

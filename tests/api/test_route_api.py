@@ -95,7 +95,7 @@ def test_need_to_know_notes_api(client, world):
 
 def test_need_to_know_notes_web(app, client, world, login_as):
     from caseapp.models.accounts import User
-    from caseapp.services import steps
+    from caseapp.services import casework as steps
 
     code, p = world["code"], world["people"]
     with app.test_request_context():
@@ -115,28 +115,45 @@ def test_need_to_know_notes_web(app, client, world, login_as):
 
 def test_referrals_contract(client, world):
     code, t = world["code"], world["tokens"]
-    body = {"case": code, "to_entity": "OIM", "service": "psychosocial_followup", "reason": "Acompañamiento"}
+    body = {"case": code, "to_entity": "OIM", "service": "psychological_assessment", "reason": "Valoración",
+            "sections": ["summary", "psychosocial"]}
     r = client.post("/api/v1/referrals", json={**body, "to_entity": "NOPE"}, headers=t["sw"])
     assert r.status_code == 422 and "to_entity" in r.json["fields"]
+    r = client.post("/api/v1/referrals", json={**body, "sections": ["summary"]}, headers=t["sw"])
+    assert r.status_code == 422 and r.json["fields"]["sections"]  # shares nothing the service needs
     r = client.post("/api/v1/referrals", json=body, headers=t["sw"])
     assert r.status_code == 201 and set(r.json) == {"id"}
     rid = r.json["id"]
     assert client.get(f"/api/v1/cases/{code}/steps", headers=t["b"]).status_code == 404
     incoming = client.get("/api/v1/referrals?direction=incoming", headers=t["b"]).json
     assert [(x["id"], x["case"], x["status"]) for x in incoming] == [(rid, code, "sent")]
-    assert client.post(f"/api/v1/referrals/{rid}/accept", headers=t["sw"]).status_code == 403
-    r = client.post(f"/api/v1/referrals/{rid}/accept", headers=t["b"])
+    version = incoming[0]["version"]
+    assert client.post(f"/api/v1/referrals/{rid}/accept", json={"version": version}, headers=t["sw"]).status_code == 403
+    r = client.post(f"/api/v1/referrals/{rid}/accept", json={}, headers=t["b"])
+    assert r.status_code == 422 and "version" in r.json["fields"]  # never answered blindly
+    r = client.post(f"/api/v1/referrals/{rid}/accept", json={"version": version}, headers=t["b"])
     assert r.status_code == 200 and r.json["status"] == "accepted"
-    assert client.post(f"/api/v1/referrals/{rid}/accept", headers=t["b"]).status_code == 409
+    assert client.post(f"/api/v1/referrals/{rid}/accept", json={"version": version}, headers=t["b"]).status_code == 409
+    version = r.json["version"]
     assert client.get(f"/api/v1/cases/{code}/steps", headers=t["b"]).status_code == 200
-    assert client.post(f"/api/v1/referrals/{rid}/complete", headers=t["b"]).json["status"] == "done"
+    r = client.post(f"/api/v1/referrals/{rid}/complete", json={"version": version, "note": "Sesión 1"},
+                    headers=t["b"])
+    assert r.json["status"] == "done" and r.json["step"]
     assert client.get(f"/api/v1/cases/{code}/steps", headers=t["b"]).status_code == 404
-    r2 = client.post("/api/v1/referrals", json={**body, "service": "education"}, headers=t["sw"]).json["id"]
-    assert client.post(f"/api/v1/referrals/{r2}/reject", json={}, headers=t["b"]).status_code == 422
-    assert client.post(f"/api/v1/referrals/{r2}/reject", json={"reason": "Sin cupo"}, headers=t["b"]).json[
-        "status"] == "rejected"
-    r3 = client.post("/api/v1/referrals", json={**body, "service": "job_training"}, headers=t["sw"]).json["id"]
-    assert client.post(f"/api/v1/referrals/{r3}/withdraw", headers=t["sw"]).json["status"] == "withdrawn"
+    steps = client.get(f"/api/v1/cases/{code}/steps", headers=t["sw"]).json
+    assert any(s["id"] == r.json["step"] and s["kind"] == "psychological_assessment" and s["status"] == "done"
+               and s["provider_entity"] == "OIM" for s in steps)
+    r2 = client.post("/api/v1/referrals", json={**body, "service": "education", "sections": ["identity"]},
+                     headers=t["sw"]).json["id"]
+    v2 = client.get(f"/api/v1/referrals/{r2}", headers=t["b"]).json["version"]
+    assert client.post(f"/api/v1/referrals/{r2}/reject", json={"version": v2}, headers=t["b"]).status_code == 422
+    assert client.post(f"/api/v1/referrals/{r2}/reject", json={"reason": "Sin cupo", "version": v2},
+                       headers=t["b"]).json["status"] == "rejected"
+    r3 = client.post("/api/v1/referrals", json={**body, "service": "job_training", "sections": ["identity"]},
+                     headers=t["sw"]).json["id"]
+    v3 = client.get(f"/api/v1/referrals/{r3}", headers=t["sw"]).json["version"]
+    assert client.post(f"/api/v1/referrals/{r3}/withdraw", json={"version": v3},
+                       headers=t["sw"]).json["status"] == "withdrawn"
     assert client.get("/api/v1/referrals?direction=sideways", headers=t["b"]).status_code == 422
     # no consent for this entity → refused
     r = client.post("/api/v1/referrals", json={**body, "to_entity": "FGN"}, headers=t["sw"])

@@ -1,4 +1,5 @@
-"""Real browser: a social worker of entity A refers a case to entity B; a user of B accepts it and logs a step."""
+"""Real browser: a social worker of entity A refers a case to entity B for a service; a user of B accepts it and
+records the service it was asked for (and nothing else), which closes the referral and B's access with it."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,11 +9,13 @@ from sqlalchemy import select
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case, Consent
+from caseapp.models.referrals import Referral
+from caseapp.models.route import AssistanceStep
 from caseapp.timeutil import utcnow
 from tests.cases_factory import make_case
 
 
-def test_refer_accept_and_log_a_step(app, factory, page, browser_login, live_server):
+def test_refer_accept_and_record_the_service(app, factory, page, browser_login, live_server):
     a = factory.user("ana", roles=("social_worker",), entity="SDIS")
     b = factory.user("beto", roles=("social_worker",), entity="OIM")
     with app.test_request_context():
@@ -28,8 +31,10 @@ def test_refer_accept_and_log_a_step(app, factory, page, browser_login, live_ser
     page.goto(f"/route/cases/{code}")
     page.get_by_role("link", name="Remitir este caso a otra entidad").click()
     page.get_by_label("Remitir a").select_option("OIM")
-    page.get_by_label("Servicio solicitado").select_option("material_assistance")
-    page.get_by_label("Motivo de la remisión").fill("Entrega de kit y alimentación")
+    page.get_by_label("Servicio solicitado").select_option("psychological_assessment")
+    page.get_by_label("Motivo de la remisión").fill("Valoración psicológica y primeros auxilios")
+    page.get_by_role("button", name="Enviar la remisión").click()
+    page.locator("p.error", has_text="debe compartir al menos una de estas secciones").wait_for()  # summary: not enough
     page.get_by_label("Psicosocial").check()
     page.get_by_role("button", name="Enviar la remisión").click()
     page.get_by_text("Remisión enviada a OIM.").wait_for()
@@ -43,14 +48,17 @@ def test_refer_accept_and_log_a_step(app, factory, page, browser_login, live_ser
     page.get_by_role("button", name="Aceptar").click()
     page.get_by_text("Remisión aceptada").wait_for()
     page.get_by_role("link", name="Abrir la ruta del caso").click()
-    page.get_by_text("Registrar un paso").click()
-    page.get_by_label("Tipo de acción").select_option("material_assistance")
-    page.get_by_label("Estado").first.select_option("done")
-    page.get_by_label("Fecha de realización").last.fill("2025-03-11")
-    page.get_by_role("button", name="Registrar la acción").click()
-    page.get_by_text("Acción registrada.").wait_for()
-    assert "Asistencia material" in page.content()
+    assert "Registrar un paso" not in page.content()  # B records its service, not any step
+    page.get_by_role("link", name="Registrar el servicio prestado").click()
+    page.get_by_label("Servicio prestado el").fill("2025-03-11")
+    page.get_by_role("button", name="Registrar el servicio y cerrar la remisión").click()
+    page.get_by_text("Servicio registrado en el caso").wait_for()
     assert "Mariana" not in page.content()  # identity was not shared
+    assert page.goto("/route/cases/" + code).status == 404  # done: the door closes again
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))
-        assert case.status == "in_immediate_assistance"
+        assert case.status == "in_immediate_assistance"  # her first immediate step opened the phase
+        step = db.session.scalar(select(AssistanceStep).where(AssistanceStep.case_id == case.id))
+        referral = db.session.scalar(select(Referral).where(Referral.case_id == case.id))
+        assert referral.status == "done" and referral.step_id == step.id
+        assert step.kind.code == "psychological_assessment" and step.provider_entity.code == "OIM"

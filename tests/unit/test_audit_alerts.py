@@ -16,7 +16,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import Setting, User
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
-from caseapp.services import alerts
+from caseapp.services.audit import alerts
 from tests.cases_factory import make_case
 
 # Tuesday 11 March 2025, 09:00 in Bogotá.
@@ -225,7 +225,7 @@ def test_denied_attempt_on_another_entity_case_is_not_cross_entity(people, clock
     assert _kinds(alerts.compute(SINCE, UNTIL), "cross_entity") == []
 
 
-def _login(user: User, ip: str, clock: Clock) -> None:
+def _login(user: User, ip: str, clock: LogClock) -> None:
     from flask import request
 
     request.remote_addr = ip
@@ -254,7 +254,7 @@ def test_logins_from_the_usual_address_are_quiet(people, clock):
 
 def test_auditors_reading_the_log_raise_no_alert(people, clock):
     """Console views are about the log, not about cases: an auditor at work is not 'many cases'."""
-    from caseapp.services import audit_console
+    from caseapp.services.audit import console as audit_console
 
     aud = people["aud"]
     cases = _cases(people["ana"], 22)

@@ -177,7 +177,7 @@ def test_erasing_a_victim_keeps_her_access_rows(ctx, factory, runner):
     """Retention: crypto-shredding destroys her identity, never the record of who accessed her case."""
     from caseapp.models.accounts import User
     from caseapp.models.cases import Case
-    from caseapp.services import audit_console
+    from caseapp.services.audit import console as audit_console
 
     worker = factory.user("ana", roles=("social_worker",))
     code = make_case(worker.id)
@@ -190,7 +190,7 @@ def test_erasing_a_victim_keeps_her_access_rows(ctx, factory, runner):
 
     case = db.session.scalar(select(Case).where(Case.code == code))
     try:
-        from caseapp.services import erasure
+        from caseapp.services.registry import erasure
 
         erasure.erase_case(code)
     except ImportError:  # pragma: no cover - before the erasure service lands

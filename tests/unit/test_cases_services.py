@@ -12,8 +12,10 @@ from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case, Consent
 from caseapp.models.victims import Victim
-from caseapp.services import cases, consents
-from caseapp.services.catalogues import add_purpose, purposes_in_force, retire_purpose
+from caseapp.services import registry as cases
+from caseapp.services import registry as consents
+from caseapp.services import route
+from caseapp.services.registry import add_purpose, purposes_in_force, retire_purpose
 from caseapp.timeutil import today
 
 
@@ -131,7 +133,7 @@ def test_errors_are_in_spanish_and_all_at_once(ctx, ana):
     with pytest.raises(Invalid) as err:
         cases.validate_case_data(data(identified_on="mañana", narrative="x" * 5000, sex="?"))
     assert set(err.value.field_errors) >= {"identified_on", "narrative", "sex"}
-    assert "fecha" in err.value.field_errors["identified_on"].lower()
+    assert "fecha" in err.value.field_errors["identified_on"][0].lower()
 
 
 def test_purpose_must_be_in_force_on_identification_date(ctx, ana):
@@ -275,23 +277,27 @@ def test_status_transitions_only_forward_and_closure_needs_reason(ctx, ana):
     case = cases.register_case(actor(ana), data())
     code = case.code
     with pytest.raises(Conflict):
-        cases.change_status(actor(ana), code, "in_mediate_assistance", version=case.version)
-    case = cases.change_status(actor(ana), code, "in_immediate_assistance", version=case.version, on="2025-05-03")
+        route.change_status(actor(ana), code, "in_mediate_assistance", version=case.version)
+    case = route.change_status(actor(ana), code, "in_immediate_assistance", version=case.version, on="2025-05-03")
     assert case.intake_on == date(2025, 5, 3)
-    case = cases.change_status(actor(ana), code, "in_mediate_assistance", version=case.version, on="2025-05-08")
+    with pytest.raises(Invalid) as err:  # Decree 1066 of 2015: the complaint and the acta única first
+        route.change_status(actor(ana), code, "in_mediate_assistance", version=case.version, on="2025-05-08")
+    assert err.value.rule == "complaint_required" and {"complaint_on", "acta_on"} == set(err.value.field_errors)
+    case = route.change_status(actor(ana), code, "in_mediate_assistance", version=case.version, on="2025-05-08",
+                               complaint_on="2025-05-04", acta_on="2025-05-08")
     with pytest.raises(Invalid) as err:
-        cases.change_status(actor(ana), code, "closed", version=case.version)
+        route.change_status(actor(ana), code, "closed", version=case.version)
     assert "reason" in err.value.field_errors
-    case = cases.change_status(actor(ana), code, "closed", version=case.version, reason="goals_met", on="2025-10-01")
+    case = route.change_status(actor(ana), code, "closed", version=case.version, reason="goals_met", on="2025-10-01")
     assert case.status == "closed" and case.closed_on == date(2025, 10, 1)
     with pytest.raises(Conflict):
-        cases.change_status(actor(ana), code, "identified", version=case.version)
+        route.change_status(actor(ana), code, "identified", version=case.version)
 
 
 def test_assistance_needs_consent(ctx, ana):
     case = cases.register_case(actor(ana), data(consent_assistance=False))
     with pytest.raises(Conflict):
-        cases.change_status(actor(ana), case.code, "in_immediate_assistance", version=case.version)
+        route.change_status(actor(ana), case.code, "in_immediate_assistance", version=case.version)
 
 
 def test_consents_give_withdraw_keep_history(ctx, factory, ana):
@@ -386,7 +392,8 @@ def test_double_submit_in_the_same_entity_is_flagged_with_the_code(ctx, ana):
 def test_whole_form_edit_logs_only_real_changes(ctx, ana):
     case = cases.register_case(actor(ana), data())
     summary = cases.case_summary(actor(ana), case)
-    form = {**summary["identity"], **summary["statistics"], "identified_on": summary["identified_on"],
+    form = {**summary["identity"], **summary["account"], **summary["statistics"],
+            "identified_on": summary["identified_on"],
             "identification_source": case.identification_source, "trafficking_scope": case.trafficking_scope,
             "victim_status": case.victim_status, "control_methods": case.control_method_list,
             "exploitation_purposes": [p["code"] for p in summary["exploitation_purposes"]]}
@@ -403,7 +410,7 @@ def test_same_registration_key_registers_once(factory, ctx):
     """A form sent twice (double click, retry) with its one-time token creates one case, not two."""
     from caseapp.models.accounts import User as _User
     from caseapp.models.cases import Case as _Case
-    from caseapp.services import cases as _cases
+    from caseapp.services import registry as _cases
 
     u, o = factory.user("doble"), factory.user("otra")
     actor = db.session.get(_User, u.id)

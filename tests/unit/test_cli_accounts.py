@@ -82,7 +82,7 @@ def test_users_create_reads_the_password_from_stdin(app, runner, ctg):
     assert not user["enrolled"]
     assert PASSWORD not in user["hash"]
     with app.app_context():
-        from caseapp.services import passwords
+        from caseapp.services.accounts import passwords
 
         assert passwords.verify(user["hash"], PASSWORD)
     (event,) = _events(app, "admin.user.create")

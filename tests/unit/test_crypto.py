@@ -10,7 +10,7 @@ from caseapp.models.accounts import User
 from caseapp.models.cases import Case
 from caseapp.models.keys import DataKey
 from caseapp.models.victims import Victim
-from caseapp.services import cases
+from caseapp.services import registry as cases
 
 
 def _data(**kw):
@@ -129,7 +129,7 @@ def test_blind_index_normalises_and_truncates(ctx):
 
 
 def test_shredded_victim_reads_as_erased_and_keeps_counts(two_cases):
-    from caseapp.services.erasure import erase_case
+    from caseapp.services.registry.erasure import erase_case
 
     a, _b = two_cases
     erase_case(a, actor="cli")

@@ -61,7 +61,7 @@ def test_demo_prints_every_login_and_is_idempotent(app, runner):
 
 def test_demo_accounts_can_sign_in(app, runner):
     assert runner.invoke(args=["demo"]).exit_code == 0
-    from caseapp.services import passwords
+    from caseapp.services.accounts import passwords
 
     with app.test_request_context():
         for demo in accounts.DEMO_USERS:
@@ -76,7 +76,7 @@ def test_demo_accounts_can_sign_in(app, runner):
 
 
 def test_demo_passwords_pass_the_policy(app):
-    from caseapp.services import passwords
+    from caseapp.services.accounts import passwords
 
     check = getattr(passwords, "check_password", None) or passwords.problems
     with app.test_request_context():

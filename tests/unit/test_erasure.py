@@ -12,7 +12,8 @@ from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
-from caseapp.services import cases, erasure
+from caseapp.services import registry as cases
+from caseapp.services.registry import erasure
 
 DATA = {
     "given_names": "Dayana", "family_names": "Hurtado Caicedo", "document_type": "PPT",

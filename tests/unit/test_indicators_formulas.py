@@ -14,7 +14,7 @@ from caseapp.models.indicators import Product
 from caseapp.models.referrals import Referral
 from caseapp.models.route import AssistanceStep, StepKind
 from caseapp.services import indicators as ind
-from caseapp.services import stats
+from caseapp.services.indicators import stats
 from tests.cases_factory import make_case
 
 

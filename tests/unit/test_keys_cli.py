@@ -12,7 +12,7 @@ from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
 from caseapp.models.keys import DataKey
-from caseapp.services import cases
+from caseapp.services import registry as cases
 
 
 def _register(app, worker, n=3) -> list[str]:
@@ -87,7 +87,7 @@ def test_rotate_rewraps_everything_and_values_stay_readable(app, runner, factory
 
 
 def test_status_counts_destroyed_keys(app, runner, factory):
-    from caseapp.services.erasure import erase_case
+    from caseapp.services.registry.erasure import erase_case
 
     worker = factory.user("ana")
     codes = _register(app, worker, n=2)

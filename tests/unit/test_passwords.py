@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from caseapp.services import passwords
+from caseapp.services.accounts import passwords
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
 from caseapp.models.route import DueRule, StepKind
-from caseapp.services import due, route, steps
+from caseapp.services import casework as steps
+from caseapp.services import followup, route
+from caseapp.services.route import due
 from tests.cases_factory import make_case
 
 
@@ -98,32 +100,37 @@ def test_route_end_to_end(ctx, sw, factory):
     assert route.due_dates(case)["immediate_due_on"] == date(2024, 3, 2)
     # Extension with reason and who decided; the limit comes from the rule; only one.
     with pytest.raises(Invalid) as err:
-        steps.extend_phase(u, code, version=case.version, phase="immediate", amount=6, reason="x", decided_by="y")
+        route.extend_phase(u, code, version=case.version, phase="immediate", amount=6, reason="x", decided_by="y")
     assert "amount" in err.value.field_errors
     with pytest.raises(Invalid) as err:
-        steps.extend_phase(u, code, version=case.version, phase="immediate", amount=3, reason="", decided_by="")
+        route.extend_phase(u, code, version=case.version, phase="immediate", amount=3, reason="", decided_by="")
     assert {"reason", "decided_by"} <= set(err.value.field_errors)
-    steps.extend_phase(u, code, version=case.version, phase="immediate", amount=3, decided_on="2024-03-01",
+    route.extend_phase(u, code, version=case.version, phase="immediate", amount=3, decided_on="2024-03-01",
                        reason="Espera de documentos", decided_by="Secretaría técnica del comité", reported=True)
     assert route.due_dates(case)["immediate_due_on"] == date(2024, 3, 5)
     with pytest.raises(Conflict):
-        steps.extend_phase(u, code, version=case.version, phase="immediate", amount=1, reason="otra", decided_by="x")
-    # Lawyer step: a social worker cannot write legal steps; the lawyer can.
+        route.extend_phase(u, code, version=case.version, phase="immediate", amount=1, reason="otra", decided_by="x")
+    # The lawyers' steps are theirs (legal accompaniment); legal orientation in the immediate phase is recorded by
+    # whichever of them gives it (seed 003), and the step form offers each only what she may record.
     with pytest.raises(Exception) as err:
-        steps.add_step(u, code, kind="legal_orientation", status="done", done_on="2024-02-27")
+        steps.add_step(u, code, kind="legal_accompaniment", status="done", done_on="2024-02-27")
     assert err.type.__name__ == "Forbidden"
+    steps.add_step(u, code, kind="legal_orientation", status="done", done_on="2024-02-27")
     steps.add_step(_user(lawyer.id), code, kind="legal_orientation", status="done", done_on="2024-02-27")
+    offered = {k.code for k in steps.kinds_for(u, case)}
+    assert "legal_orientation" in offered and "reception" in offered and "legal_accompaniment" not in offered
+    assert {k.code for k in steps.kinds_for(_user(lawyer.id), case)} == {"legal_orientation", "legal_accompaniment"}
     # Mediate needs the complaint and the acta única.
     with pytest.raises(Invalid) as err:
-        steps.close_immediate(u, code, version=case.version, closed_on="2024-03-04")
+        route.close_immediate(u, code, version=case.version, closed_on="2024-03-04")
     assert {"complaint_on", "acta_on"} <= set(err.value.field_errors)
-    steps.close_immediate(u, code, version=case.version, closed_on="2024-03-04", complaint_on="2024-02-28",
+    route.close_immediate(u, code, version=case.version, closed_on="2024-03-04", complaint_on="2024-02-28",
                           acta_on="2024-03-04", acta_summary="Objetivos: salud, empleo")
     assert case.status == "in_mediate_assistance"
     assert route.due_dates(case)["mediate_due_on"] == date(2024, 9, 4)
     steps.add_step(u, code, kind="job_training", status="in_progress")
     steps.add_step(u, code, kind="psychosocial_followup", status="done", done_on="2024-03-10")
-    steps.extend_phase(u, code, version=case.version, phase="mediate", amount=3, reason="Proceso judicial",
+    route.extend_phase(u, code, version=case.version, phase="mediate", amount=3, reason="Proceso judicial",
                        decided_by="Comité distrital")
     assert route.due_dates(case)["mediate_due_on"] == date(2024, 12, 4)
     goal = steps.add_goal(u, code, area="employment", description="Conseguir empleo formal",
@@ -137,7 +144,7 @@ def test_route_end_to_end(ctx, sw, factory):
         steps.add_step(u, code, kind="education", status="done", done_on="2024-09-02")
     route.reopen_case(u, code, reason="Nueva necesidad", reopened_on=None, version=case.version)
     assert case.status == "in_mediate_assistance" and case.closed_on is None
-    view = route.overview(u, code)
+    view = followup.overview(u, code)
     assert len(view.closures) == 1 and view.closures[0].reason == "goals_met" and view.closures[0].reopened_on
     assert {s.kind.code for s in view.steps} >= {"reception", "lodging", "job_training", "legal_orientation"}
     actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.object_ref == code))]
@@ -152,7 +159,7 @@ def test_stale_version_and_bad_input(ctx, sw):
     steps.add_step(u, code, kind="reception", status="done", done_on="2024-02-26")
     case = db.session.scalar(select(Case).where(Case.code == code))
     with pytest.raises(Conflict):
-        steps.close_immediate(u, code, version=case.version - 1, complaint_on="2024-02-26", acta_on="2024-02-27")
+        route.close_immediate(u, code, version=case.version - 1, complaint_on="2024-02-26", acta_on="2024-02-27")
     with pytest.raises(Invalid) as err:
         steps.add_step(u, code, kind="nope", status="done", done_on="2024-02-26")
     assert "kind" in err.value.field_errors
@@ -176,7 +183,7 @@ def test_no_assistance_consent_no_steps(ctx, sw):
 def test_other_entity_cannot_touch_the_route(ctx, sw, factory):
     other = factory.user("otra", roles=("social_worker",), entity="OIM")
     code = make_case(sw.id)
-    for call in (lambda: route.overview(_user(other.id), code),
+    for call in (lambda: followup.overview(_user(other.id), code),
                  lambda: steps.add_step(_user(other.id), code, kind="reception", status="done", done_on="2025-03-10")):
         with pytest.raises(NotFound):
             call()
@@ -189,14 +196,14 @@ def test_agenda_shows_due_and_overdue_of_my_cases(ctx, sw, factory):
     u = _user(sw.id)
     steps.add_step(u, mine, kind="reception", status="done", done_on="2024-01-03")
     steps.add_step(_user(other.id), theirs, kind="reception", status="done", done_on="2024-01-03")
-    result = route.agenda(u, on=date(2024, 1, 5))
+    result = followup.agenda(u, on=date(2024, 1, 5))
     assert [(i.case_code, i.due_on) for i in result["upcoming"]] == [(mine, date(2024, 1, 8))]
-    later = route.agenda(u, on=date(2024, 1, 10))
+    later = followup.agenda(u, on=date(2024, 1, 10))
     assert [(i.case_code, i.overdue) for i in later["overdue"]] == [(mine, True)]
 
 
 def test_monthly_table_list_has_no_names(ctx, sw, factory):
-    from caseapp.services import legal
+    from caseapp.services import casework as legal
 
     lawyer = factory.user("abogada", roles=("lawyer",), entity="SDIS")
     code = make_case(sw.id, identified_on=date(2024, 1, 2))
@@ -204,13 +211,13 @@ def test_monthly_table_list_has_no_names(ctx, sw, factory):
     steps.add_step(_user(sw.id), code, kind="medical_assessment", status="planned", planned_on="2024-01-04")
     legal.save_proceeding(_user(lawyer.id), code, complaint_filed_on="2024-01-03", stage="inquiry",
                           receiving_office="Fiscalía Seccional", criminal_case_number="110016000050202400001")
-    rows = route.table_list(_user(lawyer.id), 2024, 1, export="csv")
+    rows = followup.table_list(_user(lawyer.id), 2024, 1, export="csv")
     assert rows[0]["case"] == code and rows[0]["stage"] == "Indagación"
     assert "Valoración médica" in rows[0]["pending_actions"]
-    data = route.table_csv(rows).decode("utf-8")
+    data = followup.table_csv(rows).decode("utf-8")
     assert code in data and "Mariana" not in data and "52123456" not in data and "110016000050202400001" not in data
-    xlsx = route.table_xlsx(rows, "2024-01")
+    xlsx = followup.table_xlsx(rows, "2024-01")
     assert xlsx[:2] == b"PK"
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export.table_list")).object_ref == "2024-01"
     with pytest.raises(Invalid):
-        route.table_list(_user(lawyer.id), 2024, 13)
+        followup.table_list(_user(lawyer.id), 2024, 13)

@@ -9,7 +9,7 @@ import pytest
 from caseapp.errors import Conflict, Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import User
-from caseapp.services import shelters
+from caseapp.services import casework as shelters
 from tests.cases_factory import make_case
 
 

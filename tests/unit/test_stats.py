@@ -14,7 +14,7 @@ from caseapp.errors import Forbidden, Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.models.cases import Case
-from caseapp.services import stats
+from caseapp.services.indicators import stats
 from tests.cases_factory import make_case
 
 DIMS = ("entity", "sex", "age_group", "trafficking_scope", "exploitation_purpose")

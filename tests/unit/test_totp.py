@@ -9,6 +9,7 @@ import pytest
 from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.services import accounts
+from caseapp.services.accounts import login
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -42,10 +43,10 @@ def test_no_secret_never_matches():
 def test_counter_claimed_once(ctx, factory):
     u = factory.user("ana")
     counter = int(time.time()) // 30
-    assert accounts._claim_counter(u.id, counter)
-    assert not accounts._claim_counter(u.id, counter)  # replay
-    assert not accounts._claim_counter(u.id, counter - 1)  # an older step after a newer one
-    assert accounts._claim_counter(u.id, counter + 1)
+    assert login._claim_counter(u.id, counter)
+    assert not login._claim_counter(u.id, counter)  # replay
+    assert not login._claim_counter(u.id, counter - 1)  # an older step after a newer one
+    assert login._claim_counter(u.id, counter + 1)
     db.session.commit()
     assert db.session.get(User, u.id).totp_last_counter == counter + 1
 

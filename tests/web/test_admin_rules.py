@@ -7,7 +7,7 @@ from sqlalchemy import select
 from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import User
-from caseapp.services import admin
+from caseapp.services import accounts as admin
 
 PASSWORD = "pelícanos pardos descansan en el espolón 40"  # noqa: S105 - test password
 
@@ -25,15 +25,15 @@ def test_only_admins_may_call_the_services(ctx, factory, role):
         lambda: admin.list_entities(actor),
         lambda: admin.get_user(actor, "someone"),
         lambda: admin.create_user(actor, username="new.one", entity_code="SDIS", roles=["admin"], password=PASSWORD),
-        lambda: admin.update_user(actor, "someone", version=None, display_name="", entity_code="SDIS",
+        lambda: admin.update_user(actor, "someone", version=1, display_name="", entity_code="SDIS",
                                   roles=["admin"]),
-        lambda: admin.deactivate_user(actor, "someone"),
-        lambda: admin.reset_totp(actor, "someone"),
+        lambda: admin.deactivate_user(actor, "someone", version=1),
+        lambda: admin.reset_totp(actor, "someone", version=1),
         lambda: admin.end_sessions(actor, "someone"),
         lambda: admin.issue_token(actor, "someone"),
         lambda: admin.create_entity(actor, code="NEW", name="Nueva", kind="ngo"),
-        lambda: admin.update_entity(actor, "SDIS", version=None, name="X", kind="ngo"),
-        lambda: admin.deactivate_entity(actor, "SDIS"),
+        lambda: admin.update_entity(actor, "SDIS", version=1, name="X", kind="ngo"),
+        lambda: admin.deactivate_entity(actor, "SDIS", version=1),
     ]
     for call in calls:
         with pytest.raises(Forbidden):
@@ -41,6 +41,28 @@ def test_only_admins_may_call_the_services(ctx, factory, role):
     db.session.rollback()
     assert set(_get(u.id).roles) == {role}
     assert db.session.scalar(select(User).where(User.username == "new.one")) is None
+
+
+def _version(username: str) -> int:
+    return admin.get_user(admin.CLI, username).version
+
+
+@pytest.mark.parametrize("call", [
+    lambda: admin.update_user(admin.CLI, "ana", version=None, display_name="Ana", entity_code="SDIS", roles=["lawyer"]),
+    lambda: admin.deactivate_user(admin.CLI, "ana", version=None),
+    lambda: admin.reactivate_user(admin.CLI, "ana", version=""),
+    lambda: admin.reset_totp(admin.CLI, "ana", version="x"),
+    lambda: admin.update_entity(admin.CLI, "SDIS", version=None, name="X", kind="ngo"),
+    lambda: admin.deactivate_entity(admin.CLI, "SDIS", version=True),
+])
+def test_an_edit_without_its_version_is_refused_never_applied_blindly(ctx, factory, call):
+    u = factory.user("ana", roles=("lawyer",))
+    before = _get(u.id).version
+    with pytest.raises(Invalid) as err:
+        call()
+    assert "version" in err.value.field_errors
+    db.session.rollback()
+    assert _get(u.id).version == before and _get(u.id).active
 
 
 def test_anonymous_actor_is_refused(ctx):
@@ -53,17 +75,17 @@ def test_anonymous_actor_is_refused(ctx):
 def test_last_active_admin_keeps_the_role(ctx, factory):
     factory.user("root", roles=("admin",))
     with pytest.raises(Invalid) as err:
-        admin.update_user(admin.CLI, "root", version=None, display_name="Root", entity_code="SDIS",
+        admin.update_user(admin.CLI, "root", version=_version("root"), display_name="Root", entity_code="SDIS",
                           roles=["auditor"])
     assert "roles" in err.value.field_errors
     with pytest.raises(Conflict):
-        admin.deactivate_user(admin.CLI, "root")
+        admin.deactivate_user(admin.CLI, "root", version=_version("root"))
 
 
 def test_another_admin_may_remove_the_admin_role_when_one_remains(ctx, factory):
     a = factory.user("root", roles=("admin",))
     factory.user("second", roles=("admin",))
-    admin.update_user(_get(a.id), "second", version=None, display_name="Second", entity_code="SDIS",
+    admin.update_user(_get(a.id), "second", version=_version("second"), display_name="Second", entity_code="SDIS",
                       roles=["auditor"])
     assert set(db.session.scalar(select(User).where(User.username == "second")).roles) == {"auditor"}
 
@@ -72,8 +94,8 @@ def test_deactivating_the_only_admin_entity_is_refused(ctx, factory):
     factory.user("root", roles=("admin",), entity="CTG")
     factory.entity("BOG")
     with pytest.raises(Conflict):
-        admin.deactivate_entity(admin.CLI, "CTG")
-    admin.deactivate_entity(admin.CLI, "BOG")
+        admin.deactivate_entity(admin.CLI, "CTG", version=admin.get_entity(admin.CLI, "CTG").version)
+    admin.deactivate_entity(admin.CLI, "BOG", version=admin.get_entity(admin.CLI, "BOG").version)
 
 
 def test_usernames_and_codes_are_normalised(ctx, factory):

@@ -188,7 +188,7 @@ def test_csv_export_neutralises_formulas(app, client, login_as, world):
 
 
 def test_export_of_a_large_log_streams_every_row(app, client, login_as, world):
-    from caseapp.services import audit_console
+    from caseapp.services.audit import console as audit_console
 
     with app.test_request_context():
         for _ in range(audit_console.EXPORT_BATCH + 5):
@@ -397,7 +397,7 @@ def _plan(sql_stmt) -> str:
 ])
 @pytest.mark.parametrize("direction", [None, "older", "newer"])
 def test_every_filter_walks_an_index_in_seq_order(ctx, world, args, direction):
-    from caseapp.services import audit_console
+    from caseapp.services.audit import console as audit_console
 
     with ctx.test_request_context():
         audit.record("case.view", object_type="case", object_ref="SDIS-2025-00001", actor="ana")

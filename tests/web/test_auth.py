@@ -508,7 +508,7 @@ def test_password_rehashed_on_login_when_parameters_rise(app, client, factory):
 def test_unicode_password_normalised(app, client, factory):
     composed = "Ma\u00f1ana sal\u00ed a caminar 42"
     decomposed = "Man\u0303ana sali\u0301 a caminar 42"
-    from caseapp.services import passwords
+    from caseapp.services.accounts import passwords
 
     u = factory.user("ana")
     with app.test_request_context():

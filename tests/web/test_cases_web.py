@@ -488,7 +488,7 @@ def test_after_erasure_the_edit_form_has_no_identity_and_still_saves(app, client
     login_as(sw)
     code = code_of(register(client))
     with app.app_context():
-        from caseapp.services import erasure
+        from caseapp.services.registry import erasure
 
         erasure.erase_case(code)
     page = client.get(f"/cases/{code}/edit").get_data(as_text=True)

@@ -14,8 +14,8 @@ from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.audit import AuditEvent
 from caseapp.models.indicators import AchievedValue, Product
-from caseapp.services import admin as admin_service
-from caseapp.services import plans as plan_service
+from caseapp.services import accounts as admin_service
+from caseapp.services.indicators import plans as plan_service
 from caseapp.timeutil import today
 from tests.cases_factory import make_case
 from tests.conftest import csrf_token

@@ -12,7 +12,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken
 from caseapp.models.audit import AuditEvent
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product, ProductTarget
-from caseapp.services.plans import COLUMNS
+from caseapp.services.indicators.plans import COLUMNS
 from caseapp.timeutil import utcnow
 from tests.conftest import csrf_token
 

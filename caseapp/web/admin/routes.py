@@ -1,4 +1,4 @@
-"""Admin screens: users and entities. Views parse the form, call one service in caseapp.services.admin, render."""
+"""Admin screens: users and entities. Views parse the form, call one service in caseapp.services.accounts, render."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -8,7 +8,7 @@ from wtforms.fields import SelectChoice
 
 from caseapp.authz import action_required
 from caseapp.errors import Conflict, Invalid
-from caseapp.services import admin as service
+from caseapp.services import accounts as service
 from caseapp.web.admin import bp
 from caseapp.web.admin.forms import (
     KIND_LABELS,

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from caseapp.services.alerts import LIMITS
+from caseapp.services.audit.alerts import LIMITS
 
 OUTCOME_LABELS = {"allowed": _l("Allowed"), "denied": _l("Denied"), "error": _l("Error")}
 DATE_HINT = _l("YYYY-MM-DD, or YYYY-MM-DDTHH:MM (Colombian time).")

@@ -12,9 +12,10 @@ from flask_login import current_user
 
 from caseapp.authz import action_required, role_required
 from caseapp.errors import Conflict, Invalid
-from caseapp.services import alerts as alert_service
-from caseapp.services import audit_console
+from caseapp.services.audit import alerts as alert_service
+from caseapp.services.audit import console as audit_console
 from caseapp.timeutil import to_local, utcnow
+from caseapp.web import flow
 from caseapp.web.audit import bp
 from caseapp.web.audit.forms import OUTCOME_LABELS, CaseLookupForm, FilterForm, PeriodForm, ThresholdsForm
 
@@ -26,9 +27,7 @@ def audit_time(value) -> str:
 
 
 def _attach(form, error: Invalid) -> None:
-    for name, message in error.field_errors.items():
-        if name in form:
-            form[name].errors = [message]
+    flow.attach_errors(form, error)
 
 
 @bp.route("/")

@@ -1,4 +1,4 @@
-"""Forms of the case registry. Field names are the data-dict keys of `caseapp.services.cases`.
+"""Forms of the case registry. Field names are the data-dict keys of `caseapp.services.registry`.
 
 Labels are English message ids (Spanish in the cases_web fragment); value lists come from the models.
 """
@@ -157,7 +157,7 @@ def choices(values, labels, blank=None):
 def country_choices():
     """ISO 3166 alpha-2 countries named in the current language, Colombia and Venezuela first."""
     locale = get_locale() or Locale("es")
-    from caseapp.services.cases import COUNTRY_CODES
+    from caseapp.services.registry import COUNTRY_CODES
 
     names = {code: name for code, name in locale.territories.items() if code in COUNTRY_CODES}
     first = [c for c in ("CO", "VE", "EC", "PE") if c in names]
@@ -474,6 +474,9 @@ class StatusForm(VersionedActionForm):
     status = ChoiceField(_l("New status"), validators=[InputRequired(message=MSG_REQUIRED)])
     on = SpanishDateField(_l("Date"), validators=[Optional()])
     reason = ChoiceField(_l("Closure reason"), validators=[Optional()])
+    # Mediate assistance starts from the criminal complaint and the acta única (Decree 1066 of 2015).
+    complaint_on = SpanishDateField(_l("Criminal complaint filed on"), validators=[Optional()])
+    acta_on = SpanishDateField(_l("Acta única signed on"), validators=[Optional()])
     submit = SubmitField(_l("Change status"))
 
     def __init__(self, *args, **kwargs):
@@ -533,3 +536,7 @@ class ClosePurposeForm(FlaskForm):
     code = HiddenField(validators=[InputRequired()])
     valid_to = SpanishDateField(_l("In force until"), validators=[InputRequired(message=MSG_REQUIRED)])
     submit = SubmitField(_l("Close"))
+
+
+class ChildReferralForm(FlaskForm):
+    """The button that sends a child's mandatory referral when registration could not (CSRF only)."""

@@ -20,11 +20,13 @@ from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES
 from caseapp.models.cases import CASE_STATUSES
 from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.services import cases as case_service
-from caseapp.services import catalogues
-from caseapp.services import consents as consent_service
-from caseapp.services import erasure as erasure_service
+from caseapp.services import referrals, route
+from caseapp.services import registry as case_service
+from caseapp.services import registry as catalogues
+from caseapp.services import registry as consent_service
+from caseapp.services.registry import erasure as erasure_service
 from caseapp.timeutil import today
+from caseapp.web import flow
 from caseapp.web.cases import bp
 from caseapp.web.cases.forms import (
     CLOSURE_LABELS,
@@ -33,6 +35,7 @@ from caseapp.web.cases.forms import (
     ERASURE_REASON_LABELS,
     OPTIONS,
     STATUS_LABELS,
+    ChildReferralForm,
     ClosePurposeForm,
     EditForm,
     ErasureDecisionForm,
@@ -109,11 +112,11 @@ def search():
         try:
             results = case_service.search_cases(current_user, **form.criteria())
         except Invalid as err:
-            for name, message in err.field_errors.items():
+            for name, messages in err.field_errors.items():
                 if name in form._fields:
-                    form[name].errors = list(form[name].errors) + [str(message)]
+                    form[name].errors = list(form[name].errors) + [str(m) for m in messages]
                 else:
-                    form.form_errors.append(str(message))
+                    form.form_errors.extend(str(m) for m in messages)
             status = 422
     else:
         status = 422
@@ -185,8 +188,12 @@ def new():
                             code=case.code), "info")
                     return redirect(url_for(".detail", code=case.code))
                 flash(_("Case %(code)s registered.", code=case.code), "success")
-                if case.is_child:
-                    flash(_("Child victim: the referral to ICBF is mandatory."), "warning")
+                if case.child_referral is not None:
+                    flash(_("Child victim: the mandatory referral to %(entity)s (child protection) was sent.",
+                            entity=case.child_referral.to_entity.code), "warning")
+                elif case.is_child:
+                    flash(_("Child victim: the referral to the child-protection authority is mandatory, and no "
+                            "child-protection entity is active to receive it. Ask an administrator."), "warning")
                 return redirect(url_for(".detail", code=case.code))
         else:
             status = 422
@@ -203,6 +210,8 @@ def detail(code):
     summary = case_service.case_summary(current_user, case)
     return render_template(
         "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
+        awaits_child_protection=referrals.awaits_child_protection(case),
+        child_referral=referrals.mandatory_referral(case),
         status_form=StatusForm(formdata=None), consent_form=GiveConsentForm(formdata=None),
         withdraw_form=WithdrawConsentForm(formdata=None), erasure_form=_erasure_request_form(formdata=None),
     )
@@ -275,11 +284,8 @@ def _flash_domain_error(err) -> None:
     if isinstance(err, Conflict):
         flash(err.message or stale_message(), "error")
         return
-    if err.field_errors:
-        for message in err.field_errors.values():
-            flash(str(message), "error")
-    else:
-        flash(err.message or _("Some fields are not valid; nothing was saved."), "error")
+    for message in err.messages() or [_("Some fields are not valid; nothing was saved.")]:
+        flash(message, "error")
 
 
 @bp.route("/<code>/status", methods=["POST"])
@@ -288,14 +294,14 @@ def change_status(code):
     form = StatusForm()
     if form.validate():
         try:
-            case_service.change_status(
-                current_user, code, form.status.data, version=int(form.version.data),
-                reason=form.reason.data or None, on=form.on.data,
-            )
+            case = route.change_status(current_user, code, form.status.data, version=form.version.data,
+                                       reason=form.reason.data or None, on=form.on.data,
+                                       complaint_on=form.complaint_on.data, acta_on=form.acta_on.data)
         except (Conflict, Invalid) as err:
             _flash_domain_error(err)
         else:
             flash(_("Status of case %(code)s changed.", code=code), "success")
+            flow.flash_ended_stay(case)
     else:
         _flash_form_errors(form)
     return redirect(url_for(".detail", code=code))
@@ -327,11 +333,28 @@ def withdraw_consent(code):
     form = WithdrawConsentForm()
     if form.validate():
         try:
-            consent_service.withdraw_consent(current_user, code, form.consent_id.data, version=int(form.version.data))
+            consent_service.withdraw_consent(current_user, code, form.consent_id.data, version=form.version.data)
         except (Conflict, Invalid) as err:
             _flash_domain_error(err)
         else:
             flash(_("Consent withdrawn; the record is kept as proof."), "success")
+    else:
+        _flash_form_errors(form)
+    return redirect(url_for(".detail", code=code))
+
+
+@bp.route("/<code>/child-referral", methods=["POST"])
+@case_roles_required
+def send_child_referral(code):
+    form = ChildReferralForm()
+    if form.validate():
+        try:
+            referral = referrals.send_child_referral(current_user, code)
+        except (Conflict, Invalid) as err:
+            _flash_domain_error(err)
+        else:
+            flash(_("Child victim: the mandatory referral to %(entity)s (child protection) was sent.",
+                    entity=referral.to_entity.code), "success")
     else:
         _flash_form_errors(form)
     return redirect(url_for(".detail", code=code))
@@ -435,9 +458,9 @@ def purposes():
                     label_en=form.label_en.data, valid_from=form.valid_from.data, legal_source=form.legal_source.data,
                 )
             except Invalid as err:
-                for name, message in err.field_errors.items():
+                for name, messages in err.field_errors.items():
                     if name in form._fields:
-                        form[name].errors = list(form[name].errors) + [str(message)]
+                        form[name].errors = list(form[name].errors) + [str(m) for m in messages]
                 status = 422
             except Conflict as err:
                 form.form_errors.append(err.message or stale_message())

@@ -11,9 +11,10 @@ from flask_login import current_user
 
 from caseapp.authz import action_required
 from caseapp.errors import Invalid
-from caseapp.services import exports, stats
 from caseapp.services import indicators as ind
-from caseapp.services import plans as plan_service
+from caseapp.services.indicators import exports, stats
+from caseapp.services.indicators import plans as plan_service
+from caseapp.web import flow
 from caseapp.web.indicators import bp
 from caseapp.web.indicators import charts as ch
 from caseapp.web.indicators.forms import (
@@ -119,9 +120,7 @@ def product(code: str):
                 ind.enter_value(current_user, status.product.id, period=form.period.data, value=form.value.data,
                                 source=form.source.data, version=form.version.data or None)
             except Invalid as exc:
-                for name, message in exc.field_errors.items():
-                    if name in form:
-                        form[name].errors = list(form[name].errors) + [message]
+                flow.attach_errors(form, exc)
                 flash(exc.message, "error")
             else:
                 flash(_("Value saved."), "success")
@@ -333,9 +332,7 @@ def admin_product(product_id: int):
             ind.update_product(current_user, product.id, {k: form[k].data for k in ind.EDITABLE},
                                form.version.data or None)
         except Invalid as exc:
-            for name, message in exc.field_errors.items():
-                if name in form:
-                    form[name].errors = list(form[name].errors) + [message]
+            flow.flash_error(exc, form)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("indicators.admin_product", product_id=product.id))

@@ -30,6 +30,7 @@ class SendForm(FlaskForm):
 
 class AnswerForm(FlaskForm):
     note = TextAreaField(_l("Answer"), validators=[Optional(), Length(max=2000)])
+    done_on = DateField(_l("Service given on"), validators=[Optional()])
     version = HiddenField()
 
 

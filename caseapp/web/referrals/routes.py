@@ -10,30 +10,27 @@ from caseapp import authz
 from caseapp.authz import action_required
 from caseapp.errors import Conflict, Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS, label
 from caseapp.models.accounts import Entity
 from caseapp.models.referrals import SHARED_SECTIONS
+from caseapp.services import casework
 from caseapp.services import referrals as service
-from caseapp.services import steps
-from caseapp.services.route import LABELS, label, load_case
+from caseapp.services.primitives import load_case_for
 from caseapp.timeutil import today
+from caseapp.web import flow
 from caseapp.web.referrals import bp
 from caseapp.web.referrals.forms import AnswerForm, OverrideForm, SendForm
 
 
 def _apply(form, error: Invalid) -> None:
-    for name, message in (error.field_errors or {}).items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors) + [message]
-        else:
-            flash(message, "error")
+    flow.flash_error(error, form)
 
 
 def _kind_labels() -> dict[str, str]:
     from flask_babel import get_locale
 
     lang = get_locale().language if get_locale() else None
-    return {k.code: k.label(lang) for k in steps.step_kinds(active_only=False)}
+    return {k.code: k.label(lang) for k in casework.step_kinds(active_only=False)}
 
 
 @bp.route("/")
@@ -54,8 +51,10 @@ def _detail_page(referral, status=200, answer_form=None):
             prefix=name, formdata=None)
         f.version.data = referral.version
         forms[name] = f
+    # Once access ended, the receiver keeps only the fact that it ended: not the reason nor the answers.
+    details_visible = referral.status != "ended" or referral.from_entity_id == current_user.entity_id
     return render_template("referrals/detail.html", referral=referral, forms=forms, label=label, labels=LABELS,
-                           kinds=_kind_labels(), today=today(),
+                           kinds=_kind_labels(), today=today(), details_visible=details_visible,
                            case_readable=authz.can(current_user, "case.read", referral.case)), status
 
 
@@ -66,16 +65,16 @@ def detail(referral_id):
     return _detail_page(referral)
 
 
-# The web form always carries the referral's version: a form without it is refused as stale ("" never matches),
-# never applied blindly. (The API may omit it; the state machine still refuses a second answer.)
+# Every answer carries the referral's version (the service refuses one without it): never applied blindly.
 ACTIONS = {
-    "accept": (lambda r, f: service.accept(current_user, r, version=f.version.data or "", note=f.note.data),
+    "accept": (lambda r, f: service.accept(current_user, r, version=f.version.data, note=f.note.data),
                lambda: _("Referral accepted: the shared sections of the case are now visible to your entity.")),
-    "reject": (lambda r, f: service.reject(current_user, r, version=f.version.data or "", reason=f.note.data),
+    "reject": (lambda r, f: service.reject(current_user, r, version=f.version.data, reason=f.note.data),
                lambda: _("Referral rejected.")),
-    "complete": (lambda r, f: service.complete(current_user, r, version=f.version.data or "", note=f.note.data),
-                 lambda: _("Referral marked as done.")),
-    "withdraw": (lambda r, f: service.withdraw(current_user, r, version=f.version.data or "", reason=f.note.data),
+    "complete": (lambda r, f: service.complete(current_user, r, version=f.version.data, done_on=f.done_on.data,
+                                               note=f.note.data),
+                 lambda: _("Service recorded on the case; the referral is done.")),
+    "withdraw": (lambda r, f: service.withdraw(current_user, r, version=f.version.data, reason=f.note.data),
                  lambda: _("Referral withdrawn.")),
 }
 
@@ -95,7 +94,7 @@ def answer(referral_id, action):
     try:
         call(referral_id, form)
     except Invalid as error:
-        form.note.errors = list(form.note.errors) + [error.field_errors.get("note", error.message)]
+        _apply(form, error)
         return _detail_page(service.get_referral(current_user, referral_id), 422, form)
     except Conflict as error:
         flash(error.message, "error")
@@ -112,7 +111,7 @@ def _send_form(case, formdata=True):
     form.to_entity.choices = [(e.code, f"{e.code} — {e.name}" + ("" if e.id in consents else " " + _("(no consent)")))
                               for e in entities]
     kinds = _kind_labels()
-    form.service.choices = [(k.code, kinds[k.code]) for k in steps.step_kinds()]
+    form.service.choices = [(k.code, kinds[k.code]) for k in casework.step_kinds()]
     form.sections.choices = [(s, label("section", s)) for s in SHARED_SECTIONS]
     if not formdata:
         form.sections.data = ["summary"]
@@ -122,7 +121,7 @@ def _send_form(case, formdata=True):
 @bp.route("/cases/<code>/new", methods=["GET", "POST"])
 @login_required
 def new(code):
-    case = service.open_send_form(current_user, code) if request.method == "GET" else load_case(
+    case = service.open_send_form(current_user, code) if request.method == "GET" else load_case_for(
         current_user, code, "case.refer")
     form = _send_form(case, formdata=request.method == "POST")
     if request.method == "POST":

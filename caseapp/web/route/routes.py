@@ -9,9 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from caseapp import authz
 from caseapp.authz import action_required
-from caseapp.errors import Conflict, Invalid
+from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS, label
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import CLOSURE_REASONS
 from caseapp.models.route import (
@@ -28,10 +30,10 @@ from caseapp.models.route import (
     AssistanceStep,
     StepKind,
 )
-from caseapp.services import due, legal, shelters, steps
-from caseapp.services import route as route_service
-from caseapp.services.route import LABELS, label
+from caseapp.services import casework, followup, route
+from caseapp.services.primitives import load_case_for
 from caseapp.timeutil import today
+from caseapp.web import flow
 from caseapp.web.route import bp, forms
 
 
@@ -50,15 +52,6 @@ def _entities() -> list[Entity]:
     return list(db.session.scalars(select(Entity).where(Entity.active.is_(True)).order_by(Entity.code)))
 
 
-def _apply_errors(form, error: Invalid) -> None:
-    if not error.field_errors and error.message:
-        flash(error.message, "error")  # nothing to tie it to: never a silent refusal
-    for name, message in (error.field_errors or {}).items():
-        target = getattr(form, name, None) if form is not None else None
-        if target is not None and hasattr(target, "errors"):
-            target.errors = list(target.errors) + [message]
-        else:
-            flash(message, "error")
 
 
 def _flash_unseen_errors(form, shown: bool) -> None:
@@ -75,7 +68,7 @@ def _flash_unseen_errors(form, shown: bool) -> None:
 
 def _case_forms(view) -> dict:
     case = view.case
-    kinds = steps.step_kinds()
+    kinds = view.kinds
     entities = _entities()
     step_form = forms.StepForm(prefix="step")
     step_form.kind.choices = [(k.code, f"{label('phase', k.phase)} — {_kind_label(k)}") for k in kinds]
@@ -104,7 +97,7 @@ def _case_forms(view) -> dict:
     if current_user.has_role("social_worker"):
         place_form.shelter_id.choices = [
             (str(r.shelter.id), _("%(name)s (%(free)s free beds)", name=r.shelter.name, free=r.free))
-            for r in shelters.list_shelters(current_user)]
+            for r in casework.list_shelters(current_user)]
     for f in (close_form, ext_form, close_case_form):
         f.version.data = case.version
     ext_form.phase.data = {"in_immediate_assistance": "immediate", "in_mediate_assistance": "mediate"}.get(case.status)
@@ -135,7 +128,7 @@ def _case_forms(view) -> dict:
 
 
 def _render_case(code: str, status: int = 200, **overrides):
-    view = route_service.overview(current_user, code)
+    view = followup.overview(current_user, code)
     context = _case_forms(view)
     for name, form in list(overrides.items()):
         default = context[name]
@@ -170,7 +163,9 @@ def _render_case(code: str, status: int = 200, **overrides):
     return render_template(
         "route/case.html", view=view, case=view.case, labels=LABELS, label=label, kind_label=_kind_label,
         update_forms=update_forms, review_forms=review_forms, leave_forms=leave_forms,
-        can_read_notes=lambda s: steps.can_read_step_notes(current_user, s), **context,
+        can_read_notes=lambda s: casework.can_read_step_notes(current_user, s),
+        can_edit_step=lambda s: authz.can_record_step(current_user, s.case, s.kind),
+        kind_labels={k.code: _kind_label(k) for k in casework.step_kinds(active_only=False)}, **context,
     ), status
 
 
@@ -180,21 +175,14 @@ def _back(code: str, anchor: str = ""):
 
 def _post(code: str, form_name: str, form, call, success: str, anchor: str = ""):
     """Validate `form`, call the service; on bad input re-render with the errors tied to the fields."""
-    if not form.validate_on_submit():
-        flash(_("Some fields are not valid; nothing was saved."), "error")  # the form may sit in a closed section
-        return _render_case(code, 422, **{form_name: form})
-    try:
-        call(form)
-    except Invalid as error:
-        if error.field_errors:
-            flash(_("Some fields are not valid; nothing was saved."), "error")
-        _apply_errors(form, error)
-        return _render_case(code, 422, **{form_name: form})
-    except Conflict as error:
-        flash(error.message, "error")
+    outcome = flow.submit(form, call, success=success)
+    if outcome.ok:
+        return _back(code, anchor)
+    if outcome.status == 409:
         return _render_case(code, 409)
-    flash(success, "success")
-    return _back(code, anchor)
+    if outcome.error is None or outcome.error.field_errors:
+        flash(_("Some fields are not valid; nothing was saved."), "error")  # the form may sit in a closed section
+    return _render_case(code, 422, **{form_name: form})
 
 
 @bp.route("/cases/<code>")
@@ -207,10 +195,10 @@ def case_route(code):
 @login_required
 def add_step(code):
     form = forms.StepForm(prefix="step")
-    form.kind.choices = [(k.code, k.code) for k in steps.step_kinds()]
+    form.kind.choices = [(k.code, k.code) for k in casework.step_kinds()]
     form.status.choices = _choices("step_status", STEP_STATUSES)
     form.provider_entity.choices = [("", "")] + [(e.code, e.code) for e in _entities()]
-    return _post(code, "step_form", form, lambda f: steps.add_step(
+    return _post(code, "step_form", form, lambda f: casework.add_step(
         current_user, code, kind=f.kind.data, status=f.status.data, planned_on=f.planned_on.data,
         done_on=f.done_on.data, provider_entity=f.provider_entity.data or None, notes=f.notes.data,
         not_provided_reason=f.not_provided_reason.data), _("Step recorded."), "steps")
@@ -224,13 +212,13 @@ def update_step(step_id):
     _readable(code)
     form = forms.StepUpdateForm(prefix=f"s{step_id}")
     form.status.choices = _choices("step_status", STEP_STATUSES)
-    return _post(code, "step_form", form, lambda f: steps.update_step(
+    return _post(code, "step_form", form, lambda f: casework.update_step(
         current_user, step_id, version=f.version.data, status=f.status.data, done_on=f.done_on.data,
         not_provided_reason=f.not_provided_reason.data), _("Step updated."), "steps")
 
 
 def _readable(code: str) -> bool:
-    route_service.load_case(current_user, code)  # NotFound for a case the user may not know
+    load_case_for(current_user, code)  # NotFound for a case the user may not know
     return True
 
 
@@ -238,7 +226,7 @@ def _readable(code: str) -> bool:
 @login_required
 def close_immediate(code):
     form = forms.CloseImmediateForm(prefix="imm")
-    return _post(code, "close_form", form, lambda f: steps.close_immediate(
+    return _post(code, "close_form", form, lambda f: route.close_immediate(
         current_user, code, version=f.version.data, closed_on=f.closed_on.data, complaint_on=f.complaint_on.data,
         acta_on=f.acta_on.data, acta_summary=f.acta_summary.data),
         _("Immediate assistance closed; the case is now in mediate assistance."), "phase")
@@ -248,7 +236,7 @@ def close_immediate(code):
 @login_required
 def extend(code):
     form = forms.ExtensionForm(prefix="ext")
-    return _post(code, "ext_form", form, lambda f: steps.extend_phase(
+    return _post(code, "ext_form", form, lambda f: route.extend_phase(
         current_user, code, version=f.version.data, phase=f.phase.data, amount=f.amount.data, reason=f.reason.data,
         decided_by=f.decided_by.data, decided_on=f.decided_on.data, reported=f.reported.data),
         _("Extension recorded."), "phase")
@@ -259,7 +247,7 @@ def extend(code):
 def add_goal(code):
     form = forms.GoalForm(prefix="goal")
     form.area.choices = _choices("goal_area", GOAL_AREAS)
-    return _post(code, "goal_form", form, lambda f: steps.add_goal(
+    return _post(code, "goal_form", form, lambda f: casework.add_goal(
         current_user, code, area=f.area.data, description=f.description.data, agreed_on=f.agreed_on.data,
         target_on=f.target_on.data), _("Life plan goal recorded."), "life-plan")
 
@@ -274,7 +262,7 @@ def review_goal(goal_id):
     _readable(code)
     form = forms.GoalReviewForm(prefix=f"g{goal_id}")
     form.status.choices = _choices("goal_status", GOAL_STATUSES)
-    return _post(code, "goal_form", form, lambda f: steps.review_goal(
+    return _post(code, "goal_form", form, lambda f: casework.review_goal(
         current_user, goal_id, version=f.version.data, status=f.status.data, review_note=f.review_note.data),
         _("Life plan goal reviewed."), "life-plan")
 
@@ -287,7 +275,7 @@ def add_note(code, section):
         abort(404)
     form = forms.NoteForm(prefix=prefix)
     name = "psy_note_form" if section == "psychosocial" else "legal_note_form"
-    return _post(code, name, form, lambda f: steps.add_note(
+    return _post(code, name, form, lambda f: casework.add_note(
         current_user, code, section, body=f.body.data, written_on=f.written_on.data),
         _("Note recorded."), f"{section}-notes")
 
@@ -298,7 +286,7 @@ def save_proceeding(code):
     form = forms.ProceedingForm(prefix="proc")
     form.stage.choices = _choices("stage", LEGAL_STAGES)
     form.representation.choices = _choices("representation", LEGAL_REPRESENTATION)
-    return _post(code, "proc_form", form, lambda f: legal.save_proceeding(
+    return _post(code, "proc_form", form, lambda f: casework.save_proceeding(
         current_user, code, version=f.version.data or None, complaint_filed_on=f.complaint_filed_on.data,
         receiving_office=f.receiving_office.data, criminal_case_number=f.criminal_case_number.data,
         stage=f.stage.data, representation=f.representation.data), _("Legal follow-up saved."), "legal")
@@ -309,7 +297,7 @@ def save_proceeding(code):
 def add_event(code):
     form = forms.LegalEventForm(prefix="ev")
     form.kind.choices = _choices("event_kind", LEGAL_EVENT_KINDS)
-    return _post(code, "event_form", form, lambda f: legal.add_event(
+    return _post(code, "event_form", form, lambda f: casework.add_event(
         current_user, code, kind=f.kind.data, on=f.on.data, title=f.title.data, outcome=f.outcome.data),
         _("Hearing recorded."), "legal")
 
@@ -320,7 +308,7 @@ def add_measure(code):
     form = forms.MeasureForm(prefix="pm")
     form.kind.choices = _choices("protection", PROTECTION_KINDS)
     form.status.choices = _choices("protection_status", PROTECTION_STATUSES)
-    return _post(code, "measure_form", form, lambda f: legal.add_measure(
+    return _post(code, "measure_form", form, lambda f: casework.add_measure(
         current_user, code, kind=f.kind.data, requested_on=f.requested_on.data, status=f.status.data,
         decided_on=f.decided_on.data, notes=f.notes.data), _("Protection measure recorded."), "legal")
 
@@ -329,8 +317,8 @@ def add_measure(code):
 @login_required
 def place(code):
     form = forms.PlaceForm(prefix="place")
-    form.shelter_id.choices = [(str(r.shelter.id), r.shelter.name) for r in shelters.list_shelters(current_user)]
-    return _post(code, "place_form", form, lambda f: shelters.place(
+    form.shelter_id.choices = [(str(r.shelter.id), r.shelter.name) for r in casework.list_shelters(current_user)]
+    return _post(code, "place_form", form, lambda f: casework.place(
         current_user, code, shelter_id=f.shelter_id.data, admitted_on=f.admitted_on.data),
         _("The victim was placed in the shelter."), "shelter")
 
@@ -344,7 +332,7 @@ def leave(stay_id):
     code = stay.case.code
     _readable(code)
     form = forms.LeaveForm(prefix=f"l{stay_id}")
-    return _post(code, "place_form", form, lambda f: shelters.end_stay(
+    return _post(code, "place_form", form, lambda f: casework.end_stay(
         current_user, stay_id, version=f.version.data, left_on=f.left_on.data),
         _("Departure from the shelter recorded."), "shelter")
 
@@ -354,16 +342,19 @@ def leave(stay_id):
 def close_case(code):
     form = forms.ClosureForm(prefix="close")
     form.reason.choices = _choices("closure", CLOSURE_REASONS)
-    return _post(code, "close_case_form", form, lambda f: route_service.close_case(
-        current_user, code, reason=f.reason.data, closed_on=f.closed_on.data, note=f.note.data,
-        version=f.version.data), _("Case closed."), "closure")
+    def close(f):
+        closure = route.close_case(current_user, code, reason=f.reason.data, closed_on=f.closed_on.data,
+                                   note=f.note.data, version=f.version.data)
+        flow.flash_ended_stay(closure.case)
+
+    return _post(code, "close_case_form", form, close, _("Case closed."), "closure")
 
 
 @bp.route("/cases/<code>/reopen", methods=["POST"])
 @login_required
 def reopen_case(code):
     form = forms.ReopenForm(prefix="reopen")
-    return _post(code, "reopen_form", form, lambda f: route_service.reopen_case(
+    return _post(code, "reopen_form", form, lambda f: route.reopen_case(
         current_user, code, reason=f.reason.data, reopened_on=None, version=f.version.data),
         _("Case reopened; its closure stays in the history."), "closure")
 
@@ -374,15 +365,14 @@ def reopen_case(code):
 @bp.route("/agenda")
 @action_required("route.agenda")
 def agenda():
-    result = route_service.agenda(current_user)
+    result = followup.agenda(current_user)
     return render_template("route/agenda.html", result=result)
 
 
 @bp.route("/shelters", endpoint="shelters")
 @action_required("shelter.view")
 def shelters_index():
-    rows = shelters.list_shelters(current_user)
-    stays = shelters.stays_visible_to(current_user)
+    rows, stays = casework.shelters_page(current_user)
     return render_template("route/shelters.html", rows=rows, stays=stays)
 
 
@@ -400,16 +390,16 @@ def table_list():
     if fmt not in (None, "", "csv", "xlsx"):
         fmt = None
     try:
-        rows = route_service.table_list(current_user, year, mon, export=fmt or None)
+        rows = followup.table_list(current_user, year, mon, export=fmt or None)
     except Invalid:
         form.month.errors = [_("Write the month as YYYY-MM.")]
         return render_template("route/table_list.html", form=form, rows=[], month=month), 422
     period = f"{year:04d}-{mon:02d}"
     if fmt == "csv":
-        return Response(route_service.table_csv(rows), mimetype="text/csv",
+        return Response(followup.table_csv(rows), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=mesa-investigacion-{period}.csv"})
     if fmt == "xlsx":
-        return Response(route_service.table_xlsx(rows, period),
+        return Response(followup.table_xlsx(rows, period),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=mesa-investigacion-{period}.xlsx"})
     form.month.data = period
@@ -432,13 +422,13 @@ def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None):
     shelter_form = shelter_form or forms.ShelterForm(prefix="shelter", formdata=None)
     shelter_form.operator_entity.choices = [(e.code, f"{e.code} — {e.name}") for e in _entities()]
     toggles = {}
-    kinds = steps.step_kinds(active_only=False)
+    kinds = casework.step_kinds(active_only=False)
     for kind in kinds:
         f = forms.StepKindToggleForm(prefix=f"k{kind.id}", formdata=None)
         f.version.data = kind.version
         toggles[kind.id] = f
-    return render_template("route/admin.html", rules=due.list_rules(), kinds=kinds, toggles=toggles,
-                           shelter_rows=shelters.list_shelters(current_user, include_inactive=True),
+    return render_template("route/admin.html", rules=route.list_rules(), kinds=kinds, toggles=toggles,
+                           shelter_rows=casework.list_shelters(current_user, include_inactive=True),
                            rule_form=rule_form, kind_form=kind_form, shelter_form=shelter_form,
                            label=label, kind_label=_kind_label), status
 
@@ -450,25 +440,19 @@ def admin_catalogues():
 
 
 def _admin_post(form_name: str, form, call, success: str):
-    if not form.validate_on_submit():
-        return _admin_page(422, **{form_name: form})
-    try:
-        call(form)
-    except Invalid as error:
-        _apply_errors(form, error)
-        return _admin_page(422, **{form_name: form})
-    except Conflict as error:
-        flash(error.message, "error")
+    outcome = flow.submit(form, call, success=success)
+    if outcome.ok:
+        return redirect(url_for("route.admin_catalogues"))
+    if outcome.status == 409:
         return _admin_page(409)
-    flash(success, "success")
-    return redirect(url_for("route.admin_catalogues"))
+    return _admin_page(422, **{form_name: form})
 
 
 @bp.route("/admin/rules", methods=["POST"])
 @action_required("admin.manage")
 def add_rule():
     form = forms.RuleForm(prefix="rule")
-    return _admin_post("rule_form", form, lambda f: due.add_rule(
+    return _admin_post("rule_form", form, lambda f: route.add_rule(
         current_user, effective_from=f.effective_from.data, immediate_days=f.immediate_days.data,
         immediate_extension_days=f.immediate_extension_days.data, mediate_months=f.mediate_months.data,
         mediate_extension_months=f.mediate_extension_months.data, legal_source=f.legal_source.data),
@@ -481,7 +465,7 @@ def add_step_kind():
     form = forms.StepKindForm(prefix="kind")
     form.phase.choices = _choices("phase", PHASES)
     form.section.choices = _choices("section", STEP_SECTIONS)
-    return _admin_post("kind_form", form, lambda f: steps.save_step_kind(
+    return _admin_post("kind_form", form, lambda f: casework.save_step_kind(
         current_user, code=f.code.data, phase=f.phase.data, section=f.section.data, label_es=f.label_es.data,
         label_en=f.label_en.data), _("Kind of step added."))
 
@@ -490,7 +474,7 @@ def add_step_kind():
 @action_required("admin.manage")
 def toggle_step_kind(kind_id):
     form = forms.StepKindToggleForm(prefix=f"k{kind_id}")
-    return _admin_post("kind_form", form, lambda f: steps.toggle_step_kind(current_user, kind_id,
+    return _admin_post("kind_form", form, lambda f: casework.toggle_step_kind(current_user, kind_id,
                                                                             version=f.version.data),
                        _("Kind of step updated."))
 
@@ -500,6 +484,6 @@ def toggle_step_kind(kind_id):
 def add_shelter():
     form = forms.ShelterForm(prefix="shelter")
     form.operator_entity.choices = [(e.code, e.code) for e in _entities()]
-    return _admin_post("shelter_form", form, lambda f: shelters.save_shelter(
+    return _admin_post("shelter_form", form, lambda f: casework.save_shelter(
         current_user, code=f.code.data, name=f.name.data, city=f.city.data, operator_entity=f.operator_entity.data,
         capacity=f.capacity.data), _("Shelter saved."))

@@ -1,0 +1,157 @@
+"""Assistance steps: the services given or planned for a victim, in the immediate or the mediate phase.
+
+The first immediate step opens the immediate phase (through the case lifecycle, which owns the status).
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from caseapp import audit, authz
+from caseapp.errors import Conflict, NotFound
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity
+from caseapp.models.cases import Case
+from caseapp.models.route import STEP_STATUSES, AssistanceStep, StepKind
+from caseapp.services.casework.step_kinds import kind_by_code
+from caseapp.services.primitives import (
+    clean_text,
+    commit,
+    invalid,
+    load_case_for,
+    not_future,
+    parse_date,
+    require_version,
+)
+from caseapp.services.route import lifecycle
+from caseapp.services.route.lifecycle import require_assistance_consent, require_open
+from caseapp.timeutil import today
+
+# --- steps -------------------------------------------------------------------------------------------------
+
+
+def list_steps(actor, code: str) -> tuple:
+    case = load_case_for(actor, code)
+    steps = list(db.session.scalars(
+        select(AssistanceStep).where(AssistanceStep.case_id == case.id).order_by(AssistanceStep.id)))
+    audit.record("case.steps.view", case, actor=actor)
+    db.session.commit()
+    return case, steps
+
+
+def _provider(code, errors: dict) -> Entity | None:
+    if not code:
+        return None
+    provider = db.session.scalar(select(Entity).where(Entity.code == str(code).strip().upper()))
+    if provider is None:
+        errors["provider_entity"] = _("Unknown entity.")
+    return provider
+
+
+def record_step(actor, case: Case, kind_row: StepKind, *, status: str, planned_on=None, done_on=None,
+                provider_entity_id: int, notes: str | None = None,
+                not_provided_reason: str | None = None) -> AssistanceStep:
+    """Write a step of `kind_row` on the case, in the caller's transaction, the caller having checked who may.
+
+    The rules of a step hold here whoever records it (the owner's professional, or a receiving entity through
+    its referral): the case is open, the victim's consent to assistance is in force, the dates make sense, a
+    mediate step waits for the mediate phase, and the first immediate step opens the immediate phase.
+    """
+    require_open(case)
+    require_assistance_consent(case)
+    errors: dict = {}
+    if status not in STEP_STATUSES:
+        errors["status"] = _("Choose a status from the list.")
+    planned_on = parse_date(planned_on, "planned_on", errors)
+    done_on = parse_date(done_on, "done_on", errors)
+    if status == "done" and done_on is None and "done_on" not in errors:
+        errors["done_on"] = _("Say when the step was done.")
+    if status == "planned" and planned_on is None and "planned_on" not in errors:
+        errors["planned_on"] = _("Say when the step is planned.")
+    if status == "not_provided" and not clean_text(not_provided_reason):
+        errors["not_provided_reason"] = _("Say why the service was not provided.")
+    not_future(done_on, "done_on", errors)
+    for name, value in (("done_on", done_on), ("planned_on", planned_on)):
+        if value is not None and value < case.identified_on and name not in errors:
+            errors[name] = _("The date cannot be before the case was identified.")
+    if errors:
+        raise invalid(errors)
+    if kind_row.phase == "mediate" and case.status != "in_mediate_assistance":
+        raise Conflict(_("Mediate assistance starts when the immediate phase is closed with the complaint and the "
+                         "agreed record of objectives."), rule="mediate_phase_required")
+    if kind_row.phase == "immediate" and case.status == "identified":
+        lifecycle.start_immediate(actor, case, on=done_on or min(planned_on or today(), today()))
+    step = AssistanceStep(case=case, phase=kind_row.phase, kind=kind_row, status=status, planned_on=planned_on,
+                          done_on=done_on if status == "done" else None, provider_entity_id=provider_entity_id,
+                          professional_id=actor.id, created_by_id=actor.id)
+    db.session.add(step)
+    step.notes = clean_text(notes)
+    step.not_provided_reason = clean_text(not_provided_reason) if status == "not_provided" else None
+    db.session.flush()
+    audit.record("case.step.add", case, actor=actor, detail={"kind": kind_row.code, "status": status, "step": step.id})
+    return step
+
+
+def add_step(actor, code: str, *, kind: str, status: str = "done", planned_on=None, done_on=None,
+             provider_entity: str | None = None, notes: str | None = None,
+             not_provided_reason: str | None = None, commit_now: bool = True) -> AssistanceStep:
+    """Log an assistance step on a case of the actor's entity, of a kind her role records."""
+    case = load_case_for(actor, code)
+    errors: dict = {}
+    kind_row = kind_by_code(kind)
+    if kind_row is None or not kind_row.active:
+        raise invalid({"kind": _("Choose a kind of step from the list.")})
+    if not authz.can_record_step(actor, case, kind_row):
+        authz.require(actor, "case.record_step:" + kind_row.code, case)  # refused, and the refusal logged
+    provider = _provider(provider_entity, errors)
+    if errors:
+        raise invalid(errors)
+    step = record_step(actor, case, kind_row, status=status, planned_on=planned_on, done_on=done_on,
+                       provider_entity_id=provider.id if provider else actor.entity_id, notes=notes,
+                       not_provided_reason=not_provided_reason)
+    if commit_now:
+        commit()
+    return step
+
+
+def revise_step(actor, step: AssistanceStep, *, status: str, planned_on=None, done_on=None,
+                notes: str | None = None, not_provided_reason: str | None = None) -> AssistanceStep:
+    """Change a step's status, dates and notes, in the caller's transaction, the caller having checked who may."""
+    require_open(step.case)
+    errors: dict = {}
+    if status not in STEP_STATUSES:
+        errors["status"] = _("Choose a status from the list.")
+    planned_on = parse_date(planned_on, "planned_on", errors)
+    done_on = parse_date(done_on, "done_on", errors)
+    if status == "done" and done_on is None and "done_on" not in errors:
+        errors["done_on"] = _("Say when the step was done.")
+    if status == "not_provided" and not clean_text(not_provided_reason):
+        errors["not_provided_reason"] = _("Say why the service was not provided.")
+    not_future(done_on, "done_on", errors)
+    if done_on is not None and done_on < step.case.identified_on and "done_on" not in errors:
+        errors["done_on"] = _("The date cannot be before the case was identified.")
+    if errors:
+        raise invalid(errors)
+    step.status = status
+    step.planned_on = planned_on or step.planned_on
+    step.done_on = done_on if status == "done" else None
+    if clean_text(notes):
+        step.notes = clean_text(notes)
+    step.not_provided_reason = clean_text(not_provided_reason) if status == "not_provided" else None
+    audit.record("case.step.update", step.case, actor=actor, detail={"step": step.id, "status": status})
+    return step
+
+
+def update_step(actor, step_id: int, *, version, status: str, planned_on=None, done_on=None,
+                notes: str | None = None, not_provided_reason: str | None = None) -> AssistanceStep:
+    step = db.session.get(AssistanceStep, step_id)
+    if step is None:
+        raise NotFound()
+    load_case_for(actor, step.case.code)
+    if not authz.can_record_step(actor, step.case, step.kind):
+        authz.require(actor, "case.record_step:" + step.kind.code, step.case)
+    require_version(step, version)
+    revise_step(actor, step, status=status, planned_on=planned_on, done_on=done_on, notes=notes,
+                not_provided_reason=not_provided_reason)
+    commit()
+    return step

@@ -1,0 +1,8 @@
+"""Follow-up screens that compose a case's route and a professional's work: the route page of a case, the
+agenda, and the monthly list for the investigation and prosecution table."""
+from caseapp.services.followup.agenda import AgendaItem, agenda
+from caseapp.services.followup.overview import RouteOverview, overview
+from caseapp.services.followup.table_list import table_csv, table_headers, table_list, table_xlsx
+
+__all__ = ["AgendaItem", "RouteOverview", "agenda", "overview", "table_csv", "table_headers", "table_list",
+           "table_xlsx"]

@@ -1,0 +1,1 @@
+"""Operations: online backups and restores of the database (the keyring is backed up apart)."""

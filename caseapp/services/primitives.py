@@ -1,0 +1,133 @@
+"""The primitives every service uses, so that each rule below is written once.
+
+- `load_case(code)`: the case by its public code, or NotFound (a malformed code is absent too);
+  `load_case_for(actor, code, action)`: the same, only if authz allows the actor that action on it.
+- `require_version(row, version)`: an edit names the version it was made from, always; a stale one is refused.
+- `commit()`: commit, or report a real conflict (stale data, a uniqueness race) as Conflict; any other failure
+  (a full disk, a lost connection) stays the error it is.
+- `invalid(errors)`: bad input, nothing written; `field_errors` is always {field: [messages]}.
+- `parse_date`, `clean_text`, `blank`, `not_future`: reading form and API values the same way everywhere.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from caseapp import authz
+from caseapp.errors import Conflict, Invalid, NotFound
+from caseapp.extensions import db
+from caseapp.models.cases import Case
+from caseapp.timeutil import today
+
+MAX_TEXT = 4000
+MAX_CODE = 32
+
+
+def stale_message() -> str:
+    return _("Someone else changed this record while you were editing it. Reload it and try again; "
+             "nothing was saved.")
+
+
+def version_missing_message() -> str:
+    return _("The record version is missing; reload and try again.")
+
+
+# --- loading ----------------------------------------------------------------------------------------------------
+
+
+def load_case(code) -> Case:
+    """The case whose public code is `code` (any case: permission is the caller's next step)."""
+    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
+        raise NotFound()
+    case = db.session.scalar(select(Case).where(Case.code == code.strip().upper()))
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def load_case_for(actor, code, action: str = "case.read") -> Case:
+    """The case named by `code` if `actor` may do `action` on it (NotFound when she may not know it exists)."""
+    case = load_case(code)
+    if action != "case.read":
+        authz.require(actor, "case.read", case)
+    authz.require(actor, action, case)
+    return case
+
+
+# --- versions and commits ----------------------------------------------------------------------------------------
+
+
+def _as_version(version) -> int | None:
+    if isinstance(version, bool):
+        return None
+    if isinstance(version, int):
+        return version
+    if isinstance(version, str) and version.strip().isdigit() and len(version.strip()) < 12:
+        return int(version.strip())
+    return None
+
+
+def require_version(row, version, *, field: str = "version", stale: str | None = None) -> None:
+    """Refuse an edit that does not say which copy of the row it was made from, or was made from a stale one."""
+    require_current(row.version, version, field=field, stale=stale)
+
+
+def require_current(current: int, version, *, field: str = "version", stale: str | None = None) -> None:
+    """The same check against a version number (0 for a row that does not exist yet, such as a new setting)."""
+    number = _as_version(version)
+    if number is None:
+        raise Invalid(version_missing_message(), field_errors={field: [version_missing_message()]},
+                      rule="version_required")
+    if current != number:
+        raise Conflict(stale or stale_message(), rule="stale_version")
+
+
+def commit(conflict_message: str | None = None) -> None:
+    """Commit; a concurrent edit of a versioned row or a lost uniqueness race becomes a clear Conflict."""
+    try:
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        raise Conflict(conflict_message or stale_message(), rule="stale_version") from None
+
+
+# --- input ---------------------------------------------------------------------------------------------------
+
+
+def invalid(errors: dict, message: str | None = None) -> Invalid:
+    """Bad input: the exception to raise (field_errors normalised to {field: [messages]})."""
+    return Invalid(message or _("Some fields are not valid; nothing was saved."), field_errors=errors)
+
+
+def blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def clean_text(value, limit: int = MAX_TEXT) -> str | None:
+    """Trimmed text (None when blank), cut to `limit` characters."""
+    if value is None:
+        return None
+    value = (value if isinstance(value, str) else str(value)).strip()
+    return value[:limit] or None
+
+
+def parse_date(value, field_name: str, errors: dict) -> date | None:
+    """A date from a form or API value (a date, or ISO text); a clear message in `errors` on bad input."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[field_name] = _("Write the date as YYYY-MM-DD.")
+        return None
+
+
+def not_future(value: date | None, field_name: str, errors: dict) -> None:
+    if value is not None and value > today() and field_name not in errors:
+        errors[field_name] = _("The date cannot be in the future.")

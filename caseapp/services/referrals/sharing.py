@@ -1,0 +1,30 @@
+"""What a withdrawn consent to share does to the referrals that relied on it.
+
+Access itself is computed from the live state in authz (an accepted referral whose basis for sharing is in
+force), so it is cut the moment the consent is withdrawn, on every path. This module also closes the referrals
+themselves — sent or accepted, to the entity the consent named, except the mandatory ICBF one — as "ended", so
+that the receiving entity's inbox says that access ended (never why) and nothing can be accepted or fulfilled on
+them any more. Each ended referral writes the access log.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from caseapp import audit
+from caseapp.extensions import db
+from caseapp.models.cases import Case
+from caseapp.models.referrals import Referral
+
+
+def end_access(actor, case: Case, entity_id: int, on: date) -> list[Referral]:
+    """End the open referrals of `case` to the entity, in the caller's transaction (the consent's withdrawal)."""
+    ended = list(db.session.scalars(select(Referral).where(
+        Referral.case_id == case.id, Referral.to_entity_id == entity_id, Referral.mandatory.is_(False),
+        Referral.status.in_(("sent", "accepted")))))
+    for referral in ended:
+        referral.status, referral.access_ended_on = "ended", on
+        audit.record("referral.access_ended", case, actor=actor,
+                     detail={"referral": referral.id, "to": referral.to_entity.code})
+    return ended

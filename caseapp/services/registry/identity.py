@@ -1,0 +1,113 @@
+"""Who a victim is, without decrypting everyone: blind indexes, exact comparison of candidates, duplicates.
+
+A search or a duplicate check reads the blind index (a truncated keyed hash), decrypts only the candidates it
+returns and compares them exactly; the access log names the kind of check, never the value looked for.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from caseapp import audit, authz, crypto
+from caseapp.errors import Conflict
+from caseapp.extensions import db
+from caseapp.models.cases import (
+    Case,
+)
+from caseapp.models.victims import (
+    Victim,
+)
+
+
+class PossibleDuplicate(Conflict):
+    """A case for the same person may already exist: `hints` names the entities to contact, nothing else."""
+
+    def __init__(self, message: str = "", *, hints: list[dict] | None = None):
+        super().__init__(message)
+        self.hints = hints or []
+
+
+
+# --- blind indexes and duplicates -------------------------------------------------------------------------
+
+
+def _document_key(doc_type, number):
+    if not doc_type or doc_type == "NONE" or not number:
+        return None
+    return crypto.normalise_document(doc_type, number)
+
+
+def _name_key(given, family):
+    text = crypto.normalise_text(f"{given or ''} {family or ''}")
+    return text or None
+
+
+def _phone_key(phone):
+    digits = crypto.normalise_phone(phone) if phone else ""
+    return digits or None
+
+
+def _bidx(purpose: str, normalised: str | None) -> int | None:
+    return crypto.blind_index(purpose, normalised) if normalised else None
+
+
+def _reindex(victim: Victim) -> None:
+    victim.document_bidx = _bidx("victims/document", _document_key(victim.document_type, victim.document_number))
+    victim.name_bidx = _bidx("victims/name", _name_key(victim.given_names, victim.family_names))
+    victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone))
+
+
+def _candidates(column, value: int | None, base=None):
+    """Cases whose victim's blind index matches (across all entities unless `base` scopes the select)."""
+    if value is None:
+        return []
+    stmt = (base if base is not None else select(Case)).join(Case.victim).where(
+        column == value, Victim.erased.is_(False)
+    )
+    return db.session.scalars(stmt.order_by(Case.id.desc()).limit(500)).unique().all()
+
+
+def _matches(data: dict, exclude_victim_id: int | None = None) -> list[Case]:
+    """Cases whose victim is, decrypted and compared exactly, the same person by document, phone+name or name+birth."""
+    doc = _document_key(data.get("document_type"), data.get("document_number"))
+    name = _name_key(data.get("given_names"), data.get("family_names"))
+    phone = _phone_key(data.get("phone"))
+    birth = data.get("birth_date")
+    birth = birth.isoformat() if isinstance(birth, date) else birth
+    found: dict[int, Case] = {}
+    if doc:
+        for case in _candidates(Victim.document_bidx, _bidx("victims/document", doc)):
+            v = case.victim
+            if _document_key(v.document_type, v.document_number) == doc:
+                found[case.id] = case
+    if name:
+        for case in _candidates(Victim.name_bidx, _bidx("victims/name", name)):
+            v = case.victim
+            if _name_key(v.given_names, v.family_names) != name:
+                continue
+            if (birth and v.birth_date == birth) or (phone and _phone_key(v.phone) == phone):
+                found[case.id] = case
+    return [c for c in found.values() if c.victim_id != exclude_victim_id]
+
+
+def _hints(actor, cases: list[Case]) -> list[dict]:
+    """Which entities to contact: entity code and name only (and the case code when the actor may read it)."""
+    hints: dict[tuple, dict] = {}
+    for case in cases:
+        hint = {"entity_code": case.owner_entity.code, "entity_name": case.owner_entity.name}
+        if authz.can(actor, "case.read", case):
+            hint["case_code"] = case.code
+        hints.setdefault(tuple(sorted(hint.items())), hint)
+    return sorted(hints.values(), key=lambda h: (h["entity_code"], h.get("case_code", "")))
+
+
+def find_duplicates(actor, data: dict) -> list[dict]:
+    """Entities that may already hold a case for the person in `data` (cleaned or raw), across all entities."""
+    authz.require(actor, "case.create")
+    hints = _hints(actor, _matches(data))
+    # Which entities hold a person is itself a disclosure: every check is in the access log.
+    audit.record("case.duplicate_check", object_type="case", actor=actor,
+                 detail={"entities": sorted({h["entity_code"] for h in hints})})
+    db.session.commit()
+    return hints

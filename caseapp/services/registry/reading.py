@@ -1,0 +1,177 @@
+"""Reading the registry: one case, its summary by need-to-know section, the list, the exact search.
+
+Every read goes through authz and writes the access log, where a case is named by its code and a search by
+its kind, never by a name or a number.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+
+from caseapp import audit, authz
+from caseapp.errors import Invalid
+from caseapp.extensions import db
+from caseapp.models.cases import (
+    CASE_STATUSES,
+    Case,
+)
+from caseapp.models.victims import (
+    DOCUMENT_TYPES,
+    Victim,
+)
+from caseapp.services.primitives import (
+    blank,
+    load_case,
+)
+from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
+from caseapp.services.registry.identity import _bidx, _candidates, _document_key, _name_key, _phone_key
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+def get_case(actor, code: str) -> Case:
+    """The case by code, if the actor may read it (404 otherwise: its existence is not told)."""
+    case = load_case(code)
+    authz.require(actor, "case.read", case)
+    audit.record("case.view", case, actor=actor)
+    db.session.commit()
+    return case
+
+
+def _iso(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def case_summary(actor, case: Case) -> dict:
+    """A plain dict of the sections of `case` the actor may see: identity and contact only with the identity
+    section, her account of events (and her reasons for declining assistance) only with the account section."""
+    sections = authz.case_sections(actor, case)
+    if not sections:
+        return {"code": case.code}
+    victim = case.victim
+    out = {
+        "code": case.code,
+        "status": case.status,
+        "version": case.version,
+        "owner_entity": case.owner_entity.code,
+        "owner_entity_name": case.owner_entity.name,
+        "identified_on": _iso(case.identified_on),
+        "identification_source": case.identification_source,
+        "intake_on": _iso(case.intake_on),
+        "immediate_closed_on": _iso(case.immediate_closed_on),
+        "linked_on": _iso(case.linked_on),
+        "closed_on": _iso(case.closed_on),
+        "closure_reason": case.closure_reason,
+        "trafficking_scope": case.trafficking_scope,
+        "victim_status": case.victim_status,
+        "is_child": case.is_child,
+        "child_referral_required": case.child_referral_required,
+        "declined_assistance": case.declined_assistance,
+        "exploitation_purposes": [{"code": p.code, "label": p.label_es} for p in case.purposes],
+        "control_methods": case.control_method_list,
+        "erased": victim.erased,
+        "statistics": {k: getattr(victim, k) for k in STAT_FIELDS},
+        "consents": [
+            {"id": c.id, "kind": c.kind, "entity": c.entity.code if c.entity else None, "given_on": _iso(c.given_on),
+             "method": c.method, "withdrawn_on": _iso(c.withdrawn_on), "version": c.version}
+            for c in case.consents
+        ],
+        "screening": None,
+        "sections": sorted(sections),
+        # Withdrawn assistance consent takes her out of the programme's counts from that date on.
+        "assistance_consent_withdrawn_on": _iso(withdrawn_assistance(case)),
+    }
+    if case.screening is not None:
+        s = case.screening
+        out["screening"] = {"acts": [a for a in s.acts.split(",") if a], "means": [m for m in s.means.split(",") if m],
+                            "purpose_present": s.purpose_present, "screened_on": _iso(s.screened_on),
+                            "version": s.version}
+    if "identity" in sections:
+        out["identity"] = {k: (None if victim.erased else getattr(victim, k)) for k in IDENTITY_FIELDS
+                           if k not in ACCOUNT_FIELDS}
+        for consent, row in zip(out["consents"], case.consents, strict=True):
+            consent["representative"] = None if victim.erased else row.representative
+    if "account" in sections:
+        out["account"] = {"narrative": None if victim.erased else victim.narrative,
+                          "declined_reasons": None if victim.erased else case.declined_reasons}
+    return out
+
+
+def withdrawn_assistance(case: Case):
+    """The date her consent to assistance was withdrawn, when none is in force any more (else None)."""
+    if case.active_consent("assistance") is not None:
+        return None
+    dates = [c.withdrawn_on for c in case.consents if c.kind == "assistance" and c.withdrawn_on is not None]
+    return max(dates) if dates else None
+
+
+def _page_size(limit) -> int:
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        limit = 50
+    return max(1, min(limit, 200))
+
+
+def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case], int | None]:
+    """A page of the cases the actor may see, newest first (keyset on id); next_cursor is None at the end."""
+    authz.require(actor, "case.search")
+    limit = _page_size(limit)
+    stmt = authz.visible_cases(actor)
+    if status is not None:
+        if status not in CASE_STATUSES:
+            raise Invalid(_("Choose from the list."), field_errors={"status": _("Choose from the list.")})
+        stmt = stmt.where(Case.status == status)
+    if cursor not in (None, ""):
+        try:
+            cursor = int(cursor)
+            if not 0 < cursor < 2**63:  # ids are 64-bit at most; anything else is not a page of ours
+                raise ValueError
+        except (TypeError, ValueError):
+            raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
+        stmt = stmt.where(Case.id < cursor)
+    rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).unique())
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    rows = rows[:limit]
+    audit.record("case.list", actor=actor, object_type="case", detail={
+        "count": len(rows), "status": status, "codes": [c.code for c in rows],
+    })
+    db.session.commit()
+    return rows, next_cursor
+
+
+SEARCH_KINDS = ("document", "name", "phone", "code")
+
+
+def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[Case]:
+    """Exact search by one of document (type + number), full name, phone or case code, among visible cases."""
+    authz.require(actor, "case.search")
+    given = {k: v for k, v in (("document", document_number), ("name", name), ("phone", phone), ("code", code))
+             if not blank(v)}
+    if len(given) != 1 or any(not isinstance(v, str) or len(v) > 400 for v in given.values()):
+        raise Invalid(_("Search by one thing: document, full name, phone or case code."))
+    kind, value = next(iter(given.items()))
+    # A search by identity runs only over cases whose identity the actor may see (referrals may not share it).
+    visible = authz.visible_cases(actor, section=None if kind == "code" else "identity")
+    if kind == "document":
+        if document_type not in DOCUMENT_TYPES or document_type == "NONE":
+            raise Invalid(_("Choose the type of the document."), field_errors={"document_type": _("Choose from the list.")})
+        key = _document_key(document_type, value)
+        found = [c for c in _candidates(Victim.document_bidx, _bidx("victims/document", key), visible)
+                 if _document_key(c.victim.document_type, c.victim.document_number) == key]
+    elif kind == "name":
+        key = _name_key(value, "")
+        found = [c for c in _candidates(Victim.name_bidx, _bidx("victims/name", key), visible)
+                 if key and _name_key(c.victim.given_names, c.victim.family_names) == key]
+    elif kind == "phone":
+        key = _phone_key(value)
+        found = [c for c in _candidates(Victim.phone_bidx, _bidx("victims/phone", key), visible)
+                 if key and _phone_key(c.victim.phone) == key] if key else []
+    else:
+        found = list(db.session.scalars(visible.where(Case.code == value.strip().upper())).unique())
+    audit.record("case.search", actor=actor, object_type="case", detail={
+        "by": kind, "count": len(found), "codes": [c.code for c in found],
+    })
+    db.session.commit()
+    return found

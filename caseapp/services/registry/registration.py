@@ -1,0 +1,150 @@
+"""Registering a victim and her case: one transaction with her consents, her screening and, for a child, the
+mandatory referral to the child-protection authority; idempotent per form token or Idempotency-Key.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from caseapp import audit, authz, crypto
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity
+from caseapp.models.cases import (
+    Case,
+    CaseCounter,
+    Consent,
+    IdentificationScreening,
+)
+from caseapp.models.victims import (
+    Victim,
+)
+from caseapp.services.referrals.child import ensure_child_referral
+from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
+from caseapp.services.registry.identity import PossibleDuplicate, _hints, _matches, _reindex
+from caseapp.timeutil import utcnow
+
+# --- registration -----------------------------------------------------------------------------------------
+
+
+def _next_code(entity: Entity, year: int) -> str:
+    """The next ENTITY-YEAR-NNNNN; the counter row is locked (SQLite: BEGIN IMMEDIATE already serialises)."""
+    def locked():
+        stmt = select(CaseCounter).where(CaseCounter.entity_id == entity.id, CaseCounter.year == year)
+        if db.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return db.session.scalar(stmt.execution_options(populate_existing=True))
+
+    counter = locked()
+    if counter is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseCounter(entity_id=entity.id, year=year, last=0))
+        except IntegrityError:  # another transaction created it first
+            pass
+        counter = locked()
+    counter.last += 1
+    return f"{entity.code}-{year}-{counter.last:05d}"
+
+
+def _set_identity(victim: Victim, clean: dict) -> None:
+    for key in IDENTITY_FIELDS:
+        if key in clean:
+            value = clean[key]
+            setattr(victim, key, value.isoformat() if isinstance(value, date) else value)
+
+
+def _registered_with(key_hash: str) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.registration_key == key_hash))
+
+
+def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempotency_key: str | None = None) -> Case:
+    """Register a victim and her case (with consents and, when given, the screening) in one transaction.
+
+    Raises PossibleDuplicate (with hints naming the entities to contact) unless `confirm_duplicate`.
+    The returned case carries `possible_duplicates` (the hints, possibly empty) and `replayed`: True when
+    `idempotency_key` (the form's one-time token) had already registered this case, which is then returned.
+    """
+    authz.require(actor, "case.create")
+    key_hash = crypto.hash_token(f"registration:{actor.id}:{idempotency_key}") if idempotency_key else None
+    if key_hash and (existing := _registered_with(key_hash)) is not None:
+        return _replayed(actor, existing)
+    clean = validate_case_data(data)
+    hints = _hints(actor, _matches(clean))
+    if hints and not confirm_duplicate:
+        # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log.
+        audit.record_and_commit("case.duplicate_hint", object_type="case", actor=actor,
+                                detail={"entities": sorted({h["entity_code"] for h in hints})})
+        raise PossibleDuplicate(
+            _("A case for this person may already exist. Contact the entity shown before registering again."),
+            hints=hints,
+        )
+    identified_on: date = clean["identified_on"]
+    is_child = clean.pop("_is_child")
+    victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
+    db.session.add(victim)
+    _set_identity(victim, clean)
+    _reindex(victim)
+    entity = db.session.get(Entity, actor.entity_id)
+    case = Case(
+        code=_next_code(entity, identified_on.year), victim=victim, owner_entity_id=entity.id,
+        created_by_id=actor.id, assigned_to_id=actor.id, identified_on=identified_on,
+        identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
+        victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
+        control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
+    )
+    case.purposes = clean["exploitation_purposes"]
+    db.session.add(case)
+    consent_on = clean.get("consent_given_on") or identified_on
+    representative = clean.get("representative")
+    method = clean["consent_method"]
+    for kind, given in (("assistance", clean["consent_assistance"]), ("data_processing", clean["consent_data_processing"])):
+        if given:
+            consent = Consent(kind=kind, given_on=consent_on, method=method, taken_by_id=actor.id,
+                              recorded_at=utcnow())
+            case.consents.append(consent)
+            if representative:
+                consent.representative = representative
+    if clean["consent_assistance"]:
+        case.linked_on = consent_on
+    else:
+        case.declined_assistance = True
+        case.declined_reasons = clean.get("declined_reasons")
+    if clean["screening_acts"]:
+        screening = IdentificationScreening(
+            acts=",".join(clean["screening_acts"]), means=",".join(clean["screening_means"]),
+            purpose_present=clean["screening_purpose"], screened_on=identified_on, screened_by_id=actor.id,
+        )
+        case.screening = screening
+    db.session.flush()
+    audit.record("case.create", case, actor=actor, detail={
+        "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
+        "assistance_consent": clean["consent_assistance"],
+    })
+    # A child's case goes to the child-protection authority in the same transaction (Law 1098 of 2006).
+    child_referral = ensure_child_referral(actor, case) if is_child else None
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same form arrived twice at once (PostgreSQL; SQLite serialises): the other request registered it.
+        db.session.rollback()
+        existing = _registered_with(key_hash) if key_hash else None
+        if existing is None:
+            raise
+        return _replayed(actor, existing)
+    case.possible_duplicates = hints
+    case.replayed = False
+    case.child_referral = child_referral
+    return case
+
+
+def _replayed(actor, case: Case) -> Case:
+    authz.require(actor, "case.read", case)
+    audit.record("case.create.replayed", case, actor=actor)
+    db.session.commit()
+    case.possible_duplicates = []
+    case.replayed = True
+    case.child_referral = None
+    return case

@@ -1,0 +1,62 @@
+"""The one way a view runs a form: validate it, call one service, then flash the success or put the service's
+errors where the reader sees them. A refusal is never silent: an error no field shows becomes a flash message.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from caseapp.errors import Conflict, DomainError, Invalid
+
+
+def attach_errors(form, error: DomainError) -> list[str]:
+    """Put each field error of `error` on its field of `form`; return the messages no visible field shows."""
+    unshown: list[str] = []
+    for name, messages in error.field_errors.items():
+        target = form._fields.get(name) if form is not None else None
+        if target is not None and name != "csrf_token" and target.type not in ("HiddenField", "CSRFTokenField"):
+            target.errors = list(target.errors or []) + [str(m) for m in messages]
+        else:
+            unshown += [str(m) for m in messages if str(m) not in unshown]
+    if not error.field_errors and error.message:
+        unshown.append(str(error.message))
+    return unshown
+
+
+def flash_error(error: DomainError, form=None) -> None:
+    """Flash what of `error` the page will not show next to a field."""
+    for message in attach_errors(form, error):
+        flash(message, "error")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    status: int
+    result: object = None
+    error: DomainError | None = None
+
+
+def submit(form, call, *, success: str | None = None) -> Outcome:
+    """Validate `form` (CSRF included), call `call(form)`; flash `success`, or attach the refusal to the form."""
+    if not form.validate_on_submit():
+        return Outcome(False, 422)
+    try:
+        result = call(form)
+    except (Invalid, Conflict) as error:
+        flash_error(error, form)
+        return Outcome(False, error.status, error=error)
+    if success:
+        flash(success, "success")
+    return Outcome(True, 200, result)
+
+
+def flash_ended_stay(case) -> None:
+    """A closure that ended her shelter stay (the deployment's choice) says so: never a silent change."""
+    closure = getattr(case, "last_closure", None)
+    if closure is not None and closure.ended_stay is not None:
+        flash(_("Her stay in %(shelter)s ended on %(date)s with the closure of the case.",
+                shelter=closure.ended_stay.shelter.name, date=format_date(closure.closed_on)), "warning")
