@@ -190,7 +190,7 @@ def test_an_edit_without_its_version_is_refused_not_applied_blindly(app, world, 
         from caseapp.services import casework as legal
 
         with app.test_request_context():
-            legal.save_proceeding(db.session.get(User, world.user("swlw").id), world.cases["own"],
+            legal.save_proceeding(db.session.get(User, world.user("swlw").id), world.cases["own"], version=0,
                                   complaint_filed_on="2025-03-12", stage="complaint", representation="none")
     client = logged_in_client(app, world.user("swlw"))
     token = page_csrf(client)

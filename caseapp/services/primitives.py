@@ -77,7 +77,9 @@ def require_version(row, version, *, field: str = "version", stale: str | None =
 
 
 def require_current(current: int, version, *, field: str = "version", stale: str | None = None) -> None:
-    """The same check against a version number (0 for a row that does not exist yet, such as a new setting)."""
+    """The same check against a version number. A record that may not exist yet (a setting, the legal
+    proceeding, the screening, a manual value) has version 0 until it does: its form sends 0, and a record created
+    meanwhile by someone else makes that a stale edit, never an overwrite."""
     number = _as_version(version)
     if number is None:
         raise Invalid(version_missing_message(), field_errors={field: [version_missing_message()]},

@@ -339,9 +339,12 @@ def test_record_screening(ctx, ana):
     case = cases.register_case(actor(ana), data(screening_acts=[], screening_means=[]))
     assert case.screening is None
     with pytest.raises(Invalid):
-        cases.record_screening(actor(ana), case.code, {"acts": ["recruitment"], "means": []})
+        cases.record_screening(actor(ana), case.code, {"acts": ["recruitment"], "means": []}, version=0)
     s = cases.record_screening(actor(ana), case.code, {"acts": ["recruitment"], "means": ["fraud"],
-                                                         "purpose_present": True})
+                                                         "purpose_present": True}, version=0)
+    with pytest.raises(Invalid) as err:  # a correction names the version it was made from
+        cases.record_screening(actor(ana), case.code, {"acts": ["receipt"], "means": ["fraud"]}, version=None)
+    assert "version" in err.value.field_errors
     with pytest.raises(Conflict):
         cases.record_screening(actor(ana), case.code, {"acts": ["receipt"], "means": ["fraud"]}, version=s.version + 5)
     s2 = cases.record_screening(actor(ana), case.code, {"acts": ["receipt"], "means": ["fraud"]}, version=s.version)

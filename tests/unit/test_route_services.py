@@ -209,7 +209,7 @@ def test_monthly_table_list_has_no_names(ctx, sw, factory):
     code = make_case(sw.id, identified_on=date(2024, 1, 2))
     steps.add_step(_user(sw.id), code, kind="reception", status="done", done_on="2024-01-03")
     steps.add_step(_user(sw.id), code, kind="medical_assessment", status="planned", planned_on="2024-01-04")
-    legal.save_proceeding(_user(lawyer.id), code, complaint_filed_on="2024-01-03", stage="inquiry",
+    legal.save_proceeding(_user(lawyer.id), code, version=0, complaint_filed_on="2024-01-03", stage="inquiry",
                           receiving_office="Fiscalía Seccional", criminal_case_number="110016000050202400001")
     rows = followup.table_list(_user(lawyer.id), 2024, 1, export="csv")
     assert rows[0]["case"] == code and rows[0]["stage"] == "Indagación"

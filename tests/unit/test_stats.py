@@ -61,14 +61,14 @@ def test_primary_suppression_and_the_setting(ctx, factory):
     assert counts["male"] == "<5"
     assert counts["female"] == "<5"  # complementary: 9 - 3 would give it away... and would give away the 3
     assert table["total"] == 9
-    stats.set_k(db.session.get(User, admin.id), 3)
+    stats.set_k(db.session.get(User, admin.id), 3, 0)
     table = stats.cases_table(user, "sex").as_json()
     assert {r["sex"]: r["count"] for r in table["rows"]} == {"female": 6, "male": 3}
     assert table["k"] == 3
     with pytest.raises(Forbidden):
-        stats.set_k(user, 10)  # a coordinator cannot change it
+        stats.set_k(user, 10, 1)  # a coordinator cannot change it
     with pytest.raises(Invalid):
-        stats.set_k(db.session.get(User, admin.id), 1)
+        stats.set_k(db.session.get(User, admin.id), 1, 1)
 
 
 def test_complementary_suppression_protects_row_and_column_totals(ctx, factory):

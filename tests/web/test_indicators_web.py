@@ -182,7 +182,7 @@ def test_a_coordinator_of_another_sector_cannot_enter_values(app, client, login_
         user = db.session.get(User, world["other"].id)
         product = db.session.scalar(select(Product).where(Product.code == "3.9"))
         with pytest.raises(Forbidden):
-            ind.enter_value(user, product.id, period=str(world["year"]), value="2", source="x")
+            ind.enter_value(user, product.id, period=str(world["year"]), value="2", source="x", version=0)
 
 
 def test_admin_sets_the_suppression_threshold(app, client, login_as, world):

@@ -20,13 +20,14 @@ from sqlalchemy import DateTime, Integer, and_, case, cast, exists, extract, fun
 from sqlalchemy.orm import aliased
 
 from caseapp import audit, authz
-from caseapp.errors import Conflict, Invalid
+from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, Setting
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.services.audit.console import AUDIT_VIEW_TYPE, seq_bounds
+from caseapp.services.primitives import commit, require_current
 from caseapp.timeutil import to_local, utcnow
 
 SETTING_KEY = "alert_thresholds"
@@ -121,9 +122,7 @@ def update_thresholds(user, values: dict, version: int) -> dict:
     if errors:
         raise Invalid(field_errors=errors)
     row = db.session.get(Setting, SETTING_KEY)
-    current = row.version if row is not None else 0
-    if version != current:
-        raise Conflict()
+    require_current(row.version if row is not None else 0, version)
     before = thresholds()[0]
     if row is None:
         row = Setting(key=SETTING_KEY, value="{}")
@@ -133,7 +132,7 @@ def update_thresholds(user, values: dict, version: int) -> dict:
     db.session.flush()
     audit.record("admin.alert_thresholds", object_type="setting", object_ref=SETTING_KEY,
                  detail={"changed": changed})
-    db.session.commit()
+    commit()
     return clean
 
 

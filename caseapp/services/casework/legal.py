@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseapp import audit
-from caseapp.errors import Invalid, NotFound
+from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.models.route import (
     LEGAL_EVENT_KINDS,
@@ -30,6 +30,7 @@ from caseapp.services.primitives import (
     load_case_for,
     not_future,
     parse_date,
+    require_current,
     require_version,
 )
 
@@ -60,15 +61,12 @@ def get_legal(actor, code: str) -> tuple:
     return case, view
 
 
-def save_proceeding(actor, code: str, *, version=None, complaint_filed_on=None, receiving_office: str | None = None,
+def save_proceeding(actor, code: str, *, version, complaint_filed_on=None, receiving_office: str | None = None,
                     criminal_case_number: str | None = None, stage: str = "complaint",
                     representation: str = "none") -> LegalProceeding:
     case = load_case_for(actor, code, "case.legal.write")
     proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case.id))
-    if proc is not None:
-        require_version(proc, version)  # an existing proceeding is edited only from the copy the user saw
-    elif version not in (None, "", "0", 0):
-        raise Invalid(_("The form is incomplete. Reload the page and try again."))
+    require_current(proc.version if proc is not None else 0, version)  # edited only from the copy she saw
     errors: dict = {}
     complaint_filed_on = parse_date(complaint_filed_on, "complaint_filed_on", errors)
     not_future(complaint_filed_on, "complaint_filed_on", errors)

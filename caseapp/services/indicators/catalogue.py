@@ -12,6 +12,7 @@ from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.products import _product_query, parse_decimal
+from caseapp.services.primitives import require_version
 
 EDITABLE = ("name", "indicator", "formula", "formula_text", "baseline", "baseline_year", "baseline_source", "unit",
             "sector", "responsible_entity", "co_responsible", "target_population", "ods_code", "ods_name", "weight",
@@ -32,14 +33,13 @@ def get_product_by_id(actor, product_id: int) -> Product:
     return product
 
 
-def update_product(actor, product_id: int, data: dict, version=None) -> Product:
+def update_product(actor, product_id: int, data: dict, version) -> Product:
     """An admin edits a product's sheet. Changing the first year of an annual product moves its periods with it."""
     from caseapp.models.accounts import Entity
 
     product = get_product_by_id(actor, product_id)
-    if version not in (None, "") and str(product.version) != str(version):
-        raise Conflict(_("Someone else changed this product while you were editing it. Reload it and try again; "
-                         "nothing was saved."))
+    require_version(product, version, stale=_("Someone else changed this product while you were editing it. "
+                                              "Reload it and try again; nothing was saved."))
     errors: dict[str, str] = {}
     clean: dict = {}
     for key in ("name", "indicator"):

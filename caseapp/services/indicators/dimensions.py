@@ -12,12 +12,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from caseapp import audit, authz
-from caseapp.errors import Conflict, Invalid
+from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
+from caseapp.services.primitives import commit, require_current
 
 SETTING_K = "suppression_k"
 DEFAULT_K = 5
@@ -66,12 +67,12 @@ def get_k() -> int:
     return k if 2 <= k <= 100 else DEFAULT_K
 
 
-def setting_version() -> int | None:
+def setting_version() -> int:
     row = db.session.get(Setting, SETTING_K)
-    return row.version if row else None
+    return row.version if row else 0
 
 
-def set_k(actor, value, version=None) -> int:
+def set_k(actor, value, version) -> int:
     """An admin sets the suppression threshold k (2..100)."""
     authz.require(actor, "admin.manage")
     try:
@@ -83,21 +84,16 @@ def set_k(actor, value, version=None) -> int:
         raise Invalid(_("Enter a whole number between 2 and 100."),
                       field_errors={"k": _("Enter a whole number between 2 and 100.")})
     row = db.session.get(Setting, SETTING_K)
+    stale = _("Someone else changed this setting while you were editing it. Reload it and try again; nothing was "
+              "saved.")
+    require_current(row.version if row is not None else 0, version, stale=stale)
     old = get_k()
     if row is None:
         db.session.add(Setting(key=SETTING_K, value=json.dumps(k)))
     else:
-        if version not in (None, "") and str(row.version) != str(version):
-            raise Conflict(_("Someone else changed this setting while you were editing it. Reload it and try "
-                             "again; nothing was saved."))
         row.value = json.dumps(k)
     audit.record("settings.update", object_type="setting", object_ref=SETTING_K, detail={"from": old, "to": k})
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise Conflict(_("Someone else changed this setting while you were editing it. Reload it and try again; "
-                         "nothing was saved.")) from None
+    commit(stale)
     return k
 
 

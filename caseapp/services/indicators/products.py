@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from caseapp import audit, authz
-from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
+from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.services.indicators.formulas import FORMULAS
@@ -29,6 +29,7 @@ from caseapp.services.indicators.periods import (
     parse_period,
     year_cutoff,
 )
+from caseapp.services.primitives import commit, require_current
 from caseapp.timeutil import today, utcnow
 
 
@@ -129,7 +130,7 @@ def parse_decimal(text) -> Decimal:
     return value
 
 
-def enter_value(actor, product_id: int, *, period: str, value, source: str, version=None) -> AchievedValue:
+def enter_value(actor, product_id: int, *, period: str, value, source: str, version) -> AchievedValue:
     """A coordinator of the responsible sector enters a period's value measured outside the system."""
     authz.require(actor, "plans.enter")
     product = db.session.get(Product, product_id)
@@ -163,23 +164,18 @@ def enter_value(actor, product_id: int, *, period: str, value, source: str, vers
         raise Invalid(_("Please correct the highlighted fields. Nothing was saved."), field_errors=errors)
     row = db.session.scalar(select(AchievedValue).where(AchievedValue.product_id == product.id,
                                                         AchievedValue.period == label))
+    stale = _("Someone else changed this value while you were editing it. Reload it and try again; nothing was "
+              "saved.")
+    require_current(row.version if row is not None else 0, version, stale=stale)
     if row is None:
         row = AchievedValue(product=product, period=label, value=number, source=source, entered_by_id=actor.id,
                             entered_at=utcnow(), origin="screen")
         db.session.add(row)
     else:
-        if version not in (None, "") and str(row.version) != str(version):
-            raise Conflict(_("Someone else changed this value while you were editing it. Reload it and try "
-                             "again; nothing was saved."))
         row.value, row.source, row.entered_by_id, row.entered_at, row.origin = number, source, actor.id, utcnow(), "screen"
     audit.record("indicator.value.enter", object_type="product", object_ref=product.code,
                  detail={"period": label, "policy": product.objective.policy.code})
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise Conflict(_("Someone else changed this value while you were editing it. Reload it and try again; "
-                         "nothing was saved.")) from None
+    commit(stale)
     return row
 
 

@@ -19,6 +19,7 @@ from caseapp.services.primitives import (
     blank,
     commit,
     load_case,
+    require_current,
     require_version,
 )
 from caseapp.services.referrals.child import ensure_child_referral
@@ -115,7 +116,7 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
 
 
 
-def record_screening(actor, code: str, data: dict, *, version=None) -> IdentificationScreening:
+def record_screening(actor, code: str, data: dict, *, version) -> IdentificationScreening:
     """Record or correct the identification screening (act, means, purpose; means not required for a child)."""
     case = load_case(code)
     authz.require(actor, "case.update", case)
@@ -141,13 +142,10 @@ def record_screening(actor, code: str, data: dict, *, version=None) -> Identific
     if errors:
         raise Invalid(_("Some fields are not valid; nothing was saved."), field_errors=errors)
     screening = case.screening
+    require_current(screening.version if screening is not None else 0, version)
     if screening is None:
         screening = IdentificationScreening(case=case, screened_on=screened_on)
         db.session.add(screening)
-    else:
-        if version is None:
-            raise Invalid(_("The record version is missing; reload and try again."))
-        require_version(screening, version)
     screening.acts, screening.means, screening.purpose_present = ",".join(acts), ",".join(means), purpose
     screening.screened_on, screening.screened_by_id = screened_on, actor.id
     if notes is not None:

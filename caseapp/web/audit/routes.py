@@ -101,11 +101,7 @@ def thresholds():
         data = {key: form[key].data for key in alert_service.LIMITS}
         data["weekend_is_off_hours"] = int(bool(form.weekend_is_off_hours.data))
         try:
-            version_sent = int(form.version.data or 0)
-        except ValueError:
-            version_sent = -1
-        try:
-            alert_service.update_thresholds(current_user, data, version_sent)
+            alert_service.update_thresholds(current_user, data, form.version.data or 0)
         except Invalid as error:
             _attach(form, error)
             status = 422

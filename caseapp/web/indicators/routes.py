@@ -118,7 +118,7 @@ def product(code: str):
         elif form.validate_on_submit():
             try:
                 ind.enter_value(current_user, status.product.id, period=form.period.data, value=form.value.data,
-                                source=form.source.data, version=form.version.data or None)
+                                source=form.source.data, version=form.version.data or 0)
             except Invalid as exc:
                 flow.attach_errors(form, exc)
                 flash(exc.message, "error")
@@ -255,10 +255,10 @@ def suppression():
     form = SuppressionForm()
     if request.method == "GET":
         form.k.data = stats.get_k()
-        form.version.data = stats.setting_version() or ""
+        form.version.data = stats.setting_version()
     elif form.validate_on_submit():
         try:
-            stats.set_k(current_user, form.k.data, form.version.data or None)
+            stats.set_k(current_user, form.k.data, form.version.data or 0)
         except Invalid as exc:
             form.k.errors = list(form.k.errors) + [exc.message]
         else:
@@ -330,7 +330,7 @@ def admin_product(product_id: int):
     elif form.validate_on_submit():
         try:
             ind.update_product(current_user, product.id, {k: form[k].data for k in ind.EDITABLE},
-                               form.version.data or None)
+                               form.version.data)
         except Invalid as exc:
             flow.flash_error(exc, form)
         else:

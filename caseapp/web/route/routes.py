@@ -287,7 +287,7 @@ def save_proceeding(code):
     form.stage.choices = _choices("stage", LEGAL_STAGES)
     form.representation.choices = _choices("representation", LEGAL_REPRESENTATION)
     return _post(code, "proc_form", form, lambda f: casework.save_proceeding(
-        current_user, code, version=f.version.data or None, complaint_filed_on=f.complaint_filed_on.data,
+        current_user, code, version=f.version.data or 0, complaint_filed_on=f.complaint_filed_on.data,
         receiving_office=f.receiving_office.data, criminal_case_number=f.criminal_case_number.data,
         stage=f.stage.data, representation=f.representation.data), _("Legal follow-up saved."), "legal")
 
