@@ -1,6 +1,7 @@
 # Ruta: the two commands of the README.
 #   make run    set up, migrate a SQLite database in instance/, load the demo, and serve on http://127.0.0.1:5000
-#   make test   set up and run the whole test suite: ruff (with bandit's S rules), the translation check, pytest.
+#   make test   set up and run the whole test suite: ruff (with bandit's S rules), the import-linter contracts,
+#               the translation check, pytest.
 #               RUTA_TEST_DATABASE_URL=postgresql+psycopg://user:pass@host:port/postgres runs it on PostgreSQL.
 # Needs only Python >= 3.11 (with its venv module) and make.
 PYTHON ?= python3
@@ -49,6 +50,7 @@ run: setup
 
 lint: setup-test
 	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/lint-imports
 
 check-translations: setup-test
 	$(BIN)/python -m caseapp.i18n_catalog check

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
 
 from caseapp.errors import Forbidden, NotFound
+from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES
 from caseapp.models.cases import Case, Consent
 from caseapp.models.referrals import SHARED_SECTIONS, Referral
@@ -74,7 +75,6 @@ def live_referral(*conditions):
 
 def accepted_referrals(case: Case, entity_id: int) -> list[Referral]:
     """The referrals through which the entity sees the case now (accepted, sharing still in force)."""
-    from caseapp.extensions import db
 
     return list(db.session.scalars(select(Referral).where(
         live_referral(Referral.case_id == case.id, Referral.to_entity_id == entity_id))))

@@ -1,4 +1,5 @@
-"""Jinja globals and filters: `can` for templates, local date formatting, navigation by role."""
+"""Jinja globals and filters: `can` for templates, local date formatting, navigation by role, and the labels of
+coded values (`label(group, code)`, `action_label(code)`) so that no template shows a raw code."""
 from __future__ import annotations
 
 from flask import url_for
@@ -6,7 +7,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from caseapp import authz
+from caseapp import authz, labels
 
 # (endpoint, label, action that shows it). One list for the whole navigation.
 NAVIGATION = (
@@ -37,6 +38,10 @@ def init_app(app) -> None:
         can=lambda action, obj=None: authz.can(current_user, action, obj),
         nav_items=nav_items,
         get_locale=get_locale,
+        label=labels.label,
+        label_list=labels.label_list,
+        action_label=labels.action_label,
+        country_label=labels.country_label,
     )
     app.jinja_env.filters["local_date"] = lambda d: format_date(d, "medium") if d else "—"
     app.jinja_env.filters["local_datetime"] = lambda d: format_datetime(d, "medium") if d else "—"

@@ -44,6 +44,7 @@ NOT_CASE_DATA = {
     "auth.login": "sign-in (logged by the accounts area)",
     "route.admin_catalogues": "catalogue administration (step kinds, due rules, shelters)",
     "route.add_rule": "catalogue administration",
+    "route.closure_policy": "a deployment setting (what a closure does with an open shelter stay)",
     "route.add_shelter": "catalogue administration",
     "route.add_step_kind": "catalogue administration",
     "route.toggle_step_kind": "catalogue administration",
@@ -277,7 +278,8 @@ def _api_note(world):
 
 def _api_screening(world):
     return Valid(json={"acts": ["recruitment", "transport"], "means": ["deception"], "purpose_present": True,
-                       "screened_on": IDENTIFIED.isoformat(), "notes": "Entrevista inicial"})
+                       "screened_on": IDENTIFIED.isoformat(), "notes": "Entrevista inicial",
+                       "version": 0})  # the case has no screening yet
 
 
 def _api_change_status(world):
@@ -329,6 +331,93 @@ def _api_withdraw(world):
     referral_id = _sent_referral(world)
     return Valid(values={"referral_id": referral_id},
                  json={"version": _referral_version(referral_id), "reason": "La víctima cambió de ciudad"})
+
+
+def _row_version(model, row_id):
+    return db.session.get(model, row_id).version
+
+
+def _api_save_proceeding(world):
+    return Valid(json={"complaint_filed_on": "2025-03-12", "receiving_office": "Fiscalía seccional Bogotá",
+                       "criminal_case_number": "110016000050202500001", "stage": "inquiry",
+                       "representation": "entity_lawyer", "version": 0})  # no proceeding yet
+
+
+def _api_add_measure(world):
+    return Valid(json={"kind": "police_measures", "requested_on": "2025-03-12", "notes": "Solicitada a la UNP"})
+
+
+def _api_update_measure(world):
+    from caseapp.models.route import ProtectionMeasure
+    from caseapp.services import casework
+
+    measure_id = casework.add_measure(_user(world, "owner"), world["code"], kind="police_measures",
+                                      requested_on="2025-03-12").id
+    return Valid(values={"measure_id": measure_id}, json={
+        "status": "granted", "decided_on": "2025-03-20", "version": _row_version(ProtectionMeasure, measure_id)})
+
+
+def _api_place(world):
+    return Valid(json={"shelter_id": _shelter(world), "admitted_on": "2025-03-11"})
+
+
+def _api_leave(world):
+    from caseapp.models.route import ShelterStay
+
+    stay_id = _stay(world)
+    return Valid(values={"stay_id": stay_id}, json={"left_on": "2025-03-25",
+                                                    "version": _row_version(ShelterStay, stay_id)})
+
+
+def _api_add_goal(world):
+    return Valid(json={"area": "education", "description": "Terminar el bachillerato", "agreed_on": "2025-03-12",
+                       "target_on": "2025-12-01"})
+
+
+def _api_review_goal(world):
+    from caseapp.models.route import LifePlanGoal
+
+    goal_id = _goal(world)
+    return Valid(values={"goal_id": goal_id}, json={"status": "achieved", "review_note": "Se graduó",
+                                                    "version": _row_version(LifePlanGoal, goal_id)})
+
+
+def _api_update_step(world):
+    from caseapp.models.route import AssistanceStep
+
+    step_id = _step(world)
+    return Valid(values={"step_id": step_id}, json={"status": "done", "done_on": "2025-03-13",
+                                                    "version": _row_version(AssistanceStep, step_id)})
+
+
+def _api_extend(world):
+    return Valid(json={"phase": "immediate", "amount": 5, "reason": "Proceso de salud en curso",
+                       "decided_by": "Comité departamental", "decided_on": "2025-03-15", "reported": True,
+                       "version": _case_version(world)})
+
+
+def _api_close_immediate(world):
+    return Valid(json={"closed_on": "2025-03-20", "complaint_on": "2025-03-12", "acta_on": "2025-03-19",
+                       "acta_summary": "Objetivos: vivienda, salud y empleo", "version": _case_version(world)})
+
+
+def _api_close_case(world):
+    return Valid(json={"reason": "goals_met", "closed_on": "2025-06-01", "note": "Plan de vida cumplido",
+                       "version": _case_version(world)})
+
+
+def _api_reopen(world):
+    _closed_case(world)
+    return Valid(json={"reason": "Volvió a pedir apoyo", "version": _case_version(world)})
+
+
+def _api_request_erasure(world):
+    return Valid(json={"reason": "victim_request"})
+
+
+def _api_child_referral(world):
+    valid = _web_child_referral(world)  # a child's case whose mandatory referral could not be sent
+    return Valid(values=valid.values, json={})
 
 
 # Web: the forms of the pages, filled in.
@@ -502,6 +591,20 @@ VALID_REQUESTS = {
     "POST api.complete_referral": _api_complete,
     "POST api.withdraw_referral": _api_withdraw,
     "POST api.record_referral_service": _api_record_service,
+    "PUT api.save_proceeding": _api_save_proceeding,
+    "POST api.add_protection_measure": _api_add_measure,
+    "PATCH api.update_protection_measure": _api_update_measure,
+    "POST api.place_in_shelter": _api_place,
+    "POST api.leave_shelter": _api_leave,
+    "POST api.add_life_plan_goal": _api_add_goal,
+    "POST api.review_life_plan_goal": _api_review_goal,
+    "PATCH api.update_case_step": _api_update_step,
+    "POST api.extend_phase": _api_extend,
+    "POST api.close_immediate": _api_close_immediate,
+    "POST api.close_case": _api_close_case,
+    "POST api.reopen_case": _api_reopen,
+    "POST api.request_erasure": _api_request_erasure,
+    "POST api.send_child_referral": _api_child_referral,
     "POST cases.send_child_referral": _web_child_referral,
     "POST cases.new": _web_new_case,
     "POST cases.search": _web_search,

@@ -223,6 +223,8 @@ def build_world(app, factory) -> World:
             w.objects[("goal", scenario)] = goal.id
             w.objects[("stay", scenario)] = stay.id
             w.objects[("note", scenario)] = note.id
+            w.objects[("measure", scenario)] = legal.add_measure(actor, code, kind="police_measures",
+                                                                 requested_on="2025-03-11").id
             from caseapp.models.cases import Case
 
             case = db.session.scalar(select(Case).where(Case.code == code))

@@ -2,24 +2,32 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 # Names, not modules: the area submodules (caseapp.api.audit...) become attributes of this package.
-from caseapp import crypto
+from caseapp import authz, crypto
 from caseapp.audit import record_and_commit
-from caseapp.errors import Invalid
+from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import csrf, db
-from caseapp.models.accounts import ApiToken
+from caseapp.models.accounts import CASE_ROLES, ApiToken
 from caseapp.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Area modules: each adds its routes to `bp` and its OpenAPI path items in PATHS (and SCHEMAS).
-AREAS = ("cases", "route", "referrals", "indicators", "audit")
+AREAS = ("cases", "route", "legal", "shelters", "lifecycle", "followup", "referrals", "indicators", "audit")
 PUBLIC_ENDPOINTS = {"api.openapi"}
+
+# Only case roles (social worker, lawyer) act on cases: coordinators, auditors and admins get 403.
+case_roles = authz.role_required(*CASE_ROLES)
+
+# Kinds of JSON values a body field may hold (checked before any service is called).
+TEXT, DATE, INTEGER, BOOLEAN, ANY = "text", "date", "integer", "boolean", "any"
+INT_RANGE = (-(2**31), 2**31 - 1)  # ids and counts fit the database's integer
 
 
 def _authenticate():
@@ -51,14 +59,74 @@ def bearer_auth():
     return None
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
 def json_body() -> dict:
-    """The request's JSON object, or Invalid with a clear message."""
+    """The request's JSON object, or Invalid with a clear message.
+
+    Strict JSON: NaN and Infinity (which Python's parser would accept) and nesting too deep to parse are refused
+    like any other malformed body, never reaching a service."""
     if not request.is_json:
         raise Invalid(_("The body must be JSON (Content-Type: application/json)."))
-    data = request.get_json(silent=True)
+    try:
+        data = json.loads(request.get_data(cache=True), parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        data = None
     if not isinstance(data, dict):
         raise Invalid(_("The body must be a JSON object."))
     return data
+
+
+def only(body: dict, allowed) -> None:
+    """Refuse a body with fields the endpoint does not know (named in `fields`): nothing is saved."""
+    unknown = sorted(str(k)[:64] for k in body if k not in allowed)
+    if unknown:
+        raise Invalid(_("Some fields are not valid; nothing was saved."),
+                      field_errors={k: _("Unknown field.") for k in unknown})
+
+
+def _wrong_kind(kind: str, value) -> str | None:
+    if value is None or kind == ANY:
+        return None
+    if kind == TEXT and not isinstance(value, str):
+        return _("Enter text.")
+    if kind == DATE and not isinstance(value, str):
+        return _("Write the date as YYYY-MM-DD.")
+    if kind == INTEGER and (isinstance(value, bool) or not isinstance(value, int)
+                            or not INT_RANGE[0] <= value <= INT_RANGE[1]):
+        return _("Enter a whole number.")
+    if kind == BOOLEAN and not isinstance(value, bool):
+        return _("Answer yes or no.")
+    return None
+
+
+def body_of(fields: dict[str, str], *, empty_ok: bool = False) -> dict:
+    """The request's JSON object with only `fields` ({name: kind}), each of its kind or null; Invalid otherwise.
+
+    Only the shape is checked here: every rule about the values is the service's. `empty_ok`: a request with no
+    body at all counts as {} (actions that need no field)."""
+    body = {} if empty_ok and not request.get_data(cache=True) else json_body()
+    only(body, fields)
+    errors = {name: message for name, kind in fields.items() if (message := _wrong_kind(kind, body.get(name)))}
+    if errors:
+        raise Invalid(_("Some fields are not valid; nothing was saved."), field_errors=errors)
+    return body
+
+
+def case_row(model, row_id: int, code: str):
+    """The row `row_id` of `model` (a step, goal, stay, measure...) when it belongs to the case named `code` in the
+    URL; NotFound otherwise, as for a row that does not exist. Who may act on it is the service's to say."""
+    row = db.session.get(model, row_id)
+    if row is None or not isinstance(code, str) or row.case.code != code.strip().upper():
+        raise NotFound()
+    return row
+
+
+def iso(value):
+    """A date as ISO text (None stays None)."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 @bp.route("/openapi.json")

@@ -10,26 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from caseapp import authz
-from caseapp.api import bp, json_body
+from caseapp.api import TEXT, body_of, bp, case_roles, json_body, only
 from caseapp.api.openapi import error_responses
 from caseapp.errors import Invalid
-from caseapp.models.accounts import CASE_ROLES
 from caseapp.services import registry as case_service
 from caseapp.services import registry as consent_service
 from caseapp.services import route
-from caseapp.services.registry import purposes_in_force
+from caseapp.services.registry import ERASURE_REASONS, purposes_in_force
 from caseapp.services.route import due_dates
 from caseapp.timeutil import today
 
-case_roles = authz.role_required(*CASE_ROLES)
 SEARCH_KEYS = {"document_type", "document_number", "name", "phone", "code"}
-
-
-def _only(body: dict, allowed: set[str]) -> None:
-    unknown = sorted(str(k)[:64] for k in body if k not in allowed)
-    if unknown:
-        raise Invalid(_("Some fields are not valid; nothing was saved."),
-                      field_errors={k: _("Unknown field.") for k in unknown})
 
 
 def case_json(case) -> dict:
@@ -85,7 +76,9 @@ def create_case():
         case = case_service.register_case(current_user, body, confirm_duplicate=confirm, idempotency_key=key)
     except case_service.PossibleDuplicate as dup:
         return jsonify(error="possible_duplicate", message=dup.message, possible_duplicates=dup.hints), 409
-    response = jsonify(code=case.code, version=case.version, possible_duplicates=case.possible_duplicates)
+    sent = case.child_referral  # a child's case: the mandatory ICBF referral went with the registration
+    response = jsonify(code=case.code, version=case.version, possible_duplicates=case.possible_duplicates,
+                       mandatory_referral={"id": sent.id, "to_entity": sent.to_entity.code} if sent else None)
     response.headers["Location"] = url_for("api.get_case", code=case.code)
     # A retried request with the same Idempotency-Key answers the case it created the first time.
     return response, 200 if case.replayed else 201
@@ -105,7 +98,7 @@ def list_cases():
 @case_roles
 def search_cases():
     body = json_body()
-    _only(body, SEARCH_KEYS)
+    only(body, SEARCH_KEYS)
     if any(v is not None and not isinstance(v, str) for v in body.values()):
         raise Invalid(_("Search by one thing: document, full name, phone or case code."),
                       field_errors={k: _("Enter text.") for k, v in body.items() if v is not None and not isinstance(v, str)})
@@ -133,7 +126,7 @@ def update_case(code):
 @case_roles
 def change_status(code):
     body = json_body()
-    _only(body, {"status", "version", "reason", "on", "note", "complaint_on", "acta_on", "acta_summary"})
+    only(body, {"status", "version", "reason", "on", "note", "complaint_on", "acta_on", "acta_summary"})
     case = route.change_status(current_user, code, body.get("status"), version=body.get("version"),
                                reason=body.get("reason"), on=body.get("on"), note=body.get("note"),
                                complaint_on=body.get("complaint_on"), acta_on=body.get("acta_on"),
@@ -145,7 +138,7 @@ def change_status(code):
 @case_roles
 def record_screening(code):
     body = json_body()
-    _only(body, {"acts", "means", "purpose_present", "screened_on", "notes", "version"})
+    only(body, {"acts", "means", "purpose_present", "screened_on", "notes", "version"})
     version = body.pop("version", None)
     screening = case_service.record_screening(current_user, code, body, version=version)
     return jsonify(acts=[a for a in screening.acts.split(",") if a], means=[m for m in screening.means.split(",") if m],
@@ -157,7 +150,7 @@ def record_screening(code):
 @case_roles
 def give_consent(code):
     body = json_body()
-    _only(body, {"kind", "entity", "method", "given_on", "representative"})
+    only(body, {"kind", "entity", "method", "given_on", "representative"})
     consent = consent_service.give_consent(
         current_user, code, body.get("kind"), method=body.get("method", "written"),
         given_on=body.get("given_on", today().isoformat()), entity_code=body.get("entity"),
@@ -170,10 +163,19 @@ def give_consent(code):
 @case_roles
 def withdraw_consent(code, consent_id):
     body = json_body()
-    _only(body, {"version", "on"})
+    only(body, {"version", "on"})
     consent = consent_service.withdraw_consent(current_user, code, consent_id, version=body.get("version"),
                                                on=body.get("on"))
     return jsonify(consent_json(consent))
+
+
+@bp.post("/cases/<code>/erasure-requests")
+@case_roles
+def request_erasure(code):
+    body = body_of({"reason": TEXT})
+    row = case_service.request_erasure(current_user, code, body.get("reason"))
+    return jsonify(id=row.id, case=row.case.code, reason=row.reason, status=row.status,
+                   requested_at=row.requested_at.isoformat()), 201
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------------------
@@ -211,7 +213,6 @@ def _schemas() -> dict:
         SEXES,
         YES_NO_UNKNOWN,
     )
-
     text = {"type": "string"}
     date = {"type": "string", "format": "date"}
     case_props = {
@@ -257,7 +258,10 @@ def _schemas() -> dict:
                                       "version": {"type": "integer"}}},
         "CaseCreated": {"type": "object", "required": ["code"], "properties": {
             "code": text, "version": {"type": "integer"},
-            "possible_duplicates": {"type": "array", "items": hint}}},
+            "possible_duplicates": {"type": "array", "items": hint},
+            "mandatory_referral": {"type": ["object", "null"], "description": "A child's case: the mandatory "
+                                   "referral to the child-protection authority, sent with the registration",
+                                   "properties": {"id": {"type": "integer"}, "to_entity": text}}}},
         "Purpose": {"type": "object", "properties": {"code": text, "label": text}},
         "CaseSearch": {"type": "object", "additionalProperties": False,
                        "description": "Exactly one of: document_type + document_number, name, phone, code",
@@ -290,11 +294,25 @@ def _schemas() -> dict:
                                                         "(or the one recorded in the legal follow-up)"},
                 "acta_on": {**date, "description": "in_mediate_assistance: the acta única's date (required)"},
                 "acta_summary": text}},
+        "ScreeningIn": {
+            "type": "object", "required": ["acts", "version"], "additionalProperties": False,
+            "description": "Records or corrects the screening. `version`: 0 for the first screening of the case, "
+                           "then the version answered (409 stale_version if someone changed it meanwhile).",
+            "properties": {
+                "acts": {"type": "array", "items": _enum(SCREENING_ACTS)},
+                "means": {"type": "array", "items": _enum(SCREENING_MEANS), "description": "Not required for a child"},
+                "purpose_present": {"type": "boolean"}, "screened_on": date, "notes": {**text, "maxLength": 4000},
+                "version": {"type": "integer", "description": "0 for the first screening"}}},
         "Screening": {"type": "object", "properties": {
             "acts": {"type": "array", "items": _enum(SCREENING_ACTS)},
             "means": {"type": "array", "items": _enum(SCREENING_MEANS)},
-            "purpose_present": {"type": "boolean"}, "screened_on": date, "notes": text,
-            "version": {"type": "integer"}}},
+            "purpose_present": {"type": "boolean"}, "screened_on": date,
+            "version": {"type": "integer", "description": "Send it back to correct the screening"}}},
+        "ErasureRequestIn": {"type": "object", "required": ["reason"], "additionalProperties": False,
+                             "properties": {"reason": _enum(ERASURE_REASONS)}},
+        "ErasureRequest": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "case": text, "reason": _enum(ERASURE_REASONS),
+            "status": _enum(("pending", "approved", "rejected")), "requested_at": {**text, "format": "date-time"}}},
         "NewConsent": {"type": "object", "required": ["kind"], "additionalProperties": False, "properties": {
             "kind": _enum(CONSENT_KINDS), "entity": {**text, "description": "Entity code, for sharing"},
             "method": _enum(CONSENT_METHODS), "given_on": date,
@@ -302,8 +320,8 @@ def _schemas() -> dict:
         "Consent": {"type": "object", "properties": {
             "id": {"type": "integer"}, "kind": text, "entity": text, "method": text, "given_on": date,
             "withdrawn_on": date, "version": {"type": "integer"}}},
-        "ConsentWithdrawal": {"type": "object", "required": ["version"], "properties": {
-            "version": {"type": "integer"}, "on": date}},
+        "ConsentWithdrawal": {"type": "object", "required": ["version"], "additionalProperties": False,
+                              "properties": {"version": {"type": "integer"}, "on": date}},
     }
 
 
@@ -350,13 +368,19 @@ PATHS: dict = {
                       **error_responses(400, 401, 403, 404, 409, 422)}}},
     "/api/v1/cases/{code}/screening": {"parameters": [_CODE_PARAM], "post": {
         "summary": "Record the identification screening (Palermo elements)", "tags": ["cases"],
-        "requestBody": {"required": True, **_json("Screening")},
+        "requestBody": {"required": True, **_json("ScreeningIn")},
         "responses": {"200": {"description": "Recorded", **_json("Screening")},
                       **error_responses(400, 401, 403, 404, 409, 422)}}},
     "/api/v1/cases/{code}/consents": {"parameters": [_CODE_PARAM], "post": {
         "summary": "Record a consent (assistance, data processing, sharing with an entity)", "tags": ["cases"],
         "requestBody": {"required": True, **_json("NewConsent")},
         "responses": {"201": {"description": "Recorded", **_json("Consent")},
+                      **error_responses(400, 401, 403, 404, 409, 422)}}},
+    "/api/v1/cases/{code}/erasure-requests": {"parameters": [_CODE_PARAM], "post": {
+        "summary": "Ask an administrator to erase the victim's identity (crypto-shredding; statistics stay)",
+        "tags": ["cases"], "requestBody": {"required": True, **_json("ErasureRequestIn")},
+        "responses": {"201": {"description": "Requested: an administrator (another person) decides",
+                              **_json("ErasureRequest")},
                       **error_responses(400, 401, 403, 404, 409, 422)}}},
     "/api/v1/cases/{code}/consents/{consent_id}/withdraw": {
         "parameters": [_CODE_PARAM, {"name": "consent_id", "in": "path", "required": True,

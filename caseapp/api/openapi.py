@@ -8,22 +8,83 @@ from caseapp.api import AREAS
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
+    "description": "Every refusal. Nothing was written. 404 is also the answer for a case the caller may not know "
+                   "exists; 409 and 422 name the rule that refused the request in `rule` when there is one.",
     "properties": {
-        "error": {"type": "string"},
-        "message": {"type": "string"},
-        "rule": {"type": "string", "description": "The rule that refused the request (e.g. complaint_required)"},
-        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        "error": {"type": "string", "enum": ["bad_request", "unauthorized", "forbidden", "not_found", "conflict",
+                                             "invalid", "too_many_requests", "error"]},
+        "message": {"type": "string", "description": "For people, in the caller's language (Spanish by default)"},
+        "rule": {"type": "string", "description": "The rule that refused the request, for programs: e.g. "
+                                                  "stale_version, version_required, complaint_required, "
+                                                  "acta_required, referrals_pending, child_referral_pending, "
+                                                  "shelter_stay_open, case_closed, transition_not_allowed"},
+        "fields": {"type": "object", "description": "Messages by field name: each value is a LIST of messages "
+                                                    "(unknown fields are named here too)",
+                   "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     },
 }
 
 
 def error_responses(*codes: int) -> dict:
     text = {400: "Bad request", 401: "Missing or invalid token", 403: "Forbidden", 404: "Not found",
-            409: "Stale version or state conflict", 422: "Invalid input"}
+            409: "Stale version or state conflict (see `rule`)", 422: "Invalid input (see `fields` and `rule`)"}
     return {
         str(c): {"description": text[c], "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         for c in codes
     }
+
+
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)  # any write on a case
+READ_ERRORS = (401, 403, 404)  # any read of a case
+
+# Schema pieces shared by the area modules.
+S_TEXT = {"type": "string"}
+S_DATE = {"type": "string", "format": "date"}
+S_INTEGER = {"type": "integer"}
+S_BOOLEAN = {"type": "boolean"}
+VERSION = {"type": "integer", "description": "The version of the record read: the edit is refused (409 "
+                                             "stale_version) if it changed meanwhile"}
+
+
+def nullable(schema: dict) -> dict:
+    kind = schema.get("type", "string")
+    return {**schema, "type": [kind, "null"]}
+
+
+def enum(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def content(name: str, many: bool = False) -> dict:
+    """A JSON body of the named schema (or a list of them)."""
+    schema = {"type": "array", "items": ref(name)} if many else ref(name)
+    return {"application/json": {"schema": schema}}
+
+
+def path_param(name: str, description: str, kind: str = "integer") -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": description}
+
+
+CODE_PARAM = path_param("code", "Case code ENTITY-YEAR-NNNNN (the public handle of a case)", "string")
+
+
+def operation(summary: str, tag: str, *, ok: str, schema: str | None = None, many: bool = False,
+              body: str | None = None, errors=WRITE_ERRORS, description: str | None = None, status: int = 200,
+              body_required: bool = True) -> dict:
+    """One operation: its request body (a schema name), its success answer and its error answers."""
+    answer = {"description": ok}
+    if schema:
+        answer["content"] = content(schema, many)
+    op = {"summary": summary, "tags": [tag], "responses": {str(status): answer, **error_responses(*errors)}}
+    if description:
+        op["description"] = description
+    if body:
+        op["requestBody"] = {"required": body_required, "content": content(body)}
+    return op
 
 
 def document() -> dict:

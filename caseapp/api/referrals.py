@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from caseapp.api import bp, json_body
+from caseapp.api import ANY, DATE, TEXT, body_of, bp
 from caseapp.api.openapi import error_responses
 from caseapp.models.referrals import REFERRAL_STATUSES, SHARED_SECTIONS
 from caseapp.services import referrals as service
@@ -22,6 +22,9 @@ def _referral_json(r, overdue: bool | None = None) -> dict:
     return body
 
 
+referral_json = _referral_json  # for the other areas (the route overview, the child referral)
+
+
 @bp.route("/referrals", methods=["GET"])
 def list_referrals():
     rows = service.inbox(current_user, request.args.get("direction", "incoming"), request.args.get("status") or None)
@@ -30,7 +33,8 @@ def list_referrals():
 
 @bp.route("/referrals", methods=["POST"])
 def send_referral():
-    data = json_body()
+    data = body_of({"case": TEXT, "to_entity": TEXT, "service": TEXT, "reason": TEXT, "sections": ANY,
+                    "due_on": DATE})
     referral = service.send(current_user, data.get("case") or "", to_entity=data.get("to_entity"),
                             service=data.get("service"), reason=data.get("reason"),
                             sections=data.get("sections"), due_on=data.get("due_on"))
@@ -42,10 +46,11 @@ def referral_detail(referral_id):
     return jsonify(_referral_json(service.view_referral(current_user, referral_id)))
 
 
+ANSWER_FIELDS = {"version": ANY, "note": TEXT, "reason": TEXT, "done_on": DATE}
+
+
 def _answer_body() -> dict:
-    if not request.get_data():
-        return {}
-    return json_body()
+    return body_of(ANSWER_FIELDS, empty_ok=True)
 
 
 @bp.route("/referrals/<int:referral_id>/accept", methods=["POST"])
@@ -72,7 +77,8 @@ def complete_referral(referral_id):
 
 @bp.route("/referrals/<int:referral_id>/service", methods=["POST"])
 def record_referral_service(referral_id):
-    data = json_body()
+    data = body_of({"version": ANY, "status": TEXT, "planned_on": DATE, "done_on": DATE, "notes": TEXT,
+                    "not_provided_reason": TEXT})
     r = service.record_service(current_user, referral_id, version=data.get("version"),
                                status=data.get("status") or "done", planned_on=data.get("planned_on"),
                                done_on=data.get("done_on"), notes=data.get("notes"),
@@ -88,7 +94,8 @@ def withdraw_referral(referral_id):
 
 
 SCHEMAS: dict = {
-    "ReferralIn": {"type": "object", "required": ["case", "to_entity", "service", "reason"], "properties": {
+    "ReferralIn": {"type": "object", "required": ["case", "to_entity", "service", "reason"],
+                   "additionalProperties": False, "properties": {
         "case": {"type": "string", "description": "Case code"},
         "to_entity": {"type": "string", "description": "Entity code"},
         "service": {"type": "string", "description": "A step-kind code"},
@@ -107,11 +114,11 @@ SCHEMAS: dict = {
         "mandatory": {"type": "boolean"}, "shared_sections": {"type": "array", "items": {"type": "string"}},
         "due_on": {"type": ["string", "null"], "format": "date"}, "overdue": {"type": "boolean"},
         "version": {"type": "integer"}}},
-    "ReferralAnswer": {"type": "object", "required": ["version"], "properties": {
+    "ReferralAnswer": {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
         "version": {"type": "integer", "description": "The version read: the answer is refused if it changed"},
         "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"},
         "done_on": {"type": "string", "format": "date", "description": "complete: when the service was given"}}},
-    "ReferralService": {"type": "object", "required": ["version"], "properties": {
+    "ReferralService": {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
         "version": {"type": "integer"},
         "status": {"type": "string", "enum": ["planned", "in_progress", "done", "not_provided"], "default": "done"},
         "planned_on": {"type": "string", "format": "date"}, "done_on": {"type": "string", "format": "date"},

@@ -130,6 +130,30 @@ def parse_date(value, field_name: str, errors: dict) -> date | None:
         return None
 
 
+def whole_number(value, low: int = 0, high: int = 2**31 - 1) -> int | None:
+    """An integer from a form or API value within [low, high], or None (a bool, a fraction, 10**400 are not)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.lstrip("-").isdigit() or len(value) > 12:
+            return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if isinstance(value, float) and value != number:
+        return None
+    return number if low <= number <= high else None
+
+
+def yes(value) -> bool:
+    """A checkbox or JSON flag: True for true/yes/on/1, False otherwise (the text "false" is not true)."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str | int) and str(value).strip().lower() in ("true", "1", "yes", "y", "on", "si", "sí")
+
+
 def not_future(value: date | None, field_name: str, errors: dict) -> None:
     if value is not None and value > today() and field_name not in errors:
         errors[field_name] = _("The date cannot be in the future.")

@@ -1,5 +1,8 @@
 """The one way a view runs a form: validate it, call one service, then flash the success or put the service's
 errors where the reader sees them. A refusal is never silent: an error no field shows becomes a flash message.
+
+`submit` is for a view that shows the form again with its errors; `act` for a button on a page that redirects
+back to it (every error is then a flash message).
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from caseapp.errors import Conflict, DomainError, Invalid
+from caseapp.services.primitives import stale_message
 
 
 def attach_errors(form, error: DomainError) -> list[str]:
@@ -48,6 +52,31 @@ def submit(form, call, *, success: str | None = None) -> Outcome:
         result = call(form)
     except (Invalid, Conflict) as error:
         flash_error(error, form)
+        return Outcome(False, error.status, error=error)
+    if success:
+        flash(success, "success")
+    return Outcome(True, 200, result)
+
+
+def flash_form_errors(form) -> None:
+    """The form's own validation errors, as flash messages naming their field (for a page that redirects)."""
+    for name, messages in form.errors.items():
+        label = form[name].label.text if name in form._fields and name != "csrf_token" else ""
+        for message in messages if isinstance(messages, list) else [messages]:
+            flash(f"{label}: {message}" if label else str(message), "error")
+
+
+def act(form, call, *, success: str | None = None) -> Outcome:
+    """Validate a button's form and call the service; every error becomes a flash message (the view redirects)."""
+    if not form.validate():
+        flash_form_errors(form)
+        return Outcome(False, 422)
+    try:
+        result = call(form)
+    except (Invalid, Conflict) as error:
+        fallback = stale_message() if isinstance(error, Conflict) else _("Some fields are not valid; nothing was saved.")
+        for message in error.messages() or [fallback]:
+            flash(message, "error")
         return Outcome(False, error.status, error=error)
     if success:
         flash(success, "success")

@@ -3,8 +3,9 @@
 Every operation of ``/api/v1/openapi.json`` is called with generated requests as a social worker-lawyer of BETA
 (a bearer token): the answer is never a server error and is what the document promises (documented status codes,
 JSON where JSON is declared). Path variables that name a case or a referral point at real rows of the test world
-(BETA's own case, the referral BETA received), so the generated bodies reach the services instead of stopping
-at 404. The document itself is validated against the OpenAPI meta-schema, and every API route is in it.
+(BETA's own case, the referral BETA received, the step, goal, shelter stay and protection measure of BETA's case),
+so the generated bodies reach the services instead of stopping at 404. The document itself is validated against the
+OpenAPI meta-schema, and every API route is in it.
 RUTA_FUZZ_EXAMPLES sets the examples per operation (default 15); RUTA_FUZZ_RANDOM=1 explores with a random seed.
 """
 from __future__ import annotations
@@ -17,6 +18,9 @@ from hypothesis import HealthCheck, Phase, assume, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, status_code_conformance
 
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.services import casework
 from tests.conftest import Factory
 from tests.world import PG_NUL_BUG, app_routes, build_world, has_nul, is_api, make_module_app
 
@@ -30,7 +34,12 @@ def module_app(template_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fuzz_world(module_app):
-    return build_world(module_app, Factory(module_app))
+    world = build_world(module_app, Factory(module_app))
+    with module_app.test_request_context():
+        lawyer = db.session.get(User, world.user("swlw").id)
+        world.objects[("measure", "own")] = casework.add_measure(
+            lawyer, world.cases["own"], kind="police_measures", requested_on="2025-03-11").id
+    return world
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +77,9 @@ def _point_at_the_world(case, world):
             params[name] = world.referrals["pending"]
     if "consent_id" in params:
         params["consent_id"] = world.objects[("consent", "own")]
+    for name, kind in (("step_id", "step"), ("goal_id", "goal"), ("stay_id", "stay"), ("measure_id", "measure")):
+        if name in params:  # a row of BETA's own case, named with its case code
+            params[name] = world.objects[(kind, "own")]
     if "section" in params and params["section"] not in ("psychosocial", "legal"):
         params["section"] = "psychosocial"
 

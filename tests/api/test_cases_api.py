@@ -197,15 +197,19 @@ def test_duplicate_across_entities_hints_only_the_entity(app, client, users, cre
     assert "Sandra" not in r.get_data(as_text=True) and created not in r.get_data(as_text=True)
 
 
-def test_child_needs_representative_and_is_flagged(client, users):
+def test_child_needs_representative_and_is_flagged(client, users, factory):
+    factory.entity("ICBF", kind="child_protection")
     child = {**BODY, "birth_date": "2011-05-05", "document_type": "TI", "document_number": "1122334455"}
     r = client.post("/api/v1/cases", json=child, headers=users["ana"])
     assert r.status_code == 422 and "representative" in r.json["fields"]
     r = client.post("/api/v1/cases", json={**child, "representative": "Defensoría de familia",
                                            "consent_method": "child_protection_authority"}, headers=users["ana"])
-    assert r.status_code == 201
+    assert r.status_code == 201 and r.json["mandatory_referral"]["to_entity"] == "ICBF"  # sent with it
     body = client.get(f"/api/v1/cases/{r.json['code']}", headers=users["ana"]).json
     assert body["is_child"] and body["child_referral_required"]
+    outgoing = client.get("/api/v1/referrals?direction=outgoing", headers=users["ana"]).json
+    assert [(x["id"], x["mandatory"], x["status"]) for x in outgoing] == [(r.json["mandatory_referral"]["id"], True,
+                                                                          "sent")]
 
 
 def test_consents_give_and_withdraw(app, client, users, created, factory):

@@ -74,3 +74,25 @@ def test_two_placements_in_the_last_bed_at_once(app, setup):
     assert any("no tiene camas libres" in r or "cambió" in r for r in results if r != "ok")
     with app.test_request_context():
         assert [r.occupied for r in shelters.list_shelters(_u(setup["sw"].id))] == [2]
+
+
+@pytest.mark.parametrize("shelter_id", [True, "1.0", 10**400, -1, "9" * 30])
+def test_a_shelter_id_that_is_no_id_is_refused_cleanly(app, setup, shelter_id):
+    with app.test_request_context():
+        with pytest.raises(Invalid) as err:
+            shelters.place(_u(setup["sw"].id), setup["codes"][0], shelter_id=shelter_id, admitted_on="2025-03-11")
+        assert "shelter_id" in err.value.field_errors
+
+
+def test_her_lodging_step_ends_only_with_her_departure(app, setup):
+    """The bed stays occupied while the stay is open: the step cannot be marked done on its own."""
+    with app.test_request_context():
+        sw = _u(setup["sw"].id)
+        stay = shelters.place(sw, setup["codes"][0], shelter_id=setup["shelter_id"], admitted_on="2025-03-11")
+        step = stay.step
+        with pytest.raises(Conflict) as err:
+            shelters.update_step(sw, step.id, version=step.version, status="done", done_on="2025-03-20")
+        assert err.value.rule == "shelter_stay_open"
+        db.session.rollback()
+        shelters.end_stay(sw, stay.id, version=stay.version, left_on="2025-03-20")
+        assert stay.step.status == "done" and [r.free for r in shelters.list_shelters(sw)] == [2]

@@ -503,3 +503,40 @@ def test_after_erasure_the_edit_form_has_no_identity_and_still_saves(app, client
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))
         assert case.trafficking_scope == "external" and case.victim.nationality == "VE"
+
+
+def _nationality_select(html: str) -> str:
+    return re.search(r'<select[^>]*name="nationality"[^>]*>(.*?)</select>', html, re.S).group(1)
+
+
+def _edit(client, code, **changes):
+    page = client.get(f"/cases/{code}/edit").get_data(as_text=True)
+    data = {"csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1),
+            "version": re.search(r'name="version"[^>]*value="(\d+)"', page).group(1),
+            "given_names": NAME[0], "identified_on": "2025-03-10", "identification_source": "coat",
+            "trafficking_scope": "internal", "victim_status": "victim",
+            "exploitation_purposes": ["sexual_exploitation"], "sex": "female"}
+    data.update(changes)
+    return client.post(f"/cases/{code}/edit", data=data)
+
+
+def test_a_nationality_left_blank_stays_blank_end_to_end(app, client, login_as, sw):
+    login_as(sw)
+    options = _nationality_select(client.get("/cases/new").get_data(as_text=True))
+    # "No informa" is offered first, with no value: no country is ever assumed.
+    assert re.match(r'\s*<option[^>]*value=""[^>]*>No informa</option>', options)
+    code = code_of(register(client, nationality=""))
+    with app.app_context():
+        assert db.session.scalar(select(Case).where(Case.code == code)).victim.nationality is None
+    html = client.get(f"/cases/{code}").get_data(as_text=True)
+    assert re.search(r"<dt>Nacionalidad</dt><dd>No informa</dd>", html)
+    # The edit form keeps it blank (no country selected: the first option, "No informa", shows), a country can be
+    # set, and "No informa" clears it again.
+    edit_options = _nationality_select(client.get(f"/cases/{code}/edit").get_data(as_text=True))
+    assert "selected" not in edit_options.split("</option>", 1)[1]
+    assert _edit(client, code, nationality="VE").status_code == 302
+    assert "<dd>Venezuela</dd>" in client.get(f"/cases/{code}").get_data(as_text=True)
+    assert _edit(client, code, nationality="").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Case).where(Case.code == code)).victim.nationality is None
+    assert re.search(r"<dt>Nacionalidad</dt><dd>No informa</dd>", client.get(f"/cases/{code}").get_data(as_text=True))

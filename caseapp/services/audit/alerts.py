@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Integer, and_, case, cast, exists, extract, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS
 from caseapp.models.accounts import Entity, Setting
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
@@ -57,13 +57,7 @@ LIMITS = {
     "denied_count": (2, 10000),
     "denied_minutes": (1, 7 * 24 * 60),
 }
-KINDS = {
-    "many_cases": _l("Many distinct cases in a short time"),
-    "off_hours": _l("Access outside working hours"),
-    "denied": _l("Repeated denied requests"),
-    "cross_entity": _l("Case of another entity without an accepted referral"),
-    "new_address": _l("Sign-in from a new address"),
-}
+KINDS = LABELS["alert_kind"]  # the titles of the five rules, from the one catalogue of labels
 
 
 @dataclass

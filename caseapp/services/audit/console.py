@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, or_, select
@@ -26,6 +27,7 @@ from sqlalchemy import func, or_, select
 from caseapp import audit, authz
 from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import db
+from caseapp.labels import action_label, label, label_list
 from caseapp.models.audit import OUTCOMES, AuditEvent
 from caseapp.models.cases import Case
 from caseapp.timeutil import BOGOTA
@@ -41,8 +43,10 @@ _PATTERNS = {
     "action": re.compile(r"^[\w.:-]{1,48}$"),
 }
 FILTER_NAMES = ("user", "entity", "case", "action", "outcome", "since", "until")
-CSV_COLUMNS = ("seq", "at_utc", "at_colombia", "user", "entity", "roles", "action", "object_type", "object_ref",
-               "outcome", "ip", "request_id", "detail")
+# Codes stay in their own columns (auditors filter by them); each coded column is followed by its label.
+CSV_COLUMNS = ("seq", "at_utc", "at_colombia", "user", "entity", "roles", "roles_label", "action", "action_label",
+               "object_type", "object_type_label", "object_ref", "outcome", "outcome_label", "ip", "request_id",
+               "detail")
 
 
 @dataclass(frozen=True)
@@ -273,9 +277,20 @@ def _csv_safe(value) -> str:
     return text
 
 
+def _csv_row(r) -> list:
+    """One exported row in the order of CSV_COLUMNS."""
+    local = r.at.replace(tzinfo=UTC).astimezone(BOGOTA)
+    return [r.seq, r.at.isoformat(timespec="seconds") + "Z", local.isoformat(timespec="seconds"), r.actor,
+            r.actor_entity, r.roles, label_list("role", r.roles), r.action, action_label(r.action), r.object_type,
+            label("audit_object", r.object_type), r.object_ref, r.outcome, label("audit_outcome", r.outcome), r.ip,
+            r.request_id, r.detail]
+
+
 def export_csv(user, filters: Filters) -> Iterator[str]:
     """Log the export, then return a generator of CSV text for every filtered row (newest first, in batches)."""
     authz.require(user, "audit.read")
+    # The rows' labels are written while streaming, after this request's session is gone: settle the language now.
+    get_locale()
     audit.record("audit.export", object_type=AUDIT_VIEW_TYPE, object_ref=filters.case,
                  detail=_log_detail(filters, format="csv"))
     db.session.commit()
@@ -302,10 +317,7 @@ def export_csv(user, filters: Filters) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
             for r in rows:
-                local = r.at.replace(tzinfo=UTC).astimezone(BOGOTA)
-                writer.writerow([r.seq, r.at.isoformat(timespec="seconds") + "Z",
-                                 local.isoformat(timespec="seconds")]
-                                + [_csv_safe(v) for v in r[2:]])
+                writer.writerow([_csv_safe(v) for v in _csv_row(r)])
             yield buffer.getvalue()
             bound = rows[-1].seq
             db.session.rollback()  # end the read transaction between batches (no long-held snapshot)

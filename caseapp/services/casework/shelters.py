@@ -26,6 +26,7 @@ from caseapp.services.primitives import (
     not_future,
     parse_date,
     require_version,
+    whole_number,
 )
 from caseapp.services.route.lifecycle import require_open
 
@@ -144,9 +145,8 @@ def place(actor, code: str, *, shelter_id, admitted_on=None, notes: str | None =
     if admitted_on is None and "admitted_on" not in errors:
         errors["admitted_on"] = _("Say the admission date.")
     not_future(admitted_on, "admitted_on", errors)
-    try:
-        shelter_id = int(shelter_id)
-    except (TypeError, ValueError):
+    shelter_id = whole_number(shelter_id, 1)
+    if shelter_id is None:
         errors["shelter_id"] = _("Choose a shelter from the list.")
     if errors:
         raise invalid(errors)
@@ -154,12 +154,13 @@ def place(actor, code: str, *, shelter_id, admitted_on=None, notes: str | None =
     if shelter is None or not shelter.active:
         raise invalid({"shelter_id": _("Choose a shelter from the list.")})
     if db.session.scalar(select(ShelterStay.id).where(ShelterStay.case_id == case.id, ShelterStay.left_on.is_(None))):
-        raise Conflict(_("The victim is already lodged in a shelter; record her departure first."))
+        raise Conflict(_("The victim is already lodged in a shelter; record her departure first."),
+                       rule="already_lodged")
     occupied = db.session.scalar(select(func.count()).select_from(ShelterStay).where(
         ShelterStay.shelter_id == shelter.id, ShelterStay.left_on.is_(None)))
     if occupied >= shelter.capacity:
         raise Conflict(_("%(shelter)s has no free beds (%(n)s of %(n)s in use). Choose another shelter.",
-                         shelter=shelter.name, n=shelter.capacity))
+                         shelter=shelter.name, n=shelter.capacity), rule="no_free_bed")
     step = step_service.add_step(actor, case.code, kind="lodging", status="in_progress", planned_on=admitted_on,
                                  provider_entity=shelter.operator_entity.code, notes=notes, commit_now=False)
     stay = ShelterStay(shelter=shelter, case=case, step=step, admitted_on=admitted_on, placed_by_id=actor.id)
@@ -177,7 +178,7 @@ def end_stay(actor, stay_id: int, *, version, left_on=None) -> ShelterStay:
     case = load_case_for(actor, stay.case.code, "case.psychosocial.write")
     require_version(stay, version)
     if stay.left_on is not None:
-        raise Conflict(_("This stay has already ended."))
+        raise Conflict(_("This stay has already ended."), rule="stay_ended")
     errors: dict = {}
     left_on = parse_date(left_on, "left_on", errors)
     if left_on is None and "left_on" not in errors:

@@ -9,7 +9,11 @@ from sqlalchemy import select
 from caseapp import audit, authz
 from caseapp.errors import NotFound
 from caseapp.extensions import db
+from caseapp.models.accounts import CASE_ROLES
+from caseapp.models.referrals import SHARED_SECTIONS
 from caseapp.models.route import (
+    PHASES,
+    STEP_SECTIONS,
     AssistanceStep,
     StepKind,
 )
@@ -54,9 +58,6 @@ def can_read_step_notes(actor, step: AssistanceStep) -> bool:
 def save_step_kind(actor, *, code: str, phase: str, section: str, label_es: str, label_en: str,
                    recorded_by=None, referral_sections=None) -> StepKind:
     """An admin adds a kind of step (codes are permanent: steps refer to them)."""
-    from caseapp.models.accounts import CASE_ROLES
-    from caseapp.models.referrals import SHARED_SECTIONS
-    from caseapp.models.route import PHASES, STEP_SECTIONS
 
     authz.require(actor, "admin.manage")
     errors: dict = {}

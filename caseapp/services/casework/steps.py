@@ -12,7 +12,7 @@ from caseapp.errors import Conflict, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
-from caseapp.models.route import STEP_STATUSES, AssistanceStep, StepKind
+from caseapp.models.route import STEP_STATUSES, AssistanceStep, ShelterStay, StepKind
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
     clean_text,
@@ -118,6 +118,11 @@ def revise_step(actor, step: AssistanceStep, *, status: str, planned_on=None, do
                 notes: str | None = None, not_provided_reason: str | None = None) -> AssistanceStep:
     """Change a step's status, dates and notes, in the caller's transaction, the caller having checked who may."""
     require_open(step.case)
+    if status != step.status and db.session.scalar(select(ShelterStay.id).where(
+            ShelterStay.step_id == step.id, ShelterStay.left_on.is_(None))):
+        # A lodging step follows her stay: it ends with her recorded departure (which frees the bed), not here.
+        raise Conflict(_("This step is her stay in a shelter: record her departure to finish it."),
+                       rule="shelter_stay_open")
     errors: dict = {}
     if status not in STEP_STATUSES:
         errors["status"] = _("Choose a status from the list.")

@@ -17,7 +17,6 @@ from caseapp.services.indicators.formulas import (
 )
 from caseapp.services.indicators.method import (
     GREEN,
-    LIGHT_LABELS,
     LIGHTS,
     RED,
     YELLOW,
@@ -62,7 +61,7 @@ from caseapp.services.indicators.products import (
 )
 
 __all__ = [
-    "EDITABLE", "FEMALE_IDENTITIES", "FORMULAS", "Formula", "GREEN", "LIGHTS", "LIGHT_LABELS", "Period", "PeriodRow",
+    "EDITABLE", "FEMALE_IDENTITIES", "FORMULAS", "Formula", "GREEN", "LIGHTS", "Period", "PeriodRow",
     "ProductStatus", "RED", "Summary", "YELLOW", "YearPoint", "by_sector", "can_enter", "capped", "compute",
     "dashboard", "enter_value", "evaluate", "get_policy", "get_product", "get_product_by_id", "headline_product",
     "history", "light_counts", "list_all_products", "list_policies", "list_products", "num", "parse_as_of",

@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseapp import audit, authz
-from caseapp.errors import Conflict, Invalid, NotFound
+from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import db
+from caseapp.models.accounts import Entity
 from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.products import _product_query, parse_decimal
-from caseapp.services.primitives import require_version
+from caseapp.services.primitives import commit, require_version
 
 EDITABLE = ("name", "indicator", "formula", "formula_text", "baseline", "baseline_year", "baseline_source", "unit",
             "sector", "responsible_entity", "co_responsible", "target_population", "ods_code", "ods_name", "weight",
@@ -35,7 +36,6 @@ def get_product_by_id(actor, product_id: int) -> Product:
 
 def update_product(actor, product_id: int, data: dict, version) -> Product:
     """An admin edits a product's sheet. Changing the first year of an annual product moves its periods with it."""
-    from caseapp.models.accounts import Entity
 
     product = get_product_by_id(actor, product_id)
     require_version(product, version, stale=_("Someone else changed this product while you were editing it. "
@@ -106,10 +106,6 @@ def update_product(actor, product_id: int, data: dict, version) -> Product:
             db.session.flush()
     audit.record("indicator.product.update", object_type="product", object_ref=product.code,
                  detail={"policy": product.objective.policy.code, "fields": changed})
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise Conflict(_("Someone else changed this product while you were editing it. Reload it and try again; "
-                         "nothing was saved.")) from None
+    commit(_("Someone else changed this product while you were editing it. Reload it and try again; nothing was "
+             "saved."))
     return product

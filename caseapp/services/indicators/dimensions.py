@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -14,6 +13,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS
 from caseapp.models.accounts import Setting
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
@@ -31,25 +31,14 @@ TIME_PARENTS = {"month": ("quarter", "bimester"), "quarter": ("semester",), "sem
 TIME_RANK = {"year": 0, "semester": 1, "bimester": 1, "quarter": 2, "month": 3}
 DIMENSIONS = ("year", "semester", "bimester", "quarter", "month", "entity", "exploitation_purpose", "trafficking_scope", "age_group", "sex",
               "nationality", "ethnic_group", "phase", "status")
-DIM_LABELS = {
-    "year": _l("Year"), "semester": _l("Half-year"), "bimester": _l("Two-month period"), "quarter": _l("Quarter"), "month": _l("Month"), "entity": _l("Entity"),
-    "exploitation_purpose": _l("Purpose of exploitation"), "trafficking_scope": _l("Internal or external"),
-    "age_group": _l("Age group"), "sex": _l("Sex"), "nationality": _l("Nationality"),
-    "ethnic_group": _l("Ethnic group"), "phase": _l("Phase"), "status": _l("Status"),
-}
-VALUE_LABELS = {
-    "sex": {"female": _l("Female"), "male": _l("Male"), "intersex": _l("Intersex"), "unknown": _l("Unknown")},
-    "trafficking_scope": {"internal": _l("Internal"), "external": _l("External")},
-    "phase": {"identification": _l("Identification"), "immediate": _l("Immediate assistance"),
-              "mediate": _l("Mediate assistance"), "closed": _l("Closed")},
-    "status": {"identified": _l("Identified"), "in_immediate_assistance": _l("In immediate assistance"),
-               "in_mediate_assistance": _l("In mediate assistance"), "closed": _l("Closed")},
-    "ethnic_group": {"none": _l("None"), "afrocolombian": _l("Afro-Colombian"), "indigenous": _l("Indigenous"),
-                     "raizal": _l("Raizal"), "palenquero": _l("Palenquero"), "rrom": _l("Rrom (Gypsy)"),
-                     "other": _l("Other"), "unknown": _l("Unknown")},
-    "age_group": {"unknown": _l("Unknown")},
-    "exploitation_purpose": {"unknown": _l("Unknown")},
-}
+DIM_LABELS = LABELS["stats_dimension"]
+# The label group of each dimension's values (caseapp.labels). Time periods, entities, purposes and countries
+# are named by value_label(); "unknown" is what a missing value (a NULL nationality, a case without a purpose)
+# counts as, never merged with a real value.
+VALUE_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "phase": "stats_phase", "status": "status",
+                "ethnic_group": "ethnic_group", "age_group": "age_group", "nationality": "nationality"}
+VALUE_LABELS = {dim: LABELS[group] for dim, group in VALUE_GROUPS.items() if group in LABELS}
+UNKNOWN_VALUE = "unknown"
 UNITS = ("cases", "victims")
 
 
@@ -123,7 +112,7 @@ def _raw_expr(dim: str, universe: Universe):
         return universe.date_col()
     return {
         "entity": lambda: Case.owner_entity_id,
-        "exploitation_purpose": lambda: func.coalesce(ExploitationPurpose.code, "unknown"),
+        "exploitation_purpose": lambda: func.coalesce(ExploitationPurpose.code, UNKNOWN_VALUE),
         "trafficking_scope": lambda: Case.trafficking_scope,
         "age_group": lambda: Victim.age_group,
         "sex": lambda: Victim.sex,
@@ -186,7 +175,7 @@ def _dim_expr(dim: str, universe: Universe):
 
 def _format(dim: str, raw) -> str:
     if raw is None:
-        return "unknown"
+        return UNKNOWN_VALUE
     if dim == "year":
         return str(int(raw))
     if dim in ("quarter", "semester", "bimester"):

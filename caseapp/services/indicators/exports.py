@@ -21,6 +21,7 @@ from openpyxl.styles import Font
 from caseapp import authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
 from caseapp.timeutil import today
@@ -147,7 +148,8 @@ def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
         [_("Product code"), p.code], [_("Product"), p.name], [_("Indicator"), p.indicator],
         [_("Formula"), p.formula_text or str(ind.FORMULAS[p.formula].description)],
         [_("Baseline"), f"{p.baseline or 'ND'} ({p.baseline_year or '—'}, {p.baseline_source or '—'})"],
-        [_("Periodicity"), p.periodicity], [_("Number of periods"), p.periods_count],
+        [_("Periodicity"), label("periodicity", p.periodicity)], [_("Number of periods"), p.periods_count],
+        [_("Unit"), label("product_unit", p.unit)],
         [_("First year"), p.first_year], [_("Final target"), float(p.final_target)],
         [_("Weight"), float(p.weight)], [_("Responsible sector"), p.sector or "—"],
         [_("Co-responsible"), p.co_responsible or "—"], [_("ODS code"), p.ods_code or "—"],
@@ -166,7 +168,7 @@ def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
         [_("Ideal trajectory"), _fmt_pct(status.ideal_trajectory)],
         [_("Gap"), _fmt_pct(status.gap)],
         [_("Progress to date"), _fmt_pct(status.progress_to_date)],
-        [_("Traffic light"), str(ind.LIGHT_LABELS[status.traffic_light])],
+        [_("Traffic light"), label("traffic_light", status.traffic_light)],
     ]
     return [facts, periods, method]
 
@@ -222,11 +224,11 @@ def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = N
 
 def _period_sections(actor, period: str) -> list[Section]:
     sections = []
-    for basis, label in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
+    for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
         engine = stats.Engine(stats.Universe(basis=basis))
         for dim in REPORT_DIMS:
             table = stats.query(actor, dim, period=period, engine=engine)
-            sections.append(table_section(_("%(what)s by %(dim)s", what=label, dim=str(stats.DIM_LABELS[dim]).lower()),
+            sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
                                           table, suppression_note(table.k)))
     return sections
 

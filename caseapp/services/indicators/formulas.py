@@ -15,9 +15,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from caseapp.extensions import db
+from caseapp.labels import label
 from caseapp.models.cases import Case, Consent
 from caseapp.models.indicators import Product
 from caseapp.models.referrals import Referral
+from caseapp.models.route import AssistanceStep, DueRule, PhaseExtension
 from caseapp.models.victims import Victim
 
 FEMALE_IDENTITIES = ("woman", "trans_woman")
@@ -62,11 +64,14 @@ def women_linked_conditions(start: date, end: date) -> list:
 @dataclass(frozen=True)
 class Formula:
     key: str
-    label: object
     description: object
     unit: str  # number | percent
     computed: bool
     breakdowns: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return label("formula", self.key)  # one catalogue of labels
 
 
 def _women_linked(product: Product, start: date, end: date) -> Fraction:
@@ -80,7 +85,6 @@ def _women_linked(product: Product, start: date, end: date) -> Fraction:
 
 
 def _victims_attended(product: Product, start: date, end: date) -> Fraction:
-    from caseapp.models.route import AssistanceStep
 
     stmt = (
         select(func.count(func.distinct(Case.victim_id)))
@@ -111,7 +115,6 @@ def _referrals_answered_share(product: Product, start: date, end: date) -> Fract
 def _immediate_within_term_share(product: Product, start: date, end: date) -> Fraction | None:
     """Cases whose intake fell in the period and that had an immediate-assistance step done within the legal term
     of the rule in force at intake (plus its recorded extension)."""
-    from caseapp.models.route import AssistanceStep, DueRule, PhaseExtension
 
     rule_days = (
         select(DueRule.immediate_days)
@@ -138,27 +141,28 @@ def _immediate_within_term_share(product: Product, start: date, end: date) -> Fr
 
 FORMULAS: dict[str, Formula] = {
     "women_linked": Formula(
-        "women_linked", _l("Women linked to the programme"),
-        _l("Distinct women victims whose case was linked (vinculación, with assistance consent) in the period; "
-           "counted by the linking date, not the registration date."),
+        "women_linked",
+        _l("Distinct women victims whose case was linked (vinculación) in the period, counted by the linking date, "
+           "not the registration date, while her consent to assistance is in force at the period's end: a "
+           "withdrawn consent takes her out of the counts from that date on."),
         "number", True, ("age_group", "exploitation_purpose", "trafficking_scope", "nationality", "ethnic_group",
                          "entity")),
     "victims_attended": Formula(
-        "victims_attended", _l("Victims attended"),
+        "victims_attended",
         _l("Distinct victims with at least one assistance step done in the period."),
         "number", True, ("exploitation_purpose", "sex", "age_group", "entity")),
     "referrals_answered_share": Formula(
-        "referrals_answered_share", _l("Share of referrals answered and done"),
+        "referrals_answered_share",
         _l("Referrals sent to the responsible entity in the period that it answered and completed, as a "
            "percentage of those sent."),
         "percent", True),
     "immediate_within_term_share": Formula(
-        "immediate_within_term_share", _l("Share of cases with immediate assistance within the legal term"),
+        "immediate_within_term_share",
         _l("Cases whose intake fell in the period and that received an immediate-assistance step within the "
            "legal term in force at intake (plus its extension), as a percentage."),
         "percent", True),
     "manual": Formula(
-        "manual", _l("Entered by hand"),
+        "manual",
         _l("A value measured outside the system, entered by a coordinator of the responsible sector with its "
            "source."),
         "number", False),

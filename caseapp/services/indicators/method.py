@@ -28,15 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from flask_babel import lazy_gettext as _l
-
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.services.indicators.formulas import compute
 from caseapp.services.indicators.periods import Period, parse_period
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHTS = (GREEN, YELLOW, RED)
-LIGHT_LABELS = {GREEN: _l("Green (high)"), YELLOW: _l("Yellow (medium)"), RED: _l("Red (low)")}
 
 
 def traffic_light(progress: Fraction | float | None) -> str:

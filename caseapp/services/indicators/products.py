@@ -17,6 +17,7 @@ from caseapp import audit, authz
 from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
+from caseapp.services.indicators import stats
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.method import (
     ProductStatus,
@@ -288,7 +289,6 @@ def history(status: ProductStatus) -> list[YearPoint]:
 
 def dashboard(actor, *, year: int | None = None, code: str | None = None, policy: str | None = None) -> dict:
     """Everything the coordinator's dashboard shows for a product and year: status, history, breakdowns."""
-    from caseapp.services.indicators import stats
 
     authz.require(actor, "stats.read")
     year = year or today().year

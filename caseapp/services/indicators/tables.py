@@ -5,27 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS, label
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
+from caseapp.models.route import AssistanceStep
 from caseapp.services.indicators.cubes import Engine
 from caseapp.services.indicators.dimensions import (
     DIMENSIONS,
     MAX_DIMS,
     TIME_DIMS,
     UNITS,
-    VALUE_LABELS,
+    UNKNOWN_VALUE,
+    VALUE_GROUPS,
     Universe,
     _sample_value,
     canonical,
     time_value,
 )
+from caseapp.services.indicators.formulas import women_linked_conditions
 
 
 @dataclass
@@ -159,15 +164,48 @@ def add_margins(engine: Engine, table: Table) -> None:
 
 
 def value_label(dim: str, value: str) -> str:
-    labels = VALUE_LABELS.get(dim, {})
-    if value in labels:
-        return str(labels[value])
+    """A dimension's value as screens and files show it: a label of the catalogue, a period in words, a purpose or
+    an entity by name, a country by name; a missing value ("unknown") has a label of its own."""
+    if dim in VALUE_GROUPS:
+        group = VALUE_GROUPS[dim]
+        if value == UNKNOWN_VALUE and group != "nationality" and value not in LABELS[group]:
+            return label("stats_missing", value)
+        return label(group, value)
+    if dim in TIME_DIMS:
+        return _period_label(dim, value)
     if dim == "exploitation_purpose":
-        row = db.session.scalar(select(ExploitationPurpose.label_es).where(ExploitationPurpose.code == value).limit(1))
+        if value == UNKNOWN_VALUE:
+            return label("stats_missing", value)
+        column = ExploitationPurpose.label_en if _english() else ExploitationPurpose.label_es
+        row = db.session.scalar(select(column).where(ExploitationPurpose.code == value).limit(1))
         return row or value
     if dim == "entity":
         name = db.session.scalar(select(Entity.name).where(Entity.code == value))
         return f"{value} — {name}" if name else value
+    return value
+
+
+def _english() -> bool:
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def _period_label(dim: str, value: str) -> str:
+    """'2025-S1' as "2025, half-year 1", '2025-03' as the month's name: a period code is not shown as such."""
+    year, _sep, rest = value.partition("-")
+    if not rest or not year.isdigit():
+        return value
+    if dim == "month" and rest.isdigit():
+        return format_date(date(int(year), int(rest), 1), "MMMM y")
+    n = rest[1:]
+    if not n.isdigit():
+        return value
+    if dim == "semester":
+        return _("%(year)s, half-year %(n)s", year=year, n=n)
+    if dim == "bimester":
+        return _("%(year)s, two-month period %(n)s", year=year, n=n)
+    if dim == "quarter":
+        return _("%(year)s, quarter %(n)s", year=year, n=n)
     return value
 
 
@@ -184,7 +222,6 @@ def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", ba
 
 def product_universe(formula: str, start: date, end: date) -> Universe | None:
     """The rows behind a computed product, for its (suppressed) breakdowns; its total is the official figure."""
-    from caseapp.services.indicators.formulas import women_linked_conditions
 
     if formula == "women_linked":
         return Universe(name=f"women_linked:{start}:{end}", unit="victims", basis="linked",
@@ -192,7 +229,6 @@ def product_universe(formula: str, start: date, end: date) -> Universe | None:
     if formula == "victims_attended":
         from sqlalchemy import exists
 
-        from caseapp.models.route import AssistanceStep
 
         done = exists().where(AssistanceStep.case_id == Case.id, AssistanceStep.status == "done",
                               AssistanceStep.done_on >= start, AssistanceStep.done_on <= end)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import URL
 
 from caseapp import audit, crypto
 from caseapp.extensions import db
+from caseapp.models.keys import DataKey
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -193,7 +194,6 @@ def restore(path: Path, force: bool = False, actor: str = "cli") -> RestoreResul
               "--single-transaction", "--exit-on-error", f"--dbname={_url().database}", str(path)], _pg_env(_url()))
     db.engine.dispose()
 
-    from caseapp.models.keys import DataKey
 
     ring = crypto.keyring(reload=True)
     used = set(db.session.scalars(select(DataKey.kek_id).where(DataKey.wrapped.is_not(None)).distinct()))

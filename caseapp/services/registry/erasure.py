@@ -16,6 +16,7 @@ from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.cases import Case, ErasureRequest
 from caseapp.services.primitives import (
+    commit,
     load_case,
 )
 from caseapp.timeutil import utcnow
@@ -33,17 +34,18 @@ def request_erasure(actor, code: str, reason: str) -> ErasureRequest:
         raise Invalid(_("Some fields are not valid; nothing was saved."),
                       field_errors={"reason": _("Choose from the list.")})
     if case.victim.erased:
-        raise Conflict(_("This victim's identity was already erased."))
+        raise Conflict(_("This victim's identity was already erased."), rule="identity_erased")
     pending = db.session.scalar(
         select(ErasureRequest).where(ErasureRequest.case_id == case.id, ErasureRequest.status == "pending")
     )
     if pending is not None:
-        raise Conflict(_("An erasure request for this case is already waiting for approval."))
+        raise Conflict(_("An erasure request for this case is already waiting for approval."),
+                       rule="erasure_pending")
     row = ErasureRequest(case_id=case.id, requested_by_id=actor.id, requested_at=utcnow(), reason=reason)
     db.session.add(row)
     db.session.flush()
     audit.record("case.erase.request", case, actor=actor, detail={"reason": reason, "request": row.id})
-    db.session.commit()
+    commit()
     return row
 
 

@@ -19,6 +19,8 @@ from caseapp.services.primitives import (
     not_future,
     parse_date,
     require_version,
+    whole_number,
+    yes,
 )
 from caseapp.services.route import due
 from caseapp.services.route.lifecycle import require_open
@@ -33,17 +35,15 @@ def extend_phase(actor, code: str, *, version, phase: str, amount, reason: str |
     require_open(case)
     current = {"in_immediate_assistance": "immediate", "in_mediate_assistance": "mediate"}.get(case.status)
     if phase != current:
-        raise Conflict(_("Only the phase the case is in can be extended."))
+        raise Conflict(_("Only the phase the case is in can be extended."), rule="phase_not_current")
     rule = due.rule_in_force(case.intake_on)
     if rule is None:
-        raise Conflict(_("No due-date rule is in force for this case's intake date; ask an administrator."))
+        raise Conflict(_("No due-date rule is in force for this case's intake date; ask an administrator."),
+                       rule="no_due_rule")
     errors: dict = {}
     limit = rule.immediate_extension_days if phase == "immediate" else rule.mediate_extension_months
-    try:
-        amount = int(amount)
-    except (TypeError, ValueError):
-        amount = 0
-    if not 1 <= amount <= limit:
+    amount = whole_number(amount, 1, limit)
+    if amount is None:
         errors["amount"] = (_("Between 1 and %(n)s days.", n=limit) if phase == "immediate"
                             else _("Between 1 and %(n)s months.", n=limit))
     if not clean_text(reason):
@@ -57,10 +57,11 @@ def extend_phase(actor, code: str, *, version, phase: str, amount, reason: str |
     existing = db.session.scalar(select(PhaseExtension).where(PhaseExtension.case_id == case.id,
                                                               PhaseExtension.phase == phase))
     if existing is not None or rule.max_extensions < 1:
-        raise Conflict(_("This phase has already been extended; the rule allows one extension."))
+        raise Conflict(_("This phase has already been extended; the rule allows one extension."),
+                       rule="phase_already_extended")
     ext = PhaseExtension(case=case, phase=phase, extra_days=amount if phase == "immediate" else 0,
                          extra_months=amount if phase == "mediate" else 0, decided_on=decided_on,
-                         decided_by=clean_text(decided_by, 200), reported_to_secretariat=bool(reported),
+                         decided_by=clean_text(decided_by, 200), reported_to_secretariat=yes(reported),
                          recorded_by_id=actor.id, recorded_at=utcnow())
     db.session.add(ext)
     ext.reason = clean_text(reason)

@@ -8,23 +8,11 @@ from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
-ROLE_LABELS = {
-    "social_worker": _l("Social worker (psychosocial)"),
-    "lawyer": _l("Lawyer (legal)"),
-    "coordinator": _l("Coordinator"),
-    "auditor": _l("Auditor"),
-    "admin": _l("Administrator"),
-}
+from caseapp.labels import LABELS
 
-KIND_LABELS = {
-    "government": _l("Government"),
-    "justice": _l("Justice"),
-    "police": _l("Police"),
-    "health": _l("Health"),
-    "child_protection": _l("Child protection"),
-    "ngo": _l("Non-governmental organisation"),
-    "international": _l("International organisation"),
-}
+# Labels come from the one catalogue (caseapp.labels).
+ROLE_LABELS = LABELS["role"]
+KIND_LABELS = LABELS["entity_kind"]
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -11,8 +11,6 @@ from caseapp.errors import Conflict, Invalid
 from caseapp.services import accounts as service
 from caseapp.web.admin import bp
 from caseapp.web.admin.forms import (
-    KIND_LABELS,
-    ROLE_LABELS,
     EntityCreateForm,
     EntityEditForm,
     UserCreateForm,
@@ -42,11 +40,6 @@ def _entity_choices(current=None):
     if current is not None and current not in entities:
         entities = [current, *entities]
     return entity_choices(entities)
-
-
-@bp.context_processor
-def admin_labels():
-    return {"role_labels": ROLE_LABELS, "kind_labels": KIND_LABELS}
 
 
 # --- users ---------------------------------------------------------------------------------------------

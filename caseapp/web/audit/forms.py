@@ -4,11 +4,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms.fields import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from caseapp.labels import LABELS
 from caseapp.services.audit.alerts import LIMITS
 
-OUTCOME_LABELS = {"allowed": _l("Allowed"), "denied": _l("Denied"), "error": _l("Error")}
+OUTCOME_LABELS = LABELS["audit_outcome"]
 DATE_HINT = _l("YYYY-MM-DD, or YYYY-MM-DDTHH:MM (Colombian time).")
 
 
@@ -22,7 +24,8 @@ class FilterForm(FlaskForm):
     entity = StringField(_l("Entity"), validators=[Optional()])
     case = StringField(_l("Case code"), validators=[Optional()])
     action = StringField(_l("Action"), validators=[Optional()])
-    outcome = SelectField(_l("Outcome"), choices=[("", _l("Any"))] + list(OUTCOME_LABELS.items()),
+    outcome = SelectField(_l("Outcome"), choices=[SelectChoice("", _l("Any"))]
+                          + [SelectChoice(code, text) for code, text in OUTCOME_LABELS.items()],
                           validators=[Optional()])
     since = StringField(_l("From"), validators=[Optional()])
     until = StringField(_l("Until"), validators=[Optional()])

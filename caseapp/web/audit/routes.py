@@ -17,7 +17,7 @@ from caseapp.services.audit import console as audit_console
 from caseapp.timeutil import to_local, utcnow
 from caseapp.web import flow
 from caseapp.web.audit import bp
-from caseapp.web.audit.forms import OUTCOME_LABELS, CaseLookupForm, FilterForm, PeriodForm, ThresholdsForm
+from caseapp.web.audit.forms import CaseLookupForm, FilterForm, PeriodForm, ThresholdsForm
 
 
 @bp.app_template_filter("audit_time")
@@ -40,9 +40,8 @@ def console():
         _attach(form, error)
         if "cursor" in error.field_errors:
             flash(error.message, "error")
-        return render_template("audit/console.html", form=form, page=None, filters=None,
-                               outcomes=OUTCOME_LABELS), 422
-    return render_template("audit/console.html", form=form, page=page, filters=filters, outcomes=OUTCOME_LABELS)
+        return render_template("audit/console.html", form=form, page=None, filters=None), 422
+    return render_template("audit/console.html", form=form, page=page, filters=filters)
 
 
 @bp.route("/export.csv")
@@ -53,8 +52,7 @@ def export():
     except Invalid as error:
         form = FilterForm(formdata=request.args)
         _attach(form, error)
-        return render_template("audit/console.html", form=form, page=None, filters=None,
-                               outcomes=OUTCOME_LABELS), 422
+        return render_template("audit/console.html", form=form, page=None, filters=None), 422
     chunks = audit_console.export_csv(current_user, filters)
     name = f"bitacora-{utcnow():%Y%m%d-%H%M%S}.csv"
     return Response(stream_with_context(chunks), mimetype="text/csv",
@@ -74,7 +72,7 @@ def case_lookup():
 @role_required("auditor", "coordinator")
 def case_history(code):
     history = audit_console.case_history(current_user, code, request.args.get("cursor") or None)
-    return render_template("audit/case_history.html", history=history, outcomes=OUTCOME_LABELS)
+    return render_template("audit/case_history.html", history=history)
 
 
 @bp.route("/alerts")

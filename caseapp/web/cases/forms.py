@@ -28,6 +28,8 @@ try:  # WTForms >= 3.3 declares options as SelectChoice (tuples are deprecated t
 except ImportError:  # pragma: no cover - older WTForms
     SelectChoice = None
 
+from caseapp.labels import LABELS, NOT_STATED, country_label
+from caseapp.labels import choices as label_choices
 from caseapp.models.cases import (
     CASE_STATUSES,
     CLOSURE_REASONS,
@@ -49,94 +51,24 @@ from caseapp.models.victims import (
     YES_NO_UNKNOWN,
 )
 
-# --- Spanish-first labels for the value lists -------------------------------------------------------------
+# --- labels of the value lists: read from the one catalogue (caseapp.labels), never defined here ------------
 
-DOCUMENT_TYPE_LABELS = {
-    "CC": _l("Citizenship card (CC)"),
-    "TI": _l("Identity card (TI)"),
-    "RC": _l("Civil registry (RC)"),
-    "CE": _l("Foreigner ID card (CE)"),
-    "PEP": _l("Special stay permit (PEP)"),
-    "PPT": _l("Temporary protection permit (PPT)"),
-    "PASSPORT": _l("Passport"),
-    "NONE": _l("No document"),
-}
-SEX_LABELS = {"female": _l("Female"), "male": _l("Male"), "intersex": _l("Intersex"), "unknown": _l("Not stated")}
-GENDER_LABELS = {
-    "woman": _l("Woman"), "man": _l("Man"), "trans_woman": _l("Trans woman"), "trans_man": _l("Trans man"),
-    "non_binary": _l("Non-binary"), "other": _l("Other"), "unknown": _l("Not stated"),
-}
-AGE_GROUP_LABELS = {g: g for g in AGE_GROUPS if g not in ("48+", "unknown")} | {
-    "48+": _l("48 or older"), "unknown": _l("Not stated"),
-}
-ETHNIC_LABELS = {
-    "none": _l("No ethnic self-recognition"), "afrocolombian": _l("Afro-Colombian, Black"),
-    "indigenous": _l("Indigenous"), "raizal": _l("Raizal"), "palenquero": _l("Palenquero"),
-    "rrom": _l("Rrom (Roma)"), "other": _l("Other"), "unknown": _l("Not stated"),
-}
-YES_NO_LABELS = {"yes": _l("Yes"), "no": _l("No"), "unknown": _l("Not stated")}
-MIGRANT_LABELS = {
-    "national": _l("Colombian national"), "regular_migrant": _l("Migrant with regular status"),
-    "irregular_migrant": _l("Migrant with irregular status"), "returnee": _l("Returning Colombian"),
-    "refugee_or_asylum": _l("Refugee or asylum seeker"), "unknown": _l("Not stated"),
-}
-SOURCE_LABELS = {
-    "coat": _l("COAT — free line 01 8000 522020"), "fiscalia": _l("Attorney General's Office (Fiscalía)"),
-    "policia": _l("Police"), "migracion": _l("Migración Colombia"), "icbf": _l("ICBF"),
-    "health": _l("Health sector"), "ngo": _l("NGO"), "self_referral": _l("Came on her own"), "other": _l("Other"),
-}
-SCOPE_LABELS = {"internal": _l("Internal (within Colombia)"), "external": _l("External (across borders)")}
-VICTIM_STATUS_LABELS = {"victim": _l("Victim"), "possible_victim": _l("Possible victim")}
-CONTROL_LABELS = {
-    "debt_bondage": _l("Debt bondage"), "takes_earnings": _l("Takes her earnings"), "threats": _l("Threats"),
-    "psychological_abuse": _l("Psychological abuse"), "physical_abuse": _l("Physical abuse"),
-    "sexual_abuse": _l("Sexual abuse"), "false_promises": _l("False promises"),
-    "psychoactive_substances": _l("Psychoactive substances"), "restricts_movement": _l("Restricts movement"),
-    "restricts_medical_care": _l("Restricts medical care"), "withholds_documents": _l("Withholds documents"),
-    "threat_of_law_enforcement": _l("Threat of denunciation to the authorities"),
-    "threats_to_family": _l("Threats to her family"), "excessive_working_hours": _l("Excessive working hours"),
-    "isolation": _l("Isolation"), "other": _l("Other"),
-}
-CONSENT_KIND_LABELS = {
-    "assistance": _l("Assistance"), "data_processing": _l("Processing of sensitive data (Law 1581 of 2012)"),
-    "sharing": _l("Sharing with another entity"),
-}
-CONSENT_METHOD_LABELS = {
-    "written": _l("Written, signed"), "verbal_witnessed": _l("Verbal, before a witness"),
-    "digital": _l("Digital"), "legal_representative": _l("Legal representative (child)"),
-    "child_protection_authority": _l("Child-protection authority (ICBF)"),
-}
-ACT_LABELS = {
-    "recruitment": _l("Recruitment (captación)"), "transport": _l("Transport"), "transfer": _l("Transfer"),
-    "harbouring": _l("Harbouring"), "receipt": _l("Receipt"),
-}
-MEANS_LABELS = {
-    "threat": _l("Threat"), "force": _l("Use of force"), "coercion": _l("Other forms of coercion"),
-    "abduction": _l("Abduction"), "fraud": _l("Fraud"), "deception": _l("Deception"),
-    "abuse_of_power": _l("Abuse of power"), "abuse_of_vulnerability": _l("Abuse of a position of vulnerability"),
-    "payments_or_benefits": _l("Giving payments or benefits"), "none_identified": _l("None identified"),
-}
-STATUS_LABELS = {
-    "identified": _l("Identified"), "in_immediate_assistance": _l("In immediate assistance"),
-    "in_mediate_assistance": _l("In mediate assistance"), "closed": _l("Closed"),
-}
-CLOSURE_LABELS = {
-    "goals_met": _l("Goals of the life plan met"), "voluntary_withdrawal": _l("Voluntary withdrawal"),
-    "transferred": _l("Transferred to another entity"), "lost_contact": _l("Contact lost"),
-    "death": _l("Death"), "other": _l("Other"),
-}
-ERASURE_REASON_LABELS = {
-    "victim_request": _l("She asked for her data to be erased"), "legal_order": _l("Court or legal order"),
-    "registered_in_error": _l("Registered in error"), "retention_expired": _l("Retention period expired"),
-    "other": _l("Other"),
-}
+DOCUMENT_TYPE_LABELS = LABELS["document_type"]
+STATUS_LABELS = LABELS["status"]
+CLOSURE_LABELS = LABELS["closure"]
+CONSENT_KIND_LABELS = LABELS["consent_kind"]
+CONSENT_METHOD_LABELS = LABELS["consent_method"]
+ERASURE_REASON_LABELS = LABELS["erasure_reason"]
 YES_NO = ("yes", "no")
 
+# Short names the registry's templates used for the groups (kept for the views that pass them along).
 OPTIONS = {
-    "document": DOCUMENT_TYPE_LABELS, "sex": SEX_LABELS, "gender": GENDER_LABELS, "age": AGE_GROUP_LABELS,
-    "ethnic": ETHNIC_LABELS, "yes_no": YES_NO_LABELS, "migrant": MIGRANT_LABELS, "source": SOURCE_LABELS,
-    "scope": SCOPE_LABELS, "victim_status": VICTIM_STATUS_LABELS, "control": CONTROL_LABELS, "act": ACT_LABELS,
-    "means": MEANS_LABELS, "status": STATUS_LABELS, "closure": CLOSURE_LABELS,
+    "document": LABELS["document_type"], "sex": LABELS["sex"], "gender": LABELS["gender_identity"],
+    "age": LABELS["age_group"], "ethnic": LABELS["ethnic_group"], "yes_no": LABELS["yes_no"],
+    "migrant": LABELS["migrant_status"], "source": LABELS["identification_source"],
+    "scope": LABELS["trafficking_scope"], "victim_status": LABELS["victim_status"],
+    "control": LABELS["control_method"], "act": LABELS["screening_act"], "means": LABELS["screening_means"],
+    "status": STATUS_LABELS, "closure": CLOSURE_LABELS,
 }
 
 MSG_TOO_LONG = _l("Too long: at most %(max)d characters.")
@@ -150,6 +82,9 @@ def option(value, label):
 
 
 def choices(values, labels, blank=None):
+    """Options for a select: `labels` is a group of caseapp.labels (or one of its dicts)."""
+    if isinstance(labels, str):
+        return [option(v, text) for v, text in label_choices(labels, values, blank=blank)]
     opts = [option(v, labels.get(v, v)) for v in values]
     return ([option("", blank)] if blank is not None else []) + opts
 
@@ -166,10 +101,8 @@ def country_choices():
 
 
 def country_name(code: str | None) -> str:
-    if not code:
-        return "—"
-    locale = get_locale() or Locale("es")
-    return locale.territories.get(code, code)
+    """A nationality left blank reads "not stated" (no informa), never a country."""
+    return country_label(code)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -246,7 +179,7 @@ class SearchForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.document_type.choices = choices(DOCUMENT_TYPES, DOCUMENT_TYPE_LABELS, blank=_l("— Choose —"))
+        self.document_type.choices = choices(DOCUMENT_TYPES, "document_type", blank=_l("— Choose —"))
 
     def criteria(self) -> dict:
         """The one search the user asked for, as keyword arguments for search_cases()."""
@@ -286,7 +219,7 @@ class StatusFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = choices(CASE_STATUSES, STATUS_LABELS, blank=_l("All"))
+        self.status.choices = choices(CASE_STATUSES, "status", blank=_l("All"))
 
 
 # --- registration and edit ---------------------------------------------------------------------------------
@@ -338,25 +271,26 @@ class CaseFieldsForm(FlaskForm):
     def __init__(self, *args, purposes=(), **kwargs):
         super().__init__(*args, **kwargs)
         not_stated = _l("— Not stated —")
-        self.document_type.choices = choices(DOCUMENT_TYPES, DOCUMENT_TYPE_LABELS, blank=not_stated)
+        self.document_type.choices = choices(DOCUMENT_TYPES, "document_type", blank=not_stated)
         # Value lists that include "unknown" show it as "Not stated", the default.
-        self.sex.choices = choices(SEXES, SEX_LABELS)
-        self.gender_identity.choices = choices(GENDER_IDENTITIES, GENDER_LABELS)
-        self.age_group.choices = choices(AGE_GROUPS, AGE_GROUP_LABELS)
-        self.nationality.choices = [option("", not_stated)] + country_choices()
-        self.ethnic_group.choices = choices(ETHNIC_GROUPS, ETHNIC_LABELS)
-        self.disability.choices = choices(YES_NO_UNKNOWN, YES_NO_LABELS)
-        self.lgbtiq.choices = choices(YES_NO_UNKNOWN, YES_NO_LABELS)
-        self.migrant_status.choices = choices(MIGRANT_STATUSES, MIGRANT_LABELS)
+        self.sex.choices = choices(SEXES, "sex")
+        self.gender_identity.choices = choices(GENDER_IDENTITIES, "gender_identity")
+        self.age_group.choices = choices(AGE_GROUPS, "age_group")
+        # No country is assumed: a blank nationality is stored as none and read "not stated" (no informa).
+        self.nationality.choices = [option("", NOT_STATED)] + country_choices()
+        self.ethnic_group.choices = choices(ETHNIC_GROUPS, "ethnic_group")
+        self.disability.choices = choices(YES_NO_UNKNOWN, "yes_no")
+        self.lgbtiq.choices = choices(YES_NO_UNKNOWN, "yes_no")
+        self.migrant_status.choices = choices(MIGRANT_STATUSES, "migrant_status")
         for name in ("sex", "gender_identity", "age_group", "ethnic_group", "disability", "lgbtiq", "migrant_status"):
             field = getattr(self, name)
             if not field.data:
                 field.data = "unknown"
         choose = _l("— Choose —")
-        self.identification_source.choices = choices(IDENTIFICATION_SOURCES, SOURCE_LABELS, blank=choose)
-        self.trafficking_scope.choices = choices(TRAFFICKING_SCOPES, SCOPE_LABELS, blank=choose)
-        self.victim_status.choices = choices(VICTIM_STATUSES, VICTIM_STATUS_LABELS, blank=choose)
-        self.control_methods.choices = choices(CONTROL_METHODS, CONTROL_LABELS)
+        self.identification_source.choices = choices(IDENTIFICATION_SOURCES, "identification_source", blank=choose)
+        self.trafficking_scope.choices = choices(TRAFFICKING_SCOPES, "trafficking_scope", blank=choose)
+        self.victim_status.choices = choices(VICTIM_STATUSES, "victim_status", blank=choose)
+        self.control_methods.choices = choices(CONTROL_METHODS, "control_method")
         self.exploitation_purposes.choices = [option(p.code, purpose_label(p)) for p in purposes]
 
     def without_identity(self) -> None:
@@ -379,10 +313,11 @@ class CaseFieldsForm(FlaskForm):
         return out
 
     def case_data(self) -> dict:
-        """The data dict for the service (blank selects mean "not stated")."""
+        """The data dict for the service (blank selects mean "not stated"). A blank nationality is sent as blank,
+        so that choosing "not stated" on an edit clears a country recorded before."""
         data = self.field_data(self.IDENTITY + self.STATISTICS + self.CASE)
         for name in self.STATISTICS:
-            if not data.get(name):
+            if not data.get(name) and name != "nationality":
                 data.pop(name, None)
         return data
 
@@ -427,12 +362,12 @@ class RegistrationForm(CaseFieldsForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.screening_acts.choices = choices(SCREENING_ACTS, ACT_LABELS)
-        yes_no = choices(YES_NO, YES_NO_LABELS)
+        self.screening_acts.choices = choices(SCREENING_ACTS, "screening_act")
+        yes_no = choices(YES_NO, "yes_no")
         self.consent_assistance.choices = yes_no
         self.consent_data_processing.choices = yes_no
-        self.screening_means.choices = choices(SCREENING_MEANS, MEANS_LABELS)
-        self.consent_method.choices = choices(CONSENT_METHODS, CONSENT_METHOD_LABELS, blank=_l("— Choose —"))
+        self.screening_means.choices = choices(SCREENING_MEANS, "screening_means")
+        self.consent_method.choices = choices(CONSENT_METHODS, "consent_method", blank=_l("— Choose —"))
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -481,8 +416,8 @@ class StatusForm(VersionedActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.status.choices = choices(CASE_STATUSES, STATUS_LABELS)
-        self.reason.choices = choices(CLOSURE_REASONS, CLOSURE_LABELS, blank=_l("— Choose —"))
+        self.status.choices = choices(CASE_STATUSES, "status")
+        self.reason.choices = choices(CLOSURE_REASONS, "closure", blank=_l("— Choose —"))
 
 
 class WithdrawConsentForm(VersionedActionForm):
@@ -502,8 +437,8 @@ class GiveConsentForm(FlaskForm):
         super().__init__(*args, **kwargs)
         from caseapp.models.cases import CONSENT_KINDS
 
-        self.kind.choices = choices(CONSENT_KINDS, CONSENT_KIND_LABELS, blank=_l("— Choose —"))
-        self.method.choices = choices(CONSENT_METHODS, CONSENT_METHOD_LABELS, blank=_l("— Choose —"))
+        self.kind.choices = choices(CONSENT_KINDS, "consent_kind", blank=_l("— Choose —"))
+        self.method.choices = choices(CONSENT_METHODS, "consent_method", blank=_l("— Choose —"))
 
 
 class ErasureRequestForm(FlaskForm):

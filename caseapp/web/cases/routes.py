@@ -273,90 +273,44 @@ def edit(code):
     return render_template("cases/edit.html", form=form, case=case, stale=stale), status
 
 
-def _flash_form_errors(form) -> None:
-    for name, messages in form.errors.items():
-        label = form[name].label.text if name in form._fields and name != "csrf_token" else ""
-        for message in messages if isinstance(messages, list) else [messages]:
-            flash(f"{label}: {message}" if label else str(message), "error")
-
-
-def _flash_domain_error(err) -> None:
-    if isinstance(err, Conflict):
-        flash(err.message or stale_message(), "error")
-        return
-    for message in err.messages() or [_("Some fields are not valid; nothing was saved.")]:
-        flash(message, "error")
-
-
 @bp.route("/<code>/status", methods=["POST"])
 @action_required("case.create")
 def change_status(code):
-    form = StatusForm()
-    if form.validate():
-        try:
-            case = route.change_status(current_user, code, form.status.data, version=form.version.data,
-                                       reason=form.reason.data or None, on=form.on.data,
-                                       complaint_on=form.complaint_on.data, acta_on=form.acta_on.data)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Status of case %(code)s changed.", code=code), "success")
-            flow.flash_ended_stay(case)
-    else:
-        _flash_form_errors(form)
+    outcome = flow.act(StatusForm(), lambda f: route.change_status(
+        current_user, code, f.status.data, version=f.version.data, reason=f.reason.data or None, on=f.on.data,
+        complaint_on=f.complaint_on.data, acta_on=f.acta_on.data),
+        success=_("Status of case %(code)s changed.", code=code))
+    if outcome.ok:
+        flow.flash_ended_stay(outcome.result)
     return redirect(url_for(".detail", code=code))
 
 
 @bp.route("/<code>/consents", methods=["POST"])
 @action_required("case.create")
 def give_consent(code):
-    form = GiveConsentForm()
-    if form.validate():
-        try:
-            consent_service.give_consent(
-                current_user, code, form.kind.data, method=form.method.data, given_on=form.given_on.data,
-                entity_code=(form.entity_code.data or "").strip().upper() or None,
-                representative=(form.representative.data or "").strip() or None,
-            )
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Consent recorded."), "success")
-    else:
-        _flash_form_errors(form)
+    flow.act(GiveConsentForm(), lambda f: consent_service.give_consent(
+        current_user, code, f.kind.data, method=f.method.data, given_on=f.given_on.data,
+        entity_code=(f.entity_code.data or "").strip().upper() or None,
+        representative=(f.representative.data or "").strip() or None), success=_("Consent recorded."))
     return redirect(url_for(".detail", code=code))
 
 
 @bp.route("/<code>/consents/withdraw", methods=["POST"])
 @action_required("case.create")
 def withdraw_consent(code):
-    form = WithdrawConsentForm()
-    if form.validate():
-        try:
-            consent_service.withdraw_consent(current_user, code, form.consent_id.data, version=form.version.data)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Consent withdrawn; the record is kept as proof."), "success")
-    else:
-        _flash_form_errors(form)
+    flow.act(WithdrawConsentForm(), lambda f: consent_service.withdraw_consent(
+        current_user, code, f.consent_id.data, version=f.version.data),
+        success=_("Consent withdrawn; the record is kept as proof."))
     return redirect(url_for(".detail", code=code))
 
 
 @bp.route("/<code>/child-referral", methods=["POST"])
 @case_roles_required
 def send_child_referral(code):
-    form = ChildReferralForm()
-    if form.validate():
-        try:
-            referral = referrals.send_child_referral(current_user, code)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Child victim: the mandatory referral to %(entity)s (child protection) was sent.",
-                    entity=referral.to_entity.code), "success")
-    else:
-        _flash_form_errors(form)
+    outcome = flow.act(ChildReferralForm(), lambda f: referrals.send_child_referral(current_user, code))
+    if outcome.ok:
+        flash(_("Child victim: the mandatory referral to %(entity)s (child protection) was sent.",
+                entity=outcome.result.to_entity.code), "success")
     return redirect(url_for(".detail", code=code))
 
 
@@ -372,17 +326,9 @@ def _erasure_request_form(**kwargs) -> ErasureRequestForm:
 @bp.route("/<code>/erasure", methods=["POST"])
 @action_required("case.create")
 def request_erasure(code):
-    form = _erasure_request_form()
-    if form.validate():
-        try:
-            erasure_service.request_erasure(current_user, code, form.reason.data)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Erasure of the identity of case %(code)s requested; an administrator must approve it.",
-                    code=code), "success")
-    else:
-        _flash_form_errors(form)
+    flow.act(_erasure_request_form(), lambda f: erasure_service.request_erasure(current_user, code, f.reason.data),
+             success=_("Erasure of the identity of case %(code)s requested; an administrator must approve it.",
+                       code=code))
     return redirect(url_for(".detail", code=code))
 
 
@@ -411,7 +357,7 @@ def approve_erasure(request_id):
             try:
                 erasure_service.approve_erasure(current_user, request_id)
             except (Conflict, Invalid) as err:
-                _flash_domain_error(err)
+                flow.flash_error(err)
             else:
                 flash(_("The identity of case %(code)s was erased.", code=req.case.code), "success")
             return redirect(url_for(".erasure_requests"))
@@ -424,14 +370,8 @@ def approve_erasure(request_id):
 @bp.route("/admin/erasure-requests/<int:request_id>/reject", methods=["POST"])
 @action_required("erasure.approve")
 def reject_erasure(request_id):
-    form = ErasureRejectForm()
-    if form.validate():
-        try:
-            erasure_service.reject_erasure(current_user, request_id)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Erasure request rejected."), "success")
+    flow.act(ErasureRejectForm(), lambda f: erasure_service.reject_erasure(current_user, request_id),
+             success=_("Erasure request rejected."))
     return redirect(url_for(".erasure_requests"))
 
 
@@ -458,9 +398,7 @@ def purposes():
                     label_en=form.label_en.data, valid_from=form.valid_from.data, legal_source=form.legal_source.data,
                 )
             except Invalid as err:
-                for name, messages in err.field_errors.items():
-                    if name in form._fields:
-                        form[name].errors = list(form[name].errors) + [str(m) for m in messages]
+                flow.flash_error(err, form)
                 status = 422
             except Conflict as err:
                 form.form_errors.append(err.message or stale_message())
@@ -480,13 +418,6 @@ def purposes():
 @action_required("admin.manage")
 def close_purpose():
     form = ClosePurposeForm()
-    if form.validate():
-        try:
-            catalogues.retire_purpose(current_user, form.code.data, form.valid_to.data)
-        except (Conflict, Invalid) as err:
-            _flash_domain_error(err)
-        else:
-            flash(_("Purpose %(code)s closed.", code=form.code.data), "success")
-    else:
-        _flash_form_errors(form)
+    flow.act(form, lambda f: catalogues.retire_purpose(current_user, f.code.data, f.valid_to.data),
+             success=_("Purpose %(code)s closed.", code=form.code.data))
     return redirect(url_for(".purposes"))

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class ValueForm(FlaskForm):
@@ -42,7 +42,7 @@ class ProductForm(FlaskForm):
     baseline = StringField(_l("Baseline"), validators=[Length(max=40)])
     baseline_year = StringField(_l("Baseline year"), validators=[Length(max=4)])
     baseline_source = StringField(_l("Baseline source"), validators=[Length(max=200)])
-    unit = StringField(_l("Unit"), validators=[Length(max=40)])
+    unit = SelectField(_l("Unit"), choices=[], validators=[Optional()])
     first_year = StringField(_l("First year"), validators=[Length(max=4)])
     weight = StringField(_l("Weight"), validators=[DataRequired(), Length(max=20)])
     sector = StringField(_l("Responsible sector"), validators=[Length(max=200)])

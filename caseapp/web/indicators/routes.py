@@ -11,9 +11,12 @@ from flask_login import current_user
 
 from caseapp.authz import action_required
 from caseapp.errors import Invalid
+from caseapp.labels import LABELS, label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import exports, stats
 from caseapp.services.indicators import plans as plan_service
+from caseapp.services.indicators.dimensions import UNKNOWN_VALUE
+from caseapp.services.registry import COUNTRY_CODES
 from caseapp.web import flow
 from caseapp.web.indicators import bp
 from caseapp.web.indicators import charts as ch
@@ -38,8 +41,8 @@ def co_percent(value):
 
 @bp.context_processor
 def helpers():
-    return {"light_labels": ind.LIGHT_LABELS, "dim_labels": stats.DIM_LABELS, "value_label": stats.value_label,
-            "formulas": ind.FORMULAS}
+    return {"light_labels": LABELS["traffic_light"], "dim_labels": LABELS["stats_dimension"],
+            "value_label": stats.value_label, "formulas": ind.FORMULAS, "filter_options": _filter_options}
 
 
 def _year_arg() -> int:
@@ -59,7 +62,7 @@ def _breakdown_chart(table: stats.Table, idx: int) -> ch.Chart:
     rows = [(stats.value_label(dim, r.values[dim]),
              [(None if r.suppressed else r.count, "bar-count", f"<{table.k}" if r.suppressed else None)])
             for r in table.rows]
-    title = _("By %(dim)s", dim=str(stats.DIM_LABELS[dim]).lower())
+    title = _("By %(dim)s", dim=label("stats_dimension", dim).lower())
     return ch.hbars(f"breakdown-{idx}", title,
                     _("Bars per category; suppressed counts (shown \"<%(k)s\") have no bar.", k=table.k), rows)
 
@@ -160,13 +163,13 @@ def policy(code: str):
     total = sum(counts.values()) or 1
     c4 = ch.hbars("chart4", _("Chart 4. Share of products per traffic-light colour"),
                   _("Share of the policy's products that are green, yellow and red."),
-                  [(str(ind.LIGHT_LABELS[c]), [(counts[c] / total, f"bar-{c}", None)]) for c in ind.LIGHTS],
+                  [(label("traffic_light", c), [(counts[c] / total, f"bar-{c}", None)]) for c in ind.LIGHTS],
                   max_value=1, text=ch.percent)
     sectors = ind.by_sector(summary.products)
     c5 = ch.hbars("chart5", _("Chart 5. Products per responsible sector"),
                   _("Number of products of each sector, by traffic-light colour."),
                   [(s["sector"], [(s[c], f"bar-{c}", None) for c in ind.LIGHTS]) for s in sectors],
-                  legend=[(f"bar-{c}", str(ind.LIGHT_LABELS[c])) for c in ind.LIGHTS])
+                  legend=[(f"bar-{c}", label("traffic_light", c)) for c in ind.LIGHTS])
     return render_template("indicators/policy.html", summary=summary, as_of=as_of, charts=[c1, c2, c3, c4, c5],
                            counts=counts, sectors=sectors)
 
@@ -179,6 +182,21 @@ def _counts_args() -> dict:
     filters = {d: request.args.get(f"f_{d}") for d in stats.DIMENSIONS if request.args.get(f"f_{d}")}
     return {"by": ",".join(by), "filters": filters, "period": request.args.get("period") or None,
             "unit": request.args.get("unit") or "cases", "basis": request.args.get("basis") or "identified"}
+
+
+# The dimensions whose values are a closed list: their filter is a select of labels, not a code to type.
+FILTER_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "age_group": "age_group",
+                 "ethnic_group": "ethnic_group", "phase": "stats_phase", "status": "status"}
+
+
+def _filter_options(dim: str) -> list[tuple[str, str]] | None:
+    if dim == "nationality":  # "unknown" is how the counts group a nationality left blank
+        names = sorted(((code, label("nationality", code)) for code in COUNTRY_CODES), key=lambda pair: pair[1])
+        return [(UNKNOWN_VALUE, label("nationality", None)), *names]
+    group = FILTER_GROUPS.get(dim)
+    if group is None:
+        return None
+    return [(code, label(group, code)) for code in LABELS[group]]
 
 
 @bp.route("/counts")
@@ -318,7 +336,10 @@ def admin_products():
 def admin_product(product_id: int):
     product = ind.get_product_by_id(current_user, product_id)
     form = ProductForm()
-    form.formula.choices = [(k, str(f.label)) for k, f in ind.FORMULAS.items()]
+    form.formula.choices = [(k, label("formula", k)) for k in ind.FORMULAS]
+    # A unit imported from a sheet in other words stays selectable as it was written.
+    units = list(LABELS["product_unit"]) + ([product.unit] if product.unit not in LABELS["product_unit"] else [])
+    form.unit.choices = [(u, label("product_unit", u)) for u in units if u]
     if request.method == "GET":
         for key in ind.EDITABLE:
             if key == "responsible_entity":

@@ -154,6 +154,11 @@ class StepKindToggleForm(FlaskForm):
     version = HiddenField()
 
 
+class ClosurePolicyForm(FlaskForm):
+    policy = SelectField(_l("With an open shelter stay, closing a case"), validators=[DataRequired()])
+    version = HiddenField()
+
+
 class TableListForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter: no state change

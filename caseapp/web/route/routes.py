@@ -409,9 +409,13 @@ def table_list():
 # --- administration: rule table, step kinds, shelters ---------------------------------------------------------------
 
 
-def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None):
+def _closure_choices() -> list[tuple[str, str]]:
+    return [(code, label("open_stay_policy", code)) for code in route.OPEN_STAY_CHOICES]
+
+
+def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None, closure_form=None):
     for submitted, expected in ((rule_form, forms.RuleForm), (kind_form, forms.StepKindForm),
-                                (shelter_form, forms.ShelterForm)):
+                                (shelter_form, forms.ShelterForm), (closure_form, forms.ClosurePolicyForm)):
         if submitted is not None:
             _flash_unseen_errors(submitted, shown=type(submitted) is expected)
     rule_form = rule_form if isinstance(rule_form, forms.RuleForm) else forms.RuleForm(prefix="rule", formdata=None)
@@ -427,7 +431,12 @@ def _admin_page(status=200, rule_form=None, kind_form=None, shelter_form=None):
         f = forms.StepKindToggleForm(prefix=f"k{kind.id}", formdata=None)
         f.version.data = kind.version
         toggles[kind.id] = f
+    closure_form = closure_form if isinstance(closure_form, forms.ClosurePolicyForm) else forms.ClosurePolicyForm(
+        prefix="closure", formdata=None, data={"policy": route.open_stay_policy(),
+                                               "version": route.open_stay_setting_version()})
+    closure_form.policy.choices = _closure_choices()
     return render_template("route/admin.html", rules=route.list_rules(), kinds=kinds, toggles=toggles,
+                           closure_form=closure_form,
                            shelter_rows=casework.list_shelters(current_user, include_inactive=True),
                            rule_form=rule_form, kind_form=kind_form, shelter_form=shelter_form,
                            label=label, kind_label=_kind_label), status
@@ -487,3 +496,12 @@ def add_shelter():
     return _admin_post("shelter_form", form, lambda f: casework.save_shelter(
         current_user, code=f.code.data, name=f.name.data, city=f.city.data, operator_entity=f.operator_entity.data,
         capacity=f.capacity.data), _("Shelter saved."))
+
+
+@bp.route("/admin/closure-policy", methods=["POST"])
+@action_required("admin.manage")
+def closure_policy():
+    form = forms.ClosurePolicyForm(prefix="closure")
+    form.policy.choices = _closure_choices()
+    return _admin_post("closure_form", form, lambda f: route.set_open_stay_policy(
+        current_user, f.policy.data, version=f.version.data or 0), _("Setting saved."))
