@@ -123,10 +123,29 @@ def api_first_step(env, move, code, fields):
     return Outcome(False, data.get("message", ""), data.get("rule"))
 
 
+def _api(env, url, body, ok):
+    r = env["client"].post(url, json=body, headers=env["api"])
+    data = r.get_json()
+    if r.status_code == ok:
+        return Outcome(True, "")
+    text = " ".join([data.get("message", "")] + [m for ms in data.get("fields", {}).values() for m in ms])
+    return Outcome(False, text, data.get("rule"))
+
+
+def api_move(env, move, code, fields):
+    """The route's own API endpoints: closing the immediate phase, closing the case."""
+    version = _version(env, code)
+    if move == "to_mediate":
+        body = {("closed_on" if k == "on" else k): v for k, v in fields.items()}
+        return _api(env, f"/api/v1/cases/{code}/immediate/close", {**body, "version": version}, 200)
+    body = {("closed_on" if k == "on" else k): v for k, v in fields.items()}
+    return _api(env, f"/api/v1/cases/{code}/closure", {**body, "version": version}, 200)
+
+
 PATHS = {
     "to_immediate": (api_status, web_case_page, web_route_page, api_first_step),
-    "to_mediate": (api_status, web_case_page, web_route_page),
-    "close": (api_status, web_case_page, web_route_page),
+    "to_mediate": (api_status, api_move, web_case_page, web_route_page),
+    "close": (api_status, api_move, web_case_page, web_route_page),
 }
 
 
