@@ -48,6 +48,29 @@ def _provider(code, errors: dict) -> Entity | None:
     return provider
 
 
+def _checked(case: Case, status, planned_on, done_on, not_provided_reason, *, planned_before=None) -> tuple:
+    """A step's status and dates as a form or the API sent them, checked the same way for a new or a revised step:
+    (planned_on, done_on), or Invalid with every error at once."""
+    errors: dict = {}
+    if status not in STEP_STATUSES:
+        errors["status"] = _("Choose a status from the list.")
+    planned_on = parse_date(planned_on, "planned_on", errors)
+    done_on = parse_date(done_on, "done_on", errors)
+    if status == "done" and done_on is None and "done_on" not in errors:
+        errors["done_on"] = _("Say when the step was done.")
+    if status == "planned" and (planned_on or planned_before) is None and "planned_on" not in errors:
+        errors["planned_on"] = _("Say when the step is planned.")
+    if status == "not_provided" and not clean_text(not_provided_reason):
+        errors["not_provided_reason"] = _("Say why the service was not provided.")
+    not_future(done_on, "done_on", errors)
+    for name, value in (("done_on", done_on), ("planned_on", planned_on)):
+        if value is not None and value < case.identified_on and name not in errors:
+            errors[name] = _("The date cannot be before the case was identified.")
+    if errors:
+        raise invalid(errors)
+    return planned_on, done_on
+
+
 def record_step(actor, case: Case, kind_row: StepKind, *, status: str, planned_on=None, done_on=None,
                 provider_entity_id: int, notes: str | None = None,
                 not_provided_reason: str | None = None) -> AssistanceStep:
@@ -59,23 +82,7 @@ def record_step(actor, case: Case, kind_row: StepKind, *, status: str, planned_o
     """
     require_open(case)
     require_assistance_consent(case)
-    errors: dict = {}
-    if status not in STEP_STATUSES:
-        errors["status"] = _("Choose a status from the list.")
-    planned_on = parse_date(planned_on, "planned_on", errors)
-    done_on = parse_date(done_on, "done_on", errors)
-    if status == "done" and done_on is None and "done_on" not in errors:
-        errors["done_on"] = _("Say when the step was done.")
-    if status == "planned" and planned_on is None and "planned_on" not in errors:
-        errors["planned_on"] = _("Say when the step is planned.")
-    if status == "not_provided" and not clean_text(not_provided_reason):
-        errors["not_provided_reason"] = _("Say why the service was not provided.")
-    not_future(done_on, "done_on", errors)
-    for name, value in (("done_on", done_on), ("planned_on", planned_on)):
-        if value is not None and value < case.identified_on and name not in errors:
-            errors[name] = _("The date cannot be before the case was identified.")
-    if errors:
-        raise invalid(errors)
+    planned_on, done_on = _checked(case, status, planned_on, done_on, not_provided_reason)
     if kind_row.phase == "mediate" and case.status != "in_mediate_assistance":
         raise Conflict(_("Mediate assistance starts when the immediate phase is closed with the complaint and the "
                          "agreed record of objectives."), rule="mediate_phase_required")
@@ -123,20 +130,8 @@ def revise_step(actor, step: AssistanceStep, *, status: str, planned_on=None, do
         # A lodging step follows her stay: it ends with her recorded departure (which frees the bed), not here.
         raise Conflict(_("This step is her stay in a shelter: record her departure to finish it."),
                        rule="shelter_stay_open")
-    errors: dict = {}
-    if status not in STEP_STATUSES:
-        errors["status"] = _("Choose a status from the list.")
-    planned_on = parse_date(planned_on, "planned_on", errors)
-    done_on = parse_date(done_on, "done_on", errors)
-    if status == "done" and done_on is None and "done_on" not in errors:
-        errors["done_on"] = _("Say when the step was done.")
-    if status == "not_provided" and not clean_text(not_provided_reason):
-        errors["not_provided_reason"] = _("Say why the service was not provided.")
-    not_future(done_on, "done_on", errors)
-    if done_on is not None and done_on < step.case.identified_on and "done_on" not in errors:
-        errors["done_on"] = _("The date cannot be before the case was identified.")
-    if errors:
-        raise invalid(errors)
+    planned_on, done_on = _checked(step.case, status, planned_on, done_on, not_provided_reason,
+                                   planned_before=step.planned_on)
     step.status = status
     step.planned_on = planned_on or step.planned_on
     step.done_on = done_on if status == "done" else None
