@@ -194,3 +194,22 @@ def test_the_receiver_records_the_service_it_was_asked_for_and_nothing_else(ctx,
     assert step.notes == "Orientada sobre la denuncia"
     with pytest.raises(NotFound):  # a done referral closes the door as well
         followup.overview(b, code)
+
+
+def test_a_service_that_needs_only_the_summary_is_fulfilled_with_only_the_summary(ctx, people, factory):
+    """The receiver records its service whatever sections it was given: here, the summary alone."""
+    admin = factory.user("root", roles=("admin",), entity="SDIS")
+    kind = steps.save_step_kind(_u(admin.id), code="legal_fees", phase="immediate", section="psychosocial",
+                                label_es="Pago de trámites", label_en="Fees paid")
+    assert kind.needed_sections == frozenset()
+    a, b = _u(people["a"].id), _u(people["b"].id)
+    code = make_case(a.id)
+    _consent(code, "OIM", a.id)
+    ref = referrals.send(a, code, to_entity="OIM", service="legal_fees", reason="Pago", sections=["summary"])
+    referrals.accept(b, ref.id, version=ref.version)
+    assert followup.overview(b, code).sections == frozenset({"summary"})
+    planned = referrals.record_service(b, ref.id, version=ref.version, status="planned", planned_on="2025-03-12")
+    assert planned.status == "accepted" and planned.step_id  # a planned service keeps the referral open
+    done = referrals.record_service(b, ref.id, version=planned.version, status="done", done_on="2025-03-12",
+                                    notes="Pagado")
+    assert done.status == "done" and done.step_id == planned.step_id  # the same step, now done
