@@ -14,14 +14,17 @@ from functools import wraps
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from caseapp.errors import Forbidden, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES
 from caseapp.models.cases import Case, Consent
 from caseapp.models.referrals import SHARED_SECTIONS, Referral
+from caseapp.models.route import StepKind
 
 ALL_SECTIONS = frozenset(SHARED_SECTIONS)
+_ChildCase = aliased(Case)  # the referred case, inside a condition on Referral that may sit under a query on Case
 
 # Sections each case role may see at all, whatever the entity (DESIGN.md section 5).
 ROLE_SECTIONS = {
@@ -61,11 +64,12 @@ def case_sections(user, case: Case) -> frozenset[str]:
 
 
 def sharing_in_force():
-    """SQL: the referral (Referral) has a basis for sharing now — mandatory (ICBF), a coordinator's override, or
-    the victim's consent to share with the receiving entity, not withdrawn."""
+    """SQL: the referral (Referral) has a basis for sharing now — the mandatory one to ICBF while the case is a
+    child's, a coordinator's override, or the victim's consent to share with the receiving entity, not withdrawn."""
     consent = exists().where(Consent.case_id == Referral.case_id, Consent.kind == "sharing",
                              Consent.entity_id == Referral.to_entity_id, Consent.withdrawn_on.is_(None))
-    return or_(Referral.mandatory.is_(True), Referral.consent_override_by_id.is_not(None), consent)
+    child = exists().where(_ChildCase.id == Referral.case_id, _ChildCase.is_child.is_(True))
+    return or_(and_(Referral.mandatory.is_(True), child), Referral.consent_override_by_id.is_not(None), consent)
 
 
 def live_referral(*conditions):
@@ -122,9 +126,14 @@ def can(user, action: str, obj=None) -> bool:
             case "referral.read":
                 return user.entity_id in (obj.from_entity_id, obj.to_entity_id) and user.has_role(*CASE_ROLES)
             case "referral.fulfil":
-                return (obj.to_entity_id == user.entity_id and user.has_role(*CASE_ROLES)
-                        and obj in accepted_referrals(obj.case, user.entity_id))
+                kind = _service_kind(obj.service)  # an active kind, recorded by one of her roles
+                return (obj.to_entity_id == user.entity_id and kind is not None and kind.active
+                        and user.has_role(*kind.recorder_roles) and obj in accepted_referrals(obj.case, user.entity_id))
     return False
+
+
+def _service_kind(code: str):
+    return db.session.scalar(select(StepKind).where(StepKind.code == code))
 
 
 def can_record_step(user, case: Case, kind) -> bool:

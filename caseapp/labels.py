@@ -276,6 +276,7 @@ AUDIT_ACTIONS = {
     "settings.update": _l("Setting changed"),
     "shelter.leave": _l("Departure from a shelter recorded"), "shelter.place": _l("Placed in a shelter"),
     "shelter.save": _l("Shelter saved"), "shelter.stays.view": _l("Shelter stays viewed"),
+    "shelter.list": _l("Shelters and their free beds viewed"),
     "shelter.view": _l("Shelters viewed"),
     "stats.export": _l("Statistics exported"), "stats.read": _l("Reading statistics"),
 }

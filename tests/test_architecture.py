@@ -102,3 +102,22 @@ def test_only_the_lifecycle_writes_case_status(ctx, factory):
     with status_writer():  # what services.route.lifecycle does
         case.status = "in_immediate_assistance"
     assert case.status == "in_immediate_assistance"
+
+
+def test_commit_reports_a_lost_race_and_lets_a_bug_be_a_bug(ctx, factory):
+    from sqlalchemy.exc import IntegrityError
+
+    from caseapp.errors import Conflict
+    from caseapp.extensions import db
+    from caseapp.models.accounts import Entity
+    from caseapp.models.route import CaseNote
+    from caseapp.services.primitives import commit
+    from caseapp.timeutil import today, utcnow
+
+    factory.entity("SDIS")
+    db.session.add(Entity(code="SDIS", name="Otra con el mismo código", kind="ngo"))  # a uniqueness race lost
+    with pytest.raises(Conflict):
+        commit()
+    db.session.add(CaseNote(case_id=None, section="legal", written_on=today(), created_at=utcnow()))  # a bug
+    with pytest.raises(IntegrityError):
+        commit()

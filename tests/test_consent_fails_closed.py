@@ -184,9 +184,32 @@ def test_shelters_show_only_under_the_identity_section_and_the_page_is_logged(ap
     page = client.get("/route/shelters").get_data(as_text=True)
     assert "Casa Violeta" in page and code not in page  # free beds yes; who is lodged, not without identity
     with app.app_context():
-        row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "shelter.stays.view",
+        row = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "shelter.list",
                                                          AuditEvent.actor == "beto"))
         assert row is not None and row.actor_entity == oim.code
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "shelter.stays.view",
+                                                          AuditEvent.actor == "beto")) is None  # she saw nobody
     login_as(ana)
     page = client.get("/route/shelters").get_data(as_text=True)
     assert code in page
+
+
+def test_reads_made_while_the_referral_stood_raise_no_alert_after_it_ended(shared, factory):
+    from caseapp.services.audit import alerts
+
+    aud = factory.user("aud", roles=("auditor",), entity="PROC")
+    assert shared["client"].get(f"/cases/{shared['code']}").status_code == 200  # a read under the referral
+    _withdraw(shared)
+    with shared["app"].test_request_context():
+        found, _values = alerts.alerts_for(db.session.get(User, aud.id))
+        assert [a for a in found if a.kind == "cross_entity"] == []
+
+
+def test_where_she_is_lodged_is_in_her_case_history(shared, factory):
+    from caseapp.services.audit import console
+
+    aud = factory.user("aud", roles=("auditor",), entity="PROC")
+    shared["client"].get("/route/shelters")
+    with shared["app"].test_request_context():
+        history = console.case_history(db.session.get(User, aud.id), shared["code"])
+        assert any(row.action == "shelter.stays.view" and row.actor == "beto" for row in history.page.items)

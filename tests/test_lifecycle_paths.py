@@ -324,3 +324,56 @@ def test_the_demo_data_obeys_the_rules(app, runner):
                 assert case.declined_assistance is False and case.intake_on is not None, case.code
         statuses = {c.status for c in cases}
         assert {"identified", "in_immediate_assistance", "in_mediate_assistance", "closed"} <= statuses
+
+
+def _closed_without_consent(env):
+    from caseapp.services import registry
+
+    code = _immediate_case(env["owner"].id)
+    owner = db.session.get(User, env["owner"].id)
+    route.close_case(owner, code, reason="voluntary_withdrawal", closed_on="2025-04-01", version=_case(code).version)
+    consent = _case(code).consents[0]
+    registry.withdraw_consent(owner, code, consent.id, version=consent.version, on="2025-04-01")
+    return code
+
+
+REOPEN_PATHS = {
+    "api_status": lambda env, code: _api(env, f"/api/v1/cases/{code}/status", {
+        "status": "reopened", "reason": "Volvió", "version": _version(env, code)}, 200),
+    "api_reopen": lambda env, code: _api(env, f"/api/v1/cases/{code}/reopen", {
+        "reason": "Volvió", "version": _version(env, code)}, 200),
+    "web_route_page": lambda env, code: _route_form(env, code, "reopen", "reopen", {"reason": "Volvió"}),
+}
+
+
+@pytest.mark.parametrize("path_name", REOPEN_PATHS)
+def test_reopening_into_assistance_needs_her_consent_on_every_path(env, path_name):
+    with env["app"].test_request_context():
+        code = _closed_without_consent(env)
+    outcome = REOPEN_PATHS[path_name](env, code)
+    assert not outcome.done and _status(env, code) == "closed"
+    assert "consentimiento" in outcome.text.lower()
+    if path_name.startswith("api"):
+        assert outcome.rule == "assistance_consent_required"
+
+
+@pytest.mark.parametrize("path", PATHS["close"], ids=lambda p: p.__name__)
+def test_a_case_does_not_close_before_its_phase_started(env, path):
+    with env["app"].test_request_context():
+        code = make_case(env["owner"].id, identified_on=IDENTIFIED, status="in_immediate_assistance",
+                         intake_on=date(2025, 3, 20))
+    outcome = path(env, "close", code, {"on": "2025-03-15", "reason": "goals_met"})
+    assert not outcome.done and _status(env, code) == "in_immediate_assistance"
+    assert "fase actual" in outcome.text
+
+
+@pytest.mark.parametrize("path", PATHS["to_immediate"], ids=lambda p: p.__name__)
+def test_assistance_does_not_start_before_her_consent(env, path):
+    from caseapp.services import registry
+
+    with env["app"].test_request_context():
+        code = make_case(env["owner"].id, identified_on=IDENTIFIED, consent_assistance=False)
+        registry.give_consent(db.session.get(User, env["owner"].id), code, "assistance", method="written",
+                              given_on="2025-03-20")
+    outcome = path(env, "to_immediate", code, {"on": "2025-03-15"})
+    assert not outcome.done and _status(env, code) == "identified"

@@ -88,12 +88,26 @@ def require_current(current: int, version, *, field: str = "version", stale: str
         raise Conflict(stale or stale_message(), rule="stale_version")
 
 
+def lost_race(error: IntegrityError) -> bool:
+    """A uniqueness violation: another request wrote the same thing first. Any other integrity error (NOT NULL,
+    a foreign key, a check) is a bug, not a race, and stays an error."""
+    sqlstate = getattr(error.orig, "sqlstate", None)  # psycopg
+    if sqlstate is not None:
+        return sqlstate == "23505"
+    return "UNIQUE constraint failed" in str(error.orig)  # sqlite3
+
+
 def commit(conflict_message: str | None = None) -> None:
     """Commit; a concurrent edit of a versioned row or a lost uniqueness race becomes a clear Conflict."""
     try:
         db.session.commit()
-    except (StaleDataError, IntegrityError):
+    except StaleDataError:
         db.session.rollback()
+        raise Conflict(conflict_message or stale_message(), rule="stale_version") from None
+    except IntegrityError as error:
+        db.session.rollback()
+        if not lost_race(error):
+            raise
         raise Conflict(conflict_message or stale_message(), rule="stale_version") from None
 
 

@@ -138,6 +138,12 @@ def test_referrals_contract(client, world):
     assert client.get(f"/api/v1/cases/{code}/steps", headers=t["b"]).status_code == 200
     r = client.post(f"/api/v1/referrals/{rid}/complete", json={"version": version, "note": "Sesión 1"},
                     headers=t["b"])
+    assert r.status_code == 409 and r.json["rule"] == "immediate_not_started"  # the owner starts her route
+    r = client.post(f"/api/v1/cases/{code}/steps", json={"kind": "reception", "status": "done",
+                                                         "done_on": "2025-03-11"}, headers=t["sw"])
+    assert r.status_code == 201
+    r = client.post(f"/api/v1/referrals/{rid}/complete", json={"version": version, "note": "Sesión 1"},
+                    headers=t["b"])
     assert r.json["status"] == "done" and r.json["step"]
     assert client.get(f"/api/v1/cases/{code}/steps", headers=t["b"]).status_code == 404
     steps = client.get(f"/api/v1/cases/{code}/steps", headers=t["sw"]).json
@@ -167,3 +173,14 @@ def test_openapi_documents_the_route(client):
     for p in ("/api/v1/step-kinds", "/api/v1/cases/{code}/steps", "/api/v1/referrals",
               "/api/v1/referrals/{id}/accept", "/api/v1/referrals/{id}/withdraw"):
         assert p in paths
+
+
+@pytest.mark.parametrize("sections", [5, -1, 2**40, 1.5, True, {"identity": 1}, ["summary", 3], None])
+def test_malformed_sections_are_refused_cleanly(client, world, sections):
+    body = {"case": world["code"], "to_entity": "OIM", "service": "psychological_assessment", "reason": "Valoración",
+            "sections": sections}
+    r = client.post("/api/v1/referrals", json=body, headers=world["tokens"]["sw"])
+    if sections is None:  # no sections: the summary alone, which this service finds too little
+        assert r.status_code == 422 and r.json["fields"]["sections"]
+    else:
+        assert r.status_code == 422 and "sections" in r.json["fields"]

@@ -19,7 +19,8 @@ def test_refer_accept_and_record_the_service(app, factory, page, browser_login, 
     a = factory.user("ana", roles=("social_worker",), entity="SDIS")
     b = factory.user("beto", roles=("social_worker",), entity="OIM")
     with app.test_request_context():
-        code = make_case(a.id, identified_on=date(2025, 3, 10))
+        code = make_case(a.id, identified_on=date(2025, 3, 10), status="in_immediate_assistance",
+                         intake_on=date(2025, 3, 10))
         case = db.session.scalar(select(Case).where(Case.code == code))
         oim = db.session.scalar(select(Entity).where(Entity.code == "OIM"))
         # the victim's consent to share her case with OIM (recorded by the registry's consent screen)
@@ -57,7 +58,7 @@ def test_refer_accept_and_record_the_service(app, factory, page, browser_login, 
     assert page.goto("/route/cases/" + code).status == 404  # done: the door closes again
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))
-        assert case.status == "in_immediate_assistance"  # her first immediate step opened the phase
+        assert case.status == "in_immediate_assistance"  # B's service did not move the case
         step = db.session.scalar(select(AssistanceStep).where(AssistanceStep.case_id == case.id))
         referral = db.session.scalar(select(Referral).where(Referral.case_id == case.id))
         assert referral.status == "done" and referral.step_id == step.id

@@ -176,7 +176,7 @@ def test_two_acceptances_at_once_one_wins(app, people, factory):
 
 def test_the_receiver_records_the_service_it_was_asked_for_and_nothing_else(ctx, people):
     a, b = _u(people["a"].id), _u(people["b"].id)
-    code = make_case(a.id)
+    code = make_case(a.id, status="in_immediate_assistance", intake_on=date(2025, 3, 10))
     _consent(code, "OIM", a.id)
     with pytest.raises(Invalid) as refused:  # a kit is delivered to a person: the summary alone is not enough
         referrals.send(a, code, to_entity="OIM", service="material_assistance", reason="Kit", sections="summary")
@@ -203,7 +203,7 @@ def test_a_service_that_needs_only_the_summary_is_fulfilled_with_only_the_summar
                                 label_es="Pago de trámites", label_en="Fees paid")
     assert kind.needed_sections == frozenset()
     a, b = _u(people["a"].id), _u(people["b"].id)
-    code = make_case(a.id)
+    code = make_case(a.id, status="in_immediate_assistance", intake_on=date(2025, 3, 10))
     _consent(code, "OIM", a.id)
     ref = referrals.send(a, code, to_entity="OIM", service="legal_fees", reason="Pago", sections=["summary"])
     referrals.accept(b, ref.id, version=ref.version)

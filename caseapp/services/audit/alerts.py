@@ -35,6 +35,9 @@ SETTING_KEY = "alert_thresholds"
 LOGIN_ACTIONS = ("login.success",)
 BOGOTA_UTC_OFFSET_HOURS = 5  # Colombia keeps UTC-5 all year (no daylight saving)
 ACCEPTED_REFERRAL = ("accepted", "done")
+# Withdrawn by the sender or ended by a withdrawn consent after it was accepted (it has an answer date): the
+# reads it allowed while it stood are not unusual.
+ONCE_ACCEPTED = ("withdrawn", "ended")
 
 DEFAULTS = {
     "lookback_days": 7,
@@ -245,7 +248,9 @@ def cross_entity(rng, t) -> list[Alert]:
     owner = aliased(Entity)
     reader = aliased(Entity)
     referred = exists().where(
-        Referral.case_id == Case.id, Referral.to_entity_id == reader.id, Referral.status.in_(ACCEPTED_REFERRAL)
+        Referral.case_id == Case.id, Referral.to_entity_id == reader.id,
+        or_(Referral.status.in_(ACCEPTED_REFERRAL),
+            and_(Referral.status.in_(ONCE_ACCEPTED), Referral.responded_on.is_not(None))),
     )
     rows = db.session.execute(
         select(AuditEvent.actor, AuditEvent.actor_entity, AuditEvent.object_ref, func.count(),

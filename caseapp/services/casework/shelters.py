@@ -72,8 +72,12 @@ def shelters_page(actor) -> tuple[list[ShelterRow], list[ShelterStay]]:
     authz.require(actor, "shelter.view")
     rows = list_shelters(actor)
     stays = _open_stays_of_visible_cases(actor)
-    audit.record("shelter.stays.view", actor=actor, object_type="shelter_stays", object_ref=actor.entity.code,
-                 detail={"count": len(stays), "codes": [s.case.code for s in stays]})
+    # One row per case shown, named by its code: where she is lodged is a read of her case, and her case's
+    # history ("who accessed") must show it. The page itself is logged even when it shows nobody.
+    audit.record("shelter.list", actor=actor, object_type="shelter_stays", object_ref=actor.entity.code,
+                 detail={"count": len(stays)})
+    for stay in stays:
+        audit.record("shelter.stays.view", stay.case, actor=actor)
     db.session.commit()
     return rows, stays
 
@@ -166,7 +170,8 @@ def place(actor, code: str, *, shelter_id, admitted_on=None, notes: str | None =
     stay = ShelterStay(shelter=shelter, case=case, step=step, admitted_on=admitted_on, placed_by_id=actor.id)
     db.session.add(stay)
     db.session.flush()
-    audit.record("shelter.place", case, actor=actor, detail={"shelter": shelter.code})
+    # The log names the stay, never the shelter: where she is lodged is part of her identity (auditors read it).
+    audit.record("shelter.place", case, actor=actor, detail={"stay": stay.id})
     commit(_("The shelter changed while you were placing the victim. Reload and try again; nothing was saved."))
     return stay
 
@@ -189,6 +194,6 @@ def end_stay(actor, stay_id: int, *, version, left_on=None) -> ShelterStay:
     if errors:
         raise invalid(errors)
     stay.end(left_on)
-    audit.record("shelter.leave", case, actor=actor, detail={"shelter": stay.shelter.code})
+    audit.record("shelter.leave", case, actor=actor, detail={"stay": stay.id})
     commit()
     return stay

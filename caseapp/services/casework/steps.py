@@ -12,6 +12,7 @@ from caseapp.errors import Conflict, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
+from caseapp.models.referrals import Referral
 from caseapp.models.route import STEP_STATUSES, AssistanceStep, ShelterStay, StepKind
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
@@ -25,15 +26,29 @@ from caseapp.services.primitives import (
 )
 from caseapp.services.route import lifecycle
 from caseapp.services.route.lifecycle import require_assistance_consent, require_open
-from caseapp.timeutil import today
+from caseapp.timeutil import today, utcnow
 
 # --- steps -------------------------------------------------------------------------------------------------
 
 
+LODGING = "lodging"  # the kind of the step a shelter stay is (services.casework.shelters)
+
+
+def steps_of(actor, case: Case, *, by_phase: bool = False) -> list[AssistanceStep]:
+    """The steps of a case the reader may see. That she is lodged, since when and by whom is where she is: a lodging
+    step shows only to a reader of her identity and contact, like the stay itself."""
+    stmt = select(AssistanceStep).where(AssistanceStep.case_id == case.id)
+    if not authz.can(actor, "case.identity.read", case):
+        stmt = stmt.where(
+            AssistanceStep.kind_id.not_in(select(StepKind.id).where(StepKind.code == LODGING)),
+            AssistanceStep.id.not_in(select(ShelterStay.step_id).where(ShelterStay.case_id == case.id)))
+    order = (AssistanceStep.phase, AssistanceStep.id) if by_phase else (AssistanceStep.id,)
+    return list(db.session.scalars(stmt.order_by(*order)))
+
+
 def list_steps(actor, code: str) -> tuple:
     case = load_case_for(actor, code)
-    steps = list(db.session.scalars(
-        select(AssistanceStep).where(AssistanceStep.case_id == case.id).order_by(AssistanceStep.id)))
+    steps = steps_of(actor, case)
     audit.record("case.steps.view", case, actor=actor)
     db.session.commit()
     return case, steps
@@ -72,13 +87,14 @@ def _checked(case: Case, status, planned_on, done_on, not_provided_reason, *, pl
 
 
 def record_step(actor, case: Case, kind_row: StepKind, *, status: str, planned_on=None, done_on=None,
-                provider_entity_id: int, notes: str | None = None,
-                not_provided_reason: str | None = None) -> AssistanceStep:
+                provider_entity_id: int, notes: str | None = None, not_provided_reason: str | None = None,
+                opens_phase: bool = True) -> AssistanceStep:
     """Write a step of `kind_row` on the case, in the caller's transaction, the caller having checked who may.
 
     The rules of a step hold here whoever records it (the owner's professional, or a receiving entity through
     its referral): the case is open, the victim's consent to assistance is in force, the dates make sense, a
-    mediate step waits for the mediate phase, and the first immediate step opens the immediate phase.
+    mediate step waits for the mediate phase, and the owner's first immediate step opens the immediate phase
+    (a receiving entity's step never moves the owner's case: `opens_phase=False`).
     """
     require_open(case)
     require_assistance_consent(case)
@@ -87,6 +103,9 @@ def record_step(actor, case: Case, kind_row: StepKind, *, status: str, planned_o
         raise Conflict(_("Mediate assistance starts when the immediate phase is closed with the complaint and the "
                          "agreed record of objectives."), rule="mediate_phase_required")
     if kind_row.phase == "immediate" and case.status == "identified":
+        if not opens_phase:
+            raise Conflict(_("The entity that owns the case has not started immediate assistance yet: it records "
+                             "the first step."), rule="immediate_not_started")
         lifecycle.start_immediate(actor, case, on=done_on or min(planned_on or today(), today()))
     step = AssistanceStep(case=case, phase=kind_row.phase, kind=kind_row, status=status, planned_on=planned_on,
                           done_on=done_on if status == "done" else None, provider_entity_id=provider_entity_id,
@@ -125,6 +144,8 @@ def revise_step(actor, step: AssistanceStep, *, status: str, planned_on=None, do
                 notes: str | None = None, not_provided_reason: str | None = None) -> AssistanceStep:
     """Change a step's status, dates and notes, in the caller's transaction, the caller having checked who may."""
     require_open(step.case)
+    if status != "not_provided":  # saying that a service was not given is bookkeeping; anything else is assistance
+        require_assistance_consent(step.case)
     if status != step.status and db.session.scalar(select(ShelterStay.id).where(
             ShelterStay.step_id == step.id, ShelterStay.left_on.is_(None))):
         # A lodging step follows her stay: it ends with her recorded departure (which frees the bed), not here.
@@ -139,7 +160,20 @@ def revise_step(actor, step: AssistanceStep, *, status: str, planned_on=None, do
         step.notes = clean_text(notes)
     step.not_provided_reason = clean_text(not_provided_reason) if status == "not_provided" else None
     audit.record("case.step.update", step.case, actor=actor, detail={"step": step.id, "status": status})
+    settle_referral(actor, step)
     return step
+
+
+def settle_referral(actor, step: AssistanceStep) -> None:
+    """A step that records a referral's service carries the referral along, whoever changed it: any change moves
+    the referral's version (so an answer made from an older copy is refused), and a done step makes it done."""
+    referral = db.session.scalar(select(Referral).where(Referral.step_id == step.id))
+    if referral is None:
+        return
+    referral.updated_at = utcnow()  # a new version even when nothing else of the referral changes
+    if step.status == "done" and referral.status == "accepted":
+        referral.status, referral.completed_on = "done", step.done_on
+        audit.record("referral.complete", step.case, actor=actor, detail={"referral": referral.id, "step": step.id})
 
 
 def update_step(actor, step_id: int, *, version, status: str, planned_on=None, done_on=None,

@@ -10,8 +10,8 @@ from caseapp import audit, authz
 from caseapp.extensions import db
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
-from caseapp.models.route import AssistanceStep, CaseClosure, CaseRoute
-from caseapp.services.casework import goals_of, kinds_for, legal_of, notes_of, stays_of
+from caseapp.models.route import CaseClosure, CaseRoute
+from caseapp.services.casework import goals_of, kinds_for, legal_of, notes_of, stays_of, steps_of
 from caseapp.services.primitives import load_case_for
 from caseapp.services.referrals import awaits_child_protection, fulfillable_referrals
 from caseapp.services.route import due
@@ -47,10 +47,7 @@ def overview(actor, code: str) -> RouteOverview:
         case=case, sections=sections, dates=due.phase_dates(case),
         route=db.session.scalar(select(CaseRoute).where(CaseRoute.case_id == case.id)),
     )
-    view.steps = list(db.session.scalars(
-        select(AssistanceStep).where(AssistanceStep.case_id == case.id)
-        .order_by(AssistanceStep.phase, AssistanceStep.id)
-    ))
+    view.steps = steps_of(actor, case, by_phase=True)
     view.can_see_psychosocial = authz.can(actor, "case.psychosocial.read", case)
     view.can_see_legal = authz.can(actor, "case.legal.read", case)
     view.can_see_legal_notes = authz.can(actor, "case.legal_notes.read", case)

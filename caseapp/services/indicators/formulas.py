@@ -101,7 +101,7 @@ def _share(numerator: int, denominator: int) -> Fraction | None:
 
 def _referrals_answered_share(product: Product, start: date, end: date) -> Fraction | None:
     sent_on = func.coalesce(Referral.sent_at, Referral.created_at)
-    conditions = [sent_on >= start, sent_on < end + timedelta(days=1), Referral.status != "withdrawn"]
+    conditions = [sent_on >= start, sent_on < end + timedelta(days=1), Referral.status.not_in(("withdrawn", "ended"))]
     if product.responsible_entity_id is not None:
         conditions.append(Referral.to_entity_id == product.responsible_entity_id)
     done = func.sum(

@@ -87,23 +87,17 @@ def record_service(actor, referral_id, *, version, status: str = "done", planned
     time, revised after), whatever sections the referral shares. Done, the referral is done and linked to it."""
     referral = _locked(actor, referral_id, "referral.fulfil", version)
     _require_status(referral, "accepted")
-    kind = kind_by_code(referral.service)
-    if kind is None:
-        raise Conflict(_("The service of this referral is no longer in the catalogue; ask an administrator."),
-                       rule="service_unknown")
+    kind = kind_by_code(referral.service)  # authz.can(referral.fulfil) checked it is active and hers to record
     step = db.session.get(AssistanceStep, referral.step_id) if referral.step_id else None
     if step is None:
         step = step_service.record_step(actor, referral.case, kind, status=status, planned_on=planned_on,
                                         done_on=done_on, provider_entity_id=actor.entity_id, notes=notes,
-                                        not_provided_reason=not_provided_reason)
+                                        not_provided_reason=not_provided_reason, opens_phase=False)
         referral.step_id = step.id
+        step_service.settle_referral(actor, step)
     else:
         step_service.revise_step(actor, step, status=status, planned_on=planned_on, done_on=done_on, notes=notes,
                                  not_provided_reason=not_provided_reason)
-    if step.status == "done":
-        referral.status, referral.completed_on = "done", step.done_on
-        audit.record("referral.complete", referral.case, actor=actor,
-                     detail={"referral": referral.id, "step": step.id})
     commit(_answered_at_once())
     return referral
 

@@ -3,7 +3,8 @@
 Created by an explicit call in the same transaction that registers the case, or that makes it a child's case
 (`ensure_child_referral`); sent by hand from the case page only when it is missing (no child-protection entity
 existed then). It shares every section, cannot be withdrawn, no second referral to ICBF can be sent by hand while
-it stands, and the case cannot close until it is answered (services.route.lifecycle).
+it stands, and the case cannot close until it is answered (services.route.lifecycle). It gives ICBF access only
+while the case is a child's: when a corrected birth date makes her an adult, it ends (end_child_referral).
 """
 from __future__ import annotations
 
@@ -74,3 +75,16 @@ def send_child_referral(actor, code: str) -> Referral:
                          "child-protection entity is active."), rule="child_referral_exists")
     commit()
     return referral
+
+
+def end_child_referral(actor, case: Case) -> list[Referral]:
+    """The case is not a child's after all (her birth date was corrected): the mandatory referral no longer gives
+    ICBF a basis to see it. Its referrals end, in the caller's transaction, as a withdrawn consent ends them."""
+    ended = list(db.session.scalars(select(Referral).where(
+        Referral.case_id == case.id, Referral.mandatory.is_(True), Referral.status.in_(("sent", "accepted")))))
+    for referral in ended:
+        referral.status, referral.access_ended_on = "ended", today()
+        audit.record("referral.access_ended", case, actor=actor,
+                     detail={"referral": referral.id, "to": referral.to_entity.code, "mandatory": True})
+    case.child_referral_required = False
+    return ended

@@ -61,12 +61,15 @@ def _unused_override(case: Case, entity: Entity) -> SharingOverride | None:
 # --- sending -------------------------------------------------------------------------------------------------
 
 
-def _sections(value) -> list[str]:
+def _sections(value) -> list[str] | None:
+    """The sections a form (a list) or a client (a list, or text with commas) asked to share; None if malformed."""
     if value is None:
         return ["summary"]
     if isinstance(value, str):
         value = [v for v in value.split(",") if v.strip()]
-    return sorted({str(v).strip() for v in value})
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        return None
+    return sorted({v.strip() for v in value})
 
 
 def open_send_form(actor, code: str):
@@ -96,6 +99,8 @@ def send(actor, code: str, *, to_entity: str, service: str, reason: str | None, 
     shared = _sections(sections)
     if not shared or any(s not in SHARED_SECTIONS for s in shared):
         errors["sections"] = _("Choose what the referral shares.")
+    elif not set(shared) <= authz.case_sections(actor, case) | {"summary"}:
+        errors["sections"] = _("You can share only the sections of the case you may read yourself.")
     elif "summary" not in shared:
         shared = sorted({*shared, "summary"})
     due_on = parse_date(due_on, "due_on", errors)

@@ -92,11 +92,12 @@ def _matches(data: dict, exclude_victim_id: int | None = None) -> list[Case]:
 
 
 def _hints(actor, cases: list[Case]) -> list[dict]:
-    """Which entities to contact: entity code and name only (and the case code when the actor may read it)."""
+    """Which entities to contact: entity code and name only (and the case code when the actor may see who the
+    victim of that case is: a referral that shares no identity must not confirm a guessed one)."""
     hints: dict[tuple, dict] = {}
     for case in cases:
         hint = {"entity_code": case.owner_entity.code, "entity_name": case.owner_entity.name}
-        if authz.can(actor, "case.read", case):
+        if authz.can(actor, "case.identity.read", case):
             hint["case_code"] = case.code
         hints.setdefault(tuple(sorted(hint.items())), hint)
     return sorted(hints.values(), key=lambda h: (h["entity_code"], h.get("case_code", "")))

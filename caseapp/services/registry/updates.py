@@ -22,7 +22,7 @@ from caseapp.services.primitives import (
     require_current,
     require_version,
 )
-from caseapp.services.referrals.child import ensure_child_referral
+from caseapp.services.referrals.child import end_child_referral, ensure_child_referral
 from caseapp.services.registry.fields import (
     CASE_FIELDS,
     IDENTITY_FIELDS,
@@ -81,6 +81,13 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
     if not changed:
         db.session.rollback()
         return load_case(code)
+    if clean.get("identified_on"):
+        # Identification comes first: a corrected date may not fall after what the case recorded since.
+        later = [d for d in (case.intake_on, case.linked_on, *(c.given_on for c in case.consents)) if d is not None]
+        if later and clean["identified_on"] > min(later):
+            raise Invalid(_("Some fields are not valid; nothing was saved."), field_errors={"identified_on": [
+                _("The identification date cannot be after the case's consents or its intake (%(date)s).",
+                  date=min(later).isoformat())]})
     if victim.erased and any(k in IDENTITY_FIELDS or k == "declined_reasons" for k in clean):
         raise Conflict(_("This victim's identity was erased; it cannot be edited."))
     if clean.get("declined_reasons") and not case.declined_assistance:
@@ -108,6 +115,7 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
         ensure_child_referral(actor, case)
     elif not is_child and case.is_child and ("birth_date" in clean or "age_group" in clean or "identified_on" in clean):
         case.is_child = False
+        end_child_referral(actor, case)
     case.updated_at = utcnow()  # bumps the case version even when only the victim changed
     audit.record("case.update", case, actor=actor, detail={"fields": changed})
     commit()

@@ -131,6 +131,10 @@ def start_immediate(actor, case: Case, *, on: date | None) -> None:
     not_future(on, "on", errors)
     if on < case.identified_on and "on" not in errors:
         errors["on"] = _("The date cannot be before the identification date.")
+    consent = case.active_consent("assistance")
+    if consent is not None and on < consent.given_on and "on" not in errors:
+        errors["on"] = _("Assistance cannot start before she consented to it (%(date)s).",
+                         date=consent.given_on.isoformat())
     if errors:
         raise _dates_invalid(errors)
     previous = case.status
@@ -216,6 +220,10 @@ def close(actor, case: Case, *, reason, on: date | None, note: str | None = None
     not_future(on, "closed_on", errors)
     if on < case.identified_on and "closed_on" not in errors:
         errors["closed_on"] = _("The case cannot close before it was identified.")
+    started = max(d for d in (case.identified_on, case.intake_on, case.immediate_closed_on) if d is not None)
+    if on < started and "closed_on" not in errors:
+        errors["closed_on"] = _("The case cannot close before its current phase started (%(date)s).",
+                                date=started.isoformat())
     if errors:
         raise _dates_invalid(errors)
     _check_referrals(case)
@@ -226,7 +234,8 @@ def close(actor, case: Case, *, reason, on: date | None, note: str | None = None
         if on < stay.admitted_on:
             raise _dates_invalid({"closed_on": _("The case cannot close before the victim entered the shelter.")})
         stay.end(on)
-        audit.record("shelter.leave", case, actor=actor, detail={"shelter": stay.shelter.code, "by": "closure"})
+        # The log names the stay, never the shelter: where she is lodged is part of her identity.
+        audit.record("shelter.leave", case, actor=actor, detail={"stay": stay.id, "by": "closure"})
     closure = CaseClosure(case=case, closed_on=on, reason=reason, status_before=case.status, closed_by_id=actor.id)
     db.session.add(closure)
     closure.note = clean_text(note)
@@ -256,6 +265,8 @@ def reopen(actor, case: Case, *, reason: str | None, on: date | None = None) -> 
     back_to = closure.status_before if closure else (
         "in_mediate_assistance" if case.immediate_closed_on else
         "in_immediate_assistance" if case.intake_on else "identified")
+    if back_to != "identified":
+        require_assistance_consent(case)
     if closure is not None:
         closure.reopened_on, closure.reopened_by_id = on, actor.id
         closure.reopen_reason = clean_text(reason)
