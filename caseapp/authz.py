@@ -79,7 +79,6 @@ def live_referral(*conditions):
 
 def accepted_referrals(case: Case, entity_id: int) -> list[Referral]:
     """The referrals through which the entity sees the case now (accepted, sharing still in force)."""
-
     return list(db.session.scalars(select(Referral).where(
         live_referral(Referral.case_id == case.id, Referral.to_entity_id == entity_id))))
 

@@ -252,9 +252,7 @@ def reopen(actor, case: Case, *, reason: str | None, on: date | None = None) -> 
     _require_move(case, REOPENED)
     if not clean_text(reason):
         raise refuse("reopen_reason_required", field="reason", invalid=True)
-    closure = db.session.scalar(select(CaseClosure).where(CaseClosure.case_id == case.id,
-                                                          CaseClosure.reopened_on.is_(None))
-                                .order_by(CaseClosure.id.desc()).limit(1))
+    closure = _open_closure(case)
     on = on or today()
     errors: dict = {}
     not_future(on, "reopened_on", errors)
