@@ -59,7 +59,6 @@ def overview(actor, code: str) -> RouteOverview:
         view.legal = legal_of(case)
     if view.can_see_legal_notes:
         view.legal_notes = notes_of(case, "legal")
-    view.kinds = kinds_for(actor, case)
     view.to_fulfil = fulfillable_referrals(actor, case)
     view.awaits_child_protection = awaits_child_protection(case)
     referrals = select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)
@@ -71,4 +70,6 @@ def overview(actor, code: str) -> RouteOverview:
         select(CaseClosure).where(CaseClosure.case_id == case.id).order_by(CaseClosure.id)))
     audit.record("case.route.view", case, actor=actor, detail={"sections": sorted(sections)})
     db.session.commit()
+    # Read after the commit, which expires what was loaded before it: one query, not one per kind on the page.
+    view.kinds = kinds_for(actor, case)
     return view

@@ -208,10 +208,10 @@ def new():
 def detail(code):
     case = case_service.get_case(current_user, code)
     summary = case_service.case_summary(current_user, case)
+    awaits = referrals.awaits_child_protection(case)
     return render_template(
         "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
-        awaits_child_protection=referrals.awaits_child_protection(case),
-        child_referral=referrals.mandatory_referral(case),
+        awaits_child_protection=awaits, child_referral=referrals.mandatory_referral(case) if awaits else None,
         status_form=StatusForm(formdata=None), consent_form=GiveConsentForm(formdata=None),
         withdraw_form=WithdrawConsentForm(formdata=None), erasure_form=_erasure_request_form(formdata=None),
     )
