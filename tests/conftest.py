@@ -212,6 +212,31 @@ def runner(app):
 
 
 @pytest.fixture
+def count_queries(app):
+    """`with count_queries() as statements:` collects the SQL statements sent inside the block (as Indico's)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+        with app.app_context():
+            engine = _db.engine
+
+        def listener(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+
+    return counting
+
+
+@pytest.fixture
 def ctx(app):
     """An application context for calling services and models directly."""
     with app.test_request_context():

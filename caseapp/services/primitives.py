@@ -3,6 +3,7 @@
 - `load_case(code)`: the case by its public code, or NotFound (a malformed code is absent too);
   `load_case_for(actor, code, action)`: the same, only if authz allows the actor that action on it.
 - `require_version(row, version)`: an edit names the version it was made from, always; a stale one is refused.
+- `commit_read()`: commit a read's access-log row, keeping what the read loaded.
 - `commit()`: commit, or report a real conflict (stale data, a uniqueness race) as Conflict; any other failure
   (a full disk, a lost connection) stays the error it is.
 - `invalid(errors)`: bad input, nothing written; `field_errors` is always {field: [messages]}.
@@ -109,6 +110,17 @@ def commit(conflict_message: str | None = None) -> None:
         if not lost_race(error):
             raise
         raise Conflict(conflict_message or stale_message(), rule="stale_version") from None
+
+
+def commit_read() -> None:
+    """Commit a read's access-log row without expiring what the read loaded: the transaction wrote nothing the page
+    shows, so reloading each row on its next use (one statement per row) would only cost time."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 # --- input ---------------------------------------------------------------------------------------------------

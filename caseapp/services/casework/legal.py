@@ -26,6 +26,7 @@ from caseapp.models.route import (
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case_for,
     not_future,
@@ -57,7 +58,7 @@ def get_legal(actor, code: str) -> tuple:
     case = load_case_for(actor, code, "case.legal.read")
     view = legal_of(case)
     audit.record("case.legal.view", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case, view
 
 

@@ -16,6 +16,7 @@ from caseapp.models.route import (
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case_for,
     not_future,
@@ -36,7 +37,7 @@ def list_goals(actor, code: str) -> tuple:
     case = load_case_for(actor, code, "case.psychosocial.read")
     goals = goals_of(case)
     audit.record("case.life_plan.view", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case, goals
 
 

@@ -15,6 +15,7 @@ from caseapp.models.route import (
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case_for,
     not_future,
@@ -38,7 +39,7 @@ def list_notes(actor, code: str, section: str) -> tuple:
     case = load_case_for(actor, code, READ_ACTIONS[section])
     notes = notes_of(case, section)
     audit.record(f"case.{section}_notes.view", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case, notes
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, NotFound
@@ -21,6 +22,7 @@ from caseapp.services.casework import steps as step_service
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case_for,
     not_future,
@@ -64,6 +66,7 @@ def _open_stays_of_visible_cases(actor) -> list[ShelterStay]:
     visible = authz.visible_cases(actor, section="identity").with_only_columns(Case.id)
     return list(db.session.scalars(select(ShelterStay).where(ShelterStay.left_on.is_(None),
                                                              ShelterStay.case_id.in_(visible))
+                                   .options(selectinload(ShelterStay.case))
                                    .order_by(ShelterStay.admitted_on, ShelterStay.id)))
 
 
@@ -78,7 +81,7 @@ def shelters_page(actor) -> tuple[list[ShelterRow], list[ShelterStay]]:
                  detail={"count": len(stays)})
     for stay in stays:
         audit.record("shelter.stays.view", stay.case, actor=actor)
-    db.session.commit()
+    commit_read()
     return rows, stays
 
 

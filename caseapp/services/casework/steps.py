@@ -18,6 +18,7 @@ from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case_for,
     not_future,
@@ -50,7 +51,7 @@ def list_steps(actor, code: str) -> tuple:
     case = load_case_for(actor, code)
     steps = steps_of(actor, case)
     audit.record("case.steps.view", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case, steps
 
 

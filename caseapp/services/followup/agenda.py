@@ -18,6 +18,7 @@ from caseapp.models.route import (
     LegalEvent,
     LifePlanGoal,
 )
+from caseapp.services.primitives import commit_read
 from caseapp.services.route import due
 from caseapp.timeutil import today
 
@@ -81,7 +82,7 @@ def agenda(actor, on: date | None = None, days: int = 7) -> dict:
     items.sort(key=lambda i: (i.due_on, i.case_code))
     audit.record("route.agenda", actor=actor, object_type="agenda", object_ref=actor.username,
                  detail={"items": len(items)})
-    db.session.commit()
+    commit_read()
     return {"on": on, "horizon": horizon,
             "overdue": [i for i in items if i.overdue],
             "upcoming": [i for i in items if not i.overdue]}

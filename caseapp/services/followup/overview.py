@@ -12,7 +12,7 @@ from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import CaseClosure, CaseRoute
 from caseapp.services.casework import goals_of, kinds_for, legal_of, notes_of, stays_of, steps_of
-from caseapp.services.primitives import load_case_for
+from caseapp.services.primitives import commit_read, load_case_for
 from caseapp.services.referrals import awaits_child_protection, fulfillable_referrals
 from caseapp.services.route import due
 
@@ -69,7 +69,7 @@ def overview(actor, code: str) -> RouteOverview:
     view.closures = list(db.session.scalars(
         select(CaseClosure).where(CaseClosure.case_id == case.id).order_by(CaseClosure.id)))
     audit.record("case.route.view", case, actor=actor, detail={"sections": sorted(sections)})
-    db.session.commit()
+    commit_read()
     # Read after the commit, which expires what was loaded before it: one query, not one per kind on the page.
     view.kinds = kinds_for(actor, case)
     return view

@@ -24,6 +24,7 @@ from caseapp.models.route import (
     ProtectionMeasure,
 )
 from caseapp.services.followup.agenda import _lang_es
+from caseapp.services.primitives import commit_read
 from caseapp.services.route import due
 from caseapp.timeutil import today
 
@@ -96,7 +97,7 @@ def table_list(actor, year: int, month: int, *, export: str | None = None) -> li
     else:
         audit.record("route.table_list.view", actor=actor, object_type="report", object_ref=period,
                      detail={"rows": len(rows)})
-    db.session.commit()
+    commit_read()
     return rows
 
 

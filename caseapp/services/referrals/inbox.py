@@ -12,6 +12,7 @@ from caseapp import audit, authz
 from caseapp.extensions import db
 from caseapp.models.referrals import Referral
 from caseapp.services.primitives import (
+    commit_read,
     invalid,
 )
 from caseapp.timeutil import today
@@ -39,5 +40,5 @@ def inbox(actor, direction: str = "incoming", status: str | None = None, on: dat
             for r in db.session.scalars(query.limit(500))]
     audit.record("referral.inbox", actor=actor, object_type="inbox", object_ref=actor.entity.code,
                  detail={"direction": direction, "rows": len(rows)})
-    db.session.commit()
+    commit_read()
     return rows

@@ -10,6 +10,7 @@ from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.referrals import Referral
+from caseapp.services.primitives import commit_read
 
 DEFAULT_ANSWER_DAYS = 5
 
@@ -37,7 +38,7 @@ def get_referral(actor, referral_id) -> Referral:
 def view_referral(actor, referral_id) -> Referral:
     referral = get_referral(actor, referral_id)
     audit.record("referral.view", referral.case, actor=actor, detail={"referral": referral.id})
-    db.session.commit()
+    commit_read()
     return referral
 
 

@@ -19,6 +19,7 @@ from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    commit_read,
     invalid,
     load_case,
     load_case_for,
@@ -76,7 +77,7 @@ def open_send_form(actor, code: str):
     """The case a referral is about to be written for: checked and logged (the form shows its code and status)."""
     case = load_case_for(actor, code, "case.refer")
     audit.record("referral.form", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case
 
 

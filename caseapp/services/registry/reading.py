@@ -22,6 +22,7 @@ from caseapp.models.victims import (
 )
 from caseapp.services.primitives import (
     blank,
+    commit_read,
     load_case,
 )
 from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
@@ -35,7 +36,7 @@ def get_case(actor, code: str) -> Case:
     case = load_case(code)
     authz.require(actor, "case.read", case)
     audit.record("case.view", case, actor=actor)
-    db.session.commit()
+    commit_read()
     return case
 
 
@@ -137,7 +138,7 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     audit.record("case.list", actor=actor, object_type="case", detail={
         "count": len(rows), "status": status, "codes": [c.code for c in rows],
     })
-    db.session.commit()
+    commit_read()
     return rows, next_cursor
 
 
@@ -173,5 +174,5 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })
-    db.session.commit()
+    commit_read()
     return found

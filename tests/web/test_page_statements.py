@@ -1,0 +1,78 @@
+"""The pages this work touched issue a number of SQL statements that does not grow with the rows they show."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.services import accounts, casework, referrals, registry
+from tests.cases_factory import make_case
+
+IDENTIFIED = date(2025, 3, 10)
+
+
+@pytest.fixture
+def people(factory):
+    return {"ana": factory.user("ana", roles=("social_worker", "lawyer"), entity="SDIS"),
+            "beto": factory.user("beto", roles=("social_worker",), entity="OIM")}
+
+
+def _case_with(app, people, n: int) -> str:
+    """A case with n steps, n notes and n life-plan goals, referred n times to OIM (accepted)."""
+    with app.test_request_context():
+        ana, beto = db.session.get(User, people["ana"].id), db.session.get(User, people["beto"].id)
+        code = make_case(ana.id, identified_on=IDENTIFIED, status="in_immediate_assistance", intake_on=IDENTIFIED,
+                         document_number=f"5200{n:04d}")
+        registry.give_consent(ana, code, "sharing", method="written", given_on="2025-03-10", entity_code="OIM")
+        for i in range(n):
+            casework.add_step(ana, code, kind="reception", status="done", done_on="2025-03-11", notes=f"Nota {i}")
+            casework.add_note(ana, code, "psychosocial", body=f"Seguimiento {i}", written_on="2025-03-11")
+            casework.add_goal(ana, code, area="education", description=f"Meta {i}", agreed_on="2025-03-11")
+            ref = referrals.send(ana, code, to_entity="OIM", service="psychological_assessment", reason="Valoración",
+                                 sections=["summary", "psychosocial"], due_on="2099-01-01")
+            referrals.accept(beto, ref.id, version=ref.version)
+        return code
+
+
+def _statements(client, count_queries, url) -> int:
+    client.get(url)  # warm the caches a first visit fills
+    with count_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("page", ["/route/cases/{code}", "/cases/{code}"])
+def test_a_case_page_costs_the_same_with_one_row_or_eight(app, client, login_as, people, count_queries, page):
+    login_as(people["ana"])
+    one, eight = (_statements(client, count_queries, page.format(code=_case_with(app, people, n))) for n in (1, 8))
+    assert eight == one, (one, eight)
+
+
+def test_the_referrals_inbox_costs_the_same_with_one_or_eight(app, client, login_as, people, count_queries):
+    login_as(people["beto"])
+    _case_with(app, people, 1)
+    one = _statements(client, count_queries, "/referrals/")
+    _case_with(app, people, 7)
+    assert _statements(client, count_queries, "/referrals/") == one
+
+
+def test_the_shelters_page_costs_one_log_row_per_case_shown_and_nothing_more(app, client, login_as, people,
+                                                                              count_queries):
+    login_as(people["ana"])
+    with app.test_request_context():
+        casework.save_shelter(accounts.CLI, code="CASA-1", name="Casa Violeta", city="Bogotá",
+                              operator_entity="SDIS", capacity=20)
+    counts = []
+    for n in (1, 4):
+        with app.test_request_context():
+            ana = db.session.get(User, people["ana"].id)
+            shelter = casework.list_shelters(ana)[0].shelter
+            for i in range(n - (1 if counts else 0)):
+                code = make_case(ana.id, identified_on=IDENTIFIED, status="in_immediate_assistance",
+                                 intake_on=IDENTIFIED, document_number=f"53{n}{i:04d}")
+                casework.place(ana, code, shelter_id=shelter.id, admitted_on="2025-03-11")
+        counts.append(_statements(client, count_queries, "/route/shelters"))
+    # each case shown is one access-log row (its head read and its insert): the rest does not grow
+    assert counts[1] - counts[0] == 3 * 2, counts
