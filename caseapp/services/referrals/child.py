@@ -23,6 +23,7 @@ from caseapp.services.primitives import (
     commit,
     load_case_for,
 )
+from caseapp.services.referrals.sharing import end_referrals
 from caseapp.services.route.lifecycle import child_protection_entity, require_open
 from caseapp.timeutil import today, utcnow
 
@@ -80,11 +81,6 @@ def send_child_referral(actor, code: str) -> Referral:
 def end_child_referral(actor, case: Case) -> list[Referral]:
     """The case is not a child's after all (her birth date was corrected): the mandatory referral no longer gives
     ICBF a basis to see it. Its referrals end, in the caller's transaction, as a withdrawn consent ends them."""
-    ended = list(db.session.scalars(select(Referral).where(
-        Referral.case_id == case.id, Referral.mandatory.is_(True), Referral.status.in_(("sent", "accepted")))))
-    for referral in ended:
-        referral.status, referral.access_ended_on = "ended", today()
-        audit.record("referral.access_ended", case, actor=actor,
-                     detail={"referral": referral.id, "to": referral.to_entity.code, "mandatory": True})
+    ended = end_referrals(actor, case, today(), Referral.mandatory.is_(True), detail={"mandatory": True})
     case.child_referral_required = False
     return ended

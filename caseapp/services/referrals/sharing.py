@@ -18,13 +18,18 @@ from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 
 
-def end_access(actor, case: Case, entity_id: int, on: date) -> list[Referral]:
-    """End the open referrals of `case` to the entity, in the caller's transaction (the consent's withdrawal)."""
+def end_referrals(actor, case: Case, on: date, *conditions, detail: dict | None = None) -> list[Referral]:
+    """End the open (sent or accepted) referrals of `case` that meet `conditions`, in the caller's transaction:
+    each becomes "ended" on `on` and writes its access-log row."""
     ended = list(db.session.scalars(select(Referral).where(
-        Referral.case_id == case.id, Referral.to_entity_id == entity_id, Referral.mandatory.is_(False),
-        Referral.status.in_(("sent", "accepted")))))
+        Referral.case_id == case.id, Referral.status.in_(("sent", "accepted")), *conditions)))
     for referral in ended:
         referral.status, referral.access_ended_on = "ended", on
         audit.record("referral.access_ended", case, actor=actor,
-                     detail={"referral": referral.id, "to": referral.to_entity.code})
+                     detail={"referral": referral.id, "to": referral.to_entity.code, **(detail or {})})
     return ended
+
+
+def end_access(actor, case: Case, entity_id: int, on: date) -> list[Referral]:
+    """End the referrals of `case` to the entity that rested on the consent just withdrawn."""
+    return end_referrals(actor, case, on, Referral.to_entity_id == entity_id, Referral.mandatory.is_(False))
