@@ -49,6 +49,12 @@ class Base:
     PASSWORD_MIN_LENGTH = 12
     PASSWORD_MAX_LENGTH = 128
 
+    # Bodies: Flask's own default (None) would read and parse a body of any size. 10 MiB leaves room for a plans
+    # workbook; a form's text fields together stay under 1 MiB (a 4,000-character note is 16 KiB at most).
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+    MAX_FORM_PARTS = 1000
+
     WTF_CSRF_TIME_LIMIT = 3600
     BABEL_DEFAULT_LOCALE = "es_CO"
     BABEL_DEFAULT_TIMEZONE = "America/Bogota"
@@ -108,6 +114,20 @@ def _read_instance_secret(instance: Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+def secure_instance(instance: Path) -> None:
+    """Owner-only instance folder: 700 for it and its folders, 600 for its files, even when it already existed.
+
+    `mkdir(mode=0o700)` does nothing to a folder that exists, and git checks the folder out as 755; the SQLite
+    file, the keyring and the backups live here. Files that belong to another user are left as they are."""
+    if not instance.is_dir():
+        return
+    uid = os.getuid()
+    for path in [instance, *instance.rglob("*")]:
+        if path.is_symlink() or path.lstat().st_uid != uid:
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def ensure_dev_instance(instance: Path) -> None:
     """Create a missing or empty development instance folder with a random secret key."""
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -129,6 +149,7 @@ def load(name: str | None = None, **overrides) -> Base:
     cfg.INSTANCE_PATH = str(instance)
     if name != "production":
         ensure_dev_instance(instance)
+    secure_instance(instance)
     cfg.SECRET_KEY = os.environ.get("SECRET_KEY") or _read_instance_secret(instance) or cfg.SECRET_KEY
     cfg.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
         None if name == "production" else f"sqlite:///{instance / 'ruta.sqlite3'}"

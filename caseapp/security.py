@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 
-from flask import flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -96,7 +96,8 @@ MESSAGES = {
     404: lambda: _("Page not found."),
     405: lambda: _("This method is not allowed here."),
     409: lambda: _("Someone else changed this record while you were editing it. Reload it and try again; nothing was saved."),
-    413: lambda: _("The request is too large."),
+    413: lambda: _("The request is too large (at most %(mb)s MB); nothing was saved.",
+                   mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)),
     422: lambda: _("Some fields are not valid; nothing was saved."),
     429: lambda: _("Too many attempts. Wait a few minutes and try again."),
     500: lambda: _("Something went wrong on our side; nothing was saved. The team has been notified."),
@@ -104,7 +105,9 @@ MESSAGES = {
 
 
 def init_app(app) -> None:
-    app.config.setdefault("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
+    # Never `setdefault`: Flask's config already holds MAX_CONTENT_LENGTH = None (no limit), which it would keep.
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = 10 * 1024 * 1024
     login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
