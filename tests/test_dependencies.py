@@ -153,7 +153,7 @@ def test_demo_without_faker_says_how_to_install_it(tmp_path):
                           timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert "Faker" in done.stderr and "pip install 'ruta[demo]'" in done.stderr
+    assert "Faker" in done.stderr and "pip install '.[demo]'" in done.stderr
     assert "Los datos de demostración necesitan Faker" in done.stderr
 
 

@@ -25,7 +25,8 @@ def group(url: str) -> None:
             sys.exit(1)
         if demo.faker_missing():
             click.echo(_("The demo data needs Faker, which is not installed (it is not needed in production). "
-                         "Install it with: %(command)s (make run does).", command=demo.INSTALL_HINT), err=True)
+                         "Install it from the Ruta checkout with: %(command)s (make run does).",
+                         command=demo.INSTALL_HINT), err=True)
             sys.exit(1)
         demo.load_all(click.echo)
         demo.print_logins(click.echo, url)

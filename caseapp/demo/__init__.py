@@ -6,7 +6,7 @@ fake people only (Faker, es_CO).
 import importlib
 
 # What `flask demo` says when Faker is missing: it is in the `demo` extra, never a runtime dependency.
-INSTALL_HINT = "pip install 'ruta[demo]'"
+INSTALL_HINT = "pip install '.[demo]'"
 
 STEPS = ("accounts", "cases", "route", "indicators")
 
