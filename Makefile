@@ -4,6 +4,8 @@
 #               the translation check, pytest.
 #               RUTA_TEST_DATABASE_URL=postgresql+psycopg://user:pass@host:port/postgres runs it on PostgreSQL.
 # Needs only Python >= 3.11 (with its venv module) and make.
+# Every package comes from a lock file with hashes (requirements/run.txt, requirements/test.txt; `make lock`
+# regenerates them from pyproject.toml); Ruta itself is then installed editable, without its dependencies.
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -11,25 +13,30 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
-LINT_PATHS = caseapp tests bench scripts config.py wsgi.py gunicorn.conf.py
+LINT_PATHS = caseapp tests bench scripts config.py wsgi.py gunicorn.conf.py setup.py
 export FLASK_APP = wsgi.py
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: run test setup setup-test translations lint check-translations pytest clean
+.PHONY: run test setup setup-test translations lint check-translations pytest clean lock
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "Ruta needs Python 3.11 or newer; '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Try: make PYTHON=python3.11 ..." >&2; exit 1; }
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 	  echo "Could not create the virtual environment. On Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The lock (pip and setuptools included, so the editable install needs no unpinned download), then Ruta itself.
+INSTALL_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes -r
+INSTALL_SELF = $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+
+$(VENV)/.installed: pyproject.toml requirements/run.txt | $(BIN)/python
+	$(INSTALL_LOCKED) requirements/run.txt
+	$(INSTALL_SELF)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(BIN)/python
+	$(INSTALL_LOCKED) requirements/test.txt
+	$(INSTALL_SELF)
 	touch $@ $(VENV)/.installed
 
 setup: $(VENV)/.installed translations
@@ -69,6 +76,18 @@ test: setup-test
 	$(MAKE) --no-print-directory pytest || status=1; \
 	if [ $$status -ne 0 ]; then echo "make test: FAILED (see above)" >&2; fi; \
 	exit $$status
+
+# Regenerate the lock files from pyproject.toml (Python 3.11, Linux), keeping every pin that still fits; to move
+# one package: make lock LOCK_ARGS="--upgrade-package NAME". tests/test_dependencies.py checks they agree.
+LOCK_ARGS ?=
+# production.txt: the runtime alone (README, Production); run.txt adds the demo; test.txt adds the tests.
+LOCK = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command 'make lock' $(LOCK_ARGS) pyproject.toml requirements/build.in
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(LOCK) -o requirements/production.txt
+	$(LOCK) --extra demo -o requirements/run.txt
+	$(LOCK) --extra demo --extra test -o requirements/test.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -10,7 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-DEFAULT_INSTANCE = ROOT / "instance"
+# A source checkout keeps its instance/ next to this file; installed from a wheel, this file is in site-packages,
+# so the default is ./instance of the working folder (production sets CASEAPP_INSTANCE_PATH).
+DEFAULT_INSTANCE = ROOT / "instance" if (ROOT / "pyproject.toml").is_file() else Path("instance")
 DEV_SECRET_PLACEHOLDER = "dev-not-secret"  # noqa: S105 - refused by Production.check()
 
 

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+def resource_dir(name: str) -> Path:
+    """templates/ or migrations/: at the repository's top level, or inside the package when installed from a wheel
+    (the build hook in setup.py puts them there)."""
+    inside = PACKAGE / name
+    return inside if inside.is_dir() else ROOT / name
 
 # Web areas, each a blueprint package under caseapp/web/ (one per domain area).
 WEB_AREAS = ("auth", "main", "admin", "cases", "route", "referrals", "indicators", "audit")
@@ -17,7 +25,7 @@ def create_app(config) -> Flask:
     app = Flask(
         __name__,
         instance_path=config.INSTANCE_PATH,
-        template_folder=str(ROOT / "templates"),
+        template_folder=str(resource_dir("templates")),
         static_folder="static",
     )
     app.config.from_object(config)
@@ -29,9 +37,9 @@ def create_app(config) -> Flask:
     logging_setup.init_app(app)
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "caseapp" / "translations"))
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(PACKAGE / "translations"))
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 
 from caseapp import demo
 from caseapp.cli.users import cli_locale
-from caseapp.demo import accounts
 
 
 @click.command("demo")
@@ -24,5 +23,10 @@ def group(url: str) -> None:
                          "(%(name)s). Use the development configuration.",
                          name=current_app.config.get("NAME", "?")), err=True)
             sys.exit(1)
+        if demo.faker_missing():
+            click.echo(_("The demo data needs Faker, which is not installed (it is not needed in production). "
+                         "Install it from the Ruta checkout with: %(command)s (make run does).",
+                         command=demo.INSTALL_HINT), err=True)
+            sys.exit(1)
         demo.load_all(click.echo)
-        accounts.print_logins(click.echo, url)
+        demo.print_logins(click.echo, url)
