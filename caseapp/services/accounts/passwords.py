@@ -33,6 +33,8 @@ ZXCVBN_MAX = 72  # zxcvbn refuses longer inputs; a longer password is judged on 
 CONTEXT_WORDS = ("ruta",)
 MAX_DICTIONARY_WORDS = 2  # a password that is at most this many dictionary words (once folded) is refused
 LONGEST_WORD = 40
+CONNECTORS = frozenset({"de", "del", "la", "las", "el", "los", "en", "y", "e", "o", "a", "al", "un", "una", "mi",
+                        "tu", "su", "con", "por", "para", "que", "es"})
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "|": "l", "!": "i", "+": "t"})
 
@@ -116,13 +118,15 @@ def _is_word(word: str) -> bool:
 
 
 def _word_count(core: str) -> int:
-    """The fewest dictionary words `core` splits into (a large number when it does not split)."""
+    """The fewest dictionary words `core` splits into (a large number when it does not split). Connecting words
+    ("de", "la", "en"...) are free: "víctima de trata" counts as two words."""
     n = len(core)
     best = [0] + [n + 1] * n
     for end in range(1, n + 1):
         for start in range(max(0, end - LONGEST_WORD), end):
-            if best[start] + 1 < best[end] and _is_word(core[start:end]):
-                best[end] = best[start] + 1
+            cost = 0 if core[start:end] in CONNECTORS else 1
+            if best[start] + cost < best[end] and _is_word(core[start:end]):
+                best[end] = best[start] + cost
     return best[n]
 
 
