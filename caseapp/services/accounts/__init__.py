@@ -34,6 +34,7 @@ from caseapp.services.accounts.login import (
     use_recovery_code,
     verify_second_factor,
 )
+from caseapp.services.accounts.sessions import revoke_api_tokens
 from caseapp.services.accounts.users import (
     UserPage,
     create_user,
@@ -51,7 +52,6 @@ from caseapp.services.accounts.users import (
     token_days,
     update_user,
 )
-from caseapp.services.accounts.sessions import revoke_api_tokens
 
 __all__ = [
     "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "authenticate",

@@ -130,15 +130,16 @@ def open_pending(user: User) -> str:
 # --- step 2: second factor -----------------------------------------------------------------------------
 
 
-def _pending(pending_id: str | None, ip: str | None) -> tuple[PendingLogin, User]:
-    """The live half-done login of this browser and its user, if the login may still go on."""
+def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True) -> tuple[PendingLogin, User]:
+    """The live half-done login of this browser and its user, if the login may still go on. `attempt`: a code
+    is about to be checked, so a throttled account or address is refused first."""
     row = pending.find(pending_id)
     if row is None:
         raise _failure(None, "not_pending", count=False)
     user = row.user
     if not user.is_active:
         raise _failure(user, "inactive", count=False, ended=row)
-    refused = _throttled(user, user.username, ip)
+    refused = _throttled(user, user.username, ip) if attempt else None
     if refused is not None:
         raise refused
     return row, user
@@ -255,7 +256,7 @@ class Enrolment:
 
 def enrolment(pending_id: str | None) -> Enrolment:
     """The secret to show on the enrolment page of a half-done login (as text and as a QR code)."""
-    _row, user = _pending(pending_id, None)
+    _row, user = _pending(pending_id, None, attempt=False)
     if user.totp_enrolled_at is not None:
         raise LoginFailed("already_enrolled")
     secret = user.totp_secret
