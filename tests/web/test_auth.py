@@ -1,4 +1,5 @@
-"""Login in two steps (password + TOTP), lockout and throttling, enrolment, recovery codes, sessions, logout."""
+"""Login in two steps (password + TOTP), throttling, enrolment, recovery codes, sessions, logout (the delays and the
+server-side half-done login are tested in test_login_hardening)."""
 from __future__ import annotations
 
 import re
