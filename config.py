@@ -36,11 +36,19 @@ class Base:
     SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
-    # Login throttling: per account (lockout) and per address.
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT = timedelta(minutes=15)
-    LOGIN_ADDRESS_MAX_FAILURES = 20
-    LOGIN_ADDRESS_WINDOW = timedelta(minutes=15)
+    # Login throttling by growing delays, never a lockout (services/accounts/throttle.py): per key kind, the
+    # failures that cost nothing and the longest wait. The account's cap stays small so that a stranger cannot
+    # keep its owner out; the pair (account, address) grows to minutes.
+    LOGIN_THROTTLE = {
+        "pair": (3, timedelta(minutes=5)),
+        "account": (10, timedelta(seconds=30)),
+        "address": (20, timedelta(minutes=1)),
+    }
+    LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
+    LOGIN_PENDING_TTL = timedelta(minutes=5)  # between the password and the second factor
+    # API tokens: lifetime at creation (`flask users token --days`) and its upper bound.
+    API_TOKEN_DAYS = 90
+    API_TOKEN_MAX_DAYS = 365
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
 

@@ -207,6 +207,8 @@ AUDIT_ACTIONS = {
     "admin.user.deactivate": _l("User deactivated"), "admin.user.reactivate": _l("User reactivated"),
     "admin.totp.reset": _l("Second factor reset"), "admin.sessions.end": _l("A user's sessions ended"),
     "admin.token.create": _l("API token issued"), "admin.token.revoke": _l("API token revoked"),
+    "admin.password.reset": _l("Password reset by an administrator"),
+    "token.revoke": _l("API tokens revoked with the account's credentials"),
     "admin.manage": _l("Administration"),
     "api.auth": _l("API authentication"),
     "audit.alerts": _l("Access-log alerts viewed"), "audit.api": _l("Access log read through the API"),

@@ -59,8 +59,10 @@ def has_nul(value) -> bool:
     return _pg_trouble(value)
 
 
-# Tables a refused request may still write: the access log and session/token bookkeeping.
-VOLATILE_TABLES = {"audit_events", "audit_anchors", "user_sessions", "api_tokens", "alembic_version"}
+# Tables a refused request may still write: the access log and session/token/sign-in bookkeeping (a refused
+# sign-in or password check counts towards the throttle's delays).
+VOLATILE_TABLES = {"audit_events", "audit_anchors", "user_sessions", "api_tokens", "alembic_version",
+                   "login_throttles", "pending_logins"}
 
 
 @dataclass

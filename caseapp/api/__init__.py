@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import timedelta
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
@@ -30,19 +31,34 @@ TEXT, DATE, INTEGER, BOOLEAN, ANY = "text", "date", "integer", "boolean", "any"
 INT_RANGE = (-(2**31), 2**31 - 1)  # ids and counts fit the database's integer
 
 
-def _authenticate():
+# A `read` token may only read: every other method is refused here, the one place every API call passes.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute
+
+
+def _token() -> ApiToken | None:
+    """The live token of the request (not revoked, not expired, its user active), or None."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token.strip())))
-    if row is None or row.revoked_at is not None or not row.user.is_active:
-        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token)))
     now = utcnow()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:  # not a write on every read
         row.last_used_at = now
         db.session.commit()
-    return row.user
+    return row
+
+
+def _refuse(status: int, error: str, reason: str, message: str, rule: str | None = None):
+    record_and_commit("api.auth", outcome="denied", detail={"endpoint": request.endpoint or "", "reason": reason})
+    body = {"error": error, "message": message}
+    if rule:
+        body["rule"] = rule
+    return jsonify(body), status
 
 
 @bp.before_request
@@ -51,11 +67,18 @@ def bearer_auth():
     g._login_user = None
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    user = _authenticate()
-    if user is None:
-        record_and_commit("api.auth", outcome="denied", detail={"endpoint": request.endpoint or ""})
-        return jsonify(error="unauthorized", message=_("A valid bearer token is required.")), 401
-    g._login_user = user
+    row = _token()
+    if row is None:
+        return _refuse(401, "unauthorized", "no_valid_token", _("A valid bearer token is required."))
+    if row.user.must_change_password:
+        return _refuse(403, "forbidden", "password_change_required",
+                       _("You must choose a new password before you go on: sign in on the website and change it."),
+                       rule="password_change_required")
+    if row.scope != "read-write" and request.method not in READ_METHODS:
+        return _refuse(403, "forbidden", "read_only_token",
+                       _("This API token can only read. Ask an administrator for a read-write token."),
+                       rule="token_read_only")
+    g._login_user = row.user
     return None
 
 

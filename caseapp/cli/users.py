@@ -74,10 +74,14 @@ def create(username: str, entity_code: str, roles: tuple[str, ...], display_name
 
 @group.command("token")
 @click.argument("username")
+@click.option("--days", type=int, default=None,
+              help="Days until the token expires (default 90, from API_TOKEN_DAYS; at most API_TOKEN_MAX_DAYS).")
+@click.option("--scope", type=click.Choice(["read", "read-write"]), default="read-write", show_default=True,
+              help="read: GET requests only; read-write: every request the user's roles allow.")
 @admin_command
-def token(username: str) -> None:
+def token(username: str, days: int | None, scope: str) -> None:
     """Print a new personal API token for USERNAME (and nothing else). Only its hash is stored."""
-    click.echo(admin.issue_token(admin.CLI, username))
+    click.echo(admin.issue_token(admin.CLI, username, days=days, scope=scope))
 
 
 @group.command("revoke-token")
@@ -87,6 +91,17 @@ def revoke_token(username: str) -> None:
     """Revoke every API token of USERNAME."""
     n = admin.revoke_tokens(admin.CLI, username)
     click.echo(_("%(n)s API token(s) revoked for %(username)s.", n=n, username=admin.normalise_username(username)))
+
+
+@group.command("reset-password")
+@click.argument("username")
+@admin_command
+def reset_password(username: str) -> None:
+    """Set a new password for USERNAME (standard input, or prompted twice): they must choose their own at next
+    sign-in; their sessions end and their API tokens are revoked."""
+    user = admin.reset_password(admin.CLI, username, read_password(admin.normalise_username(username)))
+    click.echo(_("Password of %(username)s reset; they must choose a new one at next sign-in. Their sessions "
+                 "ended and their API tokens were revoked.", username=user.username))
 
 
 @group.command("deactivate")

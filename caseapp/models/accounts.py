@@ -1,7 +1,7 @@
 """Entities on the route, users, their roles, server-side sessions, API tokens and recovery codes."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.crypto import Encrypted, new_uid
 from caseapp.extensions import db
 from caseapp.models.base import Timestamped, Versioned
+from caseapp.timeutil import utcnow
 
 ENTITY_KINDS = ("government", "justice", "police", "health", "child_protection", "ngo", "international")
 ROLES = ("social_worker", "lawyer", "coordinator", "auditor", "admin")
@@ -55,8 +56,6 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
-    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -122,17 +121,65 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
+TOKEN_SCOPES = ("read", "read-write")
+DEFAULT_TOKEN_DAYS = 90
+
+
+def _default_token_expiry() -> datetime:
+    return utcnow() + timedelta(days=DEFAULT_TOKEN_DAYS)
+
+
 class ApiToken(db.Model):
+    """A personal API token: only its keyed hash is stored. It stops working at `expires_at` or when revoked
+    (password change, sign out everywhere, second-factor reset, role change, deactivation: `revoke_reason`)."""
+
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=_default_token_expiry)
+    scope: Mapped[str] = mapped_column(String(16), nullable=False, default="read-write",
+                                       server_default="read-write")
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User] = relationship()
+
+
+class PendingLogin(db.Model):
+    """The first step of a login (password checked), waiting for the second factor.
+
+    The browser's session holds only a random id; the server keeps its keyed hash, the user and the expiry, and
+    marks it used when the login completes or fails for good, so a copied cookie cannot be replayed.
+    """
+
+    __tablename__ = "pending_logins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-in attempts under one key (an account, an address, or the pair), shared by every app server.
+
+    `key` is a keyed hash (crypto.hash_token) of what it counts: no typed username or address in clear here.
+    """
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class RecoveryCode(db.Model):

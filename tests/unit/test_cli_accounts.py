@@ -126,11 +126,11 @@ def test_users_create_refuses_an_inactive_entity(app, runner, ctg, factory):
 
 
 def _api_user(app, token):
-    from caseapp.api import _authenticate
+    from caseapp.api import _token
 
     with app.test_request_context("/api/v1/x", headers={"Authorization": f"Bearer {token}"}):
-        user = _authenticate()
-        return user.username if user else None
+        row = _token()
+        return row.user.username if row else None
 
 
 # --- tokens -----------------------------------------------------------------------------------------------

@@ -102,3 +102,29 @@ def test_verify_unknown_user_costs_a_hash_and_fails(ctx):
 def test_hash_meets_owasp_minimums(ctx):
     stored = passwords.hash_password("correct horse battery staple 42")
     assert stored.startswith("$argon2id$") and "m=19456" in stored and "t=2" in stored
+
+
+# --- Spanish words, Colombian places, the product's own words -------------------------------------------------
+
+SPANISH_WEAK = ["contraseña123", "Colombia2025*", "Cartagena2026!", "trata de personas", "c0ntr4seña123",
+                "CONTRASEÑA 2024", "Medellín1234!", "víctima de trata", "Barranquilla.2025", "bogota bogota 1"]
+
+
+@pytest.mark.parametrize("pw", SPANISH_WEAK)
+def test_spanish_words_places_and_product_words_refused(es, pw):
+    problems = passwords.problems(pw, "tsocial.ctg")
+    assert problems, pw
+
+
+@pytest.mark.parametrize("pw", ["una tarde lluviosa en el malecón 7", "mi gato come aguacate los martes",
+                                "Ventana azul sobre el río, cuarenta loros", "correct horse battery staple 42"])
+def test_good_phrases_still_accepted(ctx, pw):
+    assert passwords.problems(pw, "tsocial.ctg") == []
+
+
+def test_word_lists_are_shipped_with_their_source(ctx):
+    words = passwords.spanish_words()
+    assert len(words) > 80000 and {"contrasena", "trata", "persona"} <= words
+    places = passwords.places_and_product_words()
+    assert {"cartagena", "colombia", "tratadepersonas", "ruta", "victima", "sanandres"} <= places
+    assert "wspanish" in passwords.__doc__

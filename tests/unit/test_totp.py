@@ -53,8 +53,12 @@ def test_counter_claimed_once(ctx, factory):
 
 def test_verify_second_factor_service(ctx, factory):
     u = factory.user("ana")
-    user = accounts.verify_second_factor(u.id, u.totp(), "127.0.0.1")
+    pending = accounts.open_pending(db.session.get(User, u.id))
+    user = accounts.verify_second_factor(pending, u.totp(), "127.0.0.1")
     assert user.id == u.id and user.get_id()  # a server-side session token
-    with pytest.raises(accounts.LoginFailed) as failure:
-        accounts.verify_second_factor(u.id, u.totp(), "127.0.0.1")
+    with pytest.raises(accounts.LoginFailed) as failure:  # the half-done login was used up
+        accounts.verify_second_factor(pending, u.totp(), "127.0.0.1")
+    assert failure.value.reason == "not_pending" and failure.value.final
+    with pytest.raises(accounts.LoginFailed) as failure:  # a new one, but the code was already used
+        accounts.verify_second_factor(accounts.open_pending(user), u.totp(), "127.0.0.1")
     assert failure.value.reason == "replayed_code" and not failure.value.final

@@ -1,4 +1,5 @@
-"""Login in two steps (password + TOTP), lockout and throttling, enrolment, recovery codes, sessions, logout."""
+"""Login in two steps (password + TOTP), throttling, enrolment, recovery codes, sessions, logout (the delays and the
+server-side half-done login are tested in test_login_hardening)."""
 from __future__ import annotations
 
 import re
@@ -106,7 +107,7 @@ def test_full_login_with_password_and_totp(app, client, factory):
     assert client.get("/").status_code == 200
     with app.app_context():
         user = db.session.get(User, u.id)
-        assert user.last_login_at is not None and user.failed_logins == 0
+        assert user.last_login_at is not None
         live = db.session.scalars(select(UserSession).where(UserSession.user_id == u.id)).all()
         assert len(live) == 1 and live[0].ended_at is None
     success = log_rows(app, "login.success")
@@ -161,46 +162,6 @@ def test_unknown_user_same_message_and_name_not_logged(app, client, factory):
     assert "typed-my-password-here" not in (row.detail or "")
 
 
-def test_lockout_after_repeated_failures(app, client, factory):
-    u = factory.user("ana")
-    limit = app.config["LOGIN_MAX_FAILURES"]
-    for _ in range(limit):
-        r = password_step(client, "ana", "wrong password number x")
-        assert GENERIC_ES in r.get_data(as_text=True)
-    assert get_user(app, u.id).locked_until is not None
-    lockouts = log_rows(app, "login.lockout")
-    assert len(lockouts) == 1 and lockouts[0].object_ref == "ana"
-    # Even the right password now fails, with the very same message.
-    r = password_step(client, "ana", u.password)
-    assert r.status_code == 200 and GENERIC_ES in r.get_data(as_text=True)
-    assert '"locked"' in log_rows(app, "login.failure")[-1].detail
-    assert not is_logged_in(client)
-
-
-def test_lock_expires(app, client, factory):
-    u = factory.user("ana")
-    with app.app_context():
-        user = db.session.get(User, u.id)
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-    r = password_step(client, "ana", u.password)
-    assert r.status_code == 302
-
-
-def test_per_address_throttling(app, client, factory):
-    app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 3
-    u = factory.user("ana")
-    for i in range(3):  # different (unknown) accounts, same address
-        password_step(client, f"nobody{i}", "some password here", ip="203.0.113.7")
-    r = password_step(client, "ana", u.password, ip="203.0.113.7")
-    assert r.status_code == 200 and GENERIC_ES in r.get_data(as_text=True)
-    assert '"address_throttled"' in log_rows(app, "login.failure")[-1].detail
-    assert get_user(app, u.id).failed_logins == 0  # the account is not blamed for the address
-    # Another address is not affected.
-    r = password_step(client, "ana", u.password, ip="198.51.100.9")
-    assert r.status_code == 302 and r.headers["Location"].endswith("/auth/verify")
-
-
 def test_post_rate_limit(app, client):
     token = csrf_token(client, "/auth/login")
     statuses = {client.post("/auth/verify", data={"csrf_token": token, "code": "123456"}).status_code
@@ -217,23 +178,11 @@ def test_wrong_totp_is_refused_and_counted(app, client, factory):
     r = code_step(client, wrong_code(u))
     assert r.status_code == 200 and GENERIC_ES in r.get_data(as_text=True)
     assert not is_logged_in(client)
-    assert get_user(app, u.id).failed_logins == 1
     row = log_rows(app, "totp.failure")[-1]
     assert row.object_ref == "ana" and row.outcome == "denied"
     # The right code still works within the same pending login.
     r = code_step(client, u.totp())
     assert r.status_code == 302 and is_logged_in(client)
-
-
-def test_wrong_totp_locks_too(app, client, factory):
-    u = factory.user("ana")
-    password_step(client, "ana", u.password)
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        code_step(client, wrong_code(u))
-    assert log_rows(app, "login.lockout")
-    r = code_step(client, u.totp())
-    assert r.status_code == 302 and r.headers["Location"].endswith("/auth/login")
-    assert not is_logged_in(client)
 
 
 def test_non_numeric_and_overlong_codes(client, factory):
@@ -260,13 +209,11 @@ def test_replayed_totp_is_refused(app, client, factory):
     assert code_step(client, u.totp(-1)).status_code == 200
 
 
-def test_pending_login_expires(app, client, factory):
+def test_pending_login_expires(app, client, factory, clock):
+    clock.set("2026-03-02 10:00")
     u = factory.user("ana")
     password_step(client, "ana", u.password)
-    with client.session_transaction() as s:
-        pending = dict(s["auth_pending"])
-        pending["at"] -= 3600
-        s["auth_pending"] = pending
+    clock.advance(minutes=6)
     r = code_step(client, u.totp())
     assert r.status_code == 302 and r.headers["Location"].endswith("/auth/login")
     assert not is_logged_in(client)
@@ -583,13 +530,13 @@ def test_double_submit_of_the_code(app, client, factory):
         assert len(db.session.scalars(select(UserSession).where(UserSession.user_id == u.id)).all()) == 1
 
 
-def test_pending_state_holds_only_id_and_time(client, factory):
+def test_pending_state_holds_only_a_random_id(client, factory):
     u = factory.user("nueva", enrolled=False)
     password_step(client, "nueva", u.password, next_url="/auth/account")
     with client.session_transaction() as s:
         assert "_user_id" not in s
-        assert set(s["auth_pending"]) == {"uid", "at", "next"}
-        assert s["auth_pending"]["uid"] == u.id
+        assert set(s["auth_pending"]) == {"id", "next"}
+        assert str(u.id) != s["auth_pending"]["id"] and len(s["auth_pending"]["id"]) >= 32
 
 
 def test_must_change_password_sends_to_account_page(app, client, factory):

@@ -17,16 +17,16 @@ from caseapp.services.accounts.entities import (
 from caseapp.services.accounts.login import (
     Enrolment,
     LoginFailed,
-    address_throttled,
     authenticate,
     change_password,
     confirm_enrolment,
     enrolment,
-    is_locked,
     logout,
     logout_everywhere,
     match_totp,
+    open_pending,
     overview,
+    pending_expired,
     pending_state,
     regenerate_recovery_codes,
     remaining_recovery_codes,
@@ -34,6 +34,7 @@ from caseapp.services.accounts.login import (
     use_recovery_code,
     verify_second_factor,
 )
+from caseapp.services.accounts.sessions import revoke_api_tokens
 from caseapp.services.accounts.users import (
     UserPage,
     create_user,
@@ -45,17 +46,19 @@ from caseapp.services.accounts.users import (
     live_session_count,
     live_token_count,
     reactivate_user,
+    reset_password,
     reset_totp,
     revoke_tokens,
+    token_days,
     update_user,
 )
 
 __all__ = [
-    "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "address_throttled", "authenticate",
+    "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "authenticate",
     "change_password", "confirm_enrolment", "create_entity", "create_user", "deactivate_entity", "deactivate_user",
-    "end_sessions", "enrolment", "get_entity", "get_user", "is_locked", "issue_token", "list_entities",
+    "end_sessions", "enrolment", "get_entity", "get_user", "issue_token", "list_entities",
     "list_users", "live_session_count", "live_token_count", "logout", "logout_everywhere", "match_totp",
-    "normalise_entity_code", "normalise_username", "overview", "pending_state", "reactivate_entity",
-    "reactivate_user", "regenerate_recovery_codes", "remaining_recovery_codes", "reset_totp", "revoke_tokens",
+    "normalise_entity_code", "normalise_username", "open_pending", "overview", "pending_expired", "pending_state", "reactivate_entity",
+    "reactivate_user", "regenerate_recovery_codes", "remaining_recovery_codes", "reset_password", "reset_totp", "revoke_api_tokens", "revoke_tokens", "token_days",
     "set_locale", "update_entity", "update_user", "use_recovery_code", "verify_second_factor",
 ]

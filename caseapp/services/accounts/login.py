@@ -1,11 +1,11 @@
-"""Accounts: two-step login (password, then TOTP), throttling and lockout, second-factor enrolment,
-recovery codes, password change, logout and logout everywhere, language preference.
+"""Accounts: two-step login (password, then TOTP), throttling, second-factor enrolment, recovery codes,
+password change, logout and logout everywhere, language preference.
 
-A failed step says only "login failed" to the person; the reason goes to the access log. Failures are
-counted per account (User.failed_logins → User.locked_until) and per address (failed-login rows of the
-access log from that address within LOGIN_ADDRESS_WINDOW). Login bookkeeping (failure counter, lock,
-last login, TOTP counter) is written with plain UPDATEs so that it never makes an admin's open edit of
-the same user stale.
+A failed step says only "login failed" to the person (and how long to wait when attempts are throttled); the
+reason goes to the access log. Failures slow further attempts down by growing delays (throttle.py); nothing
+locks an account. The half-done login between the two steps lives on the server (pending.py), used once.
+Login bookkeeping (last login, TOTP counter) is written with plain UPDATEs so that it never makes an admin's
+open edit of the same user stale.
 """
 from __future__ import annotations
 
@@ -20,124 +20,97 @@ from sqlalchemy import delete, func, or_, select, update
 from caseapp import audit, crypto
 from caseapp.errors import Invalid
 from caseapp.extensions import db
-from caseapp.models.accounts import RecoveryCode, User, UserSession
-from caseapp.models.audit import AuditEvent
-from caseapp.services.accounts import passwords, sessions
+from caseapp.models.accounts import PendingLogin, RecoveryCode, User, UserSession
+from caseapp.services.accounts import passwords, pending, sessions, throttle
 from caseapp.timeutil import epoch, utcnow
 
 ISSUER = "Ruta"
 RECOVERY_CODE_COUNT = 10
 TOTP_WINDOW = 1  # accept the previous and the next 30-second step as well (clock drift)
-# Access-log actions that count as failed logins from an address.
-FAILED_LOGIN_ACTIONS = ("login.failure", "totp.failure", "totp.replay")
 # Failures after which the half-done login cannot go on (the person starts again at the password).
-FINAL_REASONS = frozenset({"unknown_user", "inactive", "locked", "address_throttled", "not_pending"})
+FINAL_REASONS = frozenset({"unknown_user", "inactive", "not_pending"})
 _CODE = re.compile(r"\d{6}")
 MAX_USERNAME = 64
 MAX_PASSWORD_INPUT = 1024
 
 
 class LoginFailed(Exception):
-    """A login step failed. The person is told only the generic message; `reason` is for the access log."""
+    """A login step failed. The person is told only the generic message (and `wait`, the seconds before the
+    next attempt is heard, when throttled); `reason` is for the access log."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, wait: int = 0):
         super().__init__(reason)
         self.reason = reason
+        self.wait = wait
 
     @property
     def final(self) -> bool:
         return self.reason in FINAL_REASONS
 
 
-# --- throttling and lockout ----------------------------------------------------------------------------
+# --- failures and throttling ---------------------------------------------------------------------------
 
 
-def address_throttled(ip: str | None) -> bool:
-    """True when the address has too many failed logins within the window (index: action, ip, at)."""
-    if not ip:
-        return False
-    cfg = current_app.config
-    limit = cfg["LOGIN_ADDRESS_MAX_FAILURES"]
-    recent = (
-        select(AuditEvent.seq)
-        .where(
-            AuditEvent.action.in_(FAILED_LOGIN_ACTIONS),
-            AuditEvent.ip == ip,
-            AuditEvent.at >= utcnow() - cfg["LOGIN_ADDRESS_WINDOW"],
-        )
-        .limit(limit)
-        .subquery()
-    )
-    return db.session.scalar(select(func.count()).select_from(recent)) >= limit
+def _failure(user: User | None, reason: str, *, username: str | None = None, ip: str | None = None,
+             action: str = "login.failure", count: bool = True, actor=None,
+             ended: PendingLogin | None = None) -> LoginFailed:
+    """Record a failed step in its own transaction; returns the error to raise.
 
-
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > utcnow()
-
-
-def _count_failure(user_id: int) -> bool:
-    """Add one failure to the account; lock it when it reaches the limit. True when this locked it."""
-    cfg = current_app.config
-    db.session.execute(
-        update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1),
-        execution_options={"synchronize_session": False},
-    )
-    failures = db.session.scalar(select(User.failed_logins).where(User.id == user_id))
-    if failures < cfg["LOGIN_MAX_FAILURES"]:
-        return False
-    # The counter starts again, so that after the lock the account gets its full number of tries.
-    db.session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(failed_logins=0, locked_until=utcnow() + cfg["LOGIN_LOCKOUT"]),
-        execution_options={"synchronize_session": False},
-    )
-    return True
-
-
-def _failure(user: User | None, reason: str, *, action: str = "login.failure", count: bool = True,
-             actor=None) -> LoginFailed:
-    """Record a failed step in its own transaction (and count it on the account); returns the error to raise."""
-    user_id = user.id if user is not None else None
-    username = user.username if user is not None else None
+    `count`: the failure slows down further attempts for `username` and `ip` (throttle.py). `ended`: the
+    pending login this failure ends (it cannot be used again)."""
+    user_ref = user.username if user is not None else None
+    pending_id = ended.id if ended is not None else None
     db.session.rollback()
-    locked = _count_failure(user_id) if (user_id is not None and count) else False
-    ref = {"object_type": "user", "object_ref": username} if username else {}
-    audit.record(action, outcome="denied", detail={"reason": reason}, actor=actor, **ref)
-    if locked:
-        audit.record("login.lockout", outcome="denied", actor=actor,
-                     detail={"failures": current_app.config["LOGIN_MAX_FAILURES"]}, **ref)
+    wait = throttle.record_failure(username, ip) if count else 0
+    if pending_id is not None:
+        pending.consume(pending_id)
+    ref = {"object_type": "user", "object_ref": user_ref} if user_ref else {}
+    detail = {"reason": reason}
+    if wait:
+        detail["wait_seconds"] = wait
+    audit.record(action, outcome="denied", detail=detail, actor=actor, **ref)
     db.session.commit()
-    return LoginFailed(reason)
+    return LoginFailed(reason, wait)
+
+
+def _throttled(user: User | None, username: str | None, ip: str | None) -> LoginFailed | None:
+    """The refusal to give when attempts for this username from this address must still wait."""
+    wait = throttle.wait_seconds(username, ip)
+    if not wait:
+        return None
+    failure = _failure(user, "throttled", count=False, actor=user)
+    failure.wait = wait
+    return failure
 
 
 # --- step 1: password ----------------------------------------------------------------------------------
 
 
 def authenticate(username: str, password: str, ip: str | None) -> User:
-    """Check username and password. Returns the user, whose second factor is still to be checked.
+    """Check username and password. Returns the user, whose second factor is still to be checked
+    (open_pending() then gives the browser its half-done login).
 
-    Unknown, inactive or locked accounts cost the same Argon2 computation as a wrong password.
+    Unknown and inactive accounts cost the same Argon2 computation as a wrong password. A throttled attempt
+    is refused before the password is looked at, so it tells nothing about the password.
     A user without a second factor gets a fresh TOTP secret, to be confirmed on the enrolment page.
     """
     username = (username or "").strip()
     password = password or ""
-    if address_throttled(ip):
-        raise _failure(None, "address_throttled")
     if len(username) > MAX_USERNAME or not username.isprintable() or len(password) > MAX_PASSWORD_INPUT:
         # Refused before any hashing (no Argon2 over megabytes) or query (PostgreSQL refuses NUL bytes).
-        raise _failure(None, "malformed")
+        raise _failure(None, "malformed", ip=ip)
+    refused = _throttled(None, username, ip)
+    if refused is not None:
+        raise refused
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
         passwords.verify(None, password)
-        raise _failure(None, "unknown_user")
+        raise _failure(None, "unknown_user", username=username, ip=ip)
     ok = passwords.verify(user.password_hash, password)
     if not user.is_active:
         raise _failure(user, "inactive", count=False)
-    if is_locked(user):
-        raise _failure(user, "locked", count=False)
     if not ok:
-        raise _failure(user, "bad_password")
+        raise _failure(user, "bad_password", username=username, ip=ip)
     if crypto.password_needs_rehash(user.password_hash) or passwords.normalise(password) != password:
         user.password_hash = passwords.hash_password(password)
     if user.totp_enrolled_at is None:
@@ -147,27 +120,42 @@ def authenticate(username: str, password: str, ip: str | None) -> User:
     return user
 
 
+def open_pending(user: User) -> str:
+    """The half-done login of `user`, kept on the server; returns the id for the browser's session (commits)."""
+    token = pending.open_for(user)
+    db.session.commit()
+    return token
+
+
 # --- step 2: second factor -----------------------------------------------------------------------------
 
 
-def _pending_user(user_id: int | None) -> User:
-    """The user of a half-done login, if the login may still go on."""
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None:
+def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True) -> tuple[PendingLogin, User]:
+    """The live half-done login of this browser and its user, if the login may still go on. `attempt`: a code
+    is about to be checked, so a throttled account or address is refused first."""
+    row = pending.find(pending_id)
+    if row is None:
         raise _failure(None, "not_pending", count=False)
+    user = row.user
     if not user.is_active:
-        raise _failure(user, "inactive", count=False)
-    if is_locked(user):
-        raise _failure(user, "locked", count=False)
-    return user
+        raise _failure(user, "inactive", count=False, ended=row)
+    refused = _throttled(user, user.username, ip) if attempt else None
+    if refused is not None:
+        raise refused
+    return row, user
 
 
-def pending_state(user_id: int | None) -> str | None:
-    """'verify' or 'enrol' for the user of a half-done login; None when there is no such user."""
-    user = db.session.get(User, user_id) if user_id else None
-    if user is None or not user.is_active:
+def pending_state(pending_id: str | None) -> str | None:
+    """'verify' or 'enrol' for the user of a half-done login; None when there is no such login or user."""
+    row = pending.find(pending_id)
+    if row is None or not row.user.is_active:
         return None
-    return "verify" if user.totp_enrolled_at is not None else "enrol"
+    return "verify" if row.user.totp_enrolled_at is not None else "enrol"
+
+
+def pending_expired(pending_id: str | None) -> bool:
+    """True when the browser's half-done login ran out of time (the person is told to start again)."""
+    return pending.expired(pending_id)
 
 
 def match_totp(secret: str | None, code: str, at: float | None = None) -> int | None:
@@ -196,11 +184,14 @@ def _claim_counter(user_id: int, counter: int) -> bool:
     return result.rowcount == 1
 
 
-def _complete_login(user: User, ip: str | None, factor: str) -> User:
-    """Open the server-side session and record the login (commits)."""
+def _complete_login(user: User, row: PendingLogin, ip: str | None, factor: str) -> User:
+    """Use up the half-done login, open the server-side session and record the login (commits)."""
+    if not pending.consume(row.id):  # another request completed it first: a replay
+        raise _failure(user, "not_pending", count=False)
     sessions.start(user, ip)
+    throttle.clear(user.username, ip)
     db.session.execute(
-        update(User).where(User.id == user.id).values(failed_logins=0, last_login_at=utcnow()),
+        update(User).where(User.id == user.id).values(last_login_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
     audit.record("login.success", actor=user, object_type="user", object_ref=user.username,
@@ -209,29 +200,29 @@ def _complete_login(user: User, ip: str | None, factor: str) -> User:
     return user
 
 
-def verify_second_factor(user_id: int, code: str, ip: str | None) -> User:
+def _bad_code(user: User, reason: str, action: str, ip: str | None) -> LoginFailed:
+    return _failure(user, reason, action=action, actor=user, username=user.username, ip=ip)
+
+
+def verify_second_factor(pending_id: str | None, code: str, ip: str | None) -> User:
     """Check the TOTP code of a half-done login; on success the login is complete."""
-    if address_throttled(ip):
-        raise _failure(None, "address_throttled")
-    user = _pending_user(user_id)
+    row, user = _pending(pending_id, ip)
     if user.totp_enrolled_at is None:
         raise LoginFailed("not_enrolled")
     counter = match_totp(user.totp_secret, code)
     if counter is None:
-        raise _failure(user, "bad_code", action="totp.failure", actor=user)
+        raise _bad_code(user, "bad_code", "totp.failure", ip)
     if not _claim_counter(user.id, counter):
-        raise _failure(user, "replayed_code", action="totp.replay", actor=user)
-    return _complete_login(user, ip, "totp")
+        raise _bad_code(user, "replayed_code", "totp.replay", ip)
+    return _complete_login(user, row, ip, "totp")
 
 
-def use_recovery_code(user_id: int, code: str, ip: str | None) -> User:
+def use_recovery_code(pending_id: str | None, code: str, ip: str | None) -> User:
     """A one-time recovery code in place of the TOTP code; on success the login is complete."""
-    if address_throttled(ip):
-        raise _failure(None, "address_throttled")
-    user = _pending_user(user_id)
+    row, user = _pending(pending_id, ip)
     normalised = crypto.normalise_recovery_code((code or "")[:64])
     if user.totp_enrolled_at is None or len(normalised) != 12:
-        raise _failure(user, "bad_recovery_code", action="totp.failure", actor=user)
+        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip)
     used = db.session.execute(
         update(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == crypto.hash_token(normalised),
@@ -240,10 +231,10 @@ def use_recovery_code(user_id: int, code: str, ip: str | None) -> User:
         execution_options={"synchronize_session": False},
     )
     if used.rowcount != 1:
-        raise _failure(user, "bad_recovery_code", action="totp.failure", actor=user)
+        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip)
     audit.record("recovery_code.used", actor=user, object_type="user", object_ref=user.username,
                  detail={"remaining": remaining_recovery_codes(user)})
-    return _complete_login(user, ip, "recovery_code")
+    return _complete_login(user, row, ip, "recovery_code")
 
 
 def remaining_recovery_codes(user: User) -> int:
@@ -263,9 +254,9 @@ class Enrolment:
     uri: str
 
 
-def enrolment(user_id: int) -> Enrolment:
+def enrolment(pending_id: str | None) -> Enrolment:
     """The secret to show on the enrolment page of a half-done login (as text and as a QR code)."""
-    user = _pending_user(user_id)
+    _row, user = _pending(pending_id, None, attempt=False)
     if user.totp_enrolled_at is not None:
         raise LoginFailed("already_enrolled")
     secret = user.totp_secret
@@ -287,40 +278,43 @@ def _new_recovery_codes(user: User) -> list[str]:
     return codes
 
 
-def confirm_enrolment(user_id: int, code: str, ip: str | None) -> tuple[User, list[str]]:
+def confirm_enrolment(pending_id: str | None, code: str, ip: str | None) -> tuple[User, list[str]]:
     """Confirm the new second factor with a code from the app; completes the login.
 
     Returns the user and the recovery codes, to be shown once.
     """
-    if address_throttled(ip):
-        raise _failure(None, "address_throttled")
-    user = _pending_user(user_id)
+    row, user = _pending(pending_id, ip)
     if user.totp_enrolled_at is not None:
         raise LoginFailed("already_enrolled")
     counter = match_totp(user.totp_secret, code)
     if counter is None:
-        raise _failure(user, "bad_code", action="totp.failure", actor=user)
+        raise _bad_code(user, "bad_code", "totp.failure", ip)
     if not _claim_counter(user.id, counter):
-        raise _failure(user, "replayed_code", action="totp.replay", actor=user)
+        raise _bad_code(user, "replayed_code", "totp.replay", ip)
     user.totp_enrolled_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record("totp.enrol", actor=user, object_type="user", object_ref=user.username)
-    _complete_login(user, ip, "enrolment")
+    _complete_login(user, row, ip, "enrolment")
     return user, codes
 
 
 # --- the signed-in person's own account ------------------------------------------------------------------
 
 
+def _wait_message(seconds: int) -> str:
+    return _("Too many failed attempts. Wait %(seconds)d seconds and try again.", seconds=seconds)
+
+
 def _refuse_code(user: User, reason: str, action: str) -> Invalid:
-    _failure(user, reason, action=action, actor=user)
+    _failure(user, reason, action=action, actor=user, username=user.username)
     return Invalid(field_errors={"regen_code": [_("The code is not valid. Wait for a new code and try again.")]})
 
 
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New recovery codes (the old ones stop working), confirmed by a current TOTP code."""
-    if is_locked(user):
-        raise Invalid(field_errors={"regen_code": [_("Too many failed attempts. Try again later.")]})
+    wait = throttle.wait_seconds(user.username, None)
+    if wait:
+        raise Invalid(field_errors={"regen_code": [_wait_message(wait)]})
     counter = match_totp(user.totp_secret, code)
     if counter is None:
         raise _refuse_code(user, "bad_code", "totp.failure")
@@ -333,7 +327,8 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> int:
-    """Change the signed-in user's password; ends the user's other sessions. Returns how many ended."""
+    """Change the signed-in user's password; ends the user's other sessions and revokes their API tokens.
+    Returns how many sessions ended."""
     errors: dict[str, list[str]] = {}
     if (new or "") != (confirm or ""):
         errors["confirm_password"] = [_("The two new passwords are not the same.")]
@@ -342,10 +337,11 @@ def change_password(user: User, current: str, new: str, confirm: str) -> int:
         errors["new_password"] = problems
     elif passwords.normalise(new or "") == passwords.normalise(current or ""):
         errors["new_password"] = [_("The new password must be different from the current one.")]
-    if is_locked(user):
-        errors["current_password"] = [_("Too many failed attempts. Try again later.")]
+    wait = throttle.wait_seconds(user.username, None)
+    if wait:
+        errors["current_password"] = [_wait_message(wait)]
     elif not passwords.verify(user.password_hash, current or ""):
-        _failure(user, "bad_password", action="password.change", actor=user)
+        _failure(user, "bad_password", action="password.change", actor=user, username=user.username)
         errors["current_password"] = [_("The current password is not correct.")]
     if errors:
         raise Invalid(field_errors=errors)
@@ -360,6 +356,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> int:
         .values(ended_at=now, end_reason="password_change"),
         execution_options={"synchronize_session": False},
     ).rowcount or 0
+    sessions.revoke_api_tokens(user, "password_change")
     audit.record("password.change", actor=user, object_type="user", object_ref=user.username,
                  detail={"other_sessions_ended": ended})
     db.session.commit()
@@ -377,12 +374,14 @@ def set_locale(user: User, locale: str) -> None:
 
 
 def overview(user: User) -> dict:
-    """What the account page shows: live sessions (the current one marked) and unused recovery codes."""
+    """What the account page shows: live sessions (the current one marked), unused recovery codes and live
+    API tokens (scope, expiry, last use)."""
     current_id = user.current_session.id if user.current_session is not None else None
     return {
         "sessions": sessions.live_sessions(user),
         "current_session_id": current_id,
         "recovery_codes_left": remaining_recovery_codes(user),
+        "tokens": sessions.live_api_tokens(user),
     }
 
 
@@ -400,8 +399,9 @@ def logout(user: User) -> None:
 
 
 def logout_everywhere(user: User) -> int:
-    """End every session of the user, on every device. Returns how many ended."""
+    """End every session of the user, on every device, and revoke their API tokens. Returns how many ended."""
     ended = sessions.end_all(user, "logout_everywhere")
+    sessions.revoke_api_tokens(user, "logout_everywhere")
     audit.record("logout.everywhere", actor=user, object_type="user", object_ref=user.username,
                  detail={"sessions": ended})
     db.session.commit()

@@ -5,11 +5,16 @@
   keyboard still matches;
 - no composition rules (no "one digit, one symbol");
 - refused when found in the shipped list `caseapp/data/common-passwords.txt`, when it contains the username
-  or the product's name, or when zxcvbn rates it below 3 (its feedback is shown translated).
+  or the product's name, when it is built from at most two Spanish words, Colombian places or words of this
+  system (`caseapp/data/spanish-words.txt.gz`, from Debian's public-domain wspanish list, and
+  `caseapp/data/context-words.txt`), once folded (no accents, lowercase), with digits and symbols at its ends
+  dropped and common substitutions undone ("c0ntr4seña123" is "contrasena"), or when zxcvbn rates it below 3
+  with those places and words as its context (its feedback is shown translated).
 """
 from __future__ import annotations
 
 import functools
+import gzip
 import unicodedata
 from pathlib import Path
 
@@ -19,10 +24,19 @@ from flask_babel import lazy_gettext as _l
 
 from caseapp import crypto
 
-COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt"
+DATA = Path(__file__).resolve().parents[2] / "data"
+COMMON_PASSWORDS = DATA / "common-passwords.txt"
+SPANISH_WORDS = DATA / "spanish-words.txt.gz"
+PLACES_AND_PRODUCT = DATA / "context-words.txt"
 MIN_SCORE = 3
 ZXCVBN_MAX = 72  # zxcvbn refuses longer inputs; a longer password is judged on its first 72 characters
 CONTEXT_WORDS = ("ruta",)
+MAX_DICTIONARY_WORDS = 2  # a password that is at most this many dictionary words (once folded) is refused
+LONGEST_WORD = 40
+CONNECTORS = frozenset({"de", "del", "la", "las", "el", "los", "en", "y", "e", "o", "a", "al", "un", "una", "mi",
+                        "tu", "su", "con", "por", "para", "que", "es"})
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+                      "@": "a", "$": "s", "|": "l", "!": "i", "+": "t"})
 
 # zxcvbn's English feedback, as message ids of our catalogue so that Babel translates it.
 FEEDBACK = {
@@ -74,10 +88,71 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.rstrip("\n") for line in fh if line.strip() and not line.startswith("#"))
 
 
+def fold(text: str) -> str:
+    """Lowercase without accents (ñ is n): how words are compared, whatever keyboard typed them."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _read_words(fh) -> frozenset[str]:
+    return frozenset(w for line in fh if (w := "".join(fold(line).split())) and not line.startswith("#"))
+
+
+@functools.cache
+def spanish_words() -> frozenset[str]:
+    with gzip.open(SPANISH_WORDS, "rt", encoding="utf-8") as fh:
+        return _read_words(fh)
+
+
+@functools.cache
+def places_and_product_words() -> frozenset[str]:
+    with PLACES_AND_PRODUCT.open(encoding="utf-8") as fh:
+        return _read_words(fh)
+
+
+def _is_word(word: str) -> bool:
+    for form in (word, word[:-1] if word.endswith("s") else None, word[:-2] if word.endswith("es") else None):
+        if form and (form in places_and_product_words() or (len(form) >= 2 and form in spanish_words())):
+            return True
+    return False
+
+
+def _word_count(core: str) -> int:
+    """The fewest dictionary words `core` splits into (a large number when it does not split). Connecting words
+    ("de", "la", "en"...) are free: "víctima de trata" counts as two words."""
+    n = len(core)
+    best = [0] + [n + 1] * n
+    for end in range(1, n + 1):
+        for start in range(max(0, end - LONGEST_WORD), end):
+            cost = 0 if core[start:end] in CONNECTORS else 1
+            if best[start] + cost < best[end] and _is_word(core[start:end]):
+                best[end] = best[start] + cost
+    return best[n]
+
+
+def _cores(password: str) -> set[str]:
+    """The letters a guesser would try: all the letters, and the letters once digits and symbols at the ends
+    are dropped and substitutions like 4 for a are undone."""
+    folded = fold(password)
+    letters = "".join(c for c in folded if c.isalpha())
+    start, end = 0, len(folded)
+    while start < end and not folded[start].isalpha():
+        start += 1
+    while end > start and not folded[end - 1].isalpha():
+        end -= 1
+    unleet = "".join(c for c in folded[start:end].translate(LEET) if c.isalpha())
+    return {c for c in (letters, unleet) if c}
+
+
+def built_from_words(password: str) -> bool:
+    """True when the password is at most MAX_DICTIONARY_WORDS Spanish words, places or words of this system."""
+    return any(_word_count(core) <= MAX_DICTIONARY_WORDS for core in _cores(password[:256]))
+
+
 def _strength_feedback(password: str, username: str | None) -> tuple[int, list[str]]:
     from zxcvbn import zxcvbn
 
-    inputs = [w for w in (username, *CONTEXT_WORDS) if w]
+    inputs = [w for w in (username, *CONTEXT_WORDS, *sorted(places_and_product_words())) if w]
     result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=inputs)
     feedback = result.get("feedback") or {}
     messages = []
@@ -108,6 +183,9 @@ def problems(password: str, username: str | None = None) -> list[str]:
     for word in CONTEXT_WORDS:
         if word in folded:
             return [_("The password cannot contain the name of the system.")]
+    if built_from_words(password):
+        return [_("This password is only one or two common words, places or words of this system, even with "
+                  "digits or symbols added. Use a phrase of several uncommon words.")]
     score, feedback = _strength_feedback(password, username)
     if score < MIN_SCORE:
         return [_("This password is too easy to guess."), *feedback]

@@ -1,4 +1,5 @@
-"""Server-side login sessions: created at login, checked on every request, revocable by the user or an admin."""
+"""Server-side login sessions and API tokens: created at login (or by an admin), checked on every request,
+revocable by the user or an admin, and revoked together when the account's credentials or scope change."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +9,7 @@ from sqlalchemy import select, update
 
 from caseapp import audit, crypto
 from caseapp.extensions import db
-from caseapp.models.accounts import User, UserSession
+from caseapp.models.accounts import ApiToken, User, UserSession
 from caseapp.timeutil import utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
@@ -74,5 +75,39 @@ def live_sessions(user: User) -> list[UserSession]:
             select(UserSession)
             .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
             .order_by(UserSession.created_at.desc())
+        )
+    )
+
+
+# Why API tokens are revoked: each event that changes who may act, or proves the old credentials are unsafe.
+REVOKE_REASONS = ("password_change", "password_reset", "logout_everywhere", "totp_reset", "role_change",
+                  "deactivation", "admin")
+
+
+def revoke_api_tokens(user: User, reason: str) -> int:
+    """Revoke every live API token of `user` (the one owner of this rule: every event above calls it).
+
+    Writes an access-log row when any was live; the caller commits with its own change. Returns how many."""
+    if reason not in REVOKE_REASONS:
+        raise ValueError(f"unknown revoke reason {reason!r}")
+    revoked = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    if revoked:
+        audit.record("token.revoke", object_type="user", object_ref=user.username,
+                     detail={"reason": reason, "tokens_revoked": revoked})
+    return revoked
+
+
+def live_api_tokens(user: User) -> list[ApiToken]:
+    """Tokens that still work: not revoked and not expired, newest first."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > utcnow())
+            .order_by(ApiToken.created_at.desc())
         )
     )

@@ -6,14 +6,16 @@ last active admin stays an admin.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from caseapp import crypto
-from caseapp.errors import Conflict, NotFound
+from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
-from caseapp.models.accounts import ROLES, ApiToken, Entity, RecoveryCode, User, UserRole
+from caseapp.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, Entity, RecoveryCode, User, UserRole
 from caseapp.services.accounts import passwords, sessions
 from caseapp.services.accounts.administration import (
     DISPLAY_NAME_MAX,
@@ -78,7 +80,8 @@ def live_session_count(actor, user: User) -> int:
 def live_token_count(actor, user: User) -> int:
     _require(actor)
     return db.session.scalar(
-        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                                                         ApiToken.expires_at > utcnow())
     )
 
 
@@ -205,6 +208,8 @@ def update_user(actor, username: str, *, version, display_name: str, entity_code
         user.set_roles(wanted)
     if not changed:
         return user
+    if "roles" in changed or "entity" in changed:  # a token's scope was the old one's
+        sessions.revoke_api_tokens(user, "role_change")
     user.updated_at = utcnow()  # bumps the version even when only roles (another table) changed
     detail = {"fields": changed}
     if "entity" in changed:
@@ -231,6 +236,7 @@ def deactivate_user(actor, username: str, *, version) -> User:
     user.active = False
     user.updated_at = utcnow()
     ended = sessions.end_all(user, "admin")
+    sessions.revoke_api_tokens(user, "deactivation")
     _record(actor, "admin.user.deactivate", object_type="user", object_ref=user.username,
             detail={"sessions_ended": ended})
     db.session.commit()
@@ -244,8 +250,6 @@ def reactivate_user(actor, username: str, *, version) -> User:
     if user.active:
         raise Conflict(_("The user %(username)s is already active.", username=user.username))
     user.active = True
-    user.failed_logins = 0
-    user.locked_until = None
     user.updated_at = utcnow()
     _record(actor, "admin.user.reactivate", object_type="user", object_ref=user.username)
     db.session.commit()
@@ -263,6 +267,7 @@ def reset_totp(actor, username: str, *, version) -> User:
     user.updated_at = utcnow()
     codes = db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id)).rowcount or 0
     ended = sessions.end_all(user, "admin")
+    sessions.revoke_api_tokens(user, "totp_reset")
     _record(actor, "admin.totp.reset", object_type="user", object_ref=user.username,
             detail={"recovery_codes_deleted": codes, "sessions_ended": ended})
     db.session.commit()
@@ -280,16 +285,54 @@ def end_sessions(actor, username: str) -> int:
     return ended
 
 
-def issue_token(actor, username: str) -> str:
-    """A new personal API token for the user. Only its hash is stored: the token is shown once."""
+def reset_password(actor, username: str, password: str) -> User:
+    """An admin sets a new password: the user must choose their own at next sign-in, and their sessions and API
+    tokens end now (whoever knew the old password loses what it opened)."""
+    _require(actor)
+    user = _user(username)
+    errors: dict[str, list[str]] = {}
+    _check_password(password, user.username, errors)
+    _raise_if(errors)
+    user.password_hash = _hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    user.updated_at = utcnow()
+    ended = sessions.end_all(user, "admin")
+    revoked = sessions.revoke_api_tokens(user, "password_reset")
+    _record(actor, "admin.password.reset", object_type="user", object_ref=user.username,
+            detail={"sessions_ended": ended, "tokens_revoked": revoked})
+    db.session.commit()
+    return user
+
+
+def token_days(days: int | None) -> int:
+    """The lifetime of a new token in days: API_TOKEN_DAYS by default, at most API_TOKEN_MAX_DAYS."""
+    cfg = current_app.config
+    if days is None:
+        return int(cfg["API_TOKEN_DAYS"])
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= cfg["API_TOKEN_MAX_DAYS"]:
+        raise Invalid(field_errors={"days": [_("Choose between 1 and %(max)d days.",
+                                               max=cfg["API_TOKEN_MAX_DAYS"])]})
+    return days
+
+
+def issue_token(actor, username: str, *, days: int | None = None, scope: str = "read-write") -> str:
+    """A new personal API token for the user, valid `days` days (default API_TOKEN_DAYS), `read` (GET only) or
+    `read-write`. Only its hash is stored: the token is shown once."""
     _require(actor)
     user = _user(username)
     if not user.is_active:
         raise Conflict(_("The user %(username)s is inactive; reactivate them first.", username=user.username))
+    lifetime = token_days(days)
+    if scope not in TOKEN_SCOPES:
+        raise Invalid(field_errors={"scope": [_("Choose read or read-write.")]})
     token = crypto.new_token()
-    db.session.add(ApiToken(user_id=user.id, token_hash=crypto.hash_token(token), created_at=utcnow()))
+    now = utcnow()
+    db.session.add(ApiToken(user_id=user.id, token_hash=crypto.hash_token(token), created_at=now,
+                            expires_at=now + timedelta(days=lifetime), scope=scope))
     db.session.flush()
-    _record(actor, "admin.token.create", object_type="user", object_ref=user.username)
+    _record(actor, "admin.token.create", object_type="user", object_ref=user.username,
+            detail={"days": lifetime, "scope": scope})
     db.session.commit()
     return token
 
@@ -298,11 +341,7 @@ def revoke_tokens(actor, username: str) -> int:
     """Revoke every live API token of the user. Returns how many were revoked."""
     _require(actor)
     user = _user(username)
-    revoked = db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    ).rowcount or 0
+    revoked = sessions.revoke_api_tokens(user, "admin")
     _record(actor, "admin.token.revoke", object_type="user", object_ref=user.username,
             detail={"tokens_revoked": revoked})
     db.session.commit()

@@ -1,7 +1,9 @@
 """Login in two steps (password, then the authenticator code), enrolment, logout and the account page.
 
-Between the two steps the Flask session holds only the pending user's id and the time (no logged-in user);
-the login is complete, and a new server-side session opened, only after the second factor.
+Between the two steps the Flask session holds only the random id of a half-done login kept on the server
+(single use, short expiry) and where to go next (no logged-in user); the login is complete, and a new
+server-side session opened, only after the second factor. A user who must change their password is sent to
+the account page by every other page until they do.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from markupsafe import Markup, escape
 from caseapp.errors import Invalid
 from caseapp.extensions import limiter
 from caseapp.services import accounts
-from caseapp.timeutil import epoch
 from caseapp.web.auth import bp
 from caseapp.web.auth.forms import (
     LANGUAGES,
@@ -30,9 +31,16 @@ from caseapp.web.auth.forms import (
 )
 
 PENDING = "auth_pending"
+MAX_NEXT = 512
+# What a user who must change their password can still reach (everything else sends them to the account page).
+WHILE_CHANGING_PASSWORD = frozenset({"auth.account", "auth.account_password", "auth.account_language",
+                                     "auth.logout", "auth.language", "static", "main.healthz"})
 
 
-def _login_failed() -> str:
+def _login_failed(failure: accounts.LoginFailed | None = None) -> str:
+    if failure is not None and failure.wait:
+        return " ".join((_("Login failed."), _("Too many failed attempts. Wait %(seconds)d seconds and try again.",
+                                                seconds=failure.wait)))
     return _("Login failed.")
 
 
@@ -40,25 +48,32 @@ def _post_limit() -> str:
     return current_app.config.get("LOGIN_RATE_LIMIT", "30 per minute")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """A local path to go to after login, or None (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+def _safe_next(target) -> str | None:
+    """A local path to go to after login, or None (never another site, never a header-breaking value)."""
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT:
         return None
-    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in target):  # %0a, %0d, tabs, control characters
+        return None
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return None
     if parts.scheme or parts.netloc:
         return None
     return target
 
 
 def _pending() -> dict | None:
-    """The half-done login in this browser, if it is still fresh."""
+    """The half-done login of this browser, if the server still holds it (not used, not expired)."""
     data = session.get(PENDING)
-    if not isinstance(data, dict) or "uid" not in data:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         return None
-    ttl = current_app.config.get("LOGIN_PENDING_TTL", 300)
-    if epoch() - float(data.get("at", 0)) > ttl:
+    if accounts.pending_state(data["id"]) is None:
+        if accounts.pending_expired(data["id"]):
+            flash(_("The sign-in took too long. Please start again."), "info")
         session.pop(PENDING, None)
-        flash(_("The sign-in took too long. Please start again."), "info")
         return None
     return data
 
@@ -84,6 +99,18 @@ def _sign_in(user, pending: dict) -> str:
     return _safe_next(pending.get("next")) or url_for("main.home")
 
 
+@bp.before_app_request
+def require_password_change():
+    """Until a user given a password by an admin chooses their own, every page but the change page sends them
+    there (the API refuses their tokens in caseapp.api)."""
+    if request.endpoint in WHILE_CHANGING_PASSWORD or request.path.startswith("/api/"):
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    flash(_("Please choose a new password of your own before you go on."), "warning")
+    return redirect(url_for("auth.account"))
+
+
 def _qr_svg(uri: str) -> Markup:
     """The provisioning URI as an inline SVG QR code, drawn here (no external service, no data: URI)."""
     svg = segno.make(uri, error="m").svg_inline(scale=4, omitsize=True, svgclass="qr-code", lineclass="qr-line")
@@ -96,17 +123,18 @@ def _qr_svg(uri: str) -> Markup:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    # Checked before anything is done: an unsafe value is dropped (home page), never carried into a redirect.
     next_url = _safe_next(request.args.get("next"))
     form = LoginForm()
-    failed = False
+    failed = None
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr)
-        except accounts.LoginFailed:
-            failed = True
+        except accounts.LoginFailed as failure:
+            failed = _login_failed(failure)
         else:
             session.pop(PENDING, None)
-            session[PENDING] = {"uid": user.id, "at": int(epoch()), "next": next_url}
+            session[PENDING] = {"id": accounts.open_pending(user), "next": next_url}
             return redirect(url_for("auth.verify" if user.totp_enrolled_at else "auth.enrol"))
     return render_template("auth/login.html", form=form, failed=failed, next_url=next_url,
                            languages=LANGUAGES)
@@ -128,7 +156,7 @@ def verify():
     pending = _pending()
     if pending is None:
         return redirect(url_for("auth.login"))
-    state = accounts.pending_state(pending["uid"])
+    state = accounts.pending_state(pending["id"])
     if state is None:
         return _restart(_login_failed())
     if state == "enrol":
@@ -136,11 +164,11 @@ def verify():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.verify_second_factor(pending["uid"], form.code.data, request.remote_addr)
+            user = accounts.verify_second_factor(pending["id"], form.code.data, request.remote_addr)
         except accounts.LoginFailed as failure:
             if failure.final:
                 return _restart(_login_failed())
-            form.code.errors.append(_login_failed())
+            form.code.errors.append(_login_failed(failure))
         else:
             return redirect(_sign_in(user, pending))
     return render_template("auth/verify.html", form=form)
@@ -155,11 +183,11 @@ def recovery():
     form = RecoveryCodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.use_recovery_code(pending["uid"], form.recovery_code.data, request.remote_addr)
+            user = accounts.use_recovery_code(pending["id"], form.recovery_code.data, request.remote_addr)
         except accounts.LoginFailed as failure:
             if failure.final:
                 return _restart(_login_failed())
-            form.recovery_code.errors.append(_login_failed())
+            form.recovery_code.errors.append(_login_failed(failure))
         else:
             target = _sign_in(user, pending)
             left = accounts.remaining_recovery_codes(user)
@@ -178,18 +206,19 @@ def enrol():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user, codes = accounts.confirm_enrolment(pending["uid"], form.code.data, request.remote_addr)
+            user, codes = accounts.confirm_enrolment(pending["id"], form.code.data, request.remote_addr)
         except accounts.LoginFailed as failure:
             if failure.reason == "already_enrolled":
                 return redirect(url_for("auth.verify"))
             if failure.final:
                 return _restart(_login_failed())
-            form.code.errors.append(_("The code is not valid. Check the time of your phone and try again."))
+            form.code.errors.append(_login_failed(failure) if failure.wait else
+                                    _("The code is not valid. Check the time of your phone and try again."))
         else:
             target = _sign_in(user, pending)
             return render_template("auth/recovery_codes.html", codes=codes, next_url=target)
     try:
-        details = accounts.enrolment(pending["uid"])
+        details = accounts.enrolment(pending["id"])
     except accounts.LoginFailed as failure:
         if failure.reason == "already_enrolled":
             return redirect(url_for("auth.verify"))
