@@ -25,6 +25,8 @@ LABELS = {
     "closure": {"goals_met": _l("Goals of the life plan met"), "voluntary_withdrawal": _l("Voluntary withdrawal"),
                 "transferred": _l("Transferred to another entity"), "lost_contact": _l("Lost contact"),
                 "death": _l("Death"), "other": _lp("closure reason", "Other")},
+    "reopen": {"needs_assistance_again": _l("She asks for assistance again"), "new_risk": _l("A new risk to her"),
+               "closed_in_error": _l("Closed in error"), "other": _lp("reopen reason", "Other")},
     "stage": {"complaint": _l("Complaint"), "inquiry": _l("Inquiry"), "investigation": _l("Investigation"),
               "trial": _l("Trial"), "judgment": _l("Judgment"), "closed": _lp("criminal process", "Closed")},
     "representation": {"none": _lp("legal representation", "None"),

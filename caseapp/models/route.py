@@ -40,6 +40,8 @@ LEGAL_REPRESENTATION = ("none", "public_defender", "entity_lawyer", "private_law
 LEGAL_EVENT_KINDS = ("hearing", "stage_change", "other")
 PROTECTION_KINDS = ("witness_protection", "police_measures", "other")
 PROTECTION_STATUSES = ("requested", "granted", "denied", "ended")
+# Why a closed case is reopened: a catalogue code (the access log may hold it), with an optional encrypted note.
+REOPEN_REASONS = ("needs_assistance_again", "new_risk", "closed_in_error", "other")
 
 
 class StepKind(Versioned, Timestamped, db.Model):
@@ -328,8 +330,9 @@ class CaseClosure(UnderVictimKey, Versioned, db.Model):
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reopened_on: Mapped[date | None] = mapped_column(Date)
     reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_code: Mapped[str | None] = mapped_column(String(32))  # one of REOPEN_REASONS
     reopen_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     note = Encrypted("note")
-    reopen_reason = Encrypted("reopen_reason")
+    reopen_reason = Encrypted("reopen_reason")  # the optional note that goes with reopen_code
     case: Mapped[Case] = relationship()

@@ -3,6 +3,9 @@ received the complaint and who decided a phase extension. Existing values are en
 caseapp.crypto, no application models), then the clear columns are dropped, so that erasing her identity (destroying
 her data key) erases them too. A value whose key was already destroyed is dropped: it belonged to an erased victim.
 
+A reopened case's reason becomes a catalogue code (case_closures.reopen_code); the free text written before stays
+where it was, encrypted, as the reopening's note, and its code is "other".
+
 Revision ID: 0009
 Revises: 0006
 Create Date: 2026-12-03
@@ -63,9 +66,14 @@ def upgrade():
               lambda dek, value, aad: crypto.encrypt_value(dek, str(value), aad))
         with op.batch_alter_table(table) as batch:
             batch.drop_column(column)
+    with op.batch_alter_table("case_closures") as batch:
+        batch.add_column(sa.Column("reopen_code", sa.String(length=32), nullable=True))
+    op.execute("UPDATE case_closures SET reopen_code = 'other' WHERE reopened_on IS NOT NULL")
 
 
 def downgrade():
+    with op.batch_alter_table("case_closures") as batch:
+        batch.drop_column("reopen_code")
     from caseapp import crypto
 
     conn = op.get_bind()
