@@ -3,6 +3,10 @@ received the complaint and who decided a phase extension. Existing values are en
 caseapp.crypto, no application models), then the clear columns are dropped, so that erasing her identity (destroying
 her data key) erases them too. A value whose key was already destroyed is dropped: it belonged to an erased victim.
 
+Blind indexes were 15 bits wide whatever the scale; their width is now sized from the planned number of victims
+and recorded in the settings table. A database with indexed victims records 15, the width its indexes have, until
+`flask victims reindex` recomputes them at the planned width.
+
 A reopened case's reason becomes a catalogue code (case_closures.reopen_code); the free text written before stays
 where it was, encrypted, as the reopening's note, and its code is "other".
 
@@ -69,9 +73,19 @@ def upgrade():
     with op.batch_alter_table("case_closures") as batch:
         batch.add_column(sa.Column("reopen_code", sa.String(length=32), nullable=True))
     op.execute("UPDATE case_closures SET reopen_code = 'other' WHERE reopened_on IS NOT NULL")
+    indexed = conn.execute(sa.text("SELECT COUNT(*) FROM victims WHERE document_bidx IS NOT NULL "
+                                   "OR name_bidx IS NOT NULL OR phone_bidx IS NOT NULL")).scalar()
+    if indexed:
+        conn.execute(sa.text("INSERT INTO settings (key, value, version) VALUES ('blind_index_bits', '15', 1)"))
 
 
 def downgrade():
+    # Indexes at another width than 15 would silently stop matching: refuse rather than break searches.
+    width = op.get_bind().execute(sa.text("SELECT value FROM settings WHERE key = 'blind_index_bits'")).scalar()
+    if width not in (None, "15"):
+        raise RuntimeError("blind indexes are not 15 bits wide: set RUTA_PLANNED_VICTIMS=100000 and run "
+                           "`flask victims reindex` before downgrading")
+    op.execute("DELETE FROM settings WHERE key = 'blind_index_bits'")
     with op.batch_alter_table("case_closures") as batch:
         batch.drop_column("reopen_code")
     from caseapp import crypto
