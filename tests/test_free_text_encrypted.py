@@ -7,7 +7,7 @@ copy the database and erase her with `flask victims erase`.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,58 @@ def test_erasure_leaves_title_office_and_who_decided_unreadable(app, client, run
     raw = _db_bytes(app)
     if raw is not None:
         assert not [n for n in _needles() if n in raw]
+
+
+def test_migration_0009_encrypts_existing_text_and_its_downgrade_restores_it(empty_database_url, instance_path):
+    """Rows written before 0009 keep their text, now encrypted; an erased victim's clear text is dropped."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    import config
+    from caseapp import create_app
+    from caseapp.models.accounts import Entity, User
+
+    # 15-bit indexes, the width before 0009: the downgrade refuses any other (old code could not search them).
+    app = create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=empty_database_url, PLANNED_VICTIMS=100_000))
+    with app.test_request_context():
+        upgrade()
+        entity = Entity(code="SDIS", name="Entidad SDIS", kind="government")
+        user = User(username="ana", display_name="Ana", entity=entity, active=True)
+        user.set_roles(("social_worker",))
+        db.session.add_all([entity, user])
+        db.session.commit()
+        codes = [make_case(user.id, document_number=n, status="in_immediate_assistance",
+                           intake_on=date(2025, 3, 10)) for n in ("52123456", "52999999")]
+        for i, code in enumerate(codes):
+            case = db.session.scalar(select(Case).where(Case.code == code))
+            event = LegalEvent(case=case, kind="hearing", on=date(2025, 3, 14))
+            proc = LegalProceeding(case=case)
+            ext = PhaseExtension(case=case, phase="immediate", decided_on=date(2025, 3, 15),
+                                 recorded_at=datetime(2025, 3, 15, 12))
+            db.session.add_all([event, proc, ext])
+            event.title, proc.receiving_office, ext.decided_by = f"{TITLE} {i}", OFFICE, DECIDED_BY
+        db.session.commit()
+        db.session.remove()
+
+        downgrade(revision="0006")
+        with db.engine.connect() as conn:
+            assert sorted(conn.execute(text("SELECT title FROM legal_events")).scalars()) == [f"{TITLE} 0",
+                                                                                            f"{TITLE} 1"]
+            # The second victim is erased while the text is in clear (as `victims erase` did before 0009).
+            conn.execute(text("UPDATE data_keys SET wrapped = NULL WHERE id = (SELECT v.data_key_id FROM victims v "
+                              "JOIN cases c ON c.victim_id = v.id WHERE c.code = :code)"), {"code": codes[1]})
+            conn.commit()
+
+        upgrade()
+        with db.engine.connect() as conn:
+            blobs = conn.execute(text("SELECT title_enc FROM legal_events")).scalars().all()
+            assert all(TITLE.encode() not in (b or b"") for b in blobs)
+        first = db.session.scalar(select(Case).where(Case.code == codes[0]))
+        event = db.session.scalar(select(LegalEvent).where(LegalEvent.case_id == first.id))
+        proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == first.id))
+        ext = db.session.scalar(select(PhaseExtension).where(PhaseExtension.case_id == first.id))
+        assert (event.title, proc.receiving_office, ext.decided_by) == (f"{TITLE} 0", OFFICE, DECIDED_BY)
+        erased = db.session.scalar(select(Case).where(Case.code == codes[1]))
+        assert db.session.scalar(select(LegalEvent.title_enc).where(LegalEvent.case_id == erased.id)) is None
+        db.session.remove()
+        db.engine.dispose()
