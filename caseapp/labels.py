@@ -253,6 +253,7 @@ AUDIT_ACTIONS = {
     "export.table_list": _l("Monthly list for the table exported"),
     "indicator.product.update": _l("Policy product changed"), "indicator.value.enter": _l("Indicator value entered"),
     "keys.rewrap": _l("Data keys re-wrapped"), "keys.rotate": _l("Master key rotated"),
+    "victims.reindex": _l("Search indexes recomputed"),
     "login.failure": _l("Failed sign-in"), "login.lockout": _l("Account locked after failed sign-ins"),
     "login.success": _l("Signed in"), "logout": _l("Signed out"),
     "logout.everywhere": _l("Signed out on every device"), "session.end": _l("Session ended"),

@@ -43,6 +43,7 @@ def reindex(check: bool, yes: bool) -> None:
     """
     from caseapp.extensions import db
     from caseapp.services.registry import index_width
+    from caseapp.services.registry.reindex import reindex as reindex_all
 
     state = index_width.status()
     db.session.rollback()
@@ -55,5 +56,5 @@ def reindex(check: bool, yes: bool) -> None:
         return
     if not yes and not click.confirm("Recompute every victim's blind indexes now?"):
         raise click.ClickException("nothing was changed")
-    count = index_width.reindex(actor="cli")
+    count = reindex_all(actor="cli")
     click.echo(f"{count} victims reindexed at {state['planned_bits']} bits.")

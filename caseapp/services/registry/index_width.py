@@ -4,7 +4,7 @@ Too wide and every index value is unique: a copy of the database links one perso
 at Cartagena's ~1,000 victims). Too narrow and a search decrypts too many candidates. crypto.blind_index_bits
 chooses the width from PLANNED_VICTIMS (2 <= rows / 2**bits < sqrt(rows)). The width in use is recorded in the
 settings table when the first victim is indexed, so that changing the plan never silently breaks lookups: the
-recorded width stays until `flask victims reindex` recomputes every victim's indexes at the new one.
+recorded width stays until `flask victims reindex` (services.registry.reindex) recomputes them at the new one.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import json
 from flask import current_app
 from sqlalchemy import func, select
 
-from caseapp import audit, crypto
+from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting
 from caseapp.models.victims import Victim
@@ -46,26 +46,3 @@ def status() -> dict:
     return {"recorded_bits": recorded, "planned_bits": planned_bits(),
             "planned_victims": current_app.config["PLANNED_VICTIMS"], "victims": victims,
             "candidates_per_value_planned": round(current_app.config["PLANNED_VICTIMS"] / 2**width, 2)}
-
-
-def reindex(actor="cli", batch: int = 500) -> int:
-    """Record the planned width and recompute every victim's blind indexes at it, in one transaction."""
-    from caseapp.services.registry.identity import _reindex
-
-    new = planned_bits()
-    row = db.session.get(Setting, SETTING)
-    before = int(json.loads(row.value)) if row is not None else None
-    if row is None:
-        row = Setting(key=SETTING, value=json.dumps(new))
-        db.session.add(row)
-    row.value = json.dumps(new)
-    db.session.flush()
-    count = 0
-    for victim in db.session.scalars(select(Victim).where(Victim.erased.is_(False)).order_by(Victim.id)
-                                     .execution_options(yield_per=batch)):
-        _reindex(victim)
-        count += 1
-    audit.record("victims.reindex", object_type="blind_index", object_ref=SETTING, actor=actor,
-                 detail={"from": before, "to": new, "victims": count})
-    db.session.commit()
-    return count
