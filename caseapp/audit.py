@@ -27,7 +27,7 @@ from caseapp.timeutil import utcnow
 
 GENESIS = "0" * 64
 OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
-_CODE = re.compile(r"[A-Za-z0-9_.:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
+_CODE = re.compile(r"[A-Za-z0-9_.,:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
 _ACTION = re.compile(r"[a-z][A-Za-z0-9_.:]{0,47}")  # a code, or "request:<endpoint>"
 _OBJECT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
