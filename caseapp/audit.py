@@ -35,6 +35,11 @@ _REQUEST_ID = re.compile(r"[0-9a-f-]{36}")
 MAX_ITEMS = 200  # a list in a detail: the codes of one page of cases (200 at most) fit
 
 
+def is_code(value) -> bool:
+    """Whether the log may hold `value` as it is (a code, not a sentence)."""
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
+
+
 def _code(value) -> str | None:
     if value is None:
         return None
