@@ -80,6 +80,9 @@ def test_a_reason_is_a_code_and_the_note_is_encrypted(app, client, closed_case):
         assert "Elija de la lista" in r.json["message"]
     r = _status(client, code, h["sw"], status="reopened", reason="new_risk", note=f"Amenaza de {NAME}")
     assert r.status_code == 200 and r.json["status"] == "in_immediate_assistance"
+    closures = client.get(f"/api/v1/cases/{code}/route", headers=h["sw"]).json["closures"]
+    assert [(c["reason"], c["reopen_reason"]) for c in closures] == [("lost_contact", "new_risk")]
+    assert NAME not in str(closures)
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))
         closure = db.session.scalar(select(CaseClosure).where(CaseClosure.case_id == case.id))

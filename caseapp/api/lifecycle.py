@@ -35,6 +35,7 @@ def closure_json(closure) -> dict:
     ended = getattr(closure, "ended_stay", None)
     return {"id": closure.id, "closed_on": iso(closure.closed_on), "reason": closure.reason,
             "status_before": closure.status_before, "reopened_on": iso(closure.reopened_on),
+            "reopen_reason": closure.reopen_code,
             "ended_stay": ended.id if ended is not None else None}
 
 
@@ -139,6 +140,8 @@ SCHEMAS: dict = {
     "Closure": {"type": "object", "properties": {
         "id": {"type": "integer"}, "closed_on": S_DATE, "reason": enum(CLOSURE_REASONS),
         "status_before": enum(CASE_STATUSES), "reopened_on": nullable(S_DATE),
+        "reopen_reason": {"type": ["string", "null"], "enum": [*REOPEN_REASONS, None],
+                          "description": "Why it was reopened (a code); its note is not shown"},
         "ended_stay": {"type": ["integer", "null"], "description": "The shelter stay this closure ended, if any"}}},
     "ClosureResult": {"type": "object", "properties": {"case": ref("Case"), "closure": ref("Closure")}},
     "ReopenIn": {"type": "object", "required": ["reason", "version"], "additionalProperties": False,
