@@ -129,11 +129,27 @@ def test_written_text_is_readable_by_her_team_and_never_in_clear(app, client, wr
         assert not [n for n in _needles() if n in raw]
 
 
-def test_erasure_leaves_title_office_and_who_decided_unreadable(app, client, runner, written):
-    code, h_sw, h_law = written
-    _write(client, code, h_sw, h_law)
+def _erase_by_cli(app, runner, factory, code, h_sw, client):
     result = runner.invoke(args=["victims", "erase", code, "--yes"])
     assert result.exit_code == 0, result.output
+
+
+def _erase_by_approved_request(app, runner, factory, code, h_sw, client):
+    from caseapp.models.accounts import User
+    from caseapp.services import registry
+
+    r = client.post(f"/api/v1/cases/{code}/erasure-requests", headers=h_sw, json={"reason": "victim_request"})
+    assert r.status_code == 201, r.json
+    admin = factory.user("admin1", roles=("admin",))
+    with app.test_request_context():
+        registry.approve_erasure(db.session.get(User, admin.id), r.json["id"])
+
+
+@pytest.mark.parametrize("erase", [_erase_by_cli, _erase_by_approved_request], ids=lambda f: f.__name__[7:])
+def test_erasure_leaves_title_office_and_who_decided_unreadable(app, client, runner, factory, written, erase):
+    code, h_sw, h_law = written
+    _write(client, code, h_sw, h_law)
+    erase(app, runner, factory, code, h_sw, client)
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))
         proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case.id))
