@@ -12,6 +12,7 @@ import json
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from caseapp import crypto
 from caseapp.extensions import db
@@ -32,8 +33,11 @@ def bits(*, record: bool = False) -> int:
         return int(json.loads(row.value))
     value = planned_bits()
     if record:
-        db.session.add(Setting(key=SETTING, value=json.dumps(value)))
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two first registrations at once: the second reads the first's width
+                db.session.add(Setting(key=SETTING, value=json.dumps(value)))
+        except IntegrityError:
+            return int(json.loads(db.session.get(Setting, SETTING, populate_existing=True).value))
     return value
 
 
