@@ -75,7 +75,9 @@ class Base:
     CIPHER = "aesgcm"
     KEYRING_JSON: str | None = None  # production: the keyring itself, from CASEAPP_KEYRING
     KEYRING_AUTOCREATE = False
-    BLIND_INDEX_BITS = 15  # C = rows / 2**bits stays in [2, sqrt(rows)) at 100,000 victims
+    # How many victims the deployment plans to register over its life (RUTA_PLANNED_VICTIMS): it sizes the blind
+    # indexes so that each value is shared by 2 to sqrt(rows) victims (README, "Blind indexes"). Cartagena: ~1,000.
+    PLANNED_VICTIMS = 1000
 
     AUDIT_DISABLED = False  # benchmark-only switch, refused in production
     SERVER_TIMING = False  # benchmark-only: the Server-Timing header would be a timing oracle
@@ -165,6 +167,8 @@ def load(name: str | None = None, **overrides) -> Base:
         None if name == "production" else f"sqlite:///{instance / 'ruta.sqlite3'}"
     )
     cfg.KEYRING_JSON = os.environ.get("CASEAPP_KEYRING") or None
+    if os.environ.get("RUTA_PLANNED_VICTIMS"):
+        cfg.PLANNED_VICTIMS = int(os.environ["RUTA_PLANNED_VICTIMS"])
     if os.environ.get("RATELIMIT_STORAGE_URI"):
         cfg.RATELIMIT_STORAGE_URI = os.environ["RATELIMIT_STORAGE_URI"]
     if name != "production":

@@ -2,10 +2,17 @@
 
 Who did what to which object, never the data itself: cases are named by code, searches by their kind.
 A row is written in the same transaction as the change it describes, so both commit or neither does.
+
+The log is append-only and erasure never reaches it, so no column may hold free text from a request: every string
+written here is a code (bounded length, no spaces, a small alphabet) or it is replaced by OMITTED. `bounded()` is
+that one rule; a caller that passes a sentence loses it, never the victim.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +26,68 @@ from caseapp.models.audit import OUTCOMES, AuditEvent
 from caseapp.timeutil import utcnow
 
 GENESIS = "0" * 64
+OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
+_CODE = re.compile(r"[A-Za-z0-9_.,:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
+_ACTION = re.compile(r"[a-z][A-Za-z0-9_.:]{0,47}")  # a code, or "request:<endpoint>"
+_OBJECT_TYPE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_REQUEST_ID = re.compile(r"[0-9a-f-]{36}")
+MAX_ITEMS = 200  # a list in a detail: the codes of one page of cases (200 at most) fit
+
+
+def is_code(value) -> bool:
+    """Whether the log may hold `value` as it is (a code, not a sentence)."""
+    return isinstance(value, str) and _CODE.fullmatch(value) is not None
+
+
+def _code(value) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) and _CODE.fullmatch(value) else OMITTED
+
+
+def _scalar(value):
+    if value is None or isinstance(value, bool) or (isinstance(value, int) and abs(value) < 2**63):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else OMITTED
+    return _code(value)
+
+
+def _value(value, depth: int = 0):
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
+        bounded_items = [_scalar(v) for v in items[:MAX_ITEMS]]
+        return bounded_items + ([OMITTED] if len(items) > MAX_ITEMS else [])
+    if isinstance(value, dict) and depth == 0:
+        return _detail(value, depth + 1)
+    return _scalar(value)
+
+
+def _detail(detail: dict, depth: int = 0) -> dict:
+    return {(k if isinstance(k, str) and _KEY.fullmatch(k) else OMITTED): _value(v, depth)
+            for k, v in list(detail.items())[:MAX_ITEMS]}
+
+
+def _ip(value) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return OMITTED
+
+
+def bounded(action: str, object_type, object_ref, actor, ip, request_id, detail) -> tuple:
+    """The row's fields as the log may hold them: codes and bounded values only (see the module docstring)."""
+    if not isinstance(action, str) or not _ACTION.fullmatch(action):
+        raise ValueError("an access-log action is a code")
+    if object_type is not None and not (isinstance(object_type, str) and _OBJECT_TYPE.fullmatch(object_type)):
+        raise ValueError("an access-log object type is a code")
+    if request_id is not None and not (isinstance(request_id, str) and _REQUEST_ID.fullmatch(request_id)):
+        request_id = None
+    return (action, object_type, _code(object_ref), _code(actor), _ip(ip), request_id,
+            _detail(detail) if detail else None)
 CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock serialising appends
 
 
@@ -79,6 +148,10 @@ def record(
     if obj is not None:
         object_type, object_ref = object_ref_of(obj)
     name, entity, roles = _actor_fields(actor)
+    action, object_type, object_ref, name, ip, request_id, detail = bounded(
+        action, object_type, object_ref, name, request.remote_addr if has_request_context() else None,
+        g.get("request_id") if has_request_context() else None, detail)
+    entity = _code(entity)
     _lock_chain()
     head = db.session.execute(
         select(AuditEvent.seq, AuditEvent.mac, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
@@ -96,8 +169,8 @@ def record(
         object_type=object_type,
         object_ref=object_ref,
         outcome=outcome,
-        ip=request.remote_addr if has_request_context() else None,
-        request_id=g.get("request_id") if has_request_context() else None,
+        ip=ip,
+        request_id=request_id,
         detail=json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
         prev_mac=prev,
     )

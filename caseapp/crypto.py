@@ -323,9 +323,27 @@ def normalise_phone(phone: str) -> str:
     return digits
 
 
+MIN_PLANNED_ROWS = 100  # below this no width gives 2 <= C < sqrt(rows)
+
+
+def blind_index_bits(planned_rows: int) -> int:
+    """The width of a blind index for a table planned to hold `planned_rows` values.
+
+    With C = rows / 2**bits values sharing each index value, 2 <= C < sqrt(rows): at least two people answer any
+    index value, so a copy of the database cannot link one person across entities by it; and fewer than sqrt(rows)
+    candidates are decrypted per search. Of the widths that satisfy both, the widest (fewest candidates).
+    1,000 victims: 8 bits (C ~ 3.9); 100,000: 15 bits (C ~ 3.1)."""
+    rows = max(int(planned_rows), MIN_PLANNED_ROWS)
+    fitting = [b for b in range(1, 33) if 2 <= rows / 2**b < rows**0.5]
+    return max(fitting)
+
+
 def blind_index(purpose: str, normalised: str, bits: int | None = None) -> int:
-    """Truncated HMAC-SHA256 of a normalised value, as a non-negative integer of `bits` bits."""
-    bits = bits or current_app.config["BLIND_INDEX_BITS"]
+    """Truncated HMAC-SHA256 of a normalised value, as a non-negative integer of `bits` bits.
+
+    Callers pass the width the deployment recorded (services.registry.identity.index_bits); the default, from the
+    planned number of victims, is for tools that build rows outside the registry (benchmarks, fixtures)."""
+    bits = bits or blind_index_bits(current_app.config["PLANNED_VICTIMS"])
     mac = hmac.new(keyring().derived("blind-index/" + purpose), normalised.encode(), hashlib.sha256).digest()
     return int.from_bytes(mac[:8], "big") >> (64 - bits)
 

@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -92,7 +91,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        conf_args.setdefault("render_as_batch", connection.dialect.name == "sqlite")
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table on SQLite: it copies it and drops the old one. With foreign keys on, that
+            # DROP deletes every row pointing at the table (ON DELETE CASCADE: a user's tokens, sessions...) or
+            # refuses, so they are off while migrating (as Alembic's batch documentation says), set before the
+            # transaction begins (SQLite ignores the pragma inside one) and checked before it commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        conf_args.setdefault("render_as_batch", sqlite)
         conf_args.setdefault("compare_type", True)
         context.configure(
             connection=connection,
@@ -100,8 +106,18 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                # Never handed back to the pool with foreign keys off (the pragma cannot be set back while the
+                # connection may still be inside the migration's transaction): the pool discards it.
+                connection.invalidate()
 
 
 if context.is_offline_mode():

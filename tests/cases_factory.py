@@ -11,12 +11,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.models.cases import Case, CaseCounter, Consent, status_writer
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
+from caseapp.services.registry.identity import _reindex as index_victim
 from caseapp.timeutil import utcnow
 
 
@@ -49,9 +49,7 @@ def make_case(
     victim.given_names, victim.family_names = given_names, family_names
     victim.document_type, victim.document_number = document_type, document_number
     victim.phone, victim.birth_date = phone, birth_date
-    victim.document_bidx = crypto.blind_index("victims/document", crypto.normalise_document(document_type, document_number))
-    victim.name_bidx = crypto.blind_index("victims/name", crypto.normalise_text(f"{given_names} {family_names}"))
-    victim.phone_bidx = crypto.blind_index("victims/phone", crypto.normalise_phone(phone))
+    index_victim(victim)  # at the deployment's recorded width, as the registry does
     counter = db.session.get(CaseCounter, (user.entity_id, identified_on.year))
     if counter is None:
         counter = CaseCounter(entity_id=user.entity_id, year=identified_on.year, last=0)

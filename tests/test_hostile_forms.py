@@ -531,3 +531,33 @@ def test_ids_beyond_32_bits_are_not_found(app, fresh_world):
         if r.status_code >= 500:
             problems.append(f"{method} {path}: {r.status_code}")
     assert not problems, "ids beyond 32 bits caused server errors:\n  " + "\n  ".join(problems)
+
+
+def test_after_the_fuzzing_the_access_log_holds_codes_only(module_app, world):
+    """Issue 12: every web form and API body above was fed hostile text; the append-only log (which erasure never
+    reaches) kept none of it: each of its text fields is a code, OMITTED or a bounded value."""
+    from sqlalchemy import select
+
+    from caseapp import audit
+    from caseapp.extensions import db
+    from caseapp.models.audit import AuditEvent
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                yield k
+                yield from strings(v)
+
+    bad = []
+    with module_app.app_context():
+        for row in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq)):
+            values = [row.actor, row.actor_entity, row.object_ref]
+            values += list(strings(json.loads(row.detail))) if row.detail else []
+            bad += [f"{row.seq} {row.action}: {v[:60]!r}" for v in values
+                    if v is not None and v != audit.OMITTED and not audit.is_code(v)]
+    assert not bad, "free text in the access log:\n  " + "\n  ".join(bad[:20])

@@ -255,7 +255,7 @@ def test_every_closure_writes_its_record_and_reopening_keeps_it(env, path):
         closure = db.session.scalar(select(CaseClosure).where(CaseClosure.case_id == case.id))
         assert case.status == "closed" and closure.reason == "goals_met" and closure.status_before == \
             "in_immediate_assistance" and case.closed_on == date(2025, 6, 1)
-        route.reopen_case(db.session.get(User, env["owner"].id), code, reason="Volvió a pedir apoyo",
+        route.reopen_case(db.session.get(User, env["owner"].id), code, reason="needs_assistance_again",
                           version=case.version)
         assert case.status == "in_immediate_assistance"
         assert closure.reopened_on is not None and db.session.get(CaseClosure, closure.id) is not None
@@ -339,10 +339,10 @@ def _closed_without_consent(env):
 
 REOPEN_PATHS = {
     "api_status": lambda env, code: _api(env, f"/api/v1/cases/{code}/status", {
-        "status": "reopened", "reason": "Volvió", "version": _version(env, code)}, 200),
+        "status": "reopened", "reason": "new_risk", "version": _version(env, code)}, 200),
     "api_reopen": lambda env, code: _api(env, f"/api/v1/cases/{code}/reopen", {
-        "reason": "Volvió", "version": _version(env, code)}, 200),
-    "web_route_page": lambda env, code: _route_form(env, code, "reopen", "reopen", {"reason": "Volvió"}),
+        "reason": "new_risk", "version": _version(env, code)}, 200),
+    "web_route_page": lambda env, code: _route_form(env, code, "reopen", "reopen", {"reason": "new_risk"}),
 }
 
 

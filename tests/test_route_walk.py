@@ -408,7 +408,8 @@ def _api_close_case(world):
 
 def _api_reopen(world):
     _closed_case(world)
-    return Valid(json={"reason": "Volvió a pedir apoyo", "version": _case_version(world)})
+    return Valid(json={"reason": "needs_assistance_again", "note": "Volvió a pedir apoyo",
+                       "version": _case_version(world)})
 
 
 def _api_request_erasure(world):
@@ -543,7 +544,8 @@ def _web_add_note(world):
 
 def _web_reopen(world):
     _closed_case(world)
-    return Valid(page=_route_page(world), form={"reopen-reason": "Volvió a pedir apoyo"})
+    return Valid(page=_route_page(world), form={"reopen-reason": "needs_assistance_again",
+                                                            "reopen-note": "Volvió a pedir apoyo"})
 
 
 def _web_place(world):

@@ -204,6 +204,7 @@ def _schemas() -> dict:
         TRAFFICKING_SCOPES,
         VICTIM_STATUSES,
     )
+    from caseapp.models.route import REOPEN_REASONS
     from caseapp.models.victims import (
         AGE_GROUPS,
         DOCUMENT_TYPES,
@@ -287,9 +288,11 @@ def _schemas() -> dict:
                 "status": _enum(("in_immediate_assistance", "in_mediate_assistance", "closed", "reopened")),
                 "version": {"type": "integer"},
                 "on": {**date, "description": "When the move happened (default today)"},
-                "reason": {**text, "description": f"closed: one of {', '.join(CLOSURE_REASONS)}; "
-                                                  "reopened: why (required)"},
-                "note": {**text, "description": "closed: a note kept with the closure record"},
+                "reason": {**text, "description": f"A code, never free text: closed: one of "
+                                                  f"{', '.join(CLOSURE_REASONS)}; reopened: one of "
+                                                  f"{', '.join(REOPEN_REASONS)} (422 with its rule otherwise)"},
+                "note": {**text, "description": "closed or reopened: an optional note, encrypted under the "
+                                                "victim's key with the closure record"},
                 "complaint_on": {**date, "description": "in_mediate_assistance: the criminal complaint's date "
                                                         "(or the one recorded in the legal follow-up)"},
                 "acta_on": {**date, "description": "in_mediate_assistance: the acta única's date (required)"},

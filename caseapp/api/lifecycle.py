@@ -26,7 +26,7 @@ from caseapp.api.openapi import (
 )
 from caseapp.api.referrals import referral_json
 from caseapp.models.cases import CASE_STATUSES, CLOSURE_REASONS
-from caseapp.models.route import PHASES
+from caseapp.models.route import PHASES, REOPEN_REASONS
 from caseapp.services import referrals, route
 
 
@@ -35,6 +35,7 @@ def closure_json(closure) -> dict:
     ended = getattr(closure, "ended_stay", None)
     return {"id": closure.id, "closed_on": iso(closure.closed_on), "reason": closure.reason,
             "status_before": closure.status_before, "reopened_on": iso(closure.reopened_on),
+            "reopen_reason": closure.reopen_code,
             "ended_stay": ended.id if ended is not None else None}
 
 
@@ -82,9 +83,9 @@ def close_case(code):
 @bp.post("/cases/<code>/reopen")
 @case_roles
 def reopen_case(code):
-    data = body_of({"reason": TEXT, "reopened_on": DATE, "version": ANY})
+    data = body_of({"reason": TEXT, "reopened_on": DATE, "note": TEXT, "version": ANY})
     case = route.reopen_case(current_user, code, reason=data.get("reason"), reopened_on=data.get("reopened_on"),
-                             version=data.get("version"))
+                             note=data.get("note"), version=data.get("version"))
     return jsonify(case_json(case))
 
 
@@ -139,10 +140,15 @@ SCHEMAS: dict = {
     "Closure": {"type": "object", "properties": {
         "id": {"type": "integer"}, "closed_on": S_DATE, "reason": enum(CLOSURE_REASONS),
         "status_before": enum(CASE_STATUSES), "reopened_on": nullable(S_DATE),
+        "reopen_reason": {"type": ["string", "null"], "enum": [*REOPEN_REASONS, None],
+                          "description": "Why it was reopened (a code); its note is not shown"},
         "ended_stay": {"type": ["integer", "null"], "description": "The shelter stay this closure ended, if any"}}},
     "ClosureResult": {"type": "object", "properties": {"case": ref("Case"), "closure": ref("Closure")}},
     "ReopenIn": {"type": "object", "required": ["reason", "version"], "additionalProperties": False,
-                 "properties": {"reason": {**S_TEXT, "maxLength": 2000, "description": "Why (required)"},
+                 "description": "`reason` is a code (422 reopen_reason_required otherwise); what is said about "
+                                "her goes in `note`, encrypted under her key and never in the access log.",
+                 "properties": {"reason": enum(REOPEN_REASONS),
+                                "note": {**S_TEXT, "maxLength": 4000, "description": "Optional note"},
                                 "reopened_on": {**S_DATE, "description": "Default today"}, "version": VERSION}},
 }
 

@@ -13,26 +13,48 @@ from caseapp.extensions import db
 
 group = AppGroup("audit", help="Access-log integrity.")
 
+NO_ANCHOR_WARNING = ("WARNING: verified without an anchor: rows cut from the end of the log (or a log emptied and "
+                     "restarted) cannot be detected. Ship anchors off this machine with `flask audit anchor --to DIR` "
+                     "and verify with --anchor FILE.")
+
 
 @group.command("verify")
 @click.option("--anchor", "anchor_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An anchor file from `flask audit anchor`: also detect a truncated tail.")
 def verify(anchor_file: Path | None) -> None:
-    """Exit 0 when the chain is intact; otherwise name the first broken row and exit 1."""
-    anchor = json.loads(anchor_file.read_text()) if anchor_file else None
+    """Exit 0 when the chain is intact; otherwise name the first broken row and exit 1.
+
+    The chain alone cannot show rows cut from its end (an emptied log is a valid chain of zero rows): without an
+    anchor the answer says so, and an empty log is never reported as intact."""
+    try:
+        anchor = json.loads(anchor_file.read_text()) if anchor_file else None
+    except ValueError:
+        raise click.ClickException("the anchor file is not JSON; nothing was verified") from None
     result = audit.verify(anchor=anchor)
     db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
-    if result.ok:
+    if not result.ok:
+        click.echo(f"BROKEN at row {result.broken_seq}: {result.problem} ({result.rows} rows verified before it)",
+                   err=True)
+        sys.exit(1)
+    if result.rows == 0 and anchor is None:
+        click.echo("EMPTY: the access log has no rows. Without an anchor this cannot be told apart from a log that "
+                   "was emptied; verify with --anchor FILE.", err=True)
+        sys.exit(1)
+    if anchor is None:
         click.echo(f"OK: {result.rows} rows, chain intact, head {result.head_seq} {result.head_mac}")
+        click.echo(NO_ANCHOR_WARNING, err=True)
         return
-    click.echo(f"BROKEN at row {result.broken_seq}: {result.problem} ({result.rows} rows verified before it)", err=True)
-    sys.exit(1)
+    click.echo(f"OK: {result.rows} rows, chain intact up to the anchor's row {anchor['seq']} and beyond, "
+               f"head {result.head_seq} {result.head_mac}")
 
 
 @group.command("anchor")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the anchor file.")
+@click.option("--to", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the anchor file (e.g. a mounted remote folder); default instance/anchors.")
 def anchor(out: Path | None) -> None:
-    """Write the chain head (seq, MAC, row count) to an anchor file and print it for an outside notary."""
+    """Write the chain head (last seq, its MAC, row count, time) to an anchor file and print it.
+
+    One line ships it off the machine, e.g. from cron: `flask audit anchor --to /mnt/notary/ruta`."""
     data, path = audit.write_anchor(out)
     db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
     click.echo(json.dumps(data, sort_keys=True))

@@ -1,6 +1,7 @@
 """Assistance route: steps, step kinds, due-date rules, life plan, shelters, legal follow-up (issue 4).
 
-Free text about a victim (notes, reasons, the criminal case number) is encrypted under her data key;
+Free text about a victim (notes, reasons, titles, offices, who decided, the criminal case number) is encrypted
+under her data key, so erasing her identity (destroying the key) erases it too;
 catalogues (step kinds, due-date rules) are admin-editable rows, never hard-coded enums.
 """
 from __future__ import annotations
@@ -39,6 +40,8 @@ LEGAL_REPRESENTATION = ("none", "public_defender", "entity_lawyer", "private_law
 LEGAL_EVENT_KINDS = ("hearing", "stage_change", "other")
 PROTECTION_KINDS = ("witness_protection", "police_measures", "other")
 PROTECTION_STATUSES = ("requested", "granted", "denied", "ended")
+# Why a closed case is reopened: a catalogue code (the access log may hold it), with an optional encrypted note.
+REOPEN_REASONS = ("needs_assistance_again", "new_risk", "closed_in_error", "other")
 
 
 class StepKind(Versioned, Timestamped, db.Model):
@@ -156,13 +159,15 @@ class PhaseExtension(UnderVictimKey, Versioned, db.Model):
     extra_days: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     extra_months: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     decided_on: Mapped[date] = mapped_column(Date, nullable=False)
-    decided_by: Mapped[str] = mapped_column(String(200), nullable=False)  # e.g. the committee, the secretariat
+    # Who decided (e.g. the committee, the secretariat): free text can name a person, so it is encrypted.
+    decided_by_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reported_to_secretariat: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
     reason = Encrypted("reason")
+    decided_by = Encrypted("decided_by")
     case: Mapped[Case] = relationship()
     recorded_by: Mapped[User | None] = relationship()
 
@@ -239,13 +244,14 @@ class LegalProceeding(UnderVictimKey, Versioned, Timestamped, db.Model):
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True, nullable=False)
     complaint_filed_on: Mapped[date | None] = mapped_column(Date)
-    receiving_office: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    receiving_office_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small office can point to her
     criminal_case_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     stage: Mapped[str] = mapped_column(String(16), nullable=False, default="complaint")
     representation: Mapped[str] = mapped_column(String(24), nullable=False, default="none")
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     criminal_case_number = Encrypted("criminal_case_number")
+    receiving_office = Encrypted("receiving_office")
     case: Mapped[Case] = relationship()
 
 
@@ -260,10 +266,12 @@ class LegalEvent(UnderVictimKey, Versioned, db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="hearing")
     on: Mapped[date] = mapped_column(Date, nullable=False)
-    title: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    # "AUDIENCIA ... contra <nombre>": a title names people, so it is encrypted like the outcome.
+    title_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     outcome_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    title = Encrypted("title")
     outcome = Encrypted("outcome")
     case: Mapped[Case] = relationship()
 
@@ -322,8 +330,9 @@ class CaseClosure(UnderVictimKey, Versioned, db.Model):
     note_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     reopened_on: Mapped[date | None] = mapped_column(Date)
     reopened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reopen_code: Mapped[str | None] = mapped_column(String(32))  # one of REOPEN_REASONS
     reopen_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     note = Encrypted("note")
-    reopen_reason = Encrypted("reopen_reason")
+    reopen_reason = Encrypted("reopen_reason")  # the optional note that goes with reopen_code
     case: Mapped[Case] = relationship()

@@ -481,16 +481,17 @@ def test_close_and_reopen_with_their_rules(client, env):
     assert r.status_code == 409 and r.json["rule"] == "case_closed"
     r = _unchanged(env, client, "POST", reopen, t["sw"], json={"version": _version(env)})
     assert r.status_code == 422 and r.json["rule"] == "reopen_reason_required"
-    r = _unchanged(env, client, "POST", reopen, t["sw"], json={"reason": "Volvió", "reopened_on": "2025-05-01",
+    r = _unchanged(env, client, "POST", reopen, t["sw"], json={"reason": "new_risk", "reopened_on": "2025-05-01",
                                                                 "version": _version(env)})
     assert r.status_code == 422 and r.json["fields"]["reopened_on"]  # before the closure
-    assert _unchanged(env, client, "POST", reopen, t["other"], json={"reason": "x", "version": _version(env)}
+    assert _unchanged(env, client, "POST", reopen, t["other"], json={"reason": "new_risk", "version": _version(env)}
                       ).status_code == 404
-    r = client.post(reopen, json={"reason": "Volvió a pedir apoyo", "version": _version(env)}, headers=t["sw"])
+    r = client.post(reopen, json={"reason": "needs_assistance_again", "version": _version(env)},
+                    headers=t["sw"])
     assert r.status_code == 200 and r.json["status"] == "in_immediate_assistance"
     closures = client.get(f"{API}/cases/{code}/route", headers=t["sw"]).json["closures"]
     assert [(c["reason"], c["reopened_on"] is not None) for c in closures] == [("goals_met", True)]
-    r = _unchanged(env, client, "POST", reopen, t["sw"], json={"reason": "Otra vez", "version": _version(env)})
+    r = _unchanged(env, client, "POST", reopen, t["sw"], json={"reason": "other", "version": _version(env)})
     assert r.status_code == 409 and r.json["rule"] == "transition_not_allowed"
 
 
@@ -577,7 +578,7 @@ WRITES = [
     ("POST", "/cases/{code}/immediate/close", "sw", {"complaint_on": "2025-03-12", "acta_on": "2025-03-19",
                                                       "version": "{v_case}"}),
     ("POST", "/cases/{code}/closure", "sw", {"reason": "goals_met", "version": "{v_case}"}),
-    ("POST", "/cases/{code}/reopen", "sw", {"reason": "Volvió", "version": "{v_case}"}),
+    ("POST", "/cases/{code}/reopen", "sw", {"reason": "new_risk", "version": "{v_case}"}),
     ("POST", "/cases/{code}/erasure-requests", "sw", {"reason": "victim_request"}),
     ("POST", "/cases/{code}/child-referral", "sw", {}),
 ]

@@ -205,3 +205,30 @@ def test_erasing_a_victim_keeps_her_access_rows(ctx, factory, runner):
     auditor = db.session.get(User, db.session.scalar(select(User.id).where(User.username == "aud")))
     history = audit_console.case_history(auditor, code)
     assert {r.seq for r in history.page.items} >= set(before)
+
+
+def test_an_emptied_log_is_never_ok(log, runner, tmp_path):
+    """Issue 12: `verify` said "OK: 0 rows, chain intact" on an emptied log."""
+    result = runner.invoke(args=["audit", "anchor", "--to", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    anchor_file = next(tmp_path.glob("anchor-*.json"))
+    _drop_triggers()
+    _run_sql("DELETE FROM audit_events")
+    result = _verify(runner)
+    assert result.exit_code != 0 and "OK" not in result.output
+    assert "EMPTY" in result.output and "emptied" in result.output
+    result = _verify(runner, "--anchor", str(anchor_file))
+    assert result.exit_code != 0 and "tail truncated" in result.output and "anchor saw row 10" in result.output
+
+
+def test_verifying_without_an_anchor_says_truncation_cannot_be_detected(log, runner, tmp_path):
+    result = _verify(runner)
+    assert result.exit_code == 0 and "OK: 10 rows" in result.output
+    assert "without an anchor" in result.output and "cannot be detected" in result.output
+    runner.invoke(args=["audit", "anchor", "--to", str(tmp_path)])
+    result = _verify(runner, "--anchor", str(next(tmp_path.glob("anchor-*.json"))))
+    assert result.exit_code == 0 and "cannot be detected" not in result.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json")
+    result = _verify(runner, "--anchor", str(bad))
+    assert result.exit_code != 0 and "nothing was verified" in result.output

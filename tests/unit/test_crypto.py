@@ -117,7 +117,7 @@ def test_data_keys_are_per_victim_and_wrapped(two_cases):
 
 
 def test_blind_index_normalises_and_truncates(ctx):
-    bits = ctx.config["BLIND_INDEX_BITS"]
+    bits = crypto.blind_index_bits(ctx.config["PLANNED_VICTIMS"])
     a = crypto.blind_index("victims/name", crypto.normalise_text("  MARÍA   José  Pérez-Gómez "))
     b = crypto.blind_index("victims/name", crypto.normalise_text("maria jose perez gomez"))
     assert a == b and 0 <= a < 2**bits

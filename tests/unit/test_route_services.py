@@ -142,7 +142,8 @@ def test_route_end_to_end(ctx, sw, factory):
     assert case.status == "closed" and case.closure_reason == "goals_met"
     with pytest.raises(Conflict):
         steps.add_step(u, code, kind="education", status="done", done_on="2024-09-02")
-    route.reopen_case(u, code, reason="Nueva necesidad", reopened_on=None, version=case.version)
+    route.reopen_case(u, code, reason="needs_assistance_again", note="Nueva necesidad", reopened_on=None,
+                      version=case.version)
     assert case.status == "in_mediate_assistance" and case.closed_on is None
     view = followup.overview(u, code)
     assert len(view.closures) == 1 and view.closures[0].reason == "goals_met" and view.closures[0].reopened_on

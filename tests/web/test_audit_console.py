@@ -180,11 +180,15 @@ def test_csv_export_of_the_filtered_rows_is_logged(app, client, login_as, world)
 
 def test_csv_export_neutralises_formulas(app, client, login_as, world):
     with app.test_request_context():
+        # A formula with parentheses is not a code: the log never holds it (audit.bounded).
         audit.record("case.view", object_type="case", object_ref="=HYPERLINK(1)", actor="ana")
+        # What a code may still start with ("+", "-", "@") is neutralised by the export.
+        audit.record("case.view", object_type="case", object_ref="@SUM", actor="ana")
         db.session.commit()
     login_as(world["users"]["aud"])
     body = client.get("/audit/export.csv?user=ana").get_data(as_text=True)
-    assert "'=HYPERLINK(1)" in body and ",=HYPERLINK" not in body
+    assert "HYPERLINK" not in body and audit.OMITTED in body
+    assert "'@SUM" in body and ",@SUM" not in body
 
 
 def test_export_of_a_large_log_streams_every_row(app, client, login_as, world):

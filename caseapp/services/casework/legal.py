@@ -86,7 +86,7 @@ def save_proceeding(actor, code: str, *, version, complaint_filed_on=None, recei
         db.session.add(proc)
     before = proc.stage
     proc.complaint_filed_on = complaint_filed_on
-    proc.receiving_office = clean_text(receiving_office, 200) or ""
+    proc.receiving_office = clean_text(receiving_office, 200)
     if number is not None or not created:
         proc.criminal_case_number = number
     proc.stage, proc.representation, proc.updated_by_id = stage, representation, actor.id
@@ -107,8 +107,9 @@ def add_event(actor, code: str, *, kind: str = "hearing", on=None, title: str | 
         errors["on"] = _("Say the date.")
     if errors:
         raise invalid(errors)
-    event = LegalEvent(case=case, kind=kind, on=on, title=clean_text(title, 120) or "", recorded_by_id=actor.id)
+    event = LegalEvent(case=case, kind=kind, on=on, recorded_by_id=actor.id)
     db.session.add(event)
+    event.title = clean_text(title, 120)
     event.outcome = clean_text(outcome)
     audit.record("case.legal.event", case, actor=actor, detail={"kind": kind})
     commit()

@@ -18,6 +18,7 @@ from caseapp.models.cases import (
 from caseapp.models.victims import (
     Victim,
 )
+from caseapp.services.registry import index_width
 
 
 class PossibleDuplicate(Conflict):
@@ -49,10 +50,12 @@ def _phone_key(phone):
 
 
 def _bidx(purpose: str, normalised: str | None) -> int | None:
-    return crypto.blind_index(purpose, normalised) if normalised else None
+    """The blind index at the deployment's recorded width (index_width)."""
+    return crypto.blind_index(purpose, normalised, bits=index_width.bits()) if normalised else None
 
 
 def _reindex(victim: Victim) -> None:
+    index_width.bits(record=True)  # the first victim indexed fixes the width until `flask victims reindex`
     victim.document_bidx = _bidx("victims/document", _document_key(victim.document_type, victim.document_number))
     victim.name_bidx = _bidx("victims/name", _name_key(victim.given_names, victim.family_names))
     victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone))

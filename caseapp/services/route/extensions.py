@@ -61,9 +61,9 @@ def extend_phase(actor, code: str, *, version, phase: str, amount, reason: str |
                        rule="phase_already_extended")
     ext = PhaseExtension(case=case, phase=phase, extra_days=amount if phase == "immediate" else 0,
                          extra_months=amount if phase == "mediate" else 0, decided_on=decided_on,
-                         decided_by=clean_text(decided_by, 200), reported_to_secretariat=yes(reported),
-                         recorded_by_id=actor.id, recorded_at=utcnow())
+                         reported_to_secretariat=yes(reported), recorded_by_id=actor.id, recorded_at=utcnow())
     db.session.add(ext)
+    ext.decided_by = clean_text(decided_by, 200)
     ext.reason = clean_text(reason)
     audit.record("case.phase.extend", case, actor=actor, detail={"phase": phase, "amount": amount})
     commit(_("This phase has already been extended; the rule allows one extension."))

@@ -30,7 +30,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import Entity, Setting
 from caseapp.models.cases import CASE_STATUSES, CLOSURE_REASONS, Case, status_writer
 from caseapp.models.referrals import Referral
-from caseapp.models.route import CaseClosure, CaseRoute, LegalProceeding, ShelterStay
+from caseapp.models.route import REOPEN_REASONS, CaseClosure, CaseRoute, LegalProceeding, ShelterStay
 from caseapp.services.primitives import (
     clean_text,
     commit,
@@ -69,7 +69,7 @@ RULES = {
     "shelter_stay_open": _l("The victim is still lodged in a shelter: record her departure before closing the "
                             "case."),
     "closure_reason_required": _l("Choose the reason for closing the case."),
-    "reopen_reason_required": _l("Say why the case is reopened."),
+    "reopen_reason_required": _l("Choose from the list why the case is reopened."),
     "invalid_date": _l("Some dates are not valid; nothing was saved."),
 }
 
@@ -214,7 +214,7 @@ def close(actor, case: Case, *, reason, on: date | None, note: str | None = None
     """Any open phase → closed, with its reason; writes the closure record. Returns it (`ended_stay` is set)."""
     _require_move(case, "closed")
     errors: dict = {}
-    if reason not in CLOSURE_REASONS:
+    if not isinstance(reason, str) or reason not in CLOSURE_REASONS:
         raise refuse("closure_reason_required", field="reason", invalid=True)
     on = on or today()
     not_future(on, "closed_on", errors)
@@ -247,10 +247,13 @@ def close(actor, case: Case, *, reason, on: date | None, note: str | None = None
     return closure
 
 
-def reopen(actor, case: Case, *, reason: str | None, on: date | None = None) -> None:
-    """Closed → the phase it was closed from; the closure stays in the history with its reopening."""
+def reopen(actor, case: Case, *, reason: str | None, on: date | None = None, note: str | None = None) -> None:
+    """Closed → the phase it was closed from; the closure stays in the history with its reopening.
+
+    `reason` is a code of REOPEN_REASONS (so the access log can name it); anything said about her goes in `note`,
+    encrypted under her key."""
     _require_move(case, REOPENED)
-    if not clean_text(reason):
+    if not isinstance(reason, str) or reason not in REOPEN_REASONS:
         raise refuse("reopen_reason_required", field="reason", invalid=True)
     closure = _open_closure(case)
     on = on or today()
@@ -266,11 +269,11 @@ def reopen(actor, case: Case, *, reason: str | None, on: date | None = None) -> 
     if back_to != "identified":
         require_assistance_consent(case)
     if closure is not None:
-        closure.reopened_on, closure.reopened_by_id = on, actor.id
-        closure.reopen_reason = clean_text(reason)
+        closure.reopened_on, closure.reopened_by_id, closure.reopen_code = on, actor.id, reason
+        closure.reopen_reason = clean_text(note)
     previous = case.status
     _write(case, back_to, closed_on=None, closure_reason=None)
-    _record(actor, "case.reopen", case, previous)
+    _record(actor, "case.reopen", case, previous, reason=reason)
 
 
 # --- entry points: load, permission, version, the move, commit ---------------------------------------------------
@@ -299,7 +302,7 @@ def change_status(actor, code: str, status: str, *, version, on=None, reason=Non
         closure = _open_closure(case)
         if status != REOPENED and (closure is None or closure.status_before != status):
             raise refuse("transition_not_allowed")
-        reopen(actor, case, reason=reason, on=when)
+        reopen(actor, case, reason=reason, on=when, note=note)
     elif status == "in_immediate_assistance":
         start_immediate(actor, case, on=when)
     elif status == "in_mediate_assistance":
@@ -339,13 +342,13 @@ def close_case(actor, code: str, *, reason, closed_on=None, note: str | None = N
     return closure
 
 
-def reopen_case(actor, code: str, *, reason: str | None, reopened_on=None, version) -> Case:
+def reopen_case(actor, code: str, *, reason: str | None, reopened_on=None, version, note: str | None = None) -> Case:
     case = _load(actor, code, "case.close", version)
     errors: dict = {}
     reopened_on = parse_date(reopened_on, "reopened_on", errors)
     if errors:
         raise _dates_invalid(errors)
-    reopen(actor, case, reason=reason, on=reopened_on)
+    reopen(actor, case, reason=reason, on=reopened_on, note=note)
     commit()
     return case
 

@@ -107,7 +107,8 @@ class ClosureForm(FlaskForm):
 
 
 class ReopenForm(FlaskForm):
-    reason = StringField(_l("Why is the case reopened?"), validators=[DataRequired(), Length(max=2000)])
+    reason = SelectField(_l("Why is the case reopened?"), validators=[DataRequired()])
+    note = TextAreaField(_l("Reopening note"), validators=[Optional(), Length(max=2000)])
     version = HiddenField()
 
 

@@ -25,6 +25,7 @@ from caseapp.models.route import (
     PHASES,
     PROTECTION_KINDS,
     PROTECTION_STATUSES,
+    REOPEN_REASONS,
     STEP_SECTIONS,
     STEP_STATUSES,
     AssistanceStep,
@@ -112,6 +113,7 @@ def _case_forms(view) -> dict:
     if place_form.admitted_on.data is None:
         place_form.admitted_on.data = today()
     reopen_form = forms.ReopenForm(prefix="reopen")
+    reopen_form.reason.choices = _choices("reopen", REOPEN_REASONS)
     reopen_form.version.data = case.version
     psy_note_form = forms.NoteForm(prefix="psy")
     legal_note_form = forms.NoteForm(prefix="jur")
@@ -354,8 +356,9 @@ def close_case(code):
 @login_required
 def reopen_case(code):
     form = forms.ReopenForm(prefix="reopen")
+    form.reason.choices = _choices("reopen", REOPEN_REASONS)
     return _post(code, "reopen_form", form, lambda f: route.reopen_case(
-        current_user, code, reason=f.reason.data, reopened_on=None, version=f.version.data),
+        current_user, code, reason=f.reason.data, reopened_on=None, note=f.note.data, version=f.version.data),
         _("Case reopened; its closure stays in the history."), "closure")
 
 

@@ -1,0 +1,52 @@
+"""The width of the blind indexes, sized from the deployment's planned number of victims and recorded once.
+
+Too wide and every index value is unique: a copy of the database links one person across entities by it (15 bits
+at Cartagena's ~1,000 victims). Too narrow and a search decrypts too many candidates. crypto.blind_index_bits
+chooses the width from PLANNED_VICTIMS (2 <= rows / 2**bits < sqrt(rows)). The width in use is recorded in the
+settings table when the first victim is indexed, so that changing the plan never silently breaks lookups: the
+recorded width stays until `flask victims reindex` (services.registry.reindex) recomputes them at the new one.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from caseapp import crypto
+from caseapp.extensions import db
+from caseapp.models.accounts import Setting
+from caseapp.models.victims import Victim
+
+SETTING = "blind_index_bits"
+
+
+def planned_bits() -> int:
+    return crypto.blind_index_bits(current_app.config["PLANNED_VICTIMS"])
+
+
+def bits(*, record: bool = False) -> int:
+    """The recorded width (or the planned one, recorded now when `record`: a victim is being indexed)."""
+    row = db.session.get(Setting, SETTING)
+    if row is not None:
+        return int(json.loads(row.value))
+    value = planned_bits()
+    if record:
+        try:
+            with db.session.begin_nested():  # two first registrations at once: the second reads the first's width
+                db.session.add(Setting(key=SETTING, value=json.dumps(value)))
+        except IntegrityError:
+            return int(json.loads(db.session.get(Setting, SETTING, populate_existing=True).value))
+    return value
+
+
+def status() -> dict:
+    """What the operator needs to decide on a reindex: recorded and planned widths, victims, candidates per value."""
+    row = db.session.get(Setting, SETTING)
+    recorded = int(json.loads(row.value)) if row is not None else None
+    victims = db.session.scalar(select(func.count()).select_from(Victim).where(Victim.erased.is_(False)))
+    width = recorded or planned_bits()
+    return {"recorded_bits": recorded, "planned_bits": planned_bits(),
+            "planned_victims": current_app.config["PLANNED_VICTIMS"], "victims": victims,
+            "candidates_per_value_planned": round(current_app.config["PLANNED_VICTIMS"] / 2**width, 2)}

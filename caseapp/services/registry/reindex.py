@@ -1,0 +1,34 @@
+"""`flask victims reindex`: every victim's blind indexes recomputed at the width planned for the deployment."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from caseapp import audit
+from caseapp.extensions import db
+from caseapp.models.accounts import Setting
+from caseapp.models.victims import Victim
+from caseapp.services.registry import index_width
+from caseapp.services.registry.identity import _reindex
+
+
+def reindex(actor="cli", batch: int = 500) -> int:
+    """Record the planned width and recompute every victim's blind indexes at it, in one transaction."""
+    new = index_width.planned_bits()
+    row = db.session.get(Setting, index_width.SETTING)
+    before = int(json.loads(row.value)) if row is not None else None
+    if row is None:
+        row = Setting(key=index_width.SETTING, value=json.dumps(new))
+        db.session.add(row)
+    row.value = json.dumps(new)
+    db.session.flush()  # _reindex reads the width from this row
+    count = 0
+    for victim in db.session.scalars(select(Victim).where(Victim.erased.is_(False)).order_by(Victim.id)
+                                     .execution_options(yield_per=batch)):
+        _reindex(victim)
+        count += 1
+    audit.record("victims.reindex", object_type="blind_index", object_ref=index_width.SETTING, actor=actor,
+                 detail={"from": before, "to": new, "victims": count})
+    db.session.commit()
+    return count

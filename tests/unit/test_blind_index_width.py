@@ -1,0 +1,78 @@
+"""Blind indexes sized from the planned number of victims (issue 12): every index value is shared by at least two
+people on average, so a copy of the database cannot link one person across entities by it, and a search still
+finds exactly the right victim (candidates are decrypted and compared). The width is recorded, so changing the
+plan breaks no lookup until `flask victims reindex` recomputes the indexes."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from caseapp import crypto
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.models.victims import Victim
+from caseapp.services import registry
+from caseapp.services.registry import index_width
+from tests.cases_factory import make_case
+
+
+@pytest.mark.parametrize("rows", [100, 1_000, 10_000, 100_000, 1_000_000])
+def test_width_gives_two_to_sqrt_rows_candidates(rows):
+    c = rows / 2 ** crypto.blind_index_bits(rows)
+    assert 2 <= c < rows**0.5
+
+
+def test_at_cartagenas_scale_index_values_are_shared(ctx):
+    """At 1,000 planned victims, 15 bits made every value unique; now each is shared by two or more on average."""
+    assert ctx.config["PLANNED_VICTIMS"] == 1000
+    assert 1000 / 2 ** index_width.bits() >= 2
+
+
+def _register(owner_id, n: int) -> dict[str, str]:
+    documents = {}
+    for i in range(n):
+        number = f"{1_000_000 + i * 7919}"
+        documents[make_case(owner_id, document_number=number, given_names=f"Persona{i}", phone=f"300{i:07d}",
+                            identified_on=date(2025, 1, 1 + i % 28))] = number
+    db.session.commit()
+    return documents
+
+
+def _search(user_id, number):
+    return [c.code for c in registry.search_cases(db.session.get(User, user_id), document_type="CC",
+                                                  document_number=number)]
+
+
+def test_search_finds_the_right_victim_among_shared_index_values(ctx, factory):
+    ctx.config["PLANNED_VICTIMS"] = 100  # 5 bits: 40 victims share 32 values
+    sw = factory.user("ana")
+    documents = _register(sw.id, 40)
+    shared = Counter(db.session.scalars(select(Victim.document_bidx)))
+    assert max(shared.values()) >= 2 and all(v < 2**5 for v in shared)
+    for code, number in documents.items():
+        assert _search(sw.id, number) == [code]
+    assert _search(sw.id, "999") == []
+
+
+def test_a_new_plan_keeps_lookups_until_reindexed(ctx, factory, runner):
+    ctx.config["PLANNED_VICTIMS"] = 1000
+    sw = factory.user("ana")
+    documents = _register(sw.id, 12)
+    assert index_width.status()["recorded_bits"] == 8
+    ctx.config["PLANNED_VICTIMS"] = 100_000  # the plan changes: the recorded width stays, searches still work
+    for code, number in documents.items():
+        assert _search(sw.id, number) == [code]
+    db.session.rollback()
+    result = runner.invoke(args=["victims", "reindex", "--check"])
+    assert result.exit_code != 0 and "recorded width: 8 bits; planned: 15 bits" in result.output
+    result = runner.invoke(args=["victims", "reindex", "--yes"])
+    assert result.exit_code == 0 and "12 victims reindexed at 15 bits" in result.output, result.output
+    db.session.expire_all()
+    assert index_width.status()["recorded_bits"] == 15
+    assert max(db.session.scalars(select(Victim.document_bidx))) >= 2**8  # really recomputed (almost surely)
+    for code, number in documents.items():
+        assert _search(sw.id, number) == [code]
+    assert runner.invoke(args=["victims", "reindex", "--check"]).exit_code == 0
