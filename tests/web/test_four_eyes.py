@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from caseapp.errors import Forbidden
 from caseapp.extensions import db
-from caseapp.models.accounts import AccountChangeRequest, User
+from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.services import accounts as service
 from tests.conftest import csrf_token
@@ -67,6 +67,8 @@ def _roles(app, username):
 
 
 def _requests(app):
+    from caseapp.models.accounts import AccountChangeRequest
+
     with app.app_context():
         rows = db.session.scalars(select(AccountChangeRequest).order_by(AccountChangeRequest.id))
         return [(r.id, r.user.username, r.role_list, r.entity.code, r.status, r.requested_by, r.decided_by)
