@@ -39,6 +39,9 @@ class Base:
     LOGIN_LOCKOUT = timedelta(minutes=15)
     LOGIN_ADDRESS_MAX_FAILURES = 20
     LOGIN_ADDRESS_WINDOW = timedelta(minutes=15)
+    # The duplicate check names another entity that may hold a case at most this many times a day to one user
+    # (counted in the access log, so shared by every app server); beyond that it only says a case may exist.
+    DUPLICATE_HINTS_PER_DAY = 5
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
 

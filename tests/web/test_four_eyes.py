@@ -174,6 +174,15 @@ def test_an_account_that_was_an_admin_still_needs_four_eyes(app, login_as, root,
                                                 (["coordinator"], "BOG", "pending")]
 
 
+@pytest.mark.parametrize("request_id", ["0", "99999999999999999999999", "-1"])
+def test_a_hostile_request_id_is_a_clean_404(app, login_as, root, bea, request_id):
+    client = _client(app, login_as, bea)
+    for verb in ("approve", "reject"):
+        response = client.post(f"/admin/requests/{request_id}/{verb}",
+                               data={"csrf_token": csrf_token(client, "/admin/requests")})
+        assert response.status_code == 404
+
+
 def test_a_stale_request_is_not_applied(app, login_as, root, bea):
     mine, hers = _client(app, login_as, root), _client(app, login_as, bea)
     _edit(mine, "root", roles=["admin", "social_worker"])
