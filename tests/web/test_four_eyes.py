@@ -264,15 +264,20 @@ def test_the_migration_remembers_who_is_an_admin(empty_database_url, instance_pa
         now = "2026-01-01 00:00:00"
         db.session.execute(text("INSERT INTO entities (id, code, name, kind, active, version, created_at, updated_at)"
                                 " VALUES (1, 'CTG', 'Cartagena', 'government', :t, 1, :n, :n)"), {"t": True, "n": now})
-        for uid, name, role in ((1, "root", "admin"), (2, "ana", "social_worker")):
+        for uid, name, role in ((1, "root", "admin"), (2, "ana", "social_worker"), (3, "exroot", "coordinator")):
             db.session.execute(text(
                 "INSERT INTO users (id, uid, username, display_name, entity_id, active, failed_logins, "
                 "must_change_password, version, created_at, updated_at) VALUES (:i, :u, :name, :name, 1, :t, 0, :f, "
                 "1, :n, :n)"), {"i": uid, "u": f"u{uid}", "name": name, "t": True, "f": False, "n": now})
             db.session.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:i, :r)"), {"i": uid, "r": role})
+        # exroot was created an admin and demoted before the upgrade: only the access log remembers it.
+        db.session.execute(text(
+            "INSERT INTO audit_events (seq, at, actor, action, object_type, object_ref, outcome, detail, prev_mac, mac)"
+            " VALUES (1, :n, 'cli', 'admin.user.create', 'user', 'exroot', 'allowed', :d, :z, :z)"),
+            {"n": now, "d": '{"entity": "CTG", "roles": ["admin"]}', "z": "0" * 64})
         db.session.commit()
         upgrade()
         since = dict(db.session.execute(text("SELECT username, admin_since FROM users")).all())
-        assert since["root"] is not None and since["ana"] is None
+        assert since["root"] is not None and since["exroot"] is not None and since["ana"] is None
         db.session.remove()
         db.engine.dispose()

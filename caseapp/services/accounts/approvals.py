@@ -76,7 +76,7 @@ def _pending(request_id) -> AccountChangeRequest:
         raise NotFound(_("There is no such request."))
     stmt = select(AccountChangeRequest).where(AccountChangeRequest.id == request_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=AccountChangeRequest)
     request = db.session.scalar(stmt.execution_options(populate_existing=True))
     if request is None:
         raise NotFound(_("There is no such request."))
