@@ -49,6 +49,9 @@ class Base:
     # API tokens: lifetime at creation (`flask users token --days`) and its upper bound.
     API_TOKEN_DAYS = 90
     API_TOKEN_MAX_DAYS = 365
+    # The duplicate check names another entity that may hold a case at most this many times a day to one user
+    # (counted in the access log, so shared by every app server); beyond that it only says a case may exist.
+    DUPLICATE_HINTS_PER_DAY = 5
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
 

@@ -61,6 +61,10 @@ NO_FORM = {
     "auth.enrol": "second login step: only reachable in the middle of a login (tests/web/test_auth.py)",
     "indicators.plans_confirm": "confirms an uploaded plan held in the session; the upload form is fuzzed",
     "admin.entity_reactivate": "offered on an inactive entity only; the same version-only form as deactivate",
+    "admin.request_approve": "a button with only the CSRF token, offered on a pending four-eyes request only "
+                             "(tests/web/test_four_eyes.py)",
+    "admin.request_reject": "a button with only the CSRF token, offered on a pending four-eyes request only "
+                            "(tests/web/test_four_eyes.py)",
     "indicators.product": "its value form exists for manual-formula products only (product 3.5 is computed)",
     "route.reopen_case": "offered on a closed case only (tests/web/test_route_web.py)",
     "cases.send_child_referral": "a button with only the CSRF token, offered on a child's case without its ICBF "

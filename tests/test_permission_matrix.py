@@ -131,6 +131,10 @@ EXPECTED: dict[str, dict] = {
     "POST admin.user_reset_totp": ADMIN_POST,
     "POST admin.user_end_sessions": ADMIN_POST,
     "POST admin.user_revoke_tokens": ADMIN_POST,
+    "GET admin.requests": ADMIN_PAGE,
+    # The world holds no four-eyes request: an admin reaches the service, which answers that there is none.
+    "POST admin.request_approve": spec(403, ad=404),
+    "POST admin.request_reject": spec(403, ad=404),
     "GET admin.entities": ADMIN_PAGE,
     "GET admin.entity_new": ADMIN_PAGE,
     "POST admin.entity_new": ADMIN_POST,

@@ -141,5 +141,8 @@ def test_a_duplicate_hint_names_the_case_only_to_who_may_see_her_identity(app, f
                                 status="accepted", service="psychological_assessment", shared_sections="summary",
                                 sent_at=utcnow(), due_on=IDENTIFIED))
         db.session.commit()
-        hints = registry.find_duplicates(_u(beto.id), {"document_type": "CC", "document_number": "52777111"})
+        hints = registry.find_duplicates(_u(beto.id), {
+            "document_type": "CC", "document_number": "52777111", "given_names": "Rosa",
+            "identified_on": IDENTIFIED.isoformat(), "identification_source": "icbf",
+            "trafficking_scope": "internal", "exploitation_purposes": ["begging"]})
         assert hints == [{"entity_code": "SDIS", "entity_name": "Entidad SDIS"}]  # whom to call, not which case

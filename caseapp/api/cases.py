@@ -75,9 +75,11 @@ def create_case():
     try:
         case = case_service.register_case(current_user, body, confirm_duplicate=confirm, idempotency_key=key)
     except case_service.PossibleDuplicate as dup:
-        return jsonify(error="possible_duplicate", message=dup.message, possible_duplicates=dup.hints), 409
+        return jsonify(error="possible_duplicate", message=dup.message, rule=dup.rule, possible_duplicates=dup.hints,
+                       duplicates_withheld=dup.withheld), 409
     sent = case.child_referral  # a child's case: the mandatory ICBF referral went with the registration
     response = jsonify(code=case.code, version=case.version, possible_duplicates=case.possible_duplicates,
+                       duplicates_withheld=case.duplicates_withheld,
                        mandatory_referral={"id": sent.id, "to_entity": sent.to_entity.code} if sent else None)
     response.headers["Location"] = url_for("api.get_case", code=case.code)
     # A retried request with the same Idempotency-Key answers the case it created the first time.
@@ -260,6 +262,8 @@ def _schemas() -> dict:
         "CaseCreated": {"type": "object", "required": ["code"], "properties": {
             "code": text, "version": {"type": "integer"},
             "possible_duplicates": {"type": "array", "items": hint},
+            "duplicates_withheld": {"type": "boolean", "description": "Another entity may hold a case, but the "
+                                    "user had her day's share of hints that name it"},
             "mandatory_referral": {"type": ["object", "null"], "description": "A child's case: the mandatory "
                                    "referral to the child-protection authority, sent with the registration",
                                    "properties": {"id": {"type": "integer"}, "to_entity": text}}}},

@@ -84,7 +84,7 @@ def alerts(since: str | None, until: str | None) -> None:
     audit.record("audit.alerts", actor="cli", object_type="audit_log", detail={"alerts": len(found)})
     db.session.commit()
     for a in found:
-        where = a.case or a.ip or ""
+        where = a.case or a.ip or a.account or ""
         click.echo(f"{a.kind}\t{a.actor or '-'}\t{a.entity or '-'}\t{where}\t{a.count}\t"
                    f"{a.first_at.isoformat(timespec='seconds')}Z\t{a.last_at.isoformat(timespec='seconds')}Z")
     click.echo(f"{len(found)} alert(s)", err=True)

@@ -3,7 +3,10 @@
 Idempotent: an entity or user that already exists is left as it is. Passwords are fixed passphrases that
 pass the password policy, and TOTP secrets are fixed base32 strings, so `flask demo` prints the same logins
 every time. Display names are fake people (Faker es_CO, seeded). Everything is written as the operator "cli",
-through the same service as the admin screens, so the access log shows it.
+through the same service as the admin screens, so the access log shows it. Accounts are created with the setup's
+`bootstrap` flag (accounts.create_user), which only the command-line operator may use: it would let an account hold
+the admin role and a case role without a second admin; no demo account does, and each case role given still raises
+the auditors' alert.
 """
 from __future__ import annotations
 
@@ -87,7 +90,7 @@ def load(echo) -> None:
         if db.session.scalar(select(User.id).where(User.username == demo.username)) is not None:
             continue
         user = admin.create_user(admin.CLI, username=demo.username, entity_code=demo.entity, roles=demo.roles,
-                                 password=demo.password, display_name=display_name)
+                                 password=demo.password, display_name=display_name, bootstrap=True)
         user.totp_secret = demo.totp_secret
         user.totp_enrolled_at = utcnow()
         audit.record("demo.totp.enrol", object_type="user", object_ref=user.username, actor=admin.CLI.username)

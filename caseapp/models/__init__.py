@@ -9,7 +9,16 @@ from caseapp.models import (  # noqa: F401
     referrals,
     route,
 )
-from caseapp.models.accounts import ApiToken, Entity, RecoveryCode, Setting, User, UserRole, UserSession  # noqa: F401
+from caseapp.models.accounts import (  # noqa: F401
+    AccountChangeRequest,
+    ApiToken,
+    Entity,
+    RecoveryCode,
+    Setting,
+    User,
+    UserRole,
+    UserSession,
+)
 from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401

@@ -62,6 +62,9 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
     totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
+    # When the account first held the admin role; never cleared, so an account that was ever an admin gets case
+    # roles or another entity only with a second admin's approval (accounts.approvals).
+    admin_since: Mapped[datetime | None] = mapped_column(DateTime)
 
     totp_secret = Encrypted("totp_secret")
 
@@ -72,6 +75,8 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
 
     # Set by the session loader: the server-side session this request belongs to.
     current_session = None
+    # Set by accounts.update_user: the change of roles or entity left waiting for a second admin, if any.
+    pending_change = None
 
     def _encryption_key(self) -> bytes:
         from caseapp.models.keys import system_data_key
@@ -180,6 +185,37 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccountChangeRequest(db.Model):
+    """A change of roles and/or entity of an account that is or was an admin, waiting for a second admin.
+
+    The request holds the whole wanted state (roles and entity); it is applied only by another admin than the one
+    who asked, and only if the account has not changed since (`base_version`).
+    """
+
+    __tablename__ = "account_change_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    base_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    roles: Mapped[str] = mapped_column(String(100), nullable=False)  # comma-separated codes of ROLES
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # CHANGE_STATUSES
+    requested_by: Mapped[str] = mapped_column(String(64), nullable=False)  # usernames: staff, never victims
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    entity: Mapped[Entity] = relationship(foreign_keys=[entity_id], lazy="joined")
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+
+CHANGE_STATUSES = ("pending", "approved", "rejected", "superseded")
 
 
 class RecoveryCode(db.Model):

@@ -296,9 +296,11 @@ def test_admin_cannot_remove_own_admin_role(app, as_admin, admin_user):
     assert _roles(app, "root") == {"admin"}
 
 
-def test_admin_may_add_a_case_role_to_themself(app, as_admin, admin_user):
-    assert _edit(as_admin, "root", roles=["admin", "social_worker"]).status_code == 302
-    assert as_admin.get("/cases/").status_code == 200
+def test_admin_cannot_add_a_case_role_to_themself_alone(app, as_admin, admin_user):
+    """Four eyes (tests/web/test_four_eyes.py): alone, an admin gets no case role, so no case data."""
+    assert _edit(as_admin, "root", roles=["admin", "social_worker"]).status_code == 409
+    assert _roles(app, "root") == {"admin"}
+    assert as_admin.get("/cases/").status_code == 403
 
 
 def test_admin_cannot_deactivate_themself(app, as_admin, admin_user):

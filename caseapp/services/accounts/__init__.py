@@ -6,6 +6,11 @@ from caseapp.services.accounts.administration import (
     normalise_entity_code,
     normalise_username,
 )
+from caseapp.services.accounts.approvals import (
+    approve_change,
+    pending_changes,
+    reject_change,
+)
 from caseapp.services.accounts.entities import (
     create_entity,
     deactivate_entity,
@@ -54,7 +59,8 @@ from caseapp.services.accounts.users import (
 )
 
 __all__ = [
-    "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "authenticate",
+    "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "approve_change",
+    "authenticate", "pending_changes", "reject_change",
     "change_password", "confirm_enrolment", "create_entity", "create_user", "deactivate_entity", "deactivate_user",
     "end_sessions", "enrolment", "get_entity", "get_user", "issue_token", "list_entities",
     "list_users", "live_session_count", "live_token_count", "logout", "logout_everywhere", "match_totp",

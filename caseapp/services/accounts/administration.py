@@ -13,10 +13,13 @@ from flask_babel import gettext as _
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
+from caseapp.models.accounts import CASE_ROLES
+from caseapp.timeutil import utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 ENTITY_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 NAME_MAX = 200
+CASE_ROLE_GRANT = "admin.case_role.grant"  # access-log action read by the auditors' alerts
 DISPLAY_NAME_MAX = 120
 
 
@@ -83,3 +86,43 @@ def _raise_if(errors: dict) -> None:
 
 
 # --- users ---------------------------------------------------------------------------------------------
+
+
+# --- four eyes on admins' case access ------------------------------------------------------------------
+
+
+def was_admin(user) -> bool:
+    """The account holds the admin role now or held it at any time (User.admin_since is never cleared)."""
+    return user.admin_since is not None or "admin" in user.roles
+
+
+def four_eyes_required(user, wanted_roles, entity) -> bool:
+    """The one rule: a change needs a second admin's approval when, after it, an account that is or was an admin
+    would hold a case role it did not hold as an admin before, or when it moves such an account to another entity.
+
+    `user` is None for a new account. An admin with case roles can read every victim's identity of her entity;
+    with the power to give herself roles and entities she could read any entity's, so no admin does it alone.
+    """
+    wanted = set(wanted_roles)
+    admin_after = "admin" in wanted or (user is not None and was_admin(user))
+    if not admin_after:
+        return False
+    if user is None:
+        return bool(wanted & set(CASE_ROLES))
+    held = set(user.roles) & set(CASE_ROLES) if was_admin(user) else set()
+    if (wanted & set(CASE_ROLES)) - held:
+        return True
+    return entity is not None and entity.id != user.entity_id
+
+
+def note_roles(actor, user, roles_before, *, requested_by: str | None = None) -> None:
+    """After roles change: remember that the account became an admin, and log every case role granted (the
+    auditors' alert "case role granted" reads these rows; they name who granted it, never any victim's data)."""
+    if "admin" in user.roles and user.admin_since is None:
+        user.admin_since = utcnow()
+    granted = sorted((set(user.roles) - set(roles_before)) & set(CASE_ROLES))
+    if granted:
+        detail = {"roles": granted, "entity": user.entity.code}
+        if requested_by:  # four eyes: `actor` approved what `requested_by` asked for
+            detail["requested_by"] = requested_by
+        _record(actor, CASE_ROLE_GRANT, object_type="user", object_ref=user.username, detail=detail)

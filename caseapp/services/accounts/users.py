@@ -13,19 +13,22 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from caseapp import crypto
-from caseapp.errors import Conflict, Invalid, NotFound
+from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, Entity, RecoveryCode, User, UserRole
-from caseapp.services.accounts import passwords, sessions
+from caseapp.services.accounts import approvals, passwords, sessions
 from caseapp.services.accounts.administration import (
     DISPLAY_NAME_MAX,
     USERNAME_RE,
+    SystemActor,
     _raise_if,
     _record,
     _require,
     _stale_user,
+    four_eyes_required,
     normalise_entity_code,
     normalise_username,
+    note_roles,
 )
 from caseapp.services.primitives import (
     require_version,
@@ -151,9 +154,17 @@ def _hash_password(password: str) -> str:
 
 
 def create_user(actor, *, username: str, entity_code: str, roles, password: str, display_name: str = "",
-                must_change_password: bool = False) -> User:
-    """A new active user, not yet enrolled in the second factor (they enrol at first login)."""
+                must_change_password: bool = False, bootstrap: bool = False) -> User:
+    """A new active user, not yet enrolled in the second factor (they enrol at first login).
+
+    An account with the admin role and a case role needs a second admin (four eyes): it is refused here; create it
+    without the case role and ask for it on the user's page. `bootstrap` lifts that for the setup of a deployment
+    or of the demo, run as the command-line operator only (the grant is still logged and raises the alert).
+    """
     _require(actor)
+    if bootstrap and not isinstance(actor, SystemActor):
+        raise Forbidden(_("Only the setup from the command line may create accounts without a second admin."),
+                        rule="four_eyes_bootstrap")
     errors: dict[str, list[str]] = {}
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
@@ -164,6 +175,9 @@ def create_user(actor, *, username: str, entity_code: str, roles, password: str,
     name = _clean_display_name(display_name, username, errors)
     entity = _assignable_entity(entity_code, errors)
     wanted = _clean_roles(roles, errors)
+    if "roles" not in errors and not bootstrap and four_eyes_required(None, wanted, entity):
+        errors["roles"] = [_("An account with the admin role gets a case role only with a second admin's approval: "
+                             "create it without the case role, then ask for it on the user's page.")]
     _check_password(password, username, errors)
     _raise_if(errors)
     now = utcnow()
@@ -175,13 +189,18 @@ def create_user(actor, *, username: str, entity_code: str, roles, password: str,
     db.session.flush()
     _record(actor, "admin.user.create", object_type="user", object_ref=username,
             detail={"entity": entity.code, "roles": wanted})
+    note_roles(actor, user, ())
     db.session.commit()
     return user
 
 
 def update_user(actor, username: str, *, version, display_name: str, entity_code: str,
                 roles) -> User:
-    """Change a user's display name, entity and roles. A stale version is refused (409)."""
+    """Change a user's display name, entity and roles. A stale version is refused (409).
+
+    When the change of roles or entity needs a second admin (administration.four_eyes_required), only the display
+    name is changed now; the roles and entity wait in a request, returned as `user.pending_change` (else None).
+    """
     _require(actor)
     user = _user(username)
     require_version(user, version, stale=_stale_user())
@@ -196,7 +215,12 @@ def update_user(actor, username: str, *, version, display_name: str, entity_code
         elif user.active and not _active_admins_besides(user):
             errors["roles"] = [_("This is the last active admin; give another user the admin role first.")]
     _raise_if(errors)
+    pending = None
+    if four_eyes_required(user, wanted, entity):
+        pending = approvals.request_change(actor, user, roles=wanted, entity=entity)
+        entity, wanted = user.entity, sorted(user.roles)  # the rest of the change waits for the second admin
     changed = []
+    roles_before = set(user.roles)
     if name != user.display_name:
         changed.append("display_name")
         user.display_name = name
@@ -206,7 +230,9 @@ def update_user(actor, username: str, *, version, display_name: str, entity_code
     if set(wanted) != set(user.roles):
         changed.append("roles")
         user.set_roles(wanted)
+    user.pending_change = pending
     if not changed:
+        db.session.commit()  # the request, if any
         return user
     if "roles" in changed or "entity" in changed:  # a token's scope was the old one's
         sessions.revoke_api_tokens(user, "role_change")
@@ -218,6 +244,10 @@ def update_user(actor, username: str, *, version, display_name: str, entity_code
         detail["roles"] = wanted
     # Roles and entity are read afresh on every request: open sessions get the new scope at once.
     _record(actor, "admin.user.update", object_type="user", object_ref=user.username, detail=detail)
+    note_roles(actor, user, roles_before)
+    if pending is not None:  # the display name moved the version on: the request applies to the account as now
+        db.session.flush()
+        pending.base_version = user.version
     db.session.commit()
     return user
 

@@ -1,11 +1,14 @@
 """Alerts on unusual access, computed from the access log with SQL (no per-row Python loop over the log).
 
-Five rules, each with admin-editable thresholds (Setting "alert_thresholds", JSON, versioned):
+Seven rules, most with admin-editable thresholds (Setting "alert_thresholds", JSON, versioned):
   many_cases   a user reads at least N distinct cases within M minutes
   off_hours    a user reads case data outside working hours (Colombian time) or on a weekend
   denied       at least N denied requests by one user (or one address) within M minutes
   cross_entity a user reads a case owned by another entity without an accepted referral to her entity
   new_address  a user signs in from an address she never signed in from before (after a first login)
+  case_role_grant  someone gave an account a case role (always: every grant opens case data to someone)
+  duplicate_probe  a user was told at least N times within 24 hours that another entity may hold a case for the
+               person she was registering (shown or withheld over the daily limit): a way to probe who is a victim
 Each alert carries the console filters that show its rows.
 """
 from __future__ import annotations
@@ -48,6 +51,7 @@ DEFAULTS = {
     "weekend_is_off_hours": 1,
     "denied_count": 5,
     "denied_minutes": 15,
+    "duplicate_hits_count": 3,
 }
 # (min, max) accepted for each threshold.
 LIMITS = {
@@ -59,8 +63,12 @@ LIMITS = {
     "weekend_is_off_hours": (0, 1),
     "denied_count": (2, 10000),
     "denied_minutes": (1, 7 * 24 * 60),
+    "duplicate_hits_count": (2, 1000),
 }
-KINDS = LABELS["alert_kind"]  # the titles of the five rules, from the one catalogue of labels
+KINDS = LABELS["alert_kind"]  # the titles of the rules, from the one catalogue of labels
+CASE_ROLE_GRANT = "admin.case_role.grant"  # written by accounts.administration.note_roles
+CROSS_ENTITY_HINT = "case.duplicate_hint.other_entity"  # written by registry.identity.duplicate_hints
+PROBE_WINDOW_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Alert:
     last_at: datetime
     case: str | None = None
     ip: str | None = None
+    account: str | None = None  # the account a case role was given to (staff, never a victim)
     filters: dict = field(default_factory=dict)  # console query arguments that show the alert's rows
 
     @property
@@ -285,7 +294,36 @@ def new_address(rng, t) -> list[Alert]:
             for actor, entity, ip, at, action in rows]
 
 
-RULES = (many_cases, off_hours, denied, cross_entity, new_address)
+def case_role_grant(rng, t) -> list[Alert]:
+    rows = db.session.execute(
+        select(AuditEvent.actor, AuditEvent.actor_entity, AuditEvent.object_ref, AuditEvent.at)
+        .where(*rng, AuditEvent.action == CASE_ROLE_GRANT)
+        .order_by(AuditEvent.seq)
+    ).all()
+    return [Alert("case_role_grant", actor, entity, 1, at, at, account=account,
+                  filters={"action": CASE_ROLE_GRANT, **_window(at, at)})
+            for actor, entity, account, at in rows]
+
+
+def duplicate_probe(rng, t) -> list[Alert]:
+    n = t["duplicate_hits_count"]
+    base = select(
+        AuditEvent.actor.label("who"), AuditEvent.actor_entity.label("entity"), AuditEvent.at.label("at"),
+        func.row_number().over(partition_by=AuditEvent.actor, order_by=AuditEvent.seq).label("rn"),
+        func.lag(AuditEvent.at, n - 1, type_=DateTime).over(partition_by=AuditEvent.actor,
+                                                            order_by=AuditEvent.seq).label("start_at"),
+    ).where(*rng, AuditEvent.action == CROSS_ENTITY_HINT, AuditEvent.actor.is_not(None)).subquery()
+    rows = db.session.execute(
+        select(base.c.who, base.c.rn, base.c.start_at, base.c.at, base.c.entity)
+        .where(base.c.start_at.is_not(None), _epoch(base.c.at) - _epoch(base.c.start_at) <= PROBE_WINDOW_SECONDS)
+        .order_by(base.c.who, base.c.rn)
+    ).all()
+    return [Alert("duplicate_probe", who, entity, count, start_at, end_at,
+                  filters={"user": who, "action": CROSS_ENTITY_HINT, **_window(start_at, end_at)})
+            for who, count, start_at, end_at, entity in _bursts(rows, n)]
+
+
+RULES = (many_cases, off_hours, denied, cross_entity, new_address, case_role_grant, duplicate_probe)
 
 
 def compute(since: datetime, until: datetime, values: dict | None = None) -> list[Alert]:

@@ -5,13 +5,16 @@ returns and compares them exactly; the access log names the kind of check, never
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
 from caseapp.extensions import db
+from caseapp.models.accounts import Entity, User
+from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import (
     Case,
 )
@@ -19,14 +22,22 @@ from caseapp.models.victims import (
     Victim,
 )
 from caseapp.services.registry import index_width
+from caseapp.services.registry.fields import validate_case_data
+from caseapp.timeutil import utcnow
 
 
 class PossibleDuplicate(Conflict):
     """A case for the same person may already exist: `hints` names the entities to contact, nothing else."""
 
-    def __init__(self, message: str = "", *, hints: list[dict] | None = None):
-        super().__init__(message)
+    def __init__(self, message: str = "", *, hints: list[dict] | None = None, withheld: bool = False):
+        super().__init__(message, rule="possible_duplicate")
         self.hints = hints or []
+        self.withheld = withheld  # another entity matched, but the user had her day's share of such hints
+
+# A hint that another entity holds a case answers "is this document a victim's, and where?": at most this many
+# a day per user (config DUPLICATE_HINTS_PER_DAY), counted in the access log so every app server sees the same.
+CROSS_ENTITY_HINT = "case.duplicate_hint.other_entity"
+HINTS_PER_DAY = 5
 
 
 
@@ -106,10 +117,47 @@ def _hints(actor, cases: list[Case]) -> list[dict]:
     return sorted(hints.values(), key=lambda h: (h["entity_code"], h.get("case_code", "")))
 
 
+def _hints_given_today(actor) -> int:
+    """Cross-entity hints the user was shown in the last 24 hours (the access log is the shared counter)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One user's registrations queue here, so two at once cannot both take the last hint of the day.
+        db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    return db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.actor == actor.username, AuditEvent.action == CROSS_ENTITY_HINT,
+            AuditEvent.outcome == "allowed", AuditEvent.at >= utcnow() - timedelta(days=1))
+    )
+
+
+def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
+    """The one owner of the duplicate hint: which entities may already hold a case for the person in `clean`
+    (data that passed validate_case_data: a probe with an incomplete or invalid registration learns nothing).
+
+    Her own entity's cases are always named. Another entity's are named at most HINTS_PER_DAY times a day to one
+    user; beyond that they are withheld (the second value is True) and she is told only that a case may exist.
+    Each cross-entity match is in the access log (shown: allowed; withheld: denied), where the auditors' alert
+    "repeated warnings" reads it. The caller commits.
+    """
+    hints = _hints(actor, _matches(clean))
+    own = db.session.get(Entity, actor.entity_id).code
+    others = sorted({h["entity_code"] for h in hints if h["entity_code"] != own})
+    if not others:
+        return hints, False
+    limit = current_app.config.get("DUPLICATE_HINTS_PER_DAY", HINTS_PER_DAY)
+    withheld = _hints_given_today(actor) >= limit
+    audit.record(CROSS_ENTITY_HINT, object_type="case", actor=actor, outcome="denied" if withheld else "allowed",
+                 detail={"entities": others, "withheld": withheld})
+    if withheld:
+        hints = [h for h in hints if h["entity_code"] == own]
+    return hints, withheld
+
+
 def find_duplicates(actor, data: dict) -> list[dict]:
-    """Entities that may already hold a case for the person in `data` (cleaned or raw), across all entities."""
+    """Entities that may already hold a case for the person in `data`, a complete registration (raw; validated
+    here: Invalid otherwise), across all entities, within the daily limit of cross-entity hints."""
     authz.require(actor, "case.create")
-    hints = _hints(actor, _matches(data))
+    clean = validate_case_data(data)
+    hints, _withheld = duplicate_hints(actor, clean)
     # Which entities hold a person is itself a disclosure: every check is in the access log.
     audit.record("case.duplicate_check", object_type="case", actor=actor,
                  detail={"entities": sorted({h["entity_code"] for h in hints})})

@@ -23,7 +23,7 @@ from caseapp.models.victims import (
 )
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
-from caseapp.services.registry.identity import PossibleDuplicate, _hints, _matches, _reindex
+from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_hints
 from caseapp.timeutil import utcnow
 
 # --- registration -----------------------------------------------------------------------------------------
@@ -63,7 +63,8 @@ def _registered_with(key_hash: str) -> Case | None:
 def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempotency_key: str | None = None) -> Case:
     """Register a victim and her case (with consents and, when given, the screening) in one transaction.
 
-    Raises PossibleDuplicate (with hints naming the entities to contact) unless `confirm_duplicate`.
+    Raises PossibleDuplicate (with hints naming the entities to contact, within the daily limit of cross-entity
+    hints: identity.duplicate_hints) unless `confirm_duplicate`.
     The returned case carries `possible_duplicates` (the hints, possibly empty) and `replayed`: True when
     `idempotency_key` (the form's one-time token) had already registered this case, which is then returned.
     """
@@ -71,16 +72,20 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     key_hash = crypto.hash_token(f"registration:{actor.id}:{idempotency_key}") if idempotency_key else None
     if key_hash and (existing := _registered_with(key_hash)) is not None:
         return _replayed(actor, existing)
-    clean = validate_case_data(data)
-    hints = _hints(actor, _matches(clean))
-    if hints and not confirm_duplicate:
+    clean = validate_case_data(data)  # before any hint: an invalid or incomplete form learns nothing
+    hints, withheld = duplicate_hints(actor, clean)
+    if (hints or withheld) and not confirm_duplicate:
         # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log.
-        audit.record_and_commit("case.duplicate_hint", object_type="case", actor=actor,
-                                detail={"entities": sorted({h["entity_code"] for h in hints})})
-        raise PossibleDuplicate(
-            _("A case for this person may already exist. Contact the entity shown before registering again."),
-            hints=hints,
-        )
+        audit.record("case.duplicate_hint", object_type="case", actor=actor,
+                     detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld})
+        db.session.commit()
+        if withheld and not hints:
+            message = _("A case for this person may already exist at another entity. You have had today's share of "
+                        "warnings that name the entity: ask your coordinator, or confirm to register her anyway.")
+        else:
+            message = _("A case for this person may already exist. Contact the entity shown before registering "
+                        "again.")
+        raise PossibleDuplicate(message, hints=hints, withheld=withheld)
     identified_on: date = clean["identified_on"]
     is_child = clean.pop("_is_child")
     victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
@@ -135,6 +140,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
             raise
         return _replayed(actor, existing)
     case.possible_duplicates = hints
+    case.duplicates_withheld = withheld
     case.replayed = False
     case.child_referral = child_referral
     return case
@@ -145,6 +151,7 @@ def _replayed(actor, case: Case) -> Case:
     audit.record("case.create.replayed", case, actor=actor)
     db.session.commit()
     case.possible_duplicates = []
+    case.duplicates_withheld = False
     case.replayed = True
     case.child_referral = None
     return case

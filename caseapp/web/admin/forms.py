@@ -62,6 +62,10 @@ class UserEditForm(UserFields):
     version = VersionField(validators=[InputRequired()])
 
 
+class DecisionForm(FlaskForm):
+    """Approve or reject a pending change (four eyes): CSRF only; the service checks the request is still pending."""
+
+
 class VersionForm(FlaskForm):
     """A button acting on one row (deactivate, reactivate, reset second factor): CSRF plus the row's version."""
 

@@ -7,10 +7,11 @@ from flask_login import current_user
 from wtforms.fields import SelectChoice
 
 from caseapp.authz import action_required
-from caseapp.errors import Conflict, Invalid
+from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
 from caseapp.services import accounts as service
 from caseapp.web.admin import bp
 from caseapp.web.admin.forms import (
+    DecisionForm,
     EntityCreateForm,
     EntityEditForm,
     UserCreateForm,
@@ -90,6 +91,7 @@ def _render_user(user, form=None, status=200):
     return render_template(
         "admin/user_detail.html", user=user, form=form, action_form=VersionForm(formdata=None, version=user.version),
         sessions=service.live_session_count(current_user, user),
+        pending=service.pending_changes(current_user, user),
         tokens=service.live_token_count(current_user, user), is_self=user.id == current_user.id,
     ), status
 
@@ -105,15 +107,20 @@ def user_detail(username):
     if not form.validate_on_submit():
         return _render_user(user, form, 422)
     try:
-        service.update_user(current_user, username, version=form.version.data, display_name=form.display_name.data,
-                            entity_code=form.entity.data, roles=form.roles.data)
+        updated = service.update_user(current_user, username, version=form.version.data,
+                                      display_name=form.display_name.data, entity_code=form.entity.data,
+                                      roles=form.roles.data)
     except Invalid as error:
         _apply_errors(form, error)
         return _render_user(user, form, 422)
     except Conflict as error:
         flash(error.message, "error")
         return _render_user(service.get_user(current_user, username), None, 409)
-    flash(_("Changes to %(username)s saved.", username=user.username), "success")
+    if updated.pending_change is not None:
+        flash(_("The change of roles or entity of %(username)s needs a second admin: it waits for another admin's "
+                "approval and applies only then.", username=user.username), "warning")
+    else:
+        flash(_("Changes to %(username)s saved.", username=user.username), "success")
     return redirect(url_for("admin.user_detail", username=user.username))
 
 
@@ -166,6 +173,41 @@ def user_revoke_tokens(username):
     revoked = service.revoke_tokens(current_user, username)
     flash(_("%(n)s API token(s) revoked.", n=revoked), "success")
     return redirect(url_for("admin.user_detail", username=username))
+
+
+# --- four eyes ---------------------------------------------------------------------------------------
+
+
+@bp.route("/requests")
+@admin_only
+def requests():
+    return render_template("admin/requests.html", pending=service.pending_changes(current_user))
+
+
+def _decide(request_id, decide, done_message):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash(_("The form was incomplete; nothing was changed."), "error")
+        return redirect(url_for("admin.requests"))
+    try:
+        decide(current_user, request_id)
+    except (Conflict, Forbidden, NotFound) as error:
+        flash(error.message, "error")
+        return render_template("admin/requests.html", pending=service.pending_changes(current_user)), error.status
+    flash(done_message, "success")
+    return redirect(url_for("admin.requests"))
+
+
+@bp.route("/requests/<int:request_id>/approve", methods=["POST"])
+@admin_only
+def request_approve(request_id):
+    return _decide(request_id, service.approve_change, _("Request approved: the change is applied."))
+
+
+@bp.route("/requests/<int:request_id>/reject", methods=["POST"])
+@admin_only
+def request_reject(request_id):
+    return _decide(request_id, service.reject_change, _("Request rejected: nothing was changed."))
 
 
 # --- entities ------------------------------------------------------------------------------------------

@@ -61,4 +61,6 @@ class ThresholdsForm(FlaskForm):
     weekend_is_off_hours = BooleanField(_l("Saturdays and Sundays are outside working hours"))
     denied_count = _bounded(_l("Denied requests by one user or address"), "denied_count")
     denied_minutes = _bounded(_l("...within this many minutes"), "denied_minutes")
+    duplicate_hits_count = _bounded(_l("Warnings that another entity holds a case, to one user within 24 hours"),
+                                    "duplicate_hits_count")
     submit = SubmitField(_l("Save thresholds"))

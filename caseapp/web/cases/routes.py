@@ -159,6 +159,7 @@ def new():
     if not form.form_token.data or len(form.form_token.data) > 64:
         form.form_token.data = crypto.new_token(16)
     duplicates = None
+    withheld = False
     status = 200
     if request.method == "POST":
         already = _sent_forms().get(form.form_token.data)
@@ -174,6 +175,7 @@ def new():
                 )
             except case_service.PossibleDuplicate as dup:
                 duplicates = dup.hints or []
+                withheld = dup.withheld
                 form.confirm_duplicate.data = False
                 status = 409
             except Invalid as err:
@@ -197,7 +199,7 @@ def new():
                 return redirect(url_for(".detail", code=case.code))
         else:
             status = 422
-    return render_template("cases/new.html", form=form, duplicates=duplicates), status
+    return render_template("cases/new.html", form=form, duplicates=duplicates, withheld=withheld), status
 
 
 # --- detail, edit and actions on a case -------------------------------------------------------------------
