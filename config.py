@@ -43,9 +43,12 @@ class Base:
         "pair": (3, timedelta(minutes=5)),
         "account": (10, timedelta(seconds=30)),
         "address": (20, timedelta(minutes=1)),
+        "device": (3, timedelta(minutes=5)),  # a known device of the account, as the pair
     }
     LOGIN_THROTTLE_WINDOW = timedelta(minutes=15)
     LOGIN_PENDING_TTL = timedelta(minutes=5)  # between the password and the second factor
+    # Wrong second-factor codes in a row after which it stops answering until an admin resets it (NIST: <= 100).
+    LOGIN_MAX_CODE_FAILURES = 20
     # API tokens: lifetime at creation (`flask users token --days`) and its upper bound.
     API_TOKEN_DAYS = 90
     API_TOKEN_MAX_DAYS = 365

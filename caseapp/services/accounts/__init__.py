@@ -11,6 +11,9 @@ from caseapp.services.accounts.approvals import (
     pending_changes,
     reject_change,
 )
+from caseapp.services.accounts.devices import COOKIE as DEVICE_COOKIE
+from caseapp.services.accounts.devices import MAX_AGE as DEVICE_COOKIE_AGE
+from caseapp.services.accounts.devices import issue as known_device_cookie
 from caseapp.services.accounts.entities import (
     create_entity,
     deactivate_entity,
@@ -59,7 +62,7 @@ from caseapp.services.accounts.users import (
 )
 
 __all__ = [
-    "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "approve_change",
+    "CLI", "DEVICE_COOKIE", "DEVICE_COOKIE_AGE", "Enrolment", "LoginFailed", "known_device_cookie", "SystemActor", "UserPage", "approve_change",
     "authenticate", "pending_changes", "reject_change",
     "change_password", "confirm_enrolment", "create_entity", "create_user", "deactivate_entity", "deactivate_user",
     "end_sessions", "enrolment", "get_entity", "get_user", "issue_token", "list_entities",

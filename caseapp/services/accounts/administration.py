@@ -96,7 +96,7 @@ def was_admin(user) -> bool:
     return user.admin_since is not None or "admin" in user.roles
 
 
-def four_eyes_required(user, wanted_roles, entity) -> bool:
+def four_eyes_required(user, wanted_roles, entity, *, actor=None) -> bool:
     """The one rule: a change needs a second admin's approval when, after it, an account that is or was an admin
     would hold a case role it did not hold as an admin before, or when it moves such an account to another entity.
 
@@ -104,6 +104,10 @@ def four_eyes_required(user, wanted_roles, entity) -> bool:
     with the power to give herself roles and entities she could read any entity's, so no admin does it alone.
     """
     wanted = set(wanted_roles)
+    # Making an account an admin needs four eyes too: an admin she made alone would be "another admin" to approve
+    # her own requests. The operator at the command line (who holds the server and its keys) makes the first ones.
+    if "admin" in wanted and (user is None or "admin" not in user.roles) and not isinstance(actor, SystemActor):
+        return True
     admin_after = "admin" in wanted or (user is not None and was_admin(user))
     if not admin_after:
         return False

@@ -120,6 +120,7 @@ def deactivate_entity(actor, code: str, *, version) -> Entity:
     ended = 0
     for user in db.session.scalars(select(User).where(User.entity_id == entity.id, User.active.is_(True))):
         ended += sessions.end_all(user, "admin")
+        sessions.revoke_api_tokens(user, "deactivation")  # reactivating the entity must not bring them back
     _record(actor, "admin.entity.deactivate", object_type="entity", object_ref=entity.code,
             detail={"sessions_ended": ended})
     db.session.commit()

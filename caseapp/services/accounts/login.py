@@ -21,14 +21,14 @@ from caseapp import audit, crypto
 from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import PendingLogin, RecoveryCode, User, UserSession
-from caseapp.services.accounts import passwords, pending, sessions, throttle
+from caseapp.services.accounts import devices, passwords, pending, sessions, throttle
 from caseapp.timeutil import epoch, utcnow
 
 ISSUER = "Ruta"
 RECOVERY_CODE_COUNT = 10
 TOTP_WINDOW = 1  # accept the previous and the next 30-second step as well (clock drift)
 # Failures after which the half-done login cannot go on (the person starts again at the password).
-FINAL_REASONS = frozenset({"unknown_user", "inactive", "not_pending"})
+FINAL_REASONS = frozenset({"unknown_user", "inactive", "not_pending", "codes_exhausted"})
 _CODE = re.compile(r"\d{6}")
 MAX_USERNAME = 64
 MAX_PASSWORD_INPUT = 1024
@@ -53,15 +53,19 @@ class LoginFailed(Exception):
 
 def _failure(user: User | None, reason: str, *, username: str | None = None, ip: str | None = None,
              action: str = "login.failure", count: bool = True, actor=None,
-             ended: PendingLogin | None = None) -> LoginFailed:
+             ended: PendingLogin | None = None, device: str | None = None,
+             wrong_code: bool = False) -> LoginFailed:
     """Record a failed step in its own transaction; returns the error to raise.
 
-    `count`: the failure slows down further attempts for `username` and `ip` (throttle.py). `ended`: the
-    pending login this failure ends (it cannot be used again)."""
+    `count`: the failure slows down further attempts for `username` and `ip`, or for the known `device`
+    (throttle.py). `ended`: the pending login this failure ends (it cannot be used again). `wrong_code`: a wrong
+    second-factor code, counted towards the ceiling of codes in a row."""
     user_ref = user.username if user is not None else None
     pending_id = ended.id if ended is not None else None
     db.session.rollback()
-    wait = throttle.record_failure(username, ip) if count else 0
+    wait = throttle.record_failure(username, ip, device) if count else 0
+    if wrong_code and user is not None:
+        throttle.count_code_failure(user.id)
     if pending_id is not None:
         pending.consume(pending_id)
     ref = {"object_type": "user", "object_ref": user_ref} if user_ref else {}
@@ -73,9 +77,10 @@ def _failure(user: User | None, reason: str, *, username: str | None = None, ip:
     return LoginFailed(reason, wait)
 
 
-def _throttled(user: User | None, username: str | None, ip: str | None) -> LoginFailed | None:
-    """The refusal to give when attempts for this username from this address must still wait."""
-    wait = throttle.wait_seconds(username, ip)
+def _throttled(user: User | None, username: str | None, ip: str | None,
+               device: str | None = None) -> LoginFailed | None:
+    """The refusal to give when attempts for this username from this address (or known device) must still wait."""
+    wait = throttle.wait_seconds(username, ip, device)
     if not wait:
         return None
     failure = _failure(user, "throttled", count=False, actor=user)
@@ -86,7 +91,7 @@ def _throttled(user: User | None, username: str | None, ip: str | None) -> Login
 # --- step 1: password ----------------------------------------------------------------------------------
 
 
-def authenticate(username: str, password: str, ip: str | None) -> User:
+def authenticate(username: str, password: str, ip: str | None, device_cookie: str | None = None) -> User:
     """Check username and password. Returns the user, whose second factor is still to be checked
     (open_pending() then gives the browser its half-done login).
 
@@ -99,18 +104,19 @@ def authenticate(username: str, password: str, ip: str | None) -> User:
     if len(username) > MAX_USERNAME or not username.isprintable() or len(password) > MAX_PASSWORD_INPUT:
         # Refused before any hashing (no Argon2 over megabytes) or query (PostgreSQL refuses NUL bytes).
         raise _failure(None, "malformed", ip=ip)
-    refused = _throttled(None, username, ip)
+    device = devices.known(device_cookie, username)
+    refused = _throttled(None, username, ip, device)
     if refused is not None:
         raise refused
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
         passwords.verify(None, password)
-        raise _failure(None, "unknown_user", username=username, ip=ip)
+        raise _failure(None, "unknown_user", username=username, ip=ip, device=device)
     ok = passwords.verify(user.password_hash, password)
-    if not user.is_active:
-        raise _failure(user, "inactive", count=False)
+    if not user.is_active:  # counted like any failure: the throttle never tells an inactive account apart
+        raise _failure(user, "inactive", username=username, ip=ip, device=device)
     if not ok:
-        raise _failure(user, "bad_password", username=username, ip=ip)
+        raise _failure(user, "bad_password", username=username, ip=ip, device=device)
     if crypto.password_needs_rehash(user.password_hash) or passwords.normalise(password) != password:
         user.password_hash = passwords.hash_password(password)
     if user.totp_enrolled_at is None:
@@ -130,7 +136,8 @@ def open_pending(user: User) -> str:
 # --- step 2: second factor -----------------------------------------------------------------------------
 
 
-def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True) -> tuple[PendingLogin, User]:
+def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True,
+             device: str | None = None) -> tuple[PendingLogin, User]:
     """The live half-done login of this browser and its user, if the login may still go on. `attempt`: a code
     is about to be checked, so a throttled account or address is refused first."""
     row = pending.find(pending_id)
@@ -139,7 +146,9 @@ def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True) ->
     user = row.user
     if not user.is_active:
         raise _failure(user, "inactive", count=False, ended=row)
-    refused = _throttled(user, user.username, ip) if attempt else None
+    if attempt and throttle.codes_exhausted(user.id):
+        raise _failure(user, "codes_exhausted", count=False, actor=user, ended=row)
+    refused = _throttled(user, user.username, ip, device) if attempt else None
     if refused is not None:
         raise refused
     return row, user
@@ -184,12 +193,13 @@ def _claim_counter(user_id: int, counter: int) -> bool:
     return result.rowcount == 1
 
 
-def _complete_login(user: User, row: PendingLogin, ip: str | None, factor: str) -> User:
+def _complete_login(user: User, row: PendingLogin, ip: str | None, factor: str, device: str | None = None) -> User:
     """Use up the half-done login, open the server-side session and record the login (commits)."""
     if not pending.consume(row.id):  # another request completed it first: a replay
         raise _failure(user, "not_pending", count=False)
     sessions.start(user, ip)
-    throttle.clear(user.username, ip)
+    throttle.clear(user.username, ip, device)
+    throttle.clear_code_failures(user.id)
     db.session.execute(
         update(User).where(User.id == user.id).values(last_login_at=utcnow()),
         execution_options={"synchronize_session": False},
@@ -200,29 +210,37 @@ def _complete_login(user: User, row: PendingLogin, ip: str | None, factor: str) 
     return user
 
 
-def _bad_code(user: User, reason: str, action: str, ip: str | None) -> LoginFailed:
-    return _failure(user, reason, action=action, actor=user, username=user.username, ip=ip)
+def _bad_code(user: User, reason: str, action: str, ip: str | None, device: str | None = None) -> LoginFailed:
+    return _failure(user, reason, action=action, actor=user, username=user.username, ip=ip, device=device,
+                    wrong_code=True)
 
 
-def verify_second_factor(pending_id: str | None, code: str, ip: str | None) -> User:
+def _device(pending_id: str | None, device_cookie: str | None) -> str | None:
+    row = pending.find(pending_id)
+    return devices.known(device_cookie, row.user.username) if row is not None else None
+
+
+def verify_second_factor(pending_id: str | None, code: str, ip: str | None, device_cookie: str | None = None) -> User:
     """Check the TOTP code of a half-done login; on success the login is complete."""
-    row, user = _pending(pending_id, ip)
+    device = _device(pending_id, device_cookie)
+    row, user = _pending(pending_id, ip, device=device)
     if user.totp_enrolled_at is None:
         raise LoginFailed("not_enrolled")
     counter = match_totp(user.totp_secret, code)
     if counter is None:
-        raise _bad_code(user, "bad_code", "totp.failure", ip)
+        raise _bad_code(user, "bad_code", "totp.failure", ip, device)
     if not _claim_counter(user.id, counter):
-        raise _bad_code(user, "replayed_code", "totp.replay", ip)
-    return _complete_login(user, row, ip, "totp")
+        raise _bad_code(user, "replayed_code", "totp.replay", ip, device)
+    return _complete_login(user, row, ip, "totp", device)
 
 
-def use_recovery_code(pending_id: str | None, code: str, ip: str | None) -> User:
+def use_recovery_code(pending_id: str | None, code: str, ip: str | None, device_cookie: str | None = None) -> User:
     """A one-time recovery code in place of the TOTP code; on success the login is complete."""
-    row, user = _pending(pending_id, ip)
+    device = _device(pending_id, device_cookie)
+    row, user = _pending(pending_id, ip, device=device)
     normalised = crypto.normalise_recovery_code((code or "")[:64])
     if user.totp_enrolled_at is None or len(normalised) != 12:
-        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip)
+        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip, device)
     used = db.session.execute(
         update(RecoveryCode)
         .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == crypto.hash_token(normalised),
@@ -231,10 +249,10 @@ def use_recovery_code(pending_id: str | None, code: str, ip: str | None) -> User
         execution_options={"synchronize_session": False},
     )
     if used.rowcount != 1:
-        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip)
+        raise _bad_code(user, "bad_recovery_code", "totp.failure", ip, device)
     audit.record("recovery_code.used", actor=user, object_type="user", object_ref=user.username,
                  detail={"remaining": remaining_recovery_codes(user)})
-    return _complete_login(user, row, ip, "recovery_code")
+    return _complete_login(user, row, ip, "recovery_code", device)
 
 
 def remaining_recovery_codes(user: User) -> int:

@@ -203,6 +203,10 @@ def verify(stored: str | None, password: str) -> bool:
     Hashes made before normalisation (a password typed with decomposed accents) still verify.
     """
     normal = normalise(password)
-    if crypto.verify_password(stored, normal):
-        return True
-    return bool(stored) and normal != password and crypto.verify_password(stored, password)
+    first = crypto.verify_password(stored, normal)
+    if normal == password:
+        return first
+    # A second computation whether or not the account exists (or the first matched): the time taken never
+    # tells an existing account from an unknown one.
+    second = crypto.verify_password(stored, password)
+    return bool(stored) and (first or second)

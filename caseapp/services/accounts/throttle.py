@@ -27,7 +27,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import LoginThrottle
 from caseapp.timeutil import utcnow
 
-KINDS = ("pair", "account", "address")
+KINDS = ("pair", "account", "address", "device")
 FORGET_AFTER = timedelta(days=1)  # rows older than this (and not blocking) are deleted as failures come in
 
 
@@ -35,8 +35,11 @@ def _username(username: str | None) -> str:
     return (username or "").strip().lower()[:256]
 
 
-def keys(username: str | None, ip: str | None) -> dict[str, str]:
-    """{kind: key} for what applies: no address (the CLI, a test) means only the account key."""
+def keys(username: str | None, ip: str | None, device: str | None = None) -> dict[str, str]:
+    """{kind: key} for what applies: no address (the CLI, a test) means only the account key. A known device of
+    the account (devices.py) has its own key instead: what strangers do elsewhere never slows it down."""
+    if device:
+        return {"device": crypto.hash_token(f"throttle:device:{device}")}
     name = _username(username)
     out = {}
     if name and ip:
@@ -56,9 +59,9 @@ def delay_for(kind: str, failures: int) -> timedelta:
     return min(timedelta(seconds=2 ** min(failures - free, 30)), cap)
 
 
-def wait_seconds(username: str | None, ip: str | None) -> int:
+def wait_seconds(username: str | None, ip: str | None, device: str | None = None) -> int:
     """Seconds before another attempt for this username from this address is heard (0: now)."""
-    found = list(keys(username, ip).values())
+    found = list(keys(username, ip, device).values())
     if not found:
         return 0
     now = utcnow()
@@ -89,12 +92,12 @@ def _bump(key: str, now) -> int:
     return db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
 
 
-def record_failure(username: str | None, ip: str | None) -> int:
+def record_failure(username: str | None, ip: str | None, device: str | None = None) -> int:
     """Count a failed attempt under every key that applies; returns the longest wait it sets (seconds).
     The caller commits (with the access-log row of the failure)."""
     now = utcnow()
     longest = timedelta(0)
-    for kind, key in keys(username, ip).items():
+    for kind, key in keys(username, ip, device).items():
         delay = delay_for(kind, _bump(key, now))
         if delay:
             db.session.execute(
@@ -111,10 +114,50 @@ def record_failure(username: str | None, ip: str | None) -> int:
     return math.ceil(longest.total_seconds())
 
 
-def clear(username: str | None, ip: str | None) -> None:
-    """After a successful sign-in: the pair and the account start afresh (the address does not)."""
-    found = keys(username, ip)
-    mine = [found[k] for k in ("pair", "account") if k in found]
+def clear(username: str | None, ip: str | None, device: str | None = None) -> None:
+    """After a successful sign-in: the pair, the account and the device start afresh (the address does not)."""
+    found = {**keys(username, ip), **keys(username, ip, device)} if device else keys(username, ip)
+    mine = [found[k] for k in ("pair", "account", "device") if k in found]
     if mine:
         db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(mine))
                            .execution_options(synchronize_session=False))
+
+
+# --- the second factor's ceiling ----------------------------------------------------------------------------
+# Delays alone let someone who has the password guess codes forever, spread over addresses (one every half
+# minute is 2,880 a day). NIST SP 800-63B 5.2.2 caps consecutive failures: past LOGIN_MAX_CODE_FAILURES wrong
+# codes in a row the second factor stops answering until an admin resets it (whoever reaches it holds the password).
+
+FOREVER = timedelta(days=36500)
+
+
+def _codes_key(user_id: int) -> str:
+    return crypto.hash_token(f"throttle:codes:{user_id}")
+
+
+def code_failures(user_id: int) -> int:
+    return db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == _codes_key(user_id))) or 0
+
+
+def codes_exhausted(user_id: int) -> bool:
+    return code_failures(user_id) >= current_app.config["LOGIN_MAX_CODE_FAILURES"]
+
+
+def count_code_failure(user_id: int) -> int:
+    """One more wrong code in a row (no window: only a correct code or a reset clears it). The caller commits."""
+    now, key = utcnow(), _codes_key(user_id)
+    stmt = (update(LoginThrottle).where(LoginThrottle.key == key)
+            .values(failures=LoginThrottle.failures + 1, last_failure_at=now, blocked_until=now + FOREVER)
+            .execution_options(synchronize_session=False))
+    if not db.session.execute(stmt).rowcount:
+        try:
+            with db.session.begin_nested():
+                db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now, blocked_until=now + FOREVER))
+        except IntegrityError:
+            db.session.execute(stmt)
+    return code_failures(user_id)
+
+
+def clear_code_failures(user_id: int) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == _codes_key(user_id))
+                       .execution_options(synchronize_session=False))

@@ -15,8 +15,17 @@ from sqlalchemy import delete, func, select
 from caseapp import crypto
 from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
 from caseapp.extensions import db
-from caseapp.models.accounts import ROLES, TOKEN_SCOPES, ApiToken, Entity, RecoveryCode, User, UserRole
-from caseapp.services.accounts import approvals, passwords, sessions
+from caseapp.models.accounts import (
+    CASE_ROLES,
+    ROLES,
+    TOKEN_SCOPES,
+    ApiToken,
+    Entity,
+    RecoveryCode,
+    User,
+    UserRole,
+)
+from caseapp.services.accounts import approvals, passwords, sessions, throttle
 from caseapp.services.accounts.administration import (
     DISPLAY_NAME_MAX,
     USERNAME_RE,
@@ -175,8 +184,10 @@ def create_user(actor, *, username: str, entity_code: str, roles, password: str,
     name = _clean_display_name(display_name, username, errors)
     entity = _assignable_entity(entity_code, errors)
     wanted = _clean_roles(roles, errors)
-    if "roles" not in errors and not bootstrap and four_eyes_required(None, wanted, entity):
-        errors["roles"] = [_("An account with the admin role gets a case role only with a second admin's approval: "
+    if "roles" not in errors and not bootstrap and four_eyes_required(None, wanted, entity, actor=actor):
+        errors["roles"] = [_("An account becomes an admin only with a second admin's approval: create it without "
+                             "the admin role, then ask for it on the user's page.") if not set(wanted) & set(CASE_ROLES) else
+                           _("An account with the admin role gets a case role only with a second admin's approval: "
                              "create it without the case role, then ask for it on the user's page.")]
     _check_password(password, username, errors)
     _raise_if(errors)
@@ -216,7 +227,7 @@ def update_user(actor, username: str, *, version, display_name: str, entity_code
             errors["roles"] = [_("This is the last active admin; give another user the admin role first.")]
     _raise_if(errors)
     pending = None
-    if four_eyes_required(user, wanted, entity):
+    if four_eyes_required(user, wanted, entity, actor=actor):
         pending = approvals.request_change(actor, user, roles=wanted, entity=entity)
         entity, wanted = user.entity, sorted(user.roles)  # the rest of the change waits for the second admin
     changed = []
@@ -298,6 +309,7 @@ def reset_totp(actor, username: str, *, version) -> User:
     codes = db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id)).rowcount or 0
     ended = sessions.end_all(user, "admin")
     sessions.revoke_api_tokens(user, "totp_reset")
+    throttle.clear_code_failures(user.id)  # a new second factor answers again
     _record(actor, "admin.totp.reset", object_type="user", object_ref=user.username,
             detail={"recovery_codes_deleted": codes, "sessions_ended": ended})
     db.session.commit()
@@ -329,6 +341,7 @@ def reset_password(actor, username: str, password: str) -> User:
     user.updated_at = utcnow()
     ended = sessions.end_all(user, "admin")
     revoked = sessions.revoke_api_tokens(user, "password_reset")
+    throttle.clear_code_failures(user.id)
     _record(actor, "admin.password.reset", object_type="user", object_ref=user.username,
             detail={"sessions_ended": ended, "tokens_revoked": revoked})
     db.session.commit()

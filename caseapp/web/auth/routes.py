@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import segno
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup, escape
@@ -93,10 +93,28 @@ def _sign_in(user, pending: dict) -> str:
         session["locale"] = locale
     login_user(user)
     session.permanent = True
+    g.known_device_of = user.username  # remember_known_device() gives this browser its cookie
     if user.must_change_password:
         flash(_("Please choose a new password of your own before you go on."), "warning")
         return url_for("auth.account")
     return _safe_next(pending.get("next")) or url_for("main.home")
+
+
+@bp.after_request
+def remember_known_device(response):
+    """A browser that just signed in fully becomes a known device of the account: strangers failing elsewhere never
+    slow down its later sign-ins (services/accounts/devices.py). Only an account hash and a nonce, signed."""
+    username = g.pop("known_device_of", None)
+    if username:
+        response.set_cookie(accounts.DEVICE_COOKIE, accounts.known_device_cookie(username),
+                            max_age=int(accounts.DEVICE_COOKIE_AGE.total_seconds()), path="/auth/",
+                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True,
+                            samesite="Lax")
+    return response
+
+
+def _device_cookie() -> str | None:
+    return request.cookies.get(accounts.DEVICE_COOKIE)
 
 
 @bp.before_app_request
@@ -129,7 +147,8 @@ def login():
     failed = None
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr)
+            user = accounts.authenticate(form.username.data, form.password.data, request.remote_addr,
+                                          _device_cookie())
         except accounts.LoginFailed as failure:
             failed = _login_failed(failure)
         else:
@@ -164,7 +183,8 @@ def verify():
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.verify_second_factor(pending["id"], form.code.data, request.remote_addr)
+            user = accounts.verify_second_factor(pending["id"], form.code.data, request.remote_addr,
+                                                 _device_cookie())
         except accounts.LoginFailed as failure:
             if failure.final:
                 return _restart(_login_failed())
@@ -183,7 +203,8 @@ def recovery():
     form = RecoveryCodeForm()
     if form.validate_on_submit():
         try:
-            user = accounts.use_recovery_code(pending["id"], form.recovery_code.data, request.remote_addr)
+            user = accounts.use_recovery_code(pending["id"], form.recovery_code.data, request.remote_addr,
+                                               _device_cookie())
         except accounts.LoginFailed as failure:
             if failure.final:
                 return _restart(_login_failed())
