@@ -164,8 +164,31 @@ def test_the_web_notice_says_why_the_entity_is_not_named(app, world, login_as, c
     data = dict(WEB_FORM, csrf_token=re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
                 form_token=re.search(r'name="form_token"[^>]*value="([^"]+)"', html).group(1))
     page = prober.client.post("/cases/new", data=data).get_data(as_text=True)
-    assert "Puede que ya exista un caso" in page and "Entidad CTG" not in page
+    assert "no se indica si otra entidad ya tiene un caso" in page and "Entidad CTG" not in page
     assert "coordinadora" in page  # what to do instead
+
+
+@pytest.mark.parametrize("path", ["web", "api"])
+def test_beyond_the_limit_a_match_and_no_match_get_the_same_answer(app, world, login_as, path, clock):
+    """Past the limit, not naming the entity is not enough: "no case elsewhere" must not be said either, or the
+    answer would still tell without limit whether a document belongs to a victim."""
+    clock.set("2026-03-02 10:00")
+    prober = Prober(app, path, world["otra"], login_as)
+    for _ in range(LIMIT):
+        prober.probe()
+    matched = prober.probe()
+    body_no_match = dict(BODY, document_number="1098765432")
+    if path == "api":
+        r = prober.client.post("/api/v1/cases", json=dict(body_no_match, confirm_duplicate=False),
+                               headers=prober.headers)
+        unmatched = (False, r.status_code == 409)
+    else:
+        html = prober.client.get("/cases/new").get_data(as_text=True)
+        data = dict(WEB_FORM, document_number="1098765432",
+                    csrf_token=re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1),
+                    form_token=re.search(r'name="form_token"[^>]*value="([^"]+)"', html).group(1))
+        unmatched = (False, prober.client.post("/cases/new", data=data).status_code == 409)
+    assert matched == unmatched == (False, True)
 
 
 def test_her_own_entitys_cases_are_always_named(app, factory, ctx):

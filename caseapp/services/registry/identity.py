@@ -141,10 +141,12 @@ def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
     hints = _hints(actor, _matches(clean))
     own = db.session.get(Entity, actor.entity_id).code
     others = sorted({h["entity_code"] for h in hints if h["entity_code"] != own})
-    if not others:
-        return hints, False
     limit = current_app.config.get("DUPLICATE_HINTS_PER_DAY", HINTS_PER_DAY)
     withheld = _hints_given_today(actor) >= limit
+    if not others:
+        # Beyond the limit "no case elsewhere" is not said either: otherwise the answer would still tell, without
+        # limit, whether a document belongs to a victim somewhere (only not where).
+        return hints, withheld
     audit.record(CROSS_ENTITY_HINT, object_type="case", actor=actor, outcome="denied" if withheld else "allowed",
                  detail={"entities": others, "withheld": withheld})
     if withheld:

@@ -80,8 +80,9 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
                      detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld})
         db.session.commit()
         if withheld and not hints:
-            message = _("A case for this person may already exist at another entity. You have had today's share of "
-                        "warnings that name the entity: ask your coordinator, or confirm to register her anyway.")
+            message = _("You have had today's share of checks against other entities, so whether another entity "
+                        "already holds a case for this person is not said: ask your coordinator, or confirm to "
+                        "register her anyway.")
         else:
             message = _("A case for this person may already exist. Contact the entity shown before registering "
                         "again.")
