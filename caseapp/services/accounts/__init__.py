@@ -26,21 +26,23 @@ from caseapp.services.accounts.login import (
     Enrolment,
     LoginFailed,
     authenticate,
-    change_password,
     confirm_enrolment,
     enrolment,
-    logout,
-    logout_everywhere,
     match_totp,
     open_pending,
-    overview,
     pending_expired,
     pending_state,
-    regenerate_recovery_codes,
     remaining_recovery_codes,
-    set_locale,
     use_recovery_code,
     verify_second_factor,
+)
+from caseapp.services.accounts.own_account import (
+    change_password,
+    logout,
+    logout_everywhere,
+    overview,
+    regenerate_recovery_codes,
+    set_locale,
 )
 from caseapp.services.accounts.sessions import revoke_api_tokens
 from caseapp.services.accounts.users import (
