@@ -9,6 +9,7 @@ from caseapp.services.accounts.administration import (
 from caseapp.services.accounts.entities import (
     create_entity,
     deactivate_entity,
+    entity_directory,
     get_entity,
     list_entities,
     reactivate_entity,
@@ -53,7 +54,7 @@ from caseapp.services.accounts.users import (
 __all__ = [
     "CLI", "Enrolment", "LoginFailed", "SystemActor", "UserPage", "address_throttled", "authenticate",
     "change_password", "confirm_enrolment", "create_entity", "create_user", "deactivate_entity", "deactivate_user",
-    "end_sessions", "enrolment", "get_entity", "get_user", "is_locked", "issue_token", "list_entities",
+    "end_sessions", "enrolment", "entity_directory", "get_entity", "get_user", "is_locked", "issue_token", "list_entities",
     "list_users", "live_session_count", "live_token_count", "logout", "logout_everywhere", "match_totp",
     "normalise_entity_code", "normalise_username", "overview", "pending_state", "reactivate_entity",
     "reactivate_user", "regenerate_recovery_codes", "remaining_recovery_codes", "reset_totp", "revoke_tokens",

@@ -73,6 +73,7 @@ from caseapp.services.indicators.dimensions import (
     get_k,
     time_value,
 )
+from caseapp.services.indicators.scope import cases_inside
 
 
 class Engine:
@@ -158,7 +159,7 @@ class Engine:
             stmt = stmt.where(Case.linked_on.is_not(None))
         if u.conditions:
             stmt = stmt.where(*u.conditions)
-        return stmt
+        return stmt.where(*cases_inside(u.territory))
 
     def _sql_cube(self, dims: tuple[str, ...]) -> dict[tuple, int]:
         """One GROUP BY. Counting cases without purposes, each row is one case: count(*); and when every column is

@@ -24,6 +24,7 @@ from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
+from caseapp.services.indicators.scope import product_territory, viewer_territory
 from caseapp.timeutil import today
 
 FORMATS = ("csv", "xlsx")
@@ -194,7 +195,8 @@ def _breakdown_sections(actor, product, start: date, end: date, upto: date) -> l
     if product.formula not in ("women_linked", "victims_attended"):
         return []
     dims = ind.FORMULAS[product.formula].breakdowns
-    tables = stats.breakdown_tables(actor, stats.product_universe(product.formula, start, min(end, upto)), dims)
+    universe = stats.product_universe(product.formula, start, min(end, upto), product_territory(product))
+    tables = stats.breakdown_tables(actor, universe, dims)
     sections = []
     for dim, table in zip(dims, tables, strict=True):
         sections.append(table_section(_("%(product)s by %(dim)s", product=product.code,
@@ -225,7 +227,7 @@ def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = N
 def _period_sections(actor, period: str) -> list[Section]:
     sections = []
     for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        engine = stats.Engine(stats.Universe(basis=basis))
+        engine = stats.Engine(stats.Universe(basis=basis, territory=viewer_territory(actor)))
         for dim in REPORT_DIMS:
             table = stats.query(actor, dim, period=period, engine=engine)
             sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
