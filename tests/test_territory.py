@@ -368,3 +368,13 @@ def test_the_sql_rule_and_the_python_rule_agree(ctx, factory):
         assert in_sql == {t for t in PLACES if territories.contains(outer, t)}, outer
     assert territories.contains("13", "13001") and not territories.contains("13001", "13")
     assert not territories.contains("13", "CO") and not territories.contains("11001", "13001")
+
+
+def test_a_products_yearly_report_counts_the_products_territory_whoever_reads_it(app, client, login_as, places):
+    _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
+    login_as(places["coord_co"])
+    yearly = client.get(f"/indicators/export/report?kind=yearly&year={YEAR}&format=csv").get_data().decode("utf-8-sig")
+    monthly = client.get(f"/indicators/export/report?kind=monthly&period={YEAR}-03&format=csv"
+                         ).get_data().decode("utf-8-sig")
+    assert "SDIS" not in yearly and "CTG" in yearly  # Cartagena's 3.5: Cartagena's counts
+    assert "SDIS" in monthly and "CTG" in monthly  # the national committee's month: all of it

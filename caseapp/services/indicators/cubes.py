@@ -2,7 +2,8 @@
 
 Counting
     Every count is an SQL aggregate (GROUP BY over the clear statistical columns of `cases` and `victims`); nothing is
-    decrypted and no record is loaded. A case with several purposes of exploitation counts once under each. Periods
+    decrypted and no record is loaded. Only the cases owned by entities inside the universe's territory are counted
+    (`scope.cases_inside`). A case with several purposes of exploitation counts once under each. Periods
     (year, quarter, month) are those of the identification date (`basis="linked"`: the linking date, linked cases
     only).
 

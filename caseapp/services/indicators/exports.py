@@ -220,14 +220,16 @@ def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = N
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
     report.sections += _breakdown_sections(actor, status.product, *_year_bounds(year), upto=status.as_of)
-    report.sections += _period_sections(actor, str(year))
+    report.sections += _period_sections(actor, str(year), territory=product_territory(status.product))
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
 
 
-def _period_sections(actor, period: str) -> list[Section]:
+def _period_sections(actor, period: str, territory: str | None = None) -> list[Section]:
+    """The period's counts of `territory` (the product's in a product's report), by default the reader's: the
+    committee of a territory reads its own."""
     sections = []
     for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        engine = stats.Engine(stats.Universe(basis=basis, territory=viewer_territory(actor)))
+        engine = stats.Engine(stats.Universe(basis=basis, territory=territory or viewer_territory(actor)))
         for dim in REPORT_DIMS:
             table = stats.query(actor, dim, period=period, engine=engine)
             sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
