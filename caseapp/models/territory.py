@@ -4,6 +4,7 @@ entity's. Plain data and SQL, so both the accounts and the indicators services c
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, true
 
 NATIONAL = "CO"
@@ -45,6 +46,16 @@ def is_valid(code) -> bool:
     if len(code) == 2:
         return code in DEPARTMENTS
     return len(code) == 5 and code[:2] in DEPARTMENTS and code[2:] != "000"
+
+
+def clean(code) -> tuple[str, str | None]:
+    """The one check of a territory typed by someone (entity screens, CLI, plan import): the normalised code
+    (blank is national) and, when it is no territory, the message saying what to type."""
+    code = normalise(code) or NATIONAL
+    if is_valid(code):
+        return code, None
+    return code, _("Unknown territory: %(code)s. Use CO for a national entity, a department's DANE code (2 digits, "
+                   "e.g. 13) or a municipality's (5 digits, e.g. 13001 Cartagena, 11001 Bogotá).", code=code[:16])
 
 
 def contains(outer: str, inner: str) -> bool:

@@ -71,12 +71,9 @@ def _clean_entity_fields(name: str | None, kind: str | None, errors: dict) -> tu
 
 
 def _clean_territory(code, errors: dict) -> str:
-    """The one check of an entity's territory (admin screens, CLI, demo): CO, a department or a municipality."""
-    code = territories.normalise(code) or territories.NATIONAL
-    if not territories.is_valid(code):
-        errors["territory"] = [_("Unknown territory: %(code)s. Use CO for a national entity, a department's DANE "
-                                 "code (2 digits, e.g. 13) or a municipality's (5 digits, e.g. 13001 Cartagena, "
-                                 "11001 Bogotá).", code=code[:16])]
+    code, error = territories.clean(code)
+    if error:
+        errors["territory"] = [error]
     return code
 
 

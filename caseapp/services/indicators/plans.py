@@ -351,11 +351,11 @@ def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | No
 def _plan_territory(actor, territory: str | None) -> str:
     if territory is None:
         return viewer_territory(actor)
-    code = territories.normalise(territory)
-    if not territories.is_valid(code) or not territories.contains(viewer_territory(actor), code):
-        raise Invalid(_("Unknown territory: %(code)s. Use CO for a national entity, a department's DANE code (2 "
-                        "digits, e.g. 13) or a municipality's (5 digits, e.g. 13001 Cartagena, 11001 Bogotá).",
-                        code=code[:16]), field_errors={"territory": [_("Invalid territory.")]})
+    code, error = territories.clean(territory)
+    if error is None and not territories.contains(viewer_territory(actor), code):
+        error = _("The territory %(code)s is outside yours; nothing was written.", code=code)
+    if error:
+        raise Invalid(error, field_errors={"territory": [error]})
     return code
 
 
