@@ -378,3 +378,14 @@ def test_a_products_yearly_report_counts_the_products_territory_whoever_reads_it
                          ).get_data().decode("utf-8-sig")
     assert "SDIS" not in yearly and "CTG" in yearly  # Cartagena's 3.5: Cartagena's counts
     assert "SDIS" in monthly and "CTG" in monthly  # the national committee's month: all of it
+
+
+def test_admins_read_the_products_of_their_territory_only(app, client, factory, login_as, places):
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id).where(Product.code == "3.5"))
+    login_as(factory.user("admin.ctg", roles=("admin",), entity="CTG"))
+    page = client.get(f"/indicators/admin/products/{product_id}").get_data(as_text=True)
+    assert "Territorio: Cartagena de Indias (Bolívar) · 13001" in page
+    login_as(factory.user("admin.bog", roles=("admin",), entity="SDIS"))
+    assert client.get(f"/indicators/admin/products/{product_id}").status_code == 404
+    assert "3.5" not in client.get("/indicators/admin/products").get_data(as_text=True)
