@@ -64,6 +64,9 @@ DEMO_USERS = (
              "lámpara vieja cuenta historias largas 71", "2KM2KO4R53PTKSEJDGJQ5ZU3IEAPBKQZ"),
     DemoUser("admin", ("admin",), "CTG",
              "candado de cobre para la puerta sur 48", "GWJZH226QAGGNZWQWAVASWO5XIICXUTR"),
+    # Bogotá's coordinator reads Bogotá's plan (seed 001) and Bogotá's counts; Cartagena's stay Cartagena's.
+    DemoUser("coordinacion.bog", ("coordinator",), "BOG",
+             "tingua azul camina sobre el humedal 1538", "FFDKG3TIP65OWD2B4KVDPNLR6KQEER5G"),
 )
 
 FAKER_SEED = 985  # Law 985 of 2005, against trafficking in persons
