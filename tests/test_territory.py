@@ -16,13 +16,14 @@ from sqlalchemy import select
 from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models import territory as territories
-from caseapp.models.accounts import ApiToken, Entity
+from caseapp.models.accounts import ApiToken, Entity, User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.models.referrals import Referral
 from caseapp.models.route import AssistanceStep, StepKind
 from caseapp.services import indicators as ind
+from caseapp.services.indicators import stats
 from caseapp.timeutil import utcnow
 from tests.cases_factory import make_case
 from tests.conftest import csrf_token
@@ -389,3 +390,16 @@ def test_admins_read_the_products_of_their_territory_only(app, client, factory, 
     login_as(factory.user("admin.bog", roles=("admin",), entity="SDIS"))
     assert client.get(f"/indicators/admin/products/{product_id}").status_code == 404
     assert "3.5" not in client.get("/indicators/admin/products").get_data(as_text=True)
+
+
+def test_the_demo_coordinators_each_see_their_citys_cases(app, runner):
+    pytest.importorskip("faker")
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.test_request_context():
+        seen = {}
+        for username in ("coordinacion", "coordinacion.bog"):
+            user = db.session.scalar(select(User).where(User.username == username))
+            seen[username] = {r.values["entity"] for r in stats.cases_table(user, "entity").rows}
+            seen[username + " policies"] = {p.code for p in ind.list_policies(user)}
+    assert seen == {"coordinacion": {"CTG"}, "coordinacion policies": {"CTG-PPIG"},
+                    "coordinacion.bog": {"BOG"}, "coordinacion.bog policies": {"BOG-PPLTP"}}
