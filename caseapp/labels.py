@@ -13,6 +13,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
+from caseapp.models import territory as territories
+
 NOT_STATED = _l("Not stated")
 
 LABELS = {
@@ -199,6 +201,17 @@ def country_label(code: str | None) -> str:
         return str(NOT_STATED)
     return _locale().territories.get(code, code)
 
+
+
+def territory_label(code: str | None) -> str:
+    """A territory as screens show it: 'Cartagena de Indias (Bolívar) · 13001', 'Nacional (Colombia)'."""
+    code = territories.normalise(code)
+    if code == territories.NATIONAL:
+        return str(_l("National (Colombia)"))
+    place = territories.name(code)
+    if place:
+        return f"{place} · {code}"
+    return str(_l("Municipality %(code)s", code=code)) if len(code) == 5 else code
 
 # --- access-log actions ----------------------------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ def init_app(app) -> None:
         label_list=labels.label_list,
         action_label=labels.action_label,
         country_label=labels.country_label,
+        territory_label=labels.territory_label,
     )
     app.jinja_env.filters["local_date"] = lambda d: format_date(d, "medium") if d else "—"
     app.jinja_env.filters["local_datetime"] = lambda d: format_datetime(d, "medium") if d else "—"

@@ -252,13 +252,14 @@ class Factory:
     def __init__(self, app):
         self.app = app
 
-    def entity(self, code="SDIS", name=None, kind="government"):
+    def entity(self, code="SDIS", name=None, kind="government", territory="13001"):
+        """An entity (made once). Tests play Cartagena unless they say otherwise: 13001 by default."""
         from caseapp.models.accounts import Entity
 
         with self.app.app_context():
             row = _db.session.query(Entity).filter_by(code=code).one_or_none()
             if row is None:
-                row = Entity(code=code, name=name or f"Entidad {code}", kind=kind)
+                row = Entity(code=code, name=name or f"Entidad {code}", kind=kind, territory=territory)
                 _db.session.add(row)
                 _db.session.commit()
             return row.id

@@ -311,6 +311,7 @@ EXPECTED: dict[str, dict] = {
     "GET api.policy_summary": api(403, co=OK),
     "GET api.stats_cases": api(403, co=422),  # needs its query parameters
     "GET api.audit_log": api(403, au=OK),
+    "GET api.entities": api(OK),  # the route's entities and their territories: anyone signed in
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.

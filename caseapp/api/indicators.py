@@ -55,6 +55,8 @@ SCHEMAS: dict = {
         "required": ["code", "policy", "name", "indicator", "formula", "targets"],
         "properties": {
             "code": {"type": "string", "examples": ["3.5"]}, "policy": {"type": "string"},
+            "territory": {"type": "string", "examples": ["13001"],
+                          "description": "DIVIPOLA code of the policy's territory (CO: national)"},
             "objective": {"type": "string"}, "name": {"type": "string"}, "indicator": {"type": "string"},
             "formula": {"type": "string", "enum": list(ind.FORMULAS)}, "unit": {"type": "string"},
             "baseline": {"type": ["string", "null"]}, "baseline_year": {"type": ["integer", "null"]},

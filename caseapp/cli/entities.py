@@ -16,19 +16,22 @@ group = AppGroup("entities", help="Entities (institutions on the route).")
 @click.argument("code")
 @click.argument("name")
 @click.option("--kind", required=True, type=click.Choice(ENTITY_KINDS), help="The kind of institution.")
+@click.option("--territory", default="CO", show_default=True,
+              help="DIVIPOLA code of its municipality (13001 Cartagena, 11001 Bogotá) or department (13), "
+                   "or CO for a national entity.")
 @admin_command
-def create(code: str, name: str, kind: str) -> None:
+def create(code: str, name: str, kind: str, territory: str) -> None:
     """Create the entity CODE named NAME (the code prefixes its case codes and never changes)."""
-    entity = admin.create_entity(admin.CLI, code=code, name=name, kind=kind)
+    entity = admin.create_entity(admin.CLI, code=code, name=name, kind=kind, territory=territory)
     click.echo(_("Entity %(code)s created.", code=entity.code))
 
 
 @group.command("list")
 @admin_command
 def list_entities() -> None:
-    """List entities: code, kind, status, name."""
+    """List entities: code, kind, territory, status, name."""
     for e in admin.list_entities(admin.CLI):
-        click.echo(f"{e.code}\t{e.kind}\t{'active' if e.active else 'inactive'}\t{e.name}")
+        click.echo(f"{e.code}\t{e.kind}\t{e.territory}\t{'active' if e.active else 'inactive'}\t{e.name}")
 
 
 @group.command("deactivate")

@@ -21,8 +21,10 @@ group = AppGroup("plans", help="Policy action plans.")
 @group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and show what would change; write nothing.")
+@click.option("--territory", default=None,
+              help="DIVIPOLA code of a new policy's territory (13001 Cartagena, 11001 Bogotá); CO when omitted.")
 @admin_command
-def import_plan(file: Path, dry_run: bool) -> None:
+def import_plan(file: Path, dry_run: bool, territory: str | None) -> None:
     """Import the action plan in FILE (.csv or .xlsx)."""
     content = file.read_bytes()
     preview = plan_service.preview_file(admin.CLI, content, file.name)
@@ -36,6 +38,6 @@ def import_plan(file: Path, dry_run: bool) -> None:
         click.echo(_("Checked: %(rows)s rows, %(products)s products (%(new)s new). Nothing was written.",
                      rows=counts["rows"], products=counts["products"], new=counts["products_new"]))
         return
-    plan_service.apply(admin.CLI, preview, filename=file.name)
+    plan_service.apply(admin.CLI, preview, filename=file.name, territory=territory)
     click.echo(_("Plan imported: %(rows)s rows, %(products)s products (%(new)s new).", rows=counts["rows"],
                  products=counts["products"], new=counts["products_new"]))

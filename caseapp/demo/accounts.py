@@ -24,19 +24,19 @@ from caseapp.services.accounts import passwords
 from caseapp.timeutil import utcnow
 
 # (code, name, kind): seeds 000 and 002 (Cartagena) and 003 (Bogotá's committee), plus the national route.
-ENTITIES = (
-    ("CTG", "Secretaría del Interior y Convivencia Ciudadana de Cartagena", "government"),
-    ("BOG", "Secretaría Distrital de Gobierno de Bogotá", "government"),
-    ("SDIS", "Secretaría Distrital de Integración Social de Bogotá", "government"),
-    ("SMUJER", "Secretaría Distrital de la Mujer de Bogotá", "government"),
-    ("SALUD", "Secretaría Distrital de Salud de Bogotá", "health"),
-    ("FGN", "Fiscalía General de la Nación", "justice"),
-    ("DEFENSORIA", "Defensoría del Pueblo", "justice"),
-    ("PONAL", "Policía Nacional", "police"),
-    ("MECAR", "Policía Metropolitana de Cartagena", "police"),
-    ("MIG", "Migración Colombia", "government"),
-    ("ICBF", "Instituto Colombiano de Bienestar Familiar (ICBF)", "child_protection"),
-    ("OIM", "Organización Internacional para las Migraciones (OIM)", "international"),
+ENTITIES = (  # code, name, kind, territory (DIVIPOLA: 13001 Cartagena, 11001 Bogotá, CO national)
+    ("CTG", "Secretaría del Interior y Convivencia Ciudadana de Cartagena", "government", "13001"),
+    ("BOG", "Secretaría Distrital de Gobierno de Bogotá", "government", "11001"),
+    ("SDIS", "Secretaría Distrital de Integración Social de Bogotá", "government", "11001"),
+    ("SMUJER", "Secretaría Distrital de la Mujer de Bogotá", "government", "11001"),
+    ("SALUD", "Secretaría Distrital de Salud de Bogotá", "health", "11001"),
+    ("FGN", "Fiscalía General de la Nación", "justice", "CO"),
+    ("DEFENSORIA", "Defensoría del Pueblo", "justice", "CO"),
+    ("PONAL", "Policía Nacional", "police", "CO"),
+    ("MECAR", "Policía Metropolitana de Cartagena", "police", "13001"),
+    ("MIG", "Migración Colombia", "government", "CO"),
+    ("ICBF", "Instituto Colombiano de Bienestar Familiar (ICBF)", "child_protection", "CO"),
+    ("OIM", "Organización Internacional para las Migraciones (OIM)", "international", "CO"),
 )
 
 
@@ -67,6 +67,9 @@ DEMO_USERS = (
              "lámpara vieja cuenta historias largas 71", "2KM2KO4R53PTKSEJDGJQ5ZU3IEAPBKQZ"),
     DemoUser("admin", ("admin",), "CTG",
              "candado de cobre para la puerta sur 48", "GWJZH226QAGGNZWQWAVASWO5XIICXUTR"),
+    # Bogotá's coordinator reads Bogotá's plan (seed 001) and Bogotá's counts; Cartagena's stay Cartagena's.
+    DemoUser("coordinacion.bog", ("coordinator",), "BOG",
+             "tingua azul camina sobre el humedal 1538", "FFDKG3TIP65OWD2B4KVDPNLR6KQEER5G"),
 )
 
 FAKER_SEED = 985  # Law 985 of 2005, against trafficking in persons
@@ -81,9 +84,9 @@ def _display_names() -> list[str]:
 def load(echo) -> None:
     """Create the missing demo entities and users (enrolled in TOTP with their fixed secret)."""
     made_entities = 0
-    for code, name, kind in ENTITIES:
+    for code, name, kind, territory in ENTITIES:
         if db.session.scalar(select(Entity.id).where(Entity.code == code)) is None:
-            admin.create_entity(admin.CLI, code=code, name=name, kind=kind)
+            admin.create_entity(admin.CLI, code=code, name=name, kind=kind, territory=territory)
             made_entities += 1
     made_users = 0
     for demo, display_name in zip(DEMO_USERS, _display_names(), strict=True):

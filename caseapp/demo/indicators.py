@@ -15,6 +15,7 @@ from caseapp.services import accounts as admin
 from caseapp.services.indicators import plans as plan_service
 
 POLICY = "BOG-PPLTP"
+TERRITORY = "11001"  # Bogotá D.C.: read by a coordinator of a Bogotá or national entity
 OBJECTIVES = {
     "1": "Proteger los derechos de las víctimas y posibles víctimas de la trata de personas en Bogotá D.C. desde la "
          "prevención, asistencia y protección.",
@@ -58,6 +59,6 @@ def load(echo) -> None:
     preview = plan_service.preview_file(admin.CLI, plan_csv(), "demo-plan.csv")
     if not preview.ok:
         raise RuntimeError("demo plan invalid")  # a programming error, not a user one
-    counts = plan_service.apply(admin.CLI, preview, filename="demo-plan.csv")
+    counts = plan_service.apply(admin.CLI, preview, filename="demo-plan.csv", territory=TERRITORY)
     echo(_("Demo action plan: %(products)s products (%(new)s new).", products=counts["products"],
            new=counts["products_new"]))

@@ -32,6 +32,8 @@ class Entity(Versioned, Timestamped, db.Model):
     code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    # DIVIPOLA code of the municipality or department it works in, or CO (caseapp.models.territory).
+    territory: Mapped[str] = mapped_column(String(5), nullable=False, default="CO", server_default="CO")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     def __repr__(self) -> str:

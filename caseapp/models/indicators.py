@@ -29,7 +29,9 @@ class Policy(Versioned, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(400), nullable=False)
-    territory: Mapped[str | None] = mapped_column(String(120))
+    territory: Mapped[str | None] = mapped_column(String(120))  # the place's name, as the plan writes it
+    # DIVIPOLA code (caseapp.models.territory): its products count only cases of entities inside it.
+    territory_code: Mapped[str] = mapped_column(String(5), nullable=False, default="CO", server_default="CO")
     legal_act: Mapped[str | None] = mapped_column(String(300))
 
     objectives: Mapped[list[Objective]] = relationship(

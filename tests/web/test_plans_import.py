@@ -46,10 +46,11 @@ def _token(app, test_user) -> str:
 
 
 def test_cli_import_then_api_and_screen_show_the_hand_worked_figures(app, runner, client, factory, login_as, tmp_path):
+    factory.entity("SDG", "Secretaría Distrital de Gobierno", territory="11001")  # Bogotá's plan, read in Bogotá
     coord = factory.user("coord", roles=("coordinator",), entity="SDG")
     path = tmp_path / "plan.csv"
     path.write_text(PLAN, encoding="utf-8")
-    result = runner.invoke(args=["plans", "import", str(path)])
+    result = runner.invoke(args=["plans", "import", str(path), "--territory", "11001"])
     assert result.exit_code == 0, result.output
     assert "Plan importado" in result.output
     with app.app_context():

@@ -17,6 +17,7 @@ from caseapp.services.accounts.devices import issue as known_device_cookie
 from caseapp.services.accounts.entities import (
     create_entity,
     deactivate_entity,
+    entity_directory,
     get_entity,
     list_entities,
     reactivate_entity,
@@ -67,7 +68,7 @@ __all__ = [
     "CLI", "DEVICE_COOKIE", "DEVICE_COOKIE_AGE", "Enrolment", "LoginFailed", "known_device_cookie", "SystemActor", "UserPage", "approve_change",
     "authenticate", "pending_changes", "reject_change",
     "change_password", "confirm_enrolment", "create_entity", "create_user", "deactivate_entity", "deactivate_user",
-    "end_sessions", "enrolment", "get_entity", "get_user", "issue_token", "list_entities",
+    "end_sessions", "enrolment", "entity_directory", "get_entity", "get_user", "issue_token", "list_entities",
     "list_users", "live_session_count", "live_token_count", "logout", "logout_everywhere", "match_totp",
     "normalise_entity_code", "normalise_username", "open_pending", "overview", "pending_expired", "pending_state", "reactivate_entity",
     "reactivate_user", "regenerate_recovery_codes", "remaining_recovery_codes", "reset_password", "reset_totp", "revoke_api_tokens", "revoke_tokens", "token_days",

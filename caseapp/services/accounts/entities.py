@@ -7,8 +7,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from caseapp.errors import Conflict, NotFound
+from caseapp.errors import Conflict, Forbidden, NotFound
 from caseapp.extensions import db
+from caseapp.models import territory as territories
 from caseapp.models.accounts import ENTITY_KINDS, Entity, User, UserRole
 from caseapp.services.accounts import sessions
 from caseapp.services.accounts.administration import (
@@ -38,6 +39,13 @@ def get_entity(actor, code: str) -> Entity:
     return _entity(code)
 
 
+def entity_directory(actor) -> list[Entity]:
+    """The route's entities (code, name, kind, territory), for anyone signed in: whom to refer to, whose counts."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise Forbidden(_("Sign in first."))
+    return list(db.session.scalars(select(Entity).order_by(Entity.code)))
+
+
 def list_entities(actor, *, active_only: bool = False) -> list[Entity]:
     _require(actor)
     query = select(Entity).order_by(Entity.code)
@@ -62,7 +70,14 @@ def _clean_entity_fields(name: str | None, kind: str | None, errors: dict) -> tu
     return name, kind
 
 
-def create_entity(actor, *, code: str, name: str, kind: str) -> Entity:
+def _clean_territory(code, errors: dict) -> str:
+    code, error = territories.clean(code)
+    if error:
+        errors["territory"] = [error]
+    return code
+
+
+def create_entity(actor, *, code: str, name: str, kind: str, territory: str | None = None) -> Entity:
     _require(actor)
     errors: dict[str, list[str]] = {}
     code = normalise_entity_code(code)
@@ -72,29 +87,33 @@ def create_entity(actor, *, code: str, name: str, kind: str) -> Entity:
     elif db.session.scalar(select(Entity.id).where(Entity.code == code)) is not None:
         errors["code"] = [_("The entity code %(code)s is already in use.", code=code)]
     name, kind = _clean_entity_fields(name, kind, errors)
+    territory = _clean_territory(territory, errors)
     _raise_if(errors)
-    entity = Entity(code=code, name=name, kind=kind, active=True)
+    entity = Entity(code=code, name=name, kind=kind, territory=territory, active=True)
     db.session.add(entity)
     db.session.flush()
-    _record(actor, "admin.entity.create", object_type="entity", object_ref=code, detail={"kind": kind})
+    _record(actor, "admin.entity.create", object_type="entity", object_ref=code,
+            detail={"kind": kind, "territory": territory})
     db.session.commit()
     return entity
 
 
-def update_entity(actor, code: str, *, version, name: str, kind: str) -> Entity:
-    """Change an entity's name and kind. The code never changes: it is part of every case code."""
+def update_entity(actor, code: str, *, version, name: str, kind: str, territory: str | None = None) -> Entity:
+    """Change an entity's name, kind and territory (kept when not given). The code never changes: it is part of
+    every case code."""
     _require(actor)
     entity = _entity(code)
     require_version(entity, version, stale=_stale_entity())
     errors: dict[str, list[str]] = {}
     name, kind = _clean_entity_fields(name, kind, errors)
+    territory = entity.territory if territory is None else _clean_territory(territory, errors)
     _raise_if(errors)
-    changed = [f for f, v in (("name", name), ("kind", kind)) if getattr(entity, f) != v]
+    changed = [f for f, v in (("name", name), ("kind", kind), ("territory", territory)) if getattr(entity, f) != v]
     if not changed:
         return entity
-    entity.name, entity.kind = name, kind
+    entity.name, entity.kind, entity.territory = name, kind, territory
     _record(actor, "admin.entity.update", object_type="entity", object_ref=entity.code,
-            detail={"fields": changed, "kind": kind})
+            detail={"fields": changed, "kind": kind, "territory": territory})
     db.session.commit()
     return entity
 

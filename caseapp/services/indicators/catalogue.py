@@ -13,6 +13,7 @@ from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.products import _product_query, parse_decimal
+from caseapp.services.indicators.scope import policies_visible
 from caseapp.services.primitives import commit, require_version
 
 EDITABLE = ("name", "indicator", "formula", "formula_text", "baseline", "baseline_year", "baseline_source", "unit",
@@ -22,13 +23,13 @@ EDITABLE = ("name", "indicator", "formula", "formula_text", "baseline", "baselin
 
 def list_all_products(actor) -> list[Product]:
     authz.require(actor, "admin.manage")
-    return list(db.session.scalars(_product_query().order_by(Policy.code, Objective.sort_order, Product.sort_order,
-                                                              Product.code)))
+    return list(db.session.scalars(_product_query().where(*policies_visible(actor))
+                                   .order_by(Policy.code, Objective.sort_order, Product.sort_order, Product.code)))
 
 
 def get_product_by_id(actor, product_id: int) -> Product:
     authz.require(actor, "admin.manage")
-    product = db.session.get(Product, product_id)
+    product = db.session.scalar(_product_query().where(Product.id == product_id, *policies_visible(actor)))
     if product is None:
         raise NotFound(_("There is no product with that code."))
     return product

@@ -2,7 +2,8 @@
 
 Counting
     Every count is an SQL aggregate (GROUP BY over the clear statistical columns of `cases` and `victims`); nothing is
-    decrypted and no record is loaded. A case with several purposes of exploitation counts once under each. Periods
+    decrypted and no record is loaded. Only the cases owned by entities inside the universe's territory are counted
+    (`scope.cases_inside`). A case with several purposes of exploitation counts once under each. Periods
     (year, quarter, month) are those of the identification date (`basis="linked"`: the linking date, linked cases
     only).
 
@@ -73,6 +74,7 @@ from caseapp.services.indicators.dimensions import (
     get_k,
     time_value,
 )
+from caseapp.services.indicators.scope import cases_inside
 
 
 class Engine:
@@ -158,7 +160,7 @@ class Engine:
             stmt = stmt.where(Case.linked_on.is_not(None))
         if u.conditions:
             stmt = stmt.where(*u.conditions)
-        return stmt
+        return stmt.where(*cases_inside(u.territory))
 
     def _sql_cube(self, dims: tuple[str, ...]) -> dict[tuple, int]:
         """One GROUP BY. Counting cases without purposes, each row is one case: count(*); and when every column is

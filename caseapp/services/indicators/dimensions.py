@@ -91,13 +91,15 @@ def set_k(actor, value, version) -> int:
 
 @dataclass(frozen=True)
 class Universe:
-    """What is counted: which rows, by which date, counting cases or distinct victims."""
+    """What is counted: which rows, by which date, counting cases or distinct victims, of which territory (the
+    cases owned by entities inside it; `scope.cases_inside`)."""
 
     name: str = "cases"
     unit: str = "cases"
     basis: str = "identified"  # identified | linked
     conditions: tuple = ()
     official_total: bool = False
+    territory: str = "CO"
 
     def date_col(self):
         return Case.linked_on if self.basis == "linked" else Case.identified_on

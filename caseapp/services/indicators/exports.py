@@ -24,6 +24,7 @@ from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
+from caseapp.services.indicators.scope import product_territory, viewer_territory
 from caseapp.timeutil import today
 
 FORMATS = ("csv", "xlsx")
@@ -194,7 +195,8 @@ def _breakdown_sections(actor, product, start: date, end: date, upto: date) -> l
     if product.formula not in ("women_linked", "victims_attended"):
         return []
     dims = ind.FORMULAS[product.formula].breakdowns
-    tables = stats.breakdown_tables(actor, stats.product_universe(product.formula, start, min(end, upto)), dims)
+    universe = stats.product_universe(product.formula, start, min(end, upto), product_territory(product))
+    tables = stats.breakdown_tables(actor, universe, dims)
     sections = []
     for dim, table in zip(dims, tables, strict=True):
         sections.append(table_section(_("%(product)s by %(dim)s", product=product.code,
@@ -218,14 +220,16 @@ def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = N
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
     report.sections += _breakdown_sections(actor, status.product, *_year_bounds(year), upto=status.as_of)
-    report.sections += _period_sections(actor, str(year))
+    report.sections += _period_sections(actor, str(year), territory=product_territory(status.product))
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
 
 
-def _period_sections(actor, period: str) -> list[Section]:
+def _period_sections(actor, period: str, territory: str | None = None) -> list[Section]:
+    """The period's counts of `territory` (the product's in a product's report), by default the reader's: the
+    committee of a territory reads its own."""
     sections = []
     for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        engine = stats.Engine(stats.Universe(basis=basis))
+        engine = stats.Engine(stats.Universe(basis=basis, territory=territory or viewer_territory(actor)))
         for dim in REPORT_DIMS:
             table = stats.query(actor, dim, period=period, engine=engine)
             sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),

@@ -2,6 +2,7 @@
 
 Product 3.5 counts women linked to the programme (vinculación) in the period whose assistance consent is in
 force at the period's end (or the cut-off date): withdrawing it takes her out of the counts from that date on.
+Every formula counts only the cases owned by entities inside its product's territory (`scope.cases_inside`).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from caseapp.models.indicators import Product
 from caseapp.models.referrals import Referral
 from caseapp.models.route import AssistanceStep, DueRule, PhaseExtension
 from caseapp.models.victims import Victim
+from caseapp.services.indicators.scope import cases_inside, product_territory
 
 FEMALE_IDENTITIES = ("woman", "trans_woman")
 
@@ -79,7 +81,7 @@ def _women_linked(product: Product, start: date, end: date) -> Fraction:
         select(func.count(func.distinct(Case.victim_id)))
         .select_from(Case)
         .join(Victim, Victim.id == Case.victim_id)
-        .where(*women_linked_conditions(start, end))
+        .where(*women_linked_conditions(start, end), *cases_inside(product_territory(product)))
     )
     return Fraction(db.session.scalar(stmt) or 0)
 
@@ -90,7 +92,8 @@ def _victims_attended(product: Product, start: date, end: date) -> Fraction:
         select(func.count(func.distinct(Case.victim_id)))
         .select_from(AssistanceStep)
         .join(Case, Case.id == AssistanceStep.case_id)
-        .where(AssistanceStep.status == "done", AssistanceStep.done_on >= start, AssistanceStep.done_on <= end)
+        .where(AssistanceStep.status == "done", AssistanceStep.done_on >= start, AssistanceStep.done_on <= end,
+               *cases_inside(product_territory(product)))
     )
     return Fraction(db.session.scalar(stmt) or 0)
 
@@ -108,7 +111,8 @@ def _referrals_answered_share(product: Product, start: date, end: date) -> Fract
         db.case((and_(Referral.status == "done", Referral.completed_on.is_not(None), Referral.completed_on <= end), 1),
                 else_=0)
     )
-    row = db.session.execute(select(func.count(Referral.id), done).where(*conditions)).one()
+    row = db.session.execute(select(func.count(Referral.id), done).join(Case, Case.id == Referral.case_id)
+                             .where(*conditions, *cases_inside(product_territory(product)))).one()
     return _share(int(row[1] or 0), int(row[0] or 0))
 
 
@@ -134,7 +138,8 @@ def _immediate_within_term_share(product: Product, start: date, end: date) -> Fr
     )
     row = db.session.execute(
         select(func.count(Case.id), func.sum(db.case((in_term, 1), else_=0)))
-        .where(Case.intake_on.is_not(None), Case.intake_on >= start, Case.intake_on <= end)
+        .where(Case.intake_on.is_not(None), Case.intake_on >= start, Case.intake_on <= end,
+               *cases_inside(product_territory(product)))
     ).one()
     return _share(int(row[1] or 0), int(row[0] or 0))
 

@@ -19,10 +19,12 @@ from sqlalchemy import select
 from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.models import territory as territories
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product, ProductTarget
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.products import parse_decimal
+from caseapp.services.indicators.scope import policy_territory, viewer_territory
 from caseapp.timeutil import utcnow
 
 COLUMNS = ("policy", "objective", "objective_name", "product", "product_name", "indicator", "sector", "weight",
@@ -248,12 +250,15 @@ def preview_payload(actor, payload: str) -> Preview:
     return validate(rows)
 
 
-def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | None = None) -> dict:
-    """Write a validated plan in one transaction (all rows or none)."""
+def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | None = None,
+          territory: str | None = None) -> dict:
+    """Write a validated plan in one transaction (all rows or none). A new policy belongs to `territory`, by default
+    the importing user's entity's (an operator's: the nation); a policy of another territory is not touched."""
     if actor is not None:
         authz.require(actor, "admin.manage")
     if not preview.ok:
         raise Invalid(_("The plan has errors; nothing was written."))
+    territory = _plan_territory(actor, territory)
     counts = dict(preview.counts)
     now = utcnow()
     by_product: dict[tuple, list[PlanRow]] = {}
@@ -266,8 +271,12 @@ def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | No
             pcode = row.data["policy"]
             if pcode not in policies:
                 policy = _existing_policy(pcode)
+                if policy is not None and not territories.contains(viewer_territory(actor),
+                                                                    policy_territory(policy)):
+                    raise Invalid(_("The policy %(code)s belongs to another territory; nothing was written.",
+                                    code=pcode))
                 if policy is None:
-                    policy = Policy(code=pcode, name=pcode)
+                    policy = Policy(code=pcode, name=pcode, territory_code=territory)
                     db.session.add(policy)
                     db.session.flush()
                 policies[pcode] = policy
@@ -339,6 +348,17 @@ def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | No
     return counts
 
 
+def _plan_territory(actor, territory: str | None) -> str:
+    if territory is None:
+        return viewer_territory(actor)
+    code, error = territories.clean(territory)
+    if error is None and not territories.contains(viewer_territory(actor), code):
+        error = _("The territory %(code)s is outside yours; nothing was written.", code=code)
+    if error:
+        raise Invalid(error, field_errors={"territory": [error]})
+    return code
+
+
 def _log_actor(actor, system_actor):
     """The access log's actor: a system operator by name; a signed-in user is taken from the request."""
     if actor is None:
@@ -357,9 +377,10 @@ def _sort_key(code: str, minor: bool = False) -> int:
     return int(parts[-1]) if minor else int(parts[0])
 
 
-def import_file(actor, content: bytes, filename: str, *, system_actor: str | None = None) -> tuple[Preview, dict]:
+def import_file(actor, content: bytes, filename: str, *, system_actor: str | None = None,
+                territory: str | None = None) -> tuple[Preview, dict]:
     """Validate then write; on any error nothing is written and the preview carries the errors."""
     preview = validate(read_table(content, filename)) if actor is None else preview_file(actor, content, filename)
     if not preview.ok:
         return preview, {}
-    return preview, apply(actor, preview, filename=filename, system_actor=system_actor)
+    return preview, apply(actor, preview, filename=filename, system_actor=system_actor, territory=territory)

@@ -30,6 +30,7 @@ from caseapp.services.indicators.periods import (
     parse_period,
     year_cutoff,
 )
+from caseapp.services.indicators.scope import policies_visible, product_territory
 from caseapp.services.primitives import commit, require_current
 from caseapp.timeutil import today, utcnow
 
@@ -48,18 +49,19 @@ def _product_query():
 
 def list_products(actor) -> list[Product]:
     require_reader(actor)
-    return list(db.session.scalars(_product_query().where(Product.active.is_(True))
+    return list(db.session.scalars(_product_query().where(Product.active.is_(True), *policies_visible(actor))
                                    .order_by(Policy.code, Objective.sort_order, Product.sort_order, Product.code)))
 
 
 def list_policies(actor) -> list[Policy]:
     require_reader(actor)
-    return list(db.session.scalars(select(Policy).order_by(Policy.code)))
+    return list(db.session.scalars(select(Policy).where(*policies_visible(actor)).order_by(Policy.code)))
 
 
 def get_product(actor, code: str, policy: str | None = None) -> Product:
     require_reader(actor)
-    stmt = _product_query().where(Product.code == code.strip())
+    # A policy of another territory answers as one that does not exist.
+    stmt = _product_query().where(Product.code == code.strip(), *policies_visible(actor))
     if policy:
         stmt = stmt.where(Policy.code == policy.strip())
     found = list(db.session.scalars(stmt))
@@ -78,7 +80,7 @@ def get_product(actor, code: str, policy: str | None = None) -> Product:
 
 def get_policy(actor, code: str) -> Policy:
     require_reader(actor)
-    policy = db.session.scalar(select(Policy).where(Policy.code == code.strip()).options(
+    policy = db.session.scalar(select(Policy).where(Policy.code == code.strip(), *policies_visible(actor)).options(
         selectinload(Policy.objectives).selectinload(Objective.products).selectinload(Product.targets),
         selectinload(Policy.objectives).selectinload(Objective.products).selectinload(Product.values),
     ))
@@ -134,7 +136,7 @@ def parse_decimal(text) -> Decimal:
 def enter_value(actor, product_id: int, *, period: str, value, source: str, version) -> AchievedValue:
     """A coordinator of the responsible sector enters a period's value measured outside the system."""
     authz.require(actor, "plans.enter")
-    product = db.session.get(Product, product_id)
+    product = db.session.scalar(_product_query().where(Product.id == product_id, *policies_visible(actor)))
     if product is None or not product.active:
         raise NotFound(_("There is no product with that code."))
     if not can_enter(actor, product):
@@ -210,7 +212,8 @@ def status_dict(s: ProductStatus) -> dict:
 
 def product_dict(p: Product) -> dict:
     return {
-        "code": p.code, "policy": p.objective.policy.code, "objective": p.objective.code, "name": p.name,
+        "code": p.code, "policy": p.objective.policy.code, "territory": product_territory(p),
+        "objective": p.objective.code, "name": p.name,
         "indicator": p.indicator, "formula": p.formula, "unit": p.unit, "baseline": p.baseline,
         "baseline_year": p.baseline_year, "periodicity": p.periodicity, "periods_count": p.periods_count,
         "first_year": p.first_year, "final_target": num(Fraction(p.final_target)), "weight": num(Fraction(p.weight)),
@@ -243,11 +246,13 @@ def summary_dict(summary: Summary, as_of: date) -> dict:
 # --- the coordinator's dashboard -----------------------------------------------------------------------------
 
 
-def headline_product() -> Product | None:
-    """The product the dashboard opens on: the first one with an official total (product 3.5 on a fresh install)."""
+def headline_product(actor) -> Product | None:
+    """The product the dashboard opens on: of the reader's territory, the first one with an official total (product
+    3.5 for Cartagena), else its first product."""
     return db.session.scalar(
-        _product_query().where(Product.active.is_(True), Product.official_total.is_(True))
-        .order_by(Policy.id, Product.id).limit(1)
+        _product_query().where(Product.active.is_(True), *policies_visible(actor))
+        .order_by(Product.official_total.desc(), Policy.id, Objective.sort_order, Product.sort_order, Product.id)
+        .limit(1)
     )
 
 
@@ -292,15 +297,15 @@ def dashboard(actor, *, year: int | None = None, code: str | None = None, policy
 
     authz.require(actor, "stats.read")
     year = year or today().year
-    product = get_product(actor, code, policy) if code else headline_product()
+    product = get_product(actor, code, policy) if code else headline_product(actor)
     if product is None:
         raise NotFound(_("There is no product with that code."))
     as_of = year_cutoff(year)
     start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
     breakdowns, known = [], {}
     if start <= end and product.formula in ("women_linked", "victims_attended"):
-        breakdowns = stats.breakdown_tables(actor, stats.product_universe(product.formula, start, end),
-                                            FORMULAS[product.formula].breakdowns)
+        universe = stats.product_universe(product.formula, start, end, product_territory(product))
+        breakdowns = stats.breakdown_tables(actor, universe, FORMULAS[product.formula].breakdowns)
         # The breakdowns' total is the year's official figure (the same rows, counted once): not counted twice.
         known[(start, end)] = Fraction(breakdowns[0].total)
     status = evaluate(product, as_of, year, known)

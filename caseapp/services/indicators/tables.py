@@ -31,6 +31,7 @@ from caseapp.services.indicators.dimensions import (
     time_value,
 )
 from caseapp.services.indicators.formulas import women_linked_conditions
+from caseapp.services.indicators.scope import require_inside, viewer_territory
 
 
 @dataclass
@@ -111,7 +112,8 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
     for key in filters:
         if key not in DIMENSIONS or key in TIME_DIMS or key in by:
             raise Invalid(_("You cannot filter by that dimension here."), field_errors={key: _("Invalid filter.")})
-    engine = engine or Engine(universe)
+    engine = engine or Engine(universe or Universe(territory=viewer_territory(actor)))
+    require_inside(actor, engine.universe.territory)
     time_sel = parse_period(period)
     by_time = next((d for d in by if d in TIME_DIMS), None)
     selection = None
@@ -214,38 +216,42 @@ def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", ba
         raise Invalid(_("Count cases or victims."), field_errors={"unit": _("Invalid unit.")})
     if basis not in ("identified", "linked"):
         raise Invalid(_("Count by identification or linking date."), field_errors={"basis": _("Invalid basis.")})
-    engine = Engine(Universe(unit=unit, basis=basis))
+    engine = Engine(Universe(unit=unit, basis=basis, territory=viewer_territory(actor)))
     table = query(actor, by, filters=filters, period=period, engine=engine)
     add_margins(engine, table)
     return table
 
 
-def product_universe(formula: str, start: date, end: date) -> Universe | None:
-    """The rows behind a computed product, for its (suppressed) breakdowns; its total is the official figure."""
+def product_universe(formula: str, start: date, end: date, territory: str) -> Universe | None:
+    """The rows behind a computed product of `territory` (its policy's), for its (suppressed) breakdowns; its total
+    is the official figure."""
 
     if formula == "women_linked":
-        return Universe(name=f"women_linked:{start}:{end}", unit="victims", basis="linked",
-                        conditions=tuple(women_linked_conditions(start, end)), official_total=True)
+        return Universe(name=f"women_linked:{territory}:{start}:{end}", unit="victims", basis="linked",
+                        conditions=tuple(women_linked_conditions(start, end)), official_total=True,
+                        territory=territory)
     if formula == "victims_attended":
         from sqlalchemy import exists
 
 
         done = exists().where(AssistanceStep.case_id == Case.id, AssistanceStep.status == "done",
                               AssistanceStep.done_on >= start, AssistanceStep.done_on <= end)
-        return Universe(name=f"victims_attended:{start}:{end}", unit="victims", basis="identified",
-                        conditions=(done,), official_total=True)
+        return Universe(name=f"victims_attended:{territory}:{start}:{end}", unit="victims", basis="identified",
+                        conditions=(done,), official_total=True, territory=territory)
     return None
 
 
 def breakdown_tables(actor, universe: Universe, dims) -> list[Table]:
     """A product's one-dimension breakdowns, their cubes and the total counted in one statement."""
+    require_inside(actor, universe.territory)
     engine = Engine(universe)
     engine.prefetch([()] + [(dim,) for dim in dims])
     return [query(actor, dim, engine=engine, check=False) for dim in dims]
 
 
-def breakdown(actor, formula: str, start: date, end: date, dim: str) -> Table | None:
-    universe = product_universe(formula, start, end)
+def breakdown(actor, formula: str, start: date, end: date, dim: str, territory: str | None = None) -> Table | None:
+    """One breakdown of a formula's rows in `territory` (the reader's own by default)."""
+    universe = product_universe(formula, start, end, territory or viewer_territory(actor))
     if universe is None:
         return None
     return query(actor, dim, universe=universe)

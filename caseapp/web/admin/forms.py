@@ -84,6 +84,11 @@ class UserFilterForm(FlaskForm):
 class EntityFields(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=choices(KIND_LABELS.items()), validators=[DataRequired()])
+    # Checked by the service (caseapp.services.accounts.entities), the one owner of the rule.
+    territory = StringField(_l("Territory"), default="CO", validators=[Length(max=16)],
+                            description=_l("DANE (DIVIPOLA) code: a municipality (13001 Cartagena, 11001 Bogotá), a "
+                                           "department (13 Bolívar) or CO for a national entity. A coordinator sees "
+                                           "the counts of her entity's territory."))
 
 
 class EntityCreateForm(EntityFields):

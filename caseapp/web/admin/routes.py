@@ -226,7 +226,7 @@ def entity_new():
     if form.validate_on_submit():
         try:
             entity = service.create_entity(current_user, code=form.code.data, name=form.name.data,
-                                           kind=form.kind.data)
+                                           kind=form.kind.data, territory=form.territory.data)
         except Invalid as error:
             _apply_errors(form, error)
         else:
@@ -253,7 +253,7 @@ def entity_detail(code):
         return _render_entity(entity, form, 422)
     try:
         service.update_entity(current_user, code, version=form.version.data, name=form.name.data,
-                              kind=form.kind.data)
+                              kind=form.kind.data, territory=form.territory.data or None)  # blank: kept
     except Invalid as error:
         _apply_errors(form, error)
         return _render_entity(entity, form, 422)
