@@ -11,13 +11,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from caseapp import crypto
 from caseapp.errors import Invalid
 from caseapp.extensions import db
-from caseapp.models.accounts import ApiToken, User
+from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.services import registry
-from caseapp.timeutil import utcnow
+from tests.api.test_cases_api import token_for
 from tests.cases_factory import make_case
 
 DOC = "1045789321"
@@ -51,12 +50,6 @@ def world(app, factory):
     return {"ana": ana, "otra": otra, "audi": audi}
 
 
-def _token(app, user) -> dict:
-    raw = crypto.new_token()
-    with app.app_context():
-        db.session.add(ApiToken(user_id=user.id, token_hash=crypto.hash_token(raw), created_at=utcnow()))
-        db.session.commit()
-    return {"Authorization": f"Bearer {raw}"}
 
 
 class Prober:
@@ -70,7 +63,7 @@ class Prober:
             login_as(user, self.client)
         elif path == "api":
             self.client = app.test_client()
-            self.headers = _token(app, user)
+            self.headers = token_for(app, user)
 
     def probe(self, *, valid=True, confirm=False) -> tuple[bool, bool]:
         """(CTG named, a possible duplicate was reported)."""

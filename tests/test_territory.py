@@ -12,15 +12,14 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models import territory as territories
-from caseapp.models.accounts import ApiToken, Entity, User
+from caseapp.models.accounts import Entity, User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
-from caseapp.timeutil import utcnow
+from tests.api.test_cases_api import token_for
 from tests.cases_factory import make_case
 from tests.conftest import csrf_token
 
@@ -29,12 +28,6 @@ CTG_WOMEN = 6  # at least k = 5, so every count below is published exactly
 BOG_WOMEN = 7
 
 
-def _bearer(app, test_user) -> dict:
-    with app.app_context():
-        token = crypto.new_token()
-        db.session.add(ApiToken(user_id=test_user.id, token_hash=crypto.hash_token(token), created_at=utcnow()))
-        db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _women(app, worker, n: int, first_doc: int) -> None:
@@ -62,7 +55,7 @@ def places(app, factory):
 
 
 def _achieved_api(client, app, user) -> float:
-    r = client.get(f"/api/v1/products/3.5/progress?period={YEAR}", headers=_bearer(app, user))
+    r = client.get(f"/api/v1/products/3.5/progress?period={YEAR}", headers=token_for(app, user))
     assert r.status_code == 200, r.get_json()
     return r.get_json()["achieved"]
 
@@ -77,7 +70,7 @@ def _achieved_dashboard(client, app, user, login_as) -> int:
 
 def _linked_stats_api(client, app, user) -> int:
     body = client.get(f"/api/v1/stats/cases?by=entity&basis=linked&period={YEAR}",
-                      headers=_bearer(app, user)).get_json()
+                      headers=token_for(app, user)).get_json()
     return body["total"]
 
 
@@ -113,7 +106,7 @@ def test_cartagenas_3_5_is_cartagenas_even_for_a_national_coordinator(app, clien
     assert _achieved_api(client, app, places["coord_co"]) == CTG_WOMEN
     # while her counts are the whole country's
     body = client.get(f"/api/v1/stats/cases?by=entity&basis=linked&period={YEAR}",
-                      headers=_bearer(app, places["coord_co"])).get_json()
+                      headers=token_for(app, places["coord_co"])).get_json()
     assert body["total"] == CTG_WOMEN + BOG_WOMEN
     assert {r["entity"]: r["count"] for r in body["rows"]} == {"CTG": CTG_WOMEN, "SDIS": BOG_WOMEN}
 
@@ -133,7 +126,7 @@ CARTAGENA_ONLY = [
 @pytest.mark.parametrize(("via", "url"), CARTAGENA_ONLY)
 def test_a_bogota_coordinator_gets_404_for_cartagenas_policy_and_product(app, client, login_as, places, via, url):
     if via == "api":
-        r = client.get(url, headers=_bearer(app, places["coord_bog"]))
+        r = client.get(url, headers=token_for(app, places["coord_bog"]))
     else:
         login_as(places["coord_bog"])
         r = client.get(url)
@@ -144,7 +137,7 @@ def test_a_bogota_coordinator_gets_404_for_cartagenas_policy_and_product(app, cl
 def test_a_bogota_coordinator_lists_no_cartagena_product_and_counts_none_of_its_cases(app, client, login_as,
                                                                                        places):
     _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
-    headers = _bearer(app, places["coord_bog"])
+    headers = token_for(app, places["coord_bog"])
     assert [p for p in client.get("/api/v1/products", headers=headers).get_json()["products"]
             if p["policy"] == "CTG-PPIG"] == []
     for basis in ("identified", "linked"):
@@ -165,7 +158,7 @@ def test_a_bogota_coordinator_lists_no_cartagena_product_and_counts_none_of_its_
 
 def test_a_national_coordinator_sees_both_territories(app, client, places):
     _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
-    headers = _bearer(app, places["coord_co"])
+    headers = token_for(app, places["coord_co"])
     assert any(p["code"] == "3.5" and p["territory"] == "13001"
                for p in client.get("/api/v1/products", headers=headers).get_json()["products"])
     body = client.get("/api/v1/stats/cases?by=entity", headers=headers).get_json()
@@ -176,7 +169,7 @@ def test_a_department_contains_its_municipalities_and_not_another_department(app
     factory.entity("GOBOL", "Gobernación de Bolívar", territory="13")
     coord = factory.user("coord.bolivar", roles=("coordinator",), entity="GOBOL")
     _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
-    headers = _bearer(app, coord)
+    headers = token_for(app, coord)
     body = client.get("/api/v1/stats/cases?by=entity", headers=headers).get_json()
     assert body["total"] == CTG_WOMEN and [r["entity"] for r in body["rows"]] == ["CTG"]
     assert _achieved_api(client, app, coord) == CTG_WOMEN  # Cartagena (13001) is inside Bolívar (13)
@@ -249,7 +242,7 @@ def test_admin_changes_an_entitys_territory_and_it_is_logged(app, client, factor
 
 
 def test_entity_api_lists_territories_for_any_signed_in_user(app, client, places):
-    body = client.get("/api/v1/entities", headers=_bearer(app, places["sw_ctg"])).get_json()
+    body = client.get("/api/v1/entities", headers=token_for(app, places["sw_ctg"])).get_json()
     by_code = {e["code"]: e for e in body["entities"]}
     assert by_code["CTG"]["territory"] == "13001" and by_code["SDIS"]["territory"] == "11001"
     assert by_code["ICBF"]["territory"] == "CO" and by_code["CTG"]["active"] is True
@@ -277,9 +270,9 @@ def test_an_imported_policy_belongs_to_the_importers_territory(app, client, runn
     with app.app_context():
         assert db.session.scalar(select(Policy.territory_code).where(Policy.code == "BOG-T")) == "11001"
     assert client.get("/api/v1/policies/BOG-T/summary?as_of=2025-12-31",
-                      headers=_bearer(app, places["coord_bog"])).status_code == 200
+                      headers=token_for(app, places["coord_bog"])).status_code == 200
     assert client.get("/api/v1/policies/BOG-T/summary?as_of=2025-12-31",
-                      headers=_bearer(app, places["coord_ctg"])).status_code == 404
+                      headers=token_for(app, places["coord_ctg"])).status_code == 404
     # a Cartagena admin cannot overwrite Bogotá's plan through the screen; a new policy of hers is Cartagena's
     admin = factory.user("admin", roles=("admin",), entity="CTG")
     login_as(admin)
