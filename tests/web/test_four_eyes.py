@@ -101,9 +101,11 @@ def test_an_admin_alone_gets_no_case_role(app, login_as, runner, root, bea, path
                                                     None)]
     elif path == "web_create":
         response = _create(client, "root2", ["admin", "social_worker"], entity="BOG")
-        assert response.status_code == 422
-        assert "segunda administradora" in response.get_data(as_text=True)
-        assert _roles(app, "root2") is None
+        assert response.status_code == 302  # the account exists with no role; its roles wait for a second admin
+        assert "segunda administradora" in client.get(response.headers["Location"]).get_data(as_text=True)
+        assert _roles(app, "root2") == (set(), "BOG")
+        assert [r[1:] for r in _requests(app)] == [("root2", ["admin", "social_worker"], "BOG", "pending", "root",
+                                                    None)]
     else:
         result = runner.invoke(args=["users", "create", "root2", "--entity", "BOG", "--role", "admin",
                                      "--role", "social_worker"], input=NEW_PASSWORD + "\n")
@@ -217,11 +219,16 @@ def test_every_case_role_given_raises_an_alert_naming_who_gave_it(app, login_as,
     assert GRANT_ALERT not in auditor.get("/audit/alerts").get_data(as_text=True)
     client = _client(app, login_as, root)
     granter, account = "root", "nueva"
-    if path == "web_create":
-        assert _create(client, "nueva", ["social_worker"]).status_code == 302
-    elif path == "web_update":
-        factory.user("nueva", roles=("coordinator",), entity="CTG")
-        assert _edit(client, "nueva", roles=["coordinator", "lawyer"]).status_code == 302
+    if path in ("web_create", "web_update"):  # given only when a second admin approves: she is named
+        if path == "web_create":
+            assert _create(client, "nueva", ["social_worker"]).status_code == 302
+        else:
+            factory.user("nueva", roles=("coordinator",), entity="CTG")
+            assert _edit(client, "nueva", roles=["coordinator", "lawyer"]).status_code == 302
+        assert GRANT_ALERT not in auditor.get("/audit/alerts").get_data(as_text=True)
+        granter = "bea"
+        ((request_id, *_rest),) = _requests(app)
+        assert _approve(_client(app, login_as, bea), request_id).status_code == 302
     elif path == "cli_create":
         granter = "cli"
         assert runner.invoke(args=["users", "create", "nueva", "--entity", "CTG", "--role", "lawyer"],
@@ -243,11 +250,29 @@ def test_every_case_role_given_raises_an_alert_naming_who_gave_it(app, login_as,
     assert rows and f"<td>{granter}</td>" in rows[0]
 
 
-def test_a_non_admin_gets_a_case_role_from_one_admin(app, login_as, root, factory):
+def test_a_case_role_for_anyone_waits_for_a_second_admin(app, login_as, root, bea, factory):
+    """An admin who gave case roles alone could make herself an account with one (she sets its first password):
+    so a case role for any account, or a case-role account moved to another entity, waits for a second admin."""
     factory.user("coord", roles=("coordinator",), entity="CTG")
+    factory.user("ana", roles=("social_worker",), entity="CTG")
     client = _client(app, login_as, root)
     assert _edit(client, "coord", roles=["coordinator", "social_worker"]).status_code == 302
+    assert _roles(app, "coord") == ({"coordinator"}, "CTG")
+    assert _edit(client, "ana", roles=["social_worker"], entity="BOG").status_code == 302
+    assert _roles(app, "ana") == ({"social_worker"}, "CTG")
+    assert [(r[1], r[4]) for r in _requests(app)] == [("coord", "pending"), ("ana", "pending")]
+    hers = _client(app, login_as, bea)
+    for request_id, *_rest in _requests(app):
+        assert _approve(hers, request_id).status_code == 302
     assert _roles(app, "coord") == ({"coordinator", "social_worker"}, "CTG")
+    assert _roles(app, "ana") == ({"social_worker"}, "BOG")
+
+
+def test_taking_a_case_role_away_or_other_roles_need_one_admin(app, login_as, root, factory):
+    factory.user("ana", roles=("social_worker", "lawyer"), entity="CTG")
+    client = _client(app, login_as, root)
+    assert _edit(client, "ana", roles=["social_worker", "coordinator"]).status_code == 302
+    assert _roles(app, "ana") == ({"social_worker", "coordinator"}, "CTG")
     assert _requests(app) == []
 
 

@@ -34,8 +34,8 @@ def test_a_sole_admin_cannot_make_a_second_admin_alone(app, login_as, factory):
     factory.user("ana", roles=("social_worker",), entity="CTG")
     mine = _client(app, login_as, root)
     r = _create(mine, "root.alt", ["admin"])
-    assert r.status_code == 422 and "segunda administradora" in r.get_data(as_text=True)
-    assert _roles(app, "root.alt") is None
+    assert r.status_code == 409 and "segunda administradora" in r.get_data(as_text=True)
+    assert _roles(app, "root.alt") is None  # nothing was created
     r = _edit(mine, "ana", roles=["admin", "social_worker"])  # promoting an existing account: the same rule
     assert r.status_code == 409 and "admin" not in _roles(app, "ana")[0]
     assert _requests(app) == []
@@ -59,6 +59,28 @@ def test_the_command_line_operator_still_sets_up_admins(app, runner, factory):
                            input="una frase de paso bastante larga 4417\n" * 2)
     assert result.exit_code == 0, result.output
     assert _roles(app, "root")[0] == {"admin"}
+
+
+def test_an_admin_cannot_read_cases_through_an_account_she_made(app, login_as, factory):
+    """The review's seventh finding: she made a social worker whose first password she knew, signed in as it and
+    read a victim's identity. Now a case role given by an admin waits for a second admin."""
+    factory.entity("CTG", "Cartagena")
+    factory.entity("BOG", "Bogotá")
+    root = factory.user("root", roles=("admin",), entity="CTG")
+    mine = _client(app, login_as, root)
+    r = _create(mine, "visitante.bog", ["social_worker"], entity="BOG")
+    assert r.status_code == 409 and _roles(app, "visitante.bog") is None  # alone: nothing at all
+    factory.user("bea", roles=("admin",), entity="CTG")
+    assert _create(mine, "visitante.bog", ["social_worker"], entity="BOG").status_code == 302
+    assert _roles(app, "visitante.bog") == (set(), "BOG")  # no case role until bea approves
+    with app.app_context():
+        made = db.session.scalar(select(User).where(User.username == "visitante.bog"))
+        made.must_change_password = False  # as if she had already chosen its password
+        db.session.commit()
+        from tests.conftest import TestUser
+
+        puppet = TestUser(made.id, "visitante.bog", "x", None, "BOG", ())
+    assert _client(app, login_as, puppet).get("/cases/").status_code == 403
 
 
 # --- a stranger never keeps her out; codes have a ceiling ------------------------------------------------------

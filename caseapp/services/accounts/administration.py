@@ -97,24 +97,30 @@ def was_admin(user) -> bool:
 
 
 def four_eyes_required(user, wanted_roles, entity, *, actor=None) -> bool:
-    """The one rule: a change needs a second admin's approval when, after it, an account that is or was an admin
-    would hold a case role it did not hold as an admin before, or when it moves such an account to another entity.
+    """The one rule: no admin gives access to case data alone. A change made by an admin needs a second admin's
+    approval when it gives an account a case role (social worker, lawyer) or the admin role it does not hold, or
+    moves an account that holds a case role or is or was an admin to another entity.
 
-    `user` is None for a new account. An admin with case roles can read every victim's identity of her entity;
-    with the power to give herself roles and entities she could read any entity's, so no admin does it alone.
+    `user` is None for a new account. An admin who could give case roles alone could make herself an account with
+    one (she sets its first password) and read every victim's identity of an entity; an admin she made alone would
+    be "another admin" to approve her own requests. The operator at the command line, who holds the server and its
+    keys, sets a deployment up; for her only an admin's own case roles need four eyes.
     """
     wanted = set(wanted_roles)
-    # Making an account an admin needs four eyes too: an admin she made alone would be "another admin" to approve
-    # her own requests. The operator at the command line (who holds the server and its keys) makes the first ones.
-    if "admin" in wanted and (user is None or "admin" not in user.roles) and not isinstance(actor, SystemActor):
-        return True
+    case_roles = set(CASE_ROLES)
+    held = set(user.roles) if user is not None else set()
+    if not isinstance(actor, SystemActor):
+        if ("admin" in wanted and "admin" not in held) or (wanted & case_roles) - held:
+            return True
+        moved = user is not None and entity is not None and entity.id != user.entity_id
+        return moved and bool(held & case_roles or wanted & case_roles or was_admin(user))
     admin_after = "admin" in wanted or (user is not None and was_admin(user))
     if not admin_after:
         return False
     if user is None:
-        return bool(wanted & set(CASE_ROLES))
-    held = set(user.roles) & set(CASE_ROLES) if was_admin(user) else set()
-    if (wanted & set(CASE_ROLES)) - held:
+        return bool(wanted & case_roles)
+    kept = held & case_roles if was_admin(user) else set()
+    if (wanted & case_roles) - kept:
         return True
     return entity is not None and entity.id != user.entity_id
 

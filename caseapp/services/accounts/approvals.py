@@ -34,13 +34,19 @@ def _approvers_besides(*usernames: str) -> int:
     )
 
 
+def require_approver(actor, username: str) -> None:
+    """Conflict when no active admin but `actor` and the account itself could approve a change to `username`
+    (checked before anything is written)."""
+    if not _approvers_besides(actor.username, username):
+        raise Conflict(_("Only a second active admin can approve this change (a case role, the admin role, or a "
+                         "move to another entity), and this deployment has no other admin who could. Nothing was "
+                         "changed: accounts can be set up from the command line."), rule="four_eyes_no_second_admin")
+
+
 def request_change(actor, user: User, *, roles, entity: Entity) -> AccountChangeRequest:
     """Store the wanted roles and entity of `user` for a second admin (the caller commits). An older pending
     request for the same account is superseded: only the latest one can be approved."""
-    if not _approvers_besides(actor.username, user.username):
-        raise Conflict(_("Only a second active admin can approve giving a case role to an account that is or was an "
-                         "admin, or moving it to another entity, and this deployment has no other admin who could. "
-                         "Nothing was changed."), rule="four_eyes_no_second_admin")
+    require_approver(actor, user.username)
     now = utcnow()
     superseded = db.session.execute(
         update(AccountChangeRequest)

@@ -184,23 +184,30 @@ def create_user(actor, *, username: str, entity_code: str, roles, password: str,
     name = _clean_display_name(display_name, username, errors)
     entity = _assignable_entity(entity_code, errors)
     wanted = _clean_roles(roles, errors)
-    if "roles" not in errors and not bootstrap and four_eyes_required(None, wanted, entity, actor=actor):
+    needs_second = "roles" not in errors and not bootstrap and four_eyes_required(None, wanted, entity, actor=actor)
+    if needs_second and isinstance(actor, SystemActor):
         errors["roles"] = [_("An account becomes an admin only with a second admin's approval: create it without "
                              "the admin role, then ask for it on the user's page.") if not set(wanted) & set(CASE_ROLES) else
                            _("An account with the admin role gets a case role only with a second admin's approval: "
                              "create it without the case role, then ask for it on the user's page.")]
     _check_password(password, username, errors)
     _raise_if(errors)
+    if needs_second:
+        approvals.require_approver(actor, username)  # before anything is written
     now = utcnow()
     user = User(username=username, display_name=name, entity=entity, active=True,
                 password_hash=_hash_password(password), password_changed_at=now,
                 must_change_password=must_change_password)
-    user.set_roles(wanted)
+    # Made by an admin, an account gets its case roles (and the admin role) only when a second admin approves:
+    # until then it holds the other roles, and the request waits (`user.pending_change`).
+    granted_now = [r for r in wanted if r not in CASE_ROLES and r != "admin"] if needs_second else wanted
+    user.set_roles(granted_now)
     db.session.add(user)
     db.session.flush()
     _record(actor, "admin.user.create", object_type="user", object_ref=username,
-            detail={"entity": entity.code, "roles": wanted})
+            detail={"entity": entity.code, "roles": granted_now})
     note_roles(actor, user, ())
+    user.pending_change = approvals.request_change(actor, user, roles=wanted, entity=entity) if needs_second else None
     db.session.commit()
     return user
 

@@ -8,6 +8,7 @@ from wtforms.fields import SelectChoice
 
 from caseapp.authz import action_required
 from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
+from caseapp.extensions import db
 from caseapp.services import accounts as service
 from caseapp.web.admin import bp
 from caseapp.web.admin.forms import (
@@ -75,8 +76,16 @@ def user_new():
                 must_change_password=True)
         except Invalid as error:
             _apply_errors(form, error)
+        except Conflict as error:  # no second admin who could approve: nothing was created
+            db.session.rollback()  # nothing half done is committed by a later write
+            form.roles.errors = [*form.roles.errors, error.message]
+            return render_template("admin/user_new.html", form=form), error.status
         else:
-            flash(_("User %(username)s created.", username=user.username), "success")
+            if user.pending_change is not None:
+                flash(_("User %(username)s created. Its roles that give access to case data (or administration) "
+                        "wait for a second admin's approval.", username=user.username), "info")
+            else:
+                flash(_("User %(username)s created.", username=user.username), "success")
             return redirect(url_for("admin.user_detail", username=user.username))
     if form.is_submitted():
         status = 422
@@ -114,11 +123,12 @@ def user_detail(username):
         _apply_errors(form, error)
         return _render_user(user, form, 422)
     except Conflict as error:
+        db.session.rollback()  # nothing half done is committed by a later write
         flash(error.message, "error")
         return _render_user(service.get_user(current_user, username), None, 409)
     if updated.pending_change is not None:
         flash(_("The change of roles or entity of %(username)s needs a second admin: it waits for another admin's "
-                "approval and applies only then.", username=user.username), "warning")
+                "approval and applies only then.", username=user.username), "info")  # accepted, as a request
     else:
         flash(_("Changes to %(username)s saved.", username=user.username), "success")
     return redirect(url_for("admin.user_detail", username=user.username))
@@ -133,6 +143,7 @@ def _user_action(username, action, done_message):
     try:
         action(current_user, username, version=form.version.data)
     except Conflict as error:
+        db.session.rollback()  # nothing half done is committed by a later write
         flash(error.message, "error")
         return _render_user(service.get_user(current_user, username), None, 409)
     flash(done_message, "success")
@@ -192,6 +203,7 @@ def _decide(request_id, decide, done_message):
     try:
         decide(current_user, request_id)
     except (Conflict, Forbidden, NotFound) as error:
+        db.session.rollback()  # nothing half done is committed by a later write
         flash(error.message, "error")
         return render_template("admin/requests.html", pending=service.pending_changes(current_user)), error.status
     flash(done_message, "success")
@@ -258,6 +270,7 @@ def entity_detail(code):
         _apply_errors(form, error)
         return _render_entity(entity, form, 422)
     except Conflict as error:
+        db.session.rollback()  # nothing half done is committed by a later write
         flash(error.message, "error")
         return _render_entity(service.get_entity(current_user, code), None, 409)
     flash(_("Changes to %(code)s saved.", code=entity.code), "success")
@@ -272,6 +285,7 @@ def _entity_action(code, action, done_message):
     try:
         action(current_user, code, version=form.version.data)
     except Conflict as error:
+        db.session.rollback()  # nothing half done is committed by a later write
         flash(error.message, "error")
         return _render_entity(service.get_entity(current_user, code), None, 409)
     flash(done_message, "success")
