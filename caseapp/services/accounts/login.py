@@ -134,13 +134,15 @@ def open_pending(user: User) -> str:
 
 
 def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True,
-             device: str | None = None) -> tuple[PendingLogin, User]:
-    """The live half-done login of this browser and its user, if the login may still go on. `attempt`: a code
-    is about to be checked, so a throttled account or address is refused first."""
+             device_cookie: str | None = None) -> tuple[PendingLogin, User, str | None]:
+    """The live half-done login of this browser, its user and the browser's known-device nonce for that user, if
+    the login may still go on. `attempt`: a code is about to be checked, so a throttled account, address or device
+    is refused first."""
     row = pending.find(pending_id)
     if row is None:
         raise _failure(None, "not_pending", count=False)
     user = row.user
+    device = devices.known(device_cookie, user.username)
     if not user.is_active:
         raise _failure(user, "inactive", count=False, ended=row)
     if attempt and throttle.codes_exhausted(user.id):
@@ -148,7 +150,7 @@ def _pending(pending_id: str | None, ip: str | None, *, attempt: bool = True,
     refused = _throttled(user, user.username, ip, device) if attempt else None
     if refused is not None:
         raise refused
-    return row, user
+    return row, user, device
 
 
 def pending_state(pending_id: str | None) -> str | None:
@@ -212,15 +214,9 @@ def _bad_code(user: User, reason: str, action: str, ip: str | None, device: str 
                     wrong_code=True)
 
 
-def _device(pending_id: str | None, device_cookie: str | None) -> str | None:
-    row = pending.find(pending_id)
-    return devices.known(device_cookie, row.user.username) if row is not None else None
-
-
 def verify_second_factor(pending_id: str | None, code: str, ip: str | None, device_cookie: str | None = None) -> User:
     """Check the TOTP code of a half-done login; on success the login is complete."""
-    device = _device(pending_id, device_cookie)
-    row, user = _pending(pending_id, ip, device=device)
+    row, user, device = _pending(pending_id, ip, device_cookie=device_cookie)
     if user.totp_enrolled_at is None:
         raise LoginFailed("not_enrolled")
     counter = match_totp(user.totp_secret, code)
@@ -233,8 +229,7 @@ def verify_second_factor(pending_id: str | None, code: str, ip: str | None, devi
 
 def use_recovery_code(pending_id: str | None, code: str, ip: str | None, device_cookie: str | None = None) -> User:
     """A one-time recovery code in place of the TOTP code; on success the login is complete."""
-    device = _device(pending_id, device_cookie)
-    row, user = _pending(pending_id, ip, device=device)
+    row, user, device = _pending(pending_id, ip, device_cookie=device_cookie)
     normalised = crypto.normalise_recovery_code((code or "")[:64])
     if user.totp_enrolled_at is None or len(normalised) != 12:
         raise _bad_code(user, "bad_recovery_code", "totp.failure", ip, device)
@@ -271,7 +266,7 @@ class Enrolment:
 
 def enrolment(pending_id: str | None) -> Enrolment:
     """The secret to show on the enrolment page of a half-done login (as text and as a QR code)."""
-    _row, user = _pending(pending_id, None, attempt=False)
+    _row, user, _device = _pending(pending_id, None, attempt=False)
     if user.totp_enrolled_at is not None:
         raise LoginFailed("already_enrolled")
     secret = user.totp_secret
@@ -298,7 +293,7 @@ def confirm_enrolment(pending_id: str | None, code: str, ip: str | None) -> tupl
 
     Returns the user and the recovery codes, to be shown once.
     """
-    row, user = _pending(pending_id, ip)
+    row, user, _device = _pending(pending_id, ip)
     if user.totp_enrolled_at is not None:
         raise LoginFailed("already_enrolled")
     counter = match_totp(user.totp_secret, code)

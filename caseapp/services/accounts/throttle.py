@@ -73,20 +73,22 @@ def wait_seconds(username: str | None, ip: str | None, device: str | None = None
     return math.ceil((latest - now).total_seconds()) if latest is not None else 0
 
 
-def _bump(key: str, now) -> int:
-    """Add one failure under `key` (starting again after the window); returns the count. Atomic per row."""
-    window_start = now - current_app.config["LOGIN_THROTTLE_WINDOW"]
+def _bump(key: str, now, *, windowed: bool = True, **values) -> int:
+    """Add one failure under `key` (starting again after the window, when `windowed`), setting `values` too;
+    returns the count. Atomic per row."""
+    failures = LoginThrottle.failures + 1
+    if windowed:
+        window_start = now - current_app.config["LOGIN_THROTTLE_WINDOW"]
+        failures = case((LoginThrottle.last_failure_at < window_start, 1), else_=failures)
     stmt = (
         update(LoginThrottle).where(LoginThrottle.key == key)
-        .values(failures=case((LoginThrottle.last_failure_at < window_start, 1),
-                              else_=LoginThrottle.failures + 1),
-                last_failure_at=now)
+        .values(failures=failures, last_failure_at=now, **values)
         .execution_options(synchronize_session=False)
     )
     if not db.session.execute(stmt).rowcount:
         try:
             with db.session.begin_nested():
-                db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now))
+                db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now, **values))
         except IntegrityError:  # another server inserted it first
             db.session.execute(stmt)
     return db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
@@ -144,18 +146,10 @@ def codes_exhausted(user_id: int) -> bool:
 
 
 def count_code_failure(user_id: int) -> int:
-    """One more wrong code in a row (no window: only a correct code or a reset clears it). The caller commits."""
-    now, key = utcnow(), _codes_key(user_id)
-    stmt = (update(LoginThrottle).where(LoginThrottle.key == key)
-            .values(failures=LoginThrottle.failures + 1, last_failure_at=now, blocked_until=now + FOREVER)
-            .execution_options(synchronize_session=False))
-    if not db.session.execute(stmt).rowcount:
-        try:
-            with db.session.begin_nested():
-                db.session.add(LoginThrottle(key=key, failures=1, last_failure_at=now, blocked_until=now + FOREVER))
-        except IntegrityError:
-            db.session.execute(stmt)
-    return code_failures(user_id)
+    """One more wrong code in a row (no window: only a correct code or a reset clears it; blocked "forever" so the
+    clean-up of old rows keeps it). The caller commits."""
+    now = utcnow()
+    return _bump(_codes_key(user_id), now, windowed=False, blocked_until=now + FOREVER)
 
 
 def clear_code_failures(user_id: int) -> None:
