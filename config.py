@@ -68,6 +68,8 @@ class Base:
     # Bodies: Flask's own default (None) would read and parse a body of any size. 10 MiB leaves room for a plans
     # workbook; a form's text fields together stay under 1 MiB (a 4,000-character note is 16 KiB at most).
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    # The protected publication of counts is counted again when older than this (the delay stated on screen).
+    PUBLICATION_MAX_AGE_MINUTES = int(os.environ.get("RUTA_PUBLICATION_MAX_AGE_MINUTES", "60"))
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     MAX_FORM_PARTS = 1000
 
@@ -104,6 +106,7 @@ class Development(Base):
 class Testing(Base):
     NAME = "testing"
     TESTING = True
+    PUBLICATION_MAX_AGE_MINUTES = 0  # every request reads the data it has just written
     KEYRING_AUTOCREATE = True
     DEMO_ALLOWED = True
     RATELIMIT_ENABLED = True

@@ -6,6 +6,7 @@ from caseapp.models import (  # noqa: F401
     catalogues,
     indicators,
     keys,
+    publication,
     referrals,
     route,
 )

@@ -29,14 +29,22 @@ TIME_DIMS = ("year", "semester", "bimester", "quarter", "month")  # coarse to fi
 TIME_PARENTS = {"month": ("quarter", "bimester"), "quarter": ("semester",), "semester": ("year",),
                 "bimester": ("year",), "year": (None,)}
 TIME_RANK = {"year": 0, "semester": 1, "bimester": 1, "quarter": 2, "month": 3}
-DIMENSIONS = ("year", "semester", "bimester", "quarter", "month", "entity", "exploitation_purpose", "trafficking_scope", "age_group", "sex",
-              "nationality", "ethnic_group", "phase", "status")
+# The dimensions a publication counts by, in the order its tables name them (every one alone and by each period
+# level, every pair over a year); a unit may have several purposes of exploitation and several provider entities.
+COUNT_DIMS = ("entity", "provider_entity", "exploitation_purpose", "trafficking_scope", "identification_source",
+              "victim_status", "phase", "status", "age_group", "sex", "gender_identity", "nationality",
+              "ethnic_group", "migrant_status", "disability", "lgbtiq")
+MULTI_VALUED = frozenset({"exploitation_purpose", "provider_entity"})
+DIMENSIONS = TIME_DIMS + COUNT_DIMS
 DIM_LABELS = LABELS["stats_dimension"]
 # The label group of each dimension's values (caseapp.labels). Time periods, entities, purposes and countries
 # are named by value_label(); "unknown" is what a missing value (a NULL nationality, a case without a purpose)
 # counts as, never merged with a real value.
 VALUE_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "phase": "stats_phase", "status": "status",
-                "ethnic_group": "ethnic_group", "age_group": "age_group", "nationality": "nationality"}
+                "ethnic_group": "ethnic_group", "age_group": "age_group", "nationality": "nationality",
+                "gender_identity": "gender_identity", "migrant_status": "migrant_status", "disability": "yes_no",
+                "lgbtiq": "yes_no", "identification_source": "identification_source",
+                "victim_status": "victim_status"}
 VALUE_LABELS = {dim: LABELS[group] for dim, group in VALUE_GROUPS.items() if group in LABELS}
 UNKNOWN_VALUE = "unknown"
 UNITS = ("cases", "victims")

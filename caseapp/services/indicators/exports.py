@@ -24,7 +24,6 @@ from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
-from caseapp.services.indicators.scope import product_territory, viewer_territory
 from caseapp.timeutil import today
 
 FORMATS = ("csv", "xlsx")
@@ -122,8 +121,9 @@ def render(report: Report, fmt: str) -> tuple[bytes, str, str]:
 # --- sections ------------------------------------------------------------------------------------------------
 
 
-def shown(table: stats.Table, count: int, suppressed: bool):
-    return f"<{table.k}" if suppressed else count
+def shown(table: stats.Table, count, suppressed: bool):
+    """A suppressed count is an empty cell; the section's note says why."""
+    return None if suppressed else count
 
 
 def table_section(title: str, table: stats.Table, note: str | None = None) -> Section:
@@ -137,8 +137,8 @@ def table_section(title: str, table: stats.Table, note: str | None = None) -> Se
 
 
 def suppression_note(k: int) -> str:
-    return _("Counts from 1 to %(k1)s are shown as \"<%(k)s\"; some larger counts are also shown as \"<%(k)s\" so that "
-             "a small one cannot be worked out from the totals.", k=k, k1=k - 1)
+    return _("An empty count is reserved: it is not published because it holds from 1 to %(k1)s, or because it would "
+             "let such a count be worked out from other published figures. It may hold any number.", k1=k - 1)
 
 
 def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
@@ -187,21 +187,16 @@ def product_sheet(actor, code: str, *, year: int, as_of: date | None = None, pol
     report = Report(f"producto-{status.product.code}-{year}", _("Product %(code)s — %(name)s",
                                                                   code=status.product.code, name=status.product.name))
     report.sections = product_sheet_sections(status)
-    report.sections += _breakdown_sections(actor, status.product, *_year_bounds(year), upto=status.as_of)
+    report.sections += _breakdown_sections(actor, status.product, year)
     return _finish(actor, report, fmt, "product_sheet", {"product": status.product.code, "year": year})
 
 
-def _breakdown_sections(actor, product, start: date, end: date, upto: date) -> list[Section]:
-    if product.formula not in ("women_linked", "victims_attended"):
-        return []
+def _breakdown_sections(actor, product, year: int) -> list[Section]:
     dims = ind.FORMULAS[product.formula].breakdowns
-    universe = stats.product_universe(product.formula, start, min(end, upto), product_territory(product))
-    tables = stats.breakdown_tables(actor, universe, dims)
-    sections = []
-    for dim, table in zip(dims, tables, strict=True):
-        sections.append(table_section(_("%(product)s by %(dim)s", product=product.code,
-                                        dim=str(stats.DIM_LABELS[dim]).lower()), table, suppression_note(table.k)))
-    return sections
+    tables = stats.breakdown_tables(actor, product, dims, year)
+    return [table_section(_("%(product)s by %(dim)s", product=product.code, dim=str(stats.DIM_LABELS[dim]).lower()),
+                          table, suppression_note(table.k))
+            for dim, table in zip(dims, tables, strict=False)]
 
 
 def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="identified", fmt="csv"):
@@ -219,19 +214,17 @@ def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = N
     status = ind.product_progress(actor, "3.5", year=year, policy=policy or "CTG-PPIG")
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
-    report.sections += _breakdown_sections(actor, status.product, *_year_bounds(year), upto=status.as_of)
-    report.sections += _period_sections(actor, str(year), territory=product_territory(status.product))
+    report.sections += _breakdown_sections(actor, status.product, year)
+    report.sections += _period_sections(actor, str(year))
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
 
 
-def _period_sections(actor, period: str, territory: str | None = None) -> list[Section]:
-    """The period's counts of `territory` (the product's in a product's report), by default the reader's: the
-    committee of a territory reads its own."""
+def _period_sections(actor, period: str) -> list[Section]:
+    """The period's counts of the reader's territory: the committee of a territory reads its own."""
     sections = []
     for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        engine = stats.Engine(stats.Universe(basis=basis, territory=territory or viewer_territory(actor)))
         for dim in REPORT_DIMS:
-            table = stats.query(actor, dim, period=period, engine=engine)
+            table = stats.query(actor, dim, period=period, base=basis)
             sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
                                           table, suppression_note(table.k)))
     return sections

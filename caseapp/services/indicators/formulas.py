@@ -181,6 +181,31 @@ _COMPUTE = {
 }
 
 
+def _women_linked_rows(product: Product, start: date, end: date, territory: str):
+    return (select(Case.victim_id.label("unit_id"), Case.id.label("case_id"), Case.linked_on.label("counted_on"))
+            .join(Victim, Victim.id == Case.victim_id)
+            .where(*women_linked_conditions(start, end), *cases_inside(territory)))
+
+
+def _victims_attended_rows(product: Product, start: date, end: date, territory: str):
+    return (select(Case.victim_id.label("unit_id"), Case.id.label("case_id"),
+                   AssistanceStep.done_on.label("counted_on"))
+            .select_from(AssistanceStep).join(Case, Case.id == AssistanceStep.case_id)
+            .where(AssistanceStep.status == "done", AssistanceStep.done_on >= start, AssistanceStep.done_on <= end,
+                   *cases_inside(territory)))
+
+
+_ROWS = {"women_linked": _women_linked_rows, "victims_attended": _victims_attended_rows}
+
+
+def row_sources(product: Product, formula: Formula) -> list[tuple[str, object]]:
+    """The rows a computed product counts, for the publication: ("", rows) for a count; a share's numerator and
+    denominator (":num", ":den") once it has them."""
+    if product.formula in _ROWS:
+        return [("", _ROWS[product.formula])]
+    return []
+
+
 def compute(product: Product, start: date, end: date) -> Fraction | None:
     """The value of a computed formula over [start, end] (SQL aggregates only)."""
     return _COMPUTE[product.formula](product, start, end)

@@ -63,6 +63,7 @@ class PeriodRow:
     started: bool
     due: bool
     source: str | None = None
+    withheld: bool = False  # the publication suppresses this (open) period's value
 
     @property
     def progress(self) -> Fraction | None:
@@ -90,6 +91,7 @@ class ProductStatus:
     year_ideal_so_far: Fraction | None = None  # the year's target pro rata of the days elapsed
     pace: Fraction | None = None
     pace_light: str | None = None
+    withheld: bool = False  # the year's value so far is suppressed in the publication: nothing derived is shown
 
     @property
     def measured(self) -> bool:
@@ -100,25 +102,28 @@ def _values(product: Product) -> dict[str, AchievedValue]:
     return {v.period: v for v in product.values}
 
 
-def evaluate(product: Product, as_of: date, year: int | None = None, known: dict | None = None) -> ProductStatus:
+def evaluate(product: Product, as_of: date, year: int | None = None, known: dict | None = None,
+             value_of=None) -> ProductStatus:
     """The follow-up method for one product at a cut-off date (see the module docstring). `known` holds values of
-    the product's formula already counted in this request, by (first day, last day)."""
+    the product's formula already counted in this request, by (first day, last day); `value_of(product, start,
+    end)` answers a computed value as (value, withheld) - the publication's, for a reader."""
     year = year or as_of.year
     known = known or {}
+    value_of = value_of or (lambda p, start, end: (compute(p, start, end), False))
     manual = _values(product)
     rows: list[PeriodRow] = []
     for target in product.targets:
         period = parse_period(target.period)
         started = period.starts_on <= as_of
         closed = period.ends_on <= as_of
-        value, source = None, None
+        value, source, withheld = None, None, False
         if started:
             if product.formula == "manual":
                 if target.period in manual:
                     value, source = Fraction(manual[target.period].value), manual[target.period].source
             else:
                 span = (period.starts_on, min(period.ends_on, as_of))
-                value = known[span] if span in known else compute(product, *span)
+                value, withheld = (known[span], False) if span in known else value_of(product, *span)
                 source = "Ruta"
                 if value is None and target.period in manual:  # nothing to compute from: an imported figure
                     value, source = Fraction(manual[target.period].value), manual[target.period].source
@@ -128,7 +133,7 @@ def evaluate(product: Product, as_of: date, year: int | None = None, known: dict
             due = started and (closed or value is not None)
         else:
             due = closed and value is not None
-        rows.append(PeriodRow(period, Fraction(target.target), value, closed, started, due, source))
+        rows.append(PeriodRow(period, Fraction(target.target), value, closed, started, due, source, withheld))
 
     counted = [r for r in rows if r.due]
     final = Fraction(product.final_target) if product.final_target else Fraction(0)
@@ -158,12 +163,15 @@ def evaluate(product: Product, as_of: date, year: int | None = None, known: dict
         counted_target = sum((r.target for r in year_counted), Fraction(0))
     progress = capped(counted_value, counted_target) if year_counted else None
     provisional = any(r.started and not r.due for r in in_year)
+    withheld = any(r.withheld for r in year_started)
+    if withheld:
+        achieved = None
 
     status = ProductStatus(
         product=product, as_of=as_of, year=year, periods=rows, final_target=final, cumulative_achieved=ca,
         cumulative_target=ct, cumulative=cumulative, ideal_trajectory=ideal, gap=cumulative - ideal,
         progress_to_date=ptd, traffic_light=traffic_light(ptd), achieved=achieved, target=year_target,
-        progress=progress, provisional=provisional,
+        progress=progress, provisional=provisional, withheld=withheld,
     )
     # Pace inside an open year (not part of seed 001's method; shown apart): the year's target pro rata.
     if provisional and year_target and achieved is not None and product.accumulation == "sum":
@@ -199,8 +207,8 @@ def _weighted(items: list[tuple[Fraction, Fraction]]) -> Fraction:
     return sum((w * v for w, v in items), Fraction(0)) / total
 
 
-def summarise_objective(objective: Objective, as_of: date) -> Summary:
-    statuses = [evaluate(p, as_of) for p in objective.products if p.active]
+def summarise_objective(objective: Objective, as_of: date, value_of=None) -> Summary:
+    statuses = [evaluate(p, as_of, value_of=value_of) for p in objective.products if p.active]
     weights = [Fraction(s.product.weight or 0) for s in statuses]
     progress = _weighted(list(zip(weights, [s.cumulative for s in statuses], strict=True)))
     ideal = _weighted(list(zip(weights, [s.ideal_trajectory for s in statuses], strict=True)))
@@ -210,8 +218,8 @@ def summarise_objective(objective: Objective, as_of: date) -> Summary:
                    progress, ideal, progress - ideal, ptd, ptd - 1, traffic_light(ptd), statuses)
 
 
-def summarise_policy(policy: Policy, as_of: date) -> Summary:
-    objectives = [summarise_objective(o, as_of) for o in policy.objectives if o.products]
+def summarise_policy(policy: Policy, as_of: date, value_of=None) -> Summary:
+    objectives = [summarise_objective(o, as_of, value_of) for o in policy.objectives if o.products]
     pairs = [(o.weight, o) for o in objectives]
     progress = _weighted([(w, o.progress) for w, o in pairs])
     ideal = _weighted([(w, o.ideal_trajectory) for w, o in pairs])

@@ -17,7 +17,7 @@ from caseapp import audit, authz
 from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
-from caseapp.services.indicators import stats
+from caseapp.services.indicators import publication, stats
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.method import (
     ProductStatus,
@@ -28,9 +28,8 @@ from caseapp.services.indicators.method import (
 )
 from caseapp.services.indicators.periods import (
     parse_period,
-    year_cutoff,
 )
-from caseapp.services.indicators.scope import policies_visible, product_territory
+from caseapp.services.indicators.scope import policies_visible, product_territory, viewer_territory
 from caseapp.services.primitives import commit, require_current
 from caseapp.timeutil import today, utcnow
 
@@ -92,16 +91,25 @@ def get_policy(actor, code: str) -> Policy:
 
 
 
+def reader_cut_off(year: int | None = None, as_of: date | None = None) -> date:
+    """The cut-off a reader gets: the date asked for (or the year's end), resolved to the last closed month's end on
+    or before it - the publication counts nothing of an open month, so stepping a day at a time gives nothing."""
+    asked = as_of if as_of is not None else date(year, 12, 31) if year else today()
+    return publication.resolve(asked)
+
+
 def product_progress(actor, code: str, *, year: int, as_of: date | None = None, policy: str | None = None):
     """Measured figures are aggregates: coordinators only (an admin manages the catalogue, not the figures)."""
     authz.require(actor, "stats.read")
     product = get_product(actor, code, policy)
-    return evaluate(product, year_cutoff(year, as_of), year)
+    return evaluate(product, reader_cut_off(year, as_of), year,
+                    value_of=publication.reader_values(viewer_territory(actor)))
 
 
 def policy_summary(actor, code: str, as_of: date) -> Summary:
     authz.require(actor, "stats.read")
-    return summarise_policy(get_policy(actor, code), as_of)
+    return summarise_policy(get_policy(actor, code), reader_cut_off(as_of=as_of),
+                            publication.reader_values(viewer_territory(actor)))
 
 
 # --- manual values -------------------------------------------------------------------------------------------
@@ -207,6 +215,8 @@ def status_dict(s: ProductStatus) -> dict:
         "progress_to_date": num(s.progress_to_date),
         "traffic_light": s.traffic_light,
         "provisional": s.provisional,
+        # The year's value so far is suppressed in the publication: it and what derives from it are not given.
+        "suppressed": s.withheld,
     }
 
 
@@ -300,15 +310,11 @@ def dashboard(actor, *, year: int | None = None, code: str | None = None, policy
     product = get_product(actor, code, policy) if code else headline_product(actor)
     if product is None:
         raise NotFound(_("There is no product with that code."))
-    as_of = year_cutoff(year)
-    start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
-    breakdowns, known = [], {}
-    if start <= end and product.formula in ("women_linked", "victims_attended"):
-        universe = stats.product_universe(product.formula, start, end, product_territory(product))
-        breakdowns = stats.breakdown_tables(actor, universe, FORMULAS[product.formula].breakdowns)
-        # The breakdowns' total is the year's official figure (the same rows, counted once): not counted twice.
-        known[(start, end)] = Fraction(breakdowns[0].total)
-    status = evaluate(product, as_of, year, known)
+    as_of = reader_cut_off(year)
+    breakdowns = []
+    if as_of.year == year:
+        breakdowns = stats.breakdown_tables(actor, product, FORMULAS[product.formula].breakdowns, year)
+    status = evaluate(product, as_of, year, value_of=publication.reader_values(viewer_territory(actor)))
     return {"product": product, "status": status, "history": history(status), "breakdowns": breakdowns,
             "year": year, "years": sorted({r.period.year for r in status.periods} | {today().year}),
             "can_enter": can_enter(actor, product)}

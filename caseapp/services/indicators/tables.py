@@ -1,4 +1,5 @@
-"""Tables of anonymised counts answered from the cubes, with their margins, for screens, exports and the API.
+"""Tables of anonymised counts read from the protected publication, with their margins, for screens, exports and
+the API.
 """
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import date
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
@@ -16,28 +18,29 @@ from caseapp.labels import LABELS, label
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.models.route import AssistanceStep
-from caseapp.services.indicators.cubes import Engine
+from caseapp.services.indicators import publication
 from caseapp.services.indicators.dimensions import (
     DIMENSIONS,
-    MAX_DIMS,
     TIME_DIMS,
     UNITS,
     UNKNOWN_VALUE,
     VALUE_GROUPS,
-    Universe,
     _sample_value,
     canonical,
+    get_k,
     time_value,
 )
-from caseapp.services.indicators.formulas import women_linked_conditions
 from caseapp.services.indicators.scope import require_inside, viewer_territory
+
+# A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
+# held back to protect another cell would make false.
+RESERVED = _l("reserved")
 
 
 @dataclass
 class Row:
     values: dict[str, str]
-    count: int
+    count: int | None  # None: suppressed ("reservado")
     suppressed: bool
 
 
@@ -48,19 +51,25 @@ class Table:
     period: str | None
     k: int
     rows: list[Row] = field(default_factory=list)
-    total: int = 0
+    total: int | None = 0
     total_suppressed: bool = False
     unit: str = "cases"
     margins: dict = field(default_factory=dict)  # (dim, value) -> (count, suppressed), for two dimensions
+    cut_off: date | None = None  # the data counted: up to this day (the last closed month's end)
+    built_at: object = None
 
-    def shown(self, count: int, suppressed: bool):
-        return f"<{self.k}" if suppressed else count
+    def shown(self, count, suppressed: bool):
+        """A count as screens show it: a suppressed one is the neutral mark, never a bound it might break."""
+        return str(RESERVED) if suppressed else count
 
     def as_json(self) -> dict:
         return {
-            "rows": [{**r.values, "count": self.shown(r.count, r.suppressed)} for r in self.rows],
-            "total": self.shown(self.total, self.total_suppressed),
+            "rows": [{**r.values, "count": None if r.suppressed else r.count, "suppressed": r.suppressed}
+                     for r in self.rows],
+            "total": None if self.total_suppressed else self.total,
+            "total_suppressed": self.total_suppressed,
             "k": self.k,
+            "data_as_of": self.cut_off.isoformat() if self.cut_off else None,
         }
 
 
@@ -102,9 +111,11 @@ def parse_by(text) -> tuple[str, ...]:
     return tuple(items)
 
 
-def query(actor, by, *, filters: dict | None = None, period: str | None = None, universe: Universe | None = None,
-          engine: Engine | None = None, check: bool = True) -> Table:
-    """One or two dimensions, optional filters and period; every count protected (see the module docstring)."""
+def query(actor, by, *, filters: dict | None = None, period: str | None = None, base: str = "identified",
+          unit: str = "cases", check: bool = True) -> Table:
+    """One or two dimensions (a period level counts as one), optional filters and a period, read from the reader's
+    territory's publication. Only its tables exist: every dimension alone and by each period level, and pairs of
+    dimensions over a year."""
     if check:
         authz.require(actor, "stats.read")
     by = parse_by(by)
@@ -112,57 +123,93 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
     for key in filters:
         if key not in DIMENSIONS or key in TIME_DIMS or key in by:
             raise Invalid(_("You cannot filter by that dimension here."), field_errors={key: _("Invalid filter.")})
-    engine = engine or Engine(universe or Universe(territory=viewer_territory(actor)))
-    require_inside(actor, engine.universe.territory)
+    territory = viewer_territory(actor)
+    require_inside(actor, territory)
     time_sel = parse_period(period)
     by_time = next((d for d in by if d in TIME_DIMS), None)
-    selection = None
-    cube_filters = dict(filters)
-    if time_sel:
-        tdim, tvalue = time_sel
-        if by_time:
-            if time_value(_sample_value(by_time), by_time, tdim) is None and tdim != by_time:
-                raise Invalid(_("The period cannot be finer than the period dimension."),
-                              field_errors={"period": _("Invalid period.")})
-            selection = (by_time, tdim, tvalue)
-        else:
-            cube_filters[tdim] = tvalue
-    dims = canonical(by + tuple(cube_filters))
-    if len(dims) > MAX_DIMS:
-        raise Invalid(_("Too many filters: use at most %(n)s dimensions in all.", n=MAX_DIMS),
+    if by_time and time_sel and time_sel[0] != by_time and \
+            time_value(_sample_value(by_time), by_time, time_sel[0]) is None:
+        raise Invalid(_("The period cannot be finer than the period dimension."),
+                      field_errors={"period": _("Invalid period.")})
+    level = by_time or (time_sel[0] if time_sel else "year")
+    dims = canonical(tuple(d for d in by if d not in TIME_DIMS) + tuple(filters))
+    if len(dims) > 2 or (len(dims) == 2 and level != "year"):
+        raise Invalid(_("That combination is not published: two dimensions are counted over a year, one dimension "
+                        "by any period. Remove a filter or choose a year."),
                       field_errors={"by": _("Too many dimensions.")})
-    cube = engine.cube(dims)
-    hidden = engine.suppressed(dims)
-    table = Table(by=by, filters=filters, period=time_sel[1] if time_sel else None, k=engine.k,
-                  unit=engine.universe.unit)
-    for key in sorted(cube):
-        values = dict(zip(dims, key, strict=True))
-        if any(values[d] != v for d, v in cube_filters.items()):
+    if time_sel:
+        years = [int(time_sel[1][:4])]
+    elif by_time:
+        years = _years_with_data()
+    else:
+        years = [publication.current_cut_off().year]
+    table = Table(by=by, filters=filters, period=time_sel[1] if time_sel else (None if by_time else str(years[0])),
+                  k=get_k(), unit=unit)
+    total, total_hidden = 0, False
+    for year in years:
+        pub = publication.publication(territory, year)
+        if pub is None:
             continue
-        if selection and time_value(values[selection[0]], selection[0], selection[1]) != selection[2]:
-            continue
-        table.rows.append(Row({d: values[d] for d in by}, cube[key], key in hidden))
-    total_filters = dict(cube_filters)
-    if selection:
-        total_filters[selection[1]] = selection[2]
-    tdims = canonical(tuple(total_filters))
-    tkey = tuple(total_filters[d] for d in tdims)
-    table.total, table.total_suppressed = engine.cell(tdims, tkey)
+        table.k, table.cut_off, table.built_at = pub.k, pub.cut_off, pub.built_at
+        for (per, key), value in sorted(publication.cells(pub, base, level, dims).items()):
+            values = dict(zip(dims, key, strict=True))
+            if any(values[d] != v for d, v in filters.items()):
+                continue
+            if time_sel and (time_value(per, level, time_sel[0]) if by_time else per) != time_sel[1]:
+                continue
+            if by_time:
+                values[by_time] = per
+            table.rows.append(Row({d: values[d] for d in by}, value, value is None))
+        fdims = canonical(tuple(filters))
+        t_level, t_period = (time_sel if time_sel else ("year", str(year)))
+        count, hidden = publication.cell(pub, base, t_level, t_period, fdims, tuple(filters[d] for d in fdims))
+        total += count
+        total_hidden |= hidden
+    table.rows.sort(key=lambda r: tuple(_sort_key(d, r.values[d]) for d in by))
+    table.total, table.total_suppressed = (None, True) if total_hidden else (total, False)
     return table
 
 
-def add_margins(engine: Engine, table: Table) -> None:
-    """Row and column totals of a two-dimensional table, each with the status it has in its own query."""
-    if len(table.by) != 2:
+def _years_with_data() -> list[int]:
+    first = db.session.scalar(select(func.min(Case.identified_on)))
+    last = publication.current_cut_off().year
+    return list(range(first.year, last + 1)) if first and first.year <= last else [last]
+
+
+def _sort_key(dim: str, value: str):
+    """Periods in time order, age groups by age, other values by their labels."""
+    if dim in TIME_DIMS:
+        return (0, value)
+    if dim == "age_group":
+        order = list(LABELS["age_group"])
+        return (0, order.index(value) if value in order else len(order))
+    if value == UNKNOWN_VALUE:
+        return (1, "")
+    return (0, str(value_label(dim, value)).casefold())
+
+
+def add_margins(table: Table, base: str = "identified", actor=None) -> None:
+    """Row and column totals of a two-dimensional table, as published."""
+    if len(table.by) != 2 or actor is None:
         return
-    period = parse_period(table.period) if table.period else None
+    territory = viewer_territory(actor)
+    time_sel = parse_period(table.period) if table.period else None
     for dim in table.by:
+        other = next(d for d in table.by if d != dim)
         for value in sorted({r.values[dim] for r in table.rows}):
-            fixed = {**table.filters, dim: value}
-            if period and dim not in TIME_DIMS:
-                fixed[period[0]] = period[1]
-            dims = canonical(tuple(fixed))
-            table.margins[(dim, value)] = engine.cell(dims, tuple(fixed[d] for d in dims))
+            fixed = {**table.filters}
+            if dim in TIME_DIMS:
+                level, period = dim, value
+            else:
+                fixed[dim] = value
+                if other in TIME_DIMS:
+                    level, period = (time_sel if time_sel else ("year", value[:4]))
+                else:
+                    level, period = ("year", table.period or "")
+            fdims = canonical(tuple(fixed))
+            pub = publication.publication(territory, int(period[:4])) if period[:4].isdigit() else None
+            count, hidden = publication.cell(pub, base, level, period, fdims, tuple(fixed[d] for d in fdims))
+            table.margins[(dim, value)] = (None if hidden else count, hidden)
 
 
 def value_label(dim: str, value: str) -> str:
@@ -181,7 +228,9 @@ def value_label(dim: str, value: str) -> str:
         column = ExploitationPurpose.label_en if _english() else ExploitationPurpose.label_es
         row = db.session.scalar(select(column).where(ExploitationPurpose.code == value).limit(1))
         return row or value
-    if dim == "entity":
+    if dim in ("entity", "provider_entity"):
+        if value in ("none", UNKNOWN_VALUE):
+            return label("stats_missing", UNKNOWN_VALUE) if value == UNKNOWN_VALUE else str(_("None"))
         name = db.session.scalar(select(Entity.name).where(Entity.code == value))
         return f"{value} — {name}" if name else value
     return value
@@ -216,45 +265,28 @@ def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", ba
         raise Invalid(_("Count cases or victims."), field_errors={"unit": _("Invalid unit.")})
     if basis not in ("identified", "linked"):
         raise Invalid(_("Count by identification or linking date."), field_errors={"basis": _("Invalid basis.")})
-    engine = Engine(Universe(unit=unit, basis=basis, territory=viewer_territory(actor)))
-    table = query(actor, by, filters=filters, period=period, engine=engine)
-    add_margins(engine, table)
+    base = basis if unit == "cases" else f"{basis}:victims"
+    table = query(actor, by, filters=filters, period=period, base=base, unit=unit)
+    add_margins(table, base, actor)
     return table
 
 
-def product_universe(formula: str, start: date, end: date, territory: str) -> Universe | None:
-    """The rows behind a computed product of `territory` (its policy's), for its (suppressed) breakdowns; its total
-    is the official figure."""
+def product_base(product) -> str | None:
+    """The publication's base of a computed product's rows (None for a value entered by hand or a share)."""
+    from caseapp.services.indicators.formulas import FORMULAS, row_sources
 
-    if formula == "women_linked":
-        return Universe(name=f"women_linked:{territory}:{start}:{end}", unit="victims", basis="linked",
-                        conditions=tuple(women_linked_conditions(start, end)), official_total=True,
-                        territory=territory)
-    if formula == "victims_attended":
-        from sqlalchemy import exists
-
-
-        done = exists().where(AssistanceStep.case_id == Case.id, AssistanceStep.status == "done",
-                              AssistanceStep.done_on >= start, AssistanceStep.done_on <= end)
-        return Universe(name=f"victims_attended:{territory}:{start}:{end}", unit="victims", basis="identified",
-                        conditions=(done,), official_total=True, territory=territory)
-    return None
-
-
-def breakdown_tables(actor, universe: Universe, dims) -> list[Table]:
-    """A product's one-dimension breakdowns, their cubes and the total counted in one statement."""
-    require_inside(actor, universe.territory)
-    engine = Engine(universe)
-    engine.prefetch([()] + [(dim,) for dim in dims])
-    return [query(actor, dim, engine=engine, check=False) for dim in dims]
-
-
-def breakdown(actor, formula: str, start: date, end: date, dim: str, territory: str | None = None) -> Table | None:
-    """One breakdown of a formula's rows in `territory` (the reader's own by default)."""
-    universe = product_universe(formula, start, end, territory or viewer_territory(actor))
-    if universe is None:
+    if product.formula == "manual":
         return None
-    return query(actor, dim, universe=universe)
+    sources = row_sources(product, FORMULAS[product.formula])
+    return f"product:{product.id}" if [s for s, _rows in sources if s == ""] else None
+
+
+def breakdown_tables(actor, product, dims, year: int) -> list[Table]:
+    """A product's one-dimension breakdowns for a year, as published in the reader's territory."""
+    base = product_base(product)
+    if base is None:
+        return []
+    return [query(actor, dim, period=str(year), base=base, unit="victims") for dim in dims]
 
 
 def log_export(actor, what: str, detail: dict) -> None:

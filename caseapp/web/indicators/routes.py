@@ -60,11 +60,11 @@ def _download(result) -> Response:
 def _breakdown_chart(table: stats.Table, idx: int) -> ch.Chart:
     dim = table.by[0]
     rows = [(stats.value_label(dim, r.values[dim]),
-             [(None if r.suppressed else r.count, "bar-count", f"<{table.k}" if r.suppressed else None)])
+             [(None if r.suppressed else r.count, "bar-count", str(stats.RESERVED) if r.suppressed else None)])
             for r in table.rows]
     title = _("By %(dim)s", dim=label("stats_dimension", dim).lower())
     return ch.hbars(f"breakdown-{idx}", title,
-                    _("Bars per category; suppressed counts (shown \"<%(k)s\") have no bar.", k=table.k), rows)
+                    _("Bars per category; reserved counts have no bar."), rows)
 
 
 @bp.route("/")

@@ -1,0 +1,14 @@
+"""One protected publication per territory and year: every count a coordinator can see (screens, files, the
+statistics API, product progress, policy summaries, committee reports) is read from it. See tables.py (what it
+holds), protect.py and audit.py (how it is protected), build.py (when and how it is counted), read.py (lookups)."""
+from caseapp.services.indicators.publication.build import (
+    build,
+    current_cut_off,
+    cut_off_for,
+    resolve,
+)
+from caseapp.services.indicators.publication.read import cell, cells, publication
+from caseapp.services.indicators.publication.values import product_value, reader_values
+
+__all__ = ["build", "cell", "cells", "current_cut_off", "cut_off_for", "product_value", "publication",
+           "reader_values", "resolve"]

@@ -1,0 +1,126 @@
+"""Which cells of a publication are suppressed: primary, complementary by rules, then more until the audit passes.
+
+1. Primary: every cell from 1 to k-1, except an official total (a product's closed-year figure, published as is).
+2. Rules, to a fixed point, on every line (cells adding up to a margin):
+   a. a line with a suppressed cell has at least two, so none is the margin minus the published ones;
+   b. with its margin published, the suppressed cells of a line add up to at least k: the difference between a
+      published total and published cells - what one filter more or less reveals - is 0 or at least k;
+   c. a suppressed margin has a suppressed cell in its line, or it would be the sum of the line;
+   d. on a line of a dimension with several values per unit (purposes), no published cell is the published
+      margin minus 1..k-1 ("cases without purpose X").
+   Partners are the smallest published cells of the line.
+3. The audit (`audit.audit`, linear programmes over everything published). For each small cell still narrower than
+   required, the smallest published cell of each of its lines is suppressed too (or the line's margin when the
+   line has none left), and the audit runs again, until no small cell is narrower than k.
+"""
+from __future__ import annotations
+
+from caseapp.services.indicators.publication.audit import AuditResult, audit
+from caseapp.services.indicators.publication.tables import BaseTables
+
+MAX_ROUNDS = 200
+
+
+def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResult]:
+    """The suppressed cells of each base of one component, and the final audit's figures."""
+    hidden = {b.name: {c for c, n in b.cells.items() if 0 < n < k and c not in b.official} for b in bases}
+    member = {b.name: _lines_of(b) for b in bases}
+    programmes = 0
+    for _round in range(MAX_ROUNDS):
+        for base in bases:
+            _rules(base, hidden[base.name], k)
+        result = audit(bases, hidden, k)
+        programmes += result.programmes
+        if not result.narrow:
+            result.programmes = programmes
+            return hidden, result
+        by_name = {b.name: b for b in bases}
+        added = False
+        for name, cell, _width in result.narrow:
+            base = by_name[name]
+            added |= _widen_around(base, member[name], hidden[name], cell)
+            if base.subset_of in by_name:  # the same cell of the wider base is a bound on this one
+                sup = by_name[base.subset_of]
+                if cell in sup.cells and cell not in hidden[sup.name] and cell not in sup.official:
+                    hidden[sup.name].add(cell)
+                    added = True
+        if not added:
+            break
+    # Nothing left to add on the narrow cells' lines: publish nothing of these bases but their official totals.
+    for base in bases:
+        hidden[base.name] = {c for c in base.cells if c not in base.official}
+    result = audit(bases, hidden, k)
+    result.programmes += programmes
+    if result.narrow:
+        raise RuntimeError("publication: the audit fails with every cell suppressed")
+    return hidden, result
+
+
+def _lines_of(base: BaseTables) -> dict:
+    member: dict = {}
+    for line in base.lines:
+        for cell in line.children:
+            member.setdefault(cell, []).append(line)
+        member.setdefault(line.margin, []).append(line)
+    return member
+
+
+def _widen_around(base: BaseTables, member: dict, hidden: set, cell) -> bool:
+    """Suppress a partner on each line of `cell`; when every line is already hidden, on the lines of their cells,
+    ring by ring outwards, until something is added."""
+    ring, seen = {cell}, {cell}
+    while ring:
+        added = False
+        for c in sorted(ring):
+            for line in member.get(c, ()):
+                added |= _widen(base, line, hidden, exclude=cell)
+        if added:
+            return True
+        ring = {x for c in ring for line in member.get(c, ()) for x in (*line.children, line.margin)} - seen
+        seen |= ring
+    return False
+
+
+def _widen(base: BaseTables, line, hidden: set, exclude) -> bool:
+    cells = base.cells
+    candidates = sorted((c for c in line.children if c != exclude and c not in hidden and c not in base.official),
+                        key=lambda c: (cells[c], c))
+    if candidates:
+        hidden.add(candidates[0])
+        return True
+    if line.margin != exclude and line.margin not in hidden and line.margin not in base.official:
+        hidden.add(line.margin)
+        return True
+    return False
+
+
+def _rules(base: BaseTables, hidden: set, k: int) -> None:
+    cells = base.cells
+    changed = True
+    while changed:
+        changed = False
+        for line in base.lines:
+            while True:
+                sup = [c for c in line.children if c in hidden]
+                published = sorted((c for c in line.children if c not in hidden and c not in base.official),
+                                   key=lambda c: (cells[c], c))
+                m_hidden = line.margin in hidden
+                pick = None
+                if line.kind == "ge":
+                    if not m_hidden:
+                        m_value = cells.get(line.margin, 0)
+                        pick = next((c for c in published if 0 < m_value - cells[c] < k), None)
+                    if pick is None and m_hidden and not sup and published:
+                        pick = published[0]
+                else:
+                    need = (sup and len(sup) < 2) or (m_hidden and not sup) or \
+                        (not m_hidden and sup and sum(cells[c] for c in sup) < k)
+                    if need and published:
+                        pick = published[0]
+                    elif need and not m_hidden and line.margin not in base.official and len(sup) < 2:
+                        # a lone suppressed cell with nothing left to pair it with: hide the margin instead
+                        pick = line.margin
+                if pick is None:
+                    break
+                hidden.add(pick)
+                changed = True

@@ -1,0 +1,75 @@
+"""Reading the publication: a lookup of stored cells. A publication older than the stated delay
+(`PUBLICATION_MAX_AGE_MINUTES`), counted to an earlier cut-off or with another k is built again first (once per
+request)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, g
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from caseapp.extensions import db
+from caseapp.models.publication import Publication, PublishedCell
+from caseapp.services.indicators.dimensions import get_k
+from caseapp.services.indicators.publication.build import build, cut_off_for
+from caseapp.timeutil import utcnow
+
+
+def max_age() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("PUBLICATION_MAX_AGE_MINUTES", 60)))
+
+
+def publication(territory: str, year: int) -> Publication | None:
+    """The territory's publication for `year`, up to date within the stated delay (None: no month of the year has
+    closed yet)."""
+    cache = g.setdefault("_publications", {})
+    if (territory, year) in cache:
+        return cache[(territory, year)]
+    cut_off = cut_off_for(year)
+    if cut_off is None:
+        return None
+    found = db.session.scalar(select(Publication).where(Publication.territory == territory,
+                                                        Publication.year == year))
+    if found is None or found.cut_off != cut_off or found.k != get_k() or found.built_at < utcnow() - max_age():
+        found = _rebuild(territory, year)
+    cache[(territory, year)] = found
+    return found
+
+
+def _rebuild(territory: str, year: int) -> Publication | None:
+    try:
+        with db.session.begin_nested():
+            built = build(territory, year)
+        db.session.commit()
+        return built
+    except IntegrityError:  # another server built it at the same moment: read theirs
+        db.session.rollback()
+        return db.session.scalar(select(Publication).where(Publication.territory == territory,
+                                                           Publication.year == year))
+
+
+def cells(pub: Publication | None, base: str, level: str, dims: tuple[str, ...]) -> dict[tuple, int | None]:
+    """(period, values) -> published value, None when suppressed; a cell that is not there holds 0."""
+    if pub is None:
+        return {}
+    stmt = select(PublishedCell.period, PublishedCell.key, PublishedCell.value).where(
+        PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
+        PublishedCell.time == level)
+    return {(period, tuple(key.split("|")) if dims else ()): value
+            for period, key, value in db.session.execute(stmt)}
+
+
+def cell(pub: Publication | None, base: str, level: str, period: str, dims=(), values=()) -> tuple[int, bool]:
+    """One cell: (value, suppressed); 0 when it is not there."""
+    if pub is None:
+        return 0, False
+    value = db.session.scalar(select(PublishedCell.value).where(
+        PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
+        PublishedCell.time == level, PublishedCell.period == period, PublishedCell.key == "|".join(values)))
+    row_exists = value is not None or db.session.scalar(select(PublishedCell.id).where(
+        PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
+        PublishedCell.time == level, PublishedCell.period == period, PublishedCell.key == "|".join(values)))
+    if value is None:
+        return (0, True) if row_exists else (0, False)
+    return value, False

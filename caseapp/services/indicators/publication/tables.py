@@ -1,0 +1,146 @@
+"""What a publication holds, in pure Python: the tables of one base (a set of counted rows, "records") and the
+linear relations between their cells that anybody can rely on to combine published figures.
+
+A record is one counted unit (a case, or a distinct woman at her first qualifying date of the year) with the date
+that places it in a month and its value in every dimension (a tuple for a dimension where a unit may have several
+values: purposes of exploitation, provider entities).
+
+Tables of a base, for one year: every time level (year, semester, two-month period, quarter, month) alone and by
+each dimension; at the year level, every pair of dimensions; and the cumulative year-to-date total at each month's
+end ("ytd", what a product's progress at a cut-off date reads). A cell is identified by
+(time level, period, dimensions, values); a cell that is not in `cells` holds 0.
+
+Relations (`lines`): the cells of a line add up to its margin (a month's cells to the quarter's and to the
+two-month period's, the values of a dimension to the table without it); for a dimension with several values per
+unit the line is only bounded: each cell is at most the margin and the cells add up to at least it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations, product
+
+TIME_LEVELS = ("year", "semester", "bimester", "quarter", "month")
+# a finer level and the coarser ones it adds up to
+TIME_PARENT = {"month": ("quarter", "bimester"), "quarter": ("semester",), "semester": ("year",),
+               "bimester": ("year",)}
+YTD = "ytd"
+
+
+def period_of(on: date, level: str) -> str:
+    y, m = on.year, on.month
+    return {
+        "year": f"{y}",
+        "semester": f"{y}-S{(m + 5) // 6}",
+        "bimester": f"{y}-B{(m + 1) // 2}",
+        "quarter": f"{y}-Q{(m + 2) // 3}",
+        "month": f"{y}-{m:02d}",
+    }[level]
+
+
+def parent_period(period: str, level: str, parent: str) -> str:
+    year, _sep, rest = period.partition("-")
+    if parent == "year":
+        return year
+    n = int(rest[1:]) if level != "month" else int(rest)
+    if level == "month":
+        return {"quarter": f"{year}-Q{(n + 2) // 3}", "bimester": f"{year}-B{(n + 1) // 2}",
+                "semester": f"{year}-S{(n + 5) // 6}"}[parent]
+    if level == "quarter" and parent == "semester":
+        return f"{year}-S{(n + 1) // 2}"
+    raise ValueError((period, level, parent))
+
+
+Cell = tuple  # (time level, period, dims tuple, values tuple)
+
+
+@dataclass(frozen=True)
+class Record:
+    on: date
+    values: dict  # dim -> str, or tuple of str for a dimension with several values
+
+
+@dataclass
+class Line:
+    """Cells adding up to `margin` ("eq"), or each at most it and all together at least it ("ge")."""
+
+    children: list
+    margin: Cell
+    kind: str = "eq"
+
+
+@dataclass
+class BaseTables:
+    name: str
+    dims: tuple[str, ...]
+    multi: frozenset
+    cells: dict = field(default_factory=dict)  # Cell -> count (> 0)
+    lines: list = field(default_factory=list)
+    official: set = field(default_factory=set)  # cells published as they are (a product's closed-year total)
+    subset_of: str | None = None  # every cell is at most the same cell of that base (its rows are among those)
+
+
+def _values(record: Record, dim: str, multi) -> tuple:
+    value = record.values.get(dim)
+    if dim in multi:
+        return tuple(value) if value else ("unknown",)
+    return ("unknown" if value in (None, "") else str(value),)
+
+
+def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, last_month: int = 12,
+             pairs: bool = True) -> BaseTables:
+    """Count every table of the base and list the relations between its cells."""
+    multi = frozenset(multi)
+    base = BaseTables(name, tuple(dims), multi)
+    cells = base.cells
+    pair_dims = list(combinations(dims, 2)) if pairs else []
+    for record in records:
+        periods = {level: period_of(record.on, level) for level in TIME_LEVELS}
+        vals = {d: _values(record, d, multi) for d in dims}
+        for level, period in periods.items():
+            key = (level, period, (), ())
+            cells[key] = cells.get(key, 0) + 1
+            for d in dims:
+                for v in vals[d]:
+                    key = (level, period, (d,), (v,))
+                    cells[key] = cells.get(key, 0) + 1
+        year = periods["year"]
+        for d1, d2 in pair_dims:
+            for v1, v2 in product(vals[d1], vals[d2]):
+                key = ("year", year, (d1, d2), (v1, v2))
+                cells[key] = cells.get(key, 0) + 1
+        for m in range(record.on.month, last_month + 1):
+            key = (YTD, f"{record.on.year}-{m:02d}", (), ())
+            cells[key] = cells.get(key, 0) + 1
+    base.lines = _lines(base, pair_dims)
+    return base
+
+
+def _lines(base: BaseTables, pair_dims) -> list[Line]:
+    # one dimension: its values add up to the table without it; a time level adds up to the coarser ones
+    by_margin_line: dict[tuple, list] = {}
+    for cell in base.cells:
+        level, period, dims, values = cell
+        if level == YTD:
+            continue
+        if len(dims) == 1:
+            kind = "ge" if dims[0] in base.multi else "eq"
+            by_margin_line.setdefault(((level, period, (), ()), dims[0], kind), []).append(cell)
+        elif len(dims) == 2:
+            for i in range(2):
+                other = 1 - i
+                margin = (level, period, (dims[other],), (values[other],))
+                kind = "ge" if dims[i] in base.multi else "eq"
+                by_margin_line.setdefault((margin, dims[i], kind), []).append(cell)
+        if len(dims) <= 1:
+            for parent in TIME_PARENT.get(level, ()):
+                margin = (parent, parent_period(period, level, parent), dims, values)
+                by_margin_line.setdefault((margin, level, "eq"), []).append(cell)
+    lines = [Line(sorted(children), margin, kind) for (margin, _axis, kind), children in by_margin_line.items()]
+    # year to date: the months up to M add up to the cumulative total at M's end
+    months = sorted(c for c in base.cells if c[0] == "month" and not c[2])
+    for cell in base.cells:
+        if cell[0] == YTD:
+            upto = [m for m in months if m[1] <= cell[1]]
+            lines.append(Line(upto, cell, "eq"))
+    return sorted(lines, key=lambda ln: (ln.margin, ln.kind))
