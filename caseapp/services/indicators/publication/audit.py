@@ -3,8 +3,9 @@ published is computed by linear programmes (HiGHS), and must be at least k wide.
 
 The attacker's knowledge modelled: every published cell of the component (one base, or several linked by a subset
 relation), every relation between its cells (`tables.Line`: sums of the time hierarchy and of each dimension, the
-bounds of a dimension with several values per unit), the subset relation (a product's women are among the linked
-cases, cell by cell) and non-negativity. The unknowns are the suppressed cells. For a small cell x the programme
+bounds of a dimension with several values per unit), the subset relations (a product's women are among the
+linked cases; the cases linked in a period are among those identified in it, wherever the data agrees) and
+non-negativity. The unknowns are the suppressed cells. For a small cell x the programme
 finds min x and max x; the width counted is floor(max) - ceil(min) (the relaxation rounded inward, as counts are
 whole numbers), required to be at least k (or the official total, when a published official total is smaller: then
 nothing narrower than "between 0 and the total" may be derived).
@@ -31,6 +32,7 @@ EPS = 1e-6
 @dataclass
 class AuditResult:
     narrow: list = field(default_factory=list)  # (base name, cell, width) of small cells narrower than required
+    certified: dict = field(default_factory=dict)  # label -> width proven, of targets wide enough
     narrowest: int | None = None  # the narrowest width found among small cells (None: no small cell)
     programmes: int = 0
     small_cells: int = 0
@@ -41,8 +43,41 @@ def _required(base: BaseTables, k: int) -> int:
     return min([k] + [v for v in official if v > 0])
 
 
-def audit(bases: list[BaseTables], hidden: dict[str, set], k: int) -> AuditResult:
-    """Audit one component: `bases` related by subset, `hidden[name]` the suppressed cells of each."""
+def targets(bases: list[BaseTables], k: int) -> list[tuple]:
+    """What must stay at least k wide: every small cell, and every small group a reader can form as the difference
+    of two related cells - the rows of a base missing from the base it is among (identified but not linked, linked
+    but not counted for the product: a withdrawn consent), or a margin's units without one value of a dimension
+    with several values per unit (cases without purpose X). Each as (label, [(base, cell, coefficient)], truth)."""
+    by_name = {b.name: b for b in bases}
+    found = []
+    for base in bases:
+        for cell, count in base.cells.items():
+            if 0 < count < k and cell not in base.official:
+                found.append(((base.name, cell), [(base, cell, 1.0)], count))
+        for name, always in base.subset_of:
+            sup = by_name.get(name)
+            if sup is None:
+                continue
+            for cell, count in base.cells.items():
+                rest = sup.cells.get(cell, 0) - count
+                if (always or rest >= 0) and 0 < rest < k:
+                    found.append(((base.name, cell, name), [(base, cell, -1.0), (sup, cell, 1.0)], rest))
+        for line in base.lines:
+            if line.kind != "ge":
+                continue
+            margin = base.cells.get(line.margin, 0)
+            for cell in line.children:
+                rest = margin - base.cells[cell]
+                if 0 < rest < k:
+                    found.append(((base.name, line.margin, cell), [(base, cell, -1.0), (base, line.margin, 1.0)],
+                                  rest))
+    return found
+
+
+def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozenset = frozenset()) -> AuditResult:
+    """Audit one component: `bases` related by subset, `hidden[name]` the suppressed cells of each. A narrow
+    target is reported by its first cell that is still published, else its first cell. Targets in `skip` were
+    proven wide before more cells were suppressed (which only widens ranges) and are not solved again."""
     result = AuditResult()
     index: dict[tuple, int] = {}
     truth: list[float] = []
@@ -50,55 +85,123 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int) -> AuditResul
         for cell in sorted(hidden[base.name]):
             index[(base.name, cell)] = len(truth)
             truth.append(float(base.cells.get(cell, 0)))
-    small = [(base, cell) for base in bases for cell in sorted(hidden[base.name])
-             if 0 < base.cells.get(cell, 0) < k and cell not in base.official]
-    result.small_cells = len(small)
-    if not small:
+    todo = targets(bases, k)
+    result.small_cells = len(todo)
+    todo = [t for t in todo if t[0] not in skip]
+    if not todo:
         return result
     rows = _rows(bases, hidden, index)
     h = _highs()
     n = len(truth)
-    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+    if n:
+        h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
     for lower, upper, cols, coefs in rows:
         h.addRow(lower, upper, len(cols), np.array(cols, dtype=np.int32), np.array(coefs, dtype=np.float64))
-    seen_lo = np.array(truth)
-    seen_hi = np.array(truth)
-    current = None
+    # What earlier solutions (each a data set consistent with everything published) showed: per unknown, its lowest
+    # and highest value; per target of several unknowns, its own.
+    col_lo, col_hi = np.array(truth), np.array(truth)
+    tracked: list[list] = []  # [cols, const, lo, hi] of targets of several unknowns
+    costs: dict[int, float] = {}
 
-    def solve(col: int, sense) -> float:
-        nonlocal current
-        if current is not None and current != col:
-            h.changeColCost(current, 0.0)
-        h.changeColCost(col, 1.0)
-        current = col
+    def linear(terms):
+        cols, const = {}, 0.0
+        for base, cell, coef in terms:
+            col = index.get((base.name, cell))
+            if col is None:
+                const += coef * base.cells.get(cell, 0)
+            else:
+                cols[col] = cols.get(col, 0.0) + coef
+        return {c: v for c, v in cols.items() if v}, const
+
+    def solve(cols: dict, const: float, sense) -> float:
+        for col in list(costs):
+            if col not in cols:
+                h.changeColCost(col, 0.0)
+                del costs[col]
+        for col, coef in cols.items():
+            if costs.get(col) != coef:
+                h.changeColCost(col, coef)
+                costs[col] = coef
         h.changeObjectiveSense(sense)
         h.run()
         result.programmes += 1
         status = h.getModelStatus()
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+            h.clearSolver()  # a warm start gone wrong: solve this one from scratch
+            h.run()
+            status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kUnbounded:
-            return math.inf
+            return math.inf if sense == highspy.ObjSense.kMaximize else -math.inf
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"publication audit: {status}")
         values = np.array(h.getSolution().col_value)
-        np.minimum(seen_lo, values, out=seen_lo)
-        np.maximum(seen_hi, values, out=seen_hi)
-        return values[col]
+        np.minimum(col_lo, values, out=col_lo)
+        np.maximum(col_hi, values, out=col_hi)
+        for entry in tracked:
+            v = float(sum(coef * values[col] for col, coef in entry[0].items())) + entry[1]
+            entry[2], entry[3] = min(entry[2], v), max(entry[3], v)
+        return float(sum(coef * values[col] for col, coef in cols.items())) + const
 
+    prepared = []
+    for label, terms, _truth in todo:
+        cols, const = linear(terms)
+        entry = None
+        if len(cols) > 1:
+            v = float(sum(coef * truth[col] for col, coef in cols.items())) + const
+            entry = [cols, const, v, v]
+            tracked.append(entry)
+        prepared.append((label, terms, cols, const, _required(terms[0][0], k), entry))
+
+    def seen_range(cols, const, entry):
+        if entry is not None:
+            return entry[2], entry[3]
+        (col, coef), = cols.items()
+        lo, hi = sorted((coef * col_lo[col] + const, coef * col_hi[col] + const))
+        return float(lo), float(hi)
+
+    def seen_width(cols, const, entry):
+        return _width(*seen_range(cols, const, entry))
+
+    # Batches first: raising (then lowering) all the open targets at once settles most of them with two programmes.
+    open_ = [i for i, p in enumerate(prepared) if p[2] and seen_width(p[2], p[3], p[5]) < p[4]]
+    for _attempt in range(6):
+        if len(open_) < 8:
+            break
+        combined: dict = {}
+        for i in open_:
+            for col, coef in prepared[i][2].items():
+                combined[col] = combined.get(col, 0.0) + coef
+        combined = {c: v for c, v in combined.items() if v}
+        if not combined:
+            break
+        solve(combined, 0.0, highspy.ObjSense.kMaximize)
+        solve(combined, 0.0, highspy.ObjSense.kMinimize)
+        still = [i for i in open_ if seen_width(prepared[i][2], prepared[i][3], prepared[i][5]) < prepared[i][4]]
+        if len(still) > 0.8 * len(open_):
+            open_ = still
+            break
+        open_ = still
     widths = []
-    for base, cell in small:
-        need = _required(base, k)
-        col = index[(base.name, cell)]
-        width = _width(seen_lo[col], seen_hi[col])
-        if width < need:
-            hi = solve(col, highspy.ObjSense.kMaximize)
-            width = _width(seen_lo[col], hi)
+    for label, terms, cols, const, need, entry in prepared:
+        if not cols:
+            width = 0
+        else:
+            width = seen_width(cols, const, entry)
             if width < need:
-                width = _width(solve(col, highspy.ObjSense.kMinimize), hi)
+                lo_seen = seen_range(cols, const, entry)[0]
+                hi = solve(cols, const, highspy.ObjSense.kMaximize)
+                width = _width(lo_seen, hi)
                 if width < need:
-                    result.narrow.append((base.name, cell, width))
+                    width = _width(solve(cols, const, highspy.ObjSense.kMinimize), hi)
+        if width < need:
+            published = [(b.name, c) for b, c, _coef in terms if (b.name, c) not in index]
+            result.narrow.append((*(published[0] if published else (terms[0][0].name, terms[0][1])), width))
+        else:
+            result.certified[label] = width
         widths.append(width)
-    # the narrowest range proven (a certified cell counts with the width shown, a lower bound of its range)
-    result.narrowest = min(widths)
+    # the narrowest range proven (a target certified by earlier solutions counts with the width seen, a lower
+    # bound of its range)
+    result.narrowest = min(widths) if widths else None
     return result
 
 
@@ -122,6 +225,8 @@ def _highs():
         _quiet = True
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # Only the objective changes between solves: restart from the last basis (presolve would throw it away).
+    h.setOptionValue("presolve", "off")
     return h
 
 
@@ -166,8 +271,11 @@ def _rows(bases, hidden, index) -> list:
                 add([(m, 1.0) for m in children] + [(margin, -1.0)], 0.0, inf)
                 for child in children:
                     add([(child, 1.0), (margin, -1.0)], -inf, 0.0)
-        if base.subset_of and base.subset_of in by_name:
-            sup = by_name[base.subset_of]
-            for cell in base.cells:
-                add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
+        for name, always in base.subset_of:
+            sup = by_name.get(name)
+            if sup is None:
+                continue
+            for cell, count in base.cells.items():
+                if always or count <= sup.cells.get(cell, 0):
+                    add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
     return rows

@@ -63,10 +63,10 @@ def product_bases(product: Product, start: date, end: date) -> list[BaseTables]:
     for suffix, rows in parts:
         name = f"product:{product.id}{suffix}"
         records = bases.unit_records(rows(product, start, end, territory), end)
-        base = tabulate(name, records, bases.DIMS, bases.MULTI, last_month=end.month)
+        base = tabulate(name, records, bases.DIMS, bases.MULTI, last_month=end.month, ytd=True)
         base.official = _official_cells(product, end)
         if product.formula == "women_linked":
-            base.subset_of = "linked"
+            base.subset_of = [("linked", True)]
         made.append(base)
     return made
 
@@ -96,6 +96,10 @@ def build(territory: str, year: int) -> Publication | None:
         cases, victims = bases.case_records(territory, start, cut_off, basis)
         all_bases.append(tabulate(basis, cases, bases.DIMS, bases.MULTI, last_month=cut_off.month))
         all_bases.append(tabulate(f"{basis}:victims", victims, bases.DIMS, bases.MULTI, last_month=cut_off.month))
+    # the linked among the identified (where the data agrees); a woman counted once among her cases
+    all_bases[2].subset_of = [("identified", False)]
+    all_bases[3].subset_of = [("identified:victims", False), ("linked", True)]
+    all_bases[1].subset_of = [("identified", True)]
     for product in computed_products(territory):
         all_bases.extend(product_bases(product, start, cut_off))
     all_bases.extend(event_bases(territory, start, cut_off))
@@ -131,8 +135,19 @@ def build(territory: str, year: int) -> Publication | None:
 
 
 def _components(all_bases: list[BaseTables]) -> list[list[BaseTables]]:
-    """Bases audited together: a base with the base it is a subset of."""
+    """Bases audited together: those related by a subset relation, transitively."""
+    parent = {b.name: b.name for b in all_bases}
+
+    def root(name):
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    for base in all_bases:
+        for name, _always in base.subset_of:
+            if name in parent:
+                parent[root(base.name)] = root(name)
     groups: dict[str, list[BaseTables]] = {}
     for base in all_bases:
-        groups.setdefault(base.subset_of or base.name, []).append(base)
-    return [sorted(group, key=lambda b: b.subset_of is not None) for group in groups.values()]
+        groups.setdefault(root(base.name), []).append(base)
+    return list(groups.values())

@@ -26,22 +26,26 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
     hidden = {b.name: {c for c, n in b.cells.items() if 0 < n < k and c not in b.official} for b in bases}
     member = {b.name: _lines_of(b) for b in bases}
     programmes = 0
+    certified: dict = {}
     for _round in range(MAX_ROUNDS):
         for base in bases:
             _rules(base, hidden[base.name], k)
-        result = audit(bases, hidden, k)
+        result = audit(bases, hidden, k, skip=frozenset(certified))
+        certified.update(result.certified)
         programmes += result.programmes
         if not result.narrow:
+            # the narrowest range proven, over every target (each certified in the round it passed)
             result.programmes = programmes
+            result.narrowest = min(certified.values()) if certified else None
             return hidden, result
         by_name = {b.name: b for b in bases}
         added = False
         for name, cell, _width in result.narrow:
             base = by_name[name]
             added |= _widen_around(base, member[name], hidden[name], cell)
-            if base.subset_of in by_name:  # the same cell of the wider base is a bound on this one
-                sup = by_name[base.subset_of]
-                if cell in sup.cells and cell not in hidden[sup.name] and cell not in sup.official:
+            for sup_name, _always in base.subset_of:  # the same cell of a wider base is a bound on this one
+                sup = by_name.get(sup_name)
+                if sup and cell in sup.cells and cell not in hidden[sup.name] and cell not in sup.official:
                     hidden[sup.name].add(cell)
                     added = True
         if not added:
@@ -49,8 +53,10 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
     # Nothing left to add on the narrow cells' lines: publish nothing of these bases but their official totals.
     for base in bases:
         hidden[base.name] = {c for c in base.cells if c not in base.official}
-    result = audit(bases, hidden, k)
+    result = audit(bases, hidden, k, skip=frozenset(certified))
     result.programmes += programmes
+    certified.update(result.certified)
+    result.narrowest = min(certified.values()) if certified else None
     if result.narrow:
         raise RuntimeError("publication: the audit fails with every cell suppressed")
     return hidden, result
@@ -66,16 +72,23 @@ def _lines_of(base: BaseTables) -> dict:
 
 
 def _widen_around(base: BaseTables, member: dict, hidden: set, cell) -> bool:
-    """Suppress a partner on each line of `cell`; when every line is already hidden, on the lines of their cells,
-    ring by ring outwards, until something is added."""
+    """Suppress one more cell near a narrow one: the smallest published cell of the lines it is in (as a cell,
+    then as a margin); when those are all hidden, the same on the lines of their cells, ring by ring outwards."""
     ring, seen = {cell}, {cell}
     while ring:
-        added = False
-        for c in sorted(ring):
-            for line in member.get(c, ()):
-                added |= _widen(base, line, hidden, exclude=cell)
-        if added:
-            return True
+        for as_margin in (False, True):
+            best = None
+            for c in sorted(ring):
+                for line in member.get(c, ()):
+                    if (line.margin == c) != as_margin:
+                        continue
+                    for x in (*line.children, line.margin):
+                        if x != cell and x not in hidden and x not in base.official and base.cells.get(x, 0) > 0:
+                            if best is None or (base.cells[x], x) < (base.cells[best], best):
+                                best = x
+            if best is not None:
+                hidden.add(best)
+                return True
         ring = {x for c in ring for line in member.get(c, ()) for x in (*line.children, line.margin)} - seen
         seen |= ring
     return False

@@ -77,7 +77,10 @@ class BaseTables:
     cells: dict = field(default_factory=dict)  # Cell -> count (> 0)
     lines: list = field(default_factory=list)
     official: set = field(default_factory=set)  # cells published as they are (a product's closed-year total)
-    subset_of: str | None = None  # every cell is at most the same cell of that base (its rows are among those)
+    # Bases whose same cell bounds this one's: (name, always). `always`: its rows are among theirs (a product's women
+    # among the linked cases); otherwise a relation a reader may assume (the cases linked in a period were
+    # identified in it), used where the data satisfies it - a true relation can only narrow what is derived.
+    subset_of: list = field(default_factory=list)
 
 
 def _values(record: Record, dim: str, multi) -> tuple:
@@ -88,8 +91,9 @@ def _values(record: Record, dim: str, multi) -> tuple:
 
 
 def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, last_month: int = 12,
-             pairs: bool = True) -> BaseTables:
-    """Count every table of the base and list the relations between its cells."""
+             pairs: bool = True, ytd: bool = False) -> BaseTables:
+    """Count every table of the base and list the relations between its cells (the year to date at each month's
+    end only for a product's progress: `ytd`)."""
     multi = frozenset(multi)
     base = BaseTables(name, tuple(dims), multi)
     cells = base.cells
@@ -109,7 +113,7 @@ def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, la
             for v1, v2 in product(vals[d1], vals[d2]):
                 key = ("year", year, (d1, d2), (v1, v2))
                 cells[key] = cells.get(key, 0) + 1
-        for m in range(record.on.month, last_month + 1):
+        for m in range(record.on.month, last_month + 1 if ytd else record.on.month):
             key = (YTD, f"{record.on.year}-{m:02d}", (), ())
             cells[key] = cells.get(key, 0) + 1
     base.lines = _lines(base, pair_dims)
