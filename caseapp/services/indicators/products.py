@@ -18,7 +18,7 @@ from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.services.indicators import stats
-from caseapp.services.indicators.formulas import FORMULAS
+from caseapp.services.indicators.formulas import FORMULAS, params_of
 from caseapp.services.indicators.method import (
     ProductStatus,
     Summary,
@@ -214,7 +214,8 @@ def product_dict(p: Product) -> dict:
     return {
         "code": p.code, "policy": p.objective.policy.code, "territory": product_territory(p),
         "objective": p.objective.code, "name": p.name,
-        "indicator": p.indicator, "formula": p.formula, "unit": p.unit, "baseline": p.baseline,
+        "indicator": p.indicator, "formula": p.formula, "formula_params": params_of(p), "unit": p.unit,
+        "baseline": p.baseline,
         "baseline_year": p.baseline_year, "periodicity": p.periodicity, "periods_count": p.periods_count,
         "first_year": p.first_year, "final_target": num(Fraction(p.final_target)), "weight": num(Fraction(p.weight)),
         "sector": p.sector, "responsible_entity": p.responsible_entity.code if p.responsible_entity else None,
@@ -303,7 +304,9 @@ def dashboard(actor, *, year: int | None = None, code: str | None = None, policy
     as_of = year_cutoff(year)
     start, end = date(year, 1, 1), min(date(year, 12, 31), as_of)
     breakdowns, known = [], {}
-    if start <= end and product.formula in ("women_linked", "victims_attended"):
+    # The breakdown tables count the formula's whole universe: not a product narrowed to a population.
+    if start <= end and product.formula in ("women_linked", "victims_attended") \
+            and params_of(product) == {"population": "all"}:
         universe = stats.product_universe(product.formula, start, end, product_territory(product))
         breakdowns = stats.breakdown_tables(actor, universe, FORMULAS[product.formula].breakdowns)
         # The breakdowns' total is the year's official figure (the same rows, counted once): not counted twice.
