@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from caseapp.errors import Invalid
 from caseapp.extensions import db
+from caseapp.labels import LABELS
 from caseapp.models.accounts import Entity, User
 from caseapp.models.cases import Case
 from caseapp.models.indicators import Product
@@ -132,8 +133,9 @@ POPULATION_COUNTS = {"all": 4, "women": 3, "migrants": 1, "children": 1, "ethnic
                      "disability": 1}
 
 
-def test_the_fixture_covers_every_population():
-    assert set(POPULATION_COUNTS) == set(ind.POPULATIONS)
+def test_the_fixture_covers_every_population_and_each_has_its_label():
+    assert set(POPULATION_COUNTS) == set(ind.POPULATIONS) == set(LABELS["formula_population"])
+    assert set(ind.FORMULAS) <= set(LABELS["formula"])
 
 
 @pytest.mark.parametrize("population", POPULATION_COUNTS)
@@ -248,6 +250,18 @@ def test_every_formula_exposes_labelled_rows_inside_the_period(cases, key, part)
     assert ind.count(rows) == len({r.unit_id for r in found})
 
 
+def test_a_count_that_depends_on_the_periods_end_is_not_placeable(cases):
+    """A's consent withdrawn on 1 June: she counts for product 3.5 in February, not in the year's rows."""
+    consent = _case(cases["A"]).consents[0]
+    consent.withdrawn_on = date(2025, 6, 1)
+    db.session.commit()
+    assert not ind.FORMULAS["women_linked"].placeable
+    found = db.session.execute(ind.FORMULAS["women_linked"].rows({}, *YEAR, "13001")).all()
+    february = (date(2025, 2, 1), date(2025, 2, 28))
+    assert len([r for r in found if february[0] <= r.counted_on <= february[1]]) == 0
+    assert ind.value("women_linked", {}, *february, "13001") == 1
+
+
 def test_a_shares_numerator_is_part_of_its_denominator_month_by_month(cases):
     _referrals(cases)
     for key in ("coverage", "referrals_on_time_share", "referrals_answered_share", "immediate_within_term_share"):
@@ -258,9 +272,11 @@ def test_a_shares_numerator_is_part_of_its_denominator_month_by_month(cases):
 
 
 def test_months_of_a_years_rows_are_the_months_values(cases):
-    """A count placed in months by `counted_on` agrees with the count of each month (steps, complaints)."""
-    for key, params in (("victims_with_step", {"step_kind": "job_training"}),
-                        ("victims_attended", {}), ("women_with_complaint", {})):
+    """A placeable count placed in months by `counted_on` agrees with the count of each month."""
+    placeable = [k for k, f in ind.FORMULAS.items() if f.placeable]
+    assert placeable == ["victims_attended", "victims_with_step", "victims_attended_by_provider"]
+    for key, params in (("victims_with_step", {"step_kind": "job_training"}), ("victims_attended", {}),
+                        ("victims_attended_by_provider", {"provider_entity": "SENA"})):
         found = db.session.execute(ind.FORMULAS[key].rows(params, *YEAR, "13001")).all()
         for month in range(1, 13):
             first, last = date(2025, month, 1), date(2025, month, calendar.monthrange(2025, month)[1])

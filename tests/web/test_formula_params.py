@@ -119,6 +119,9 @@ def test_a_product_the_plan_makes_computed_takes_no_achieved_value(app, runner, 
 
 def test_the_import_screen_keeps_the_formula_columns_from_preview_to_import(app, client, people, login_as):
     login_as(people["admin"])
+    page = client.get("/indicators/admin/plans").get_data(as_text=True)
+    assert "Columnas opcionales" in page and "<code>victims_with_step</code>" in page
+    assert "<code>income_generation</code>: Generación de ingresos" in page
     token = csrf_token(client, "/indicators/admin/plans")
     r = client.post("/indicators/admin/plans", data={"csrf_token": token,
                                                      "file": (io.BytesIO(GOOD.encode("utf-8-sig")), "plan.csv")},

@@ -5,7 +5,10 @@ selects exactly three labelled columns: `unit_id` (what is counted distinct: a v
 `case_id` (the case the row belongs to, for breakdowns) and `counted_on` (the date of the qualifying event inside
 [start, end], which places the row in a month). The value of a count is count(distinct unit_id) over its rows;
 a share is 100 x numerator / denominator, its numerator's rows a subset of its denominator's with the same
-`counted_on`, so every month of a share is a share of the same women. Nothing here decrypts anything.
+`counted_on`, so every month of a share is a share of the same women. Some rows also depend on `end` (a consent
+in force at `end`, a step done or a referral answered by `end`): those formulas are not `placeable` (formulas.py),
+and a shorter period is counted with its own `end`, not by filtering a longer period's rows. Nothing here decrypts
+anything.
 
 `params` holds codes, never ids: "population" (POPULATIONS), "step_kind" (a step-kind code), "provider_entity"
 (an entity code). Every rows function counts only cases owned by entities inside `territory`.

@@ -60,6 +60,10 @@ class Formula:
     # The old referral shares counted the referrals sent to the product's responsible entity: without a provider
     # entity of its own, such a formula still does.
     provider_from_responsible: bool = False
+    # True when the rows of [start, end] kept to the `counted_on` days of a shorter period inside it are exactly
+    # that period's rows. False when being counted also depends on `end` (a consent still in force, a step done
+    # or a referral answered by then): count such a period with its own `end`.
+    placeable: bool = False
 
     @property
     def label(self) -> str:
@@ -81,19 +85,20 @@ FORMULAS: dict[str, Formula] = {
     "victims_attended": Formula(
         "victims_attended",
         _l("Distinct victims with at least one assistance step done in the period."),
-        "number", True, ("exploitation_purpose", "sex", "age_group", "entity"), rows=r.steps_done_rows),
+        "number", True, ("exploitation_purpose", "sex", "age_group", "entity"), rows=r.steps_done_rows,
+        placeable=True),
     "victims_with_step": Formula(
         "victims_with_step",
         _l("Distinct victims with at least one assistance step of the chosen kind (income generation, job "
            "training, ...) done in the period, by the chosen provider entity if one is set."),
         "number", True, rows=r.steps_done_rows, params=("population", "step_kind", "provider_entity"),
-        required=("step_kind",)),
+        required=("step_kind",), placeable=True),
     "victims_attended_by_provider": Formula(
         "victims_attended_by_provider",
         _l("Distinct victims with at least one assistance step done in the period by the chosen provider entity "
            "(of the chosen kind if one is set)."),
         "number", True, rows=r.steps_done_rows, params=("population", "provider_entity", "step_kind"),
-        required=("provider_entity",)),
+        required=("provider_entity",), placeable=True),
     "coverage": Formula(
         "coverage",
         _l("Victims identified in the period who received at least one assistance step by its end, as a "

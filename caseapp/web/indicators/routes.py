@@ -302,7 +302,15 @@ def plans():
         else:
             confirm.payload.data = preview.payload()
             confirm.filename.data = (upload.filename or "")[-80:]
-    return render_template("indicators/plans.html", form=form, confirm=confirm, preview=preview, error=error)
+    return render_template("indicators/plans.html", form=form, confirm=confirm, preview=preview, error=error,
+                           codes=_formula_codes())
+
+
+def _formula_codes() -> dict:
+    """The codes a plan's optional formula columns take, with their labels (shown on the import page)."""
+    return {"formula": [(k, label("formula", k)) for k in ind.FORMULAS],
+            "population": [(k, label("formula_population", k)) for k in ind.POPULATIONS],
+            "step_kind": ind.step_kind_choices(str(get_locale()))}
 
 
 @bp.route("/admin/plans/confirm", methods=["POST"])
@@ -316,7 +324,7 @@ def plans_confirm():
         preview = plan_service.preview_payload(current_user, confirm.payload.data)
         if not preview.ok:
             return render_template("indicators/plans.html", form=PlanUploadForm(), confirm=confirm, preview=preview,
-                                   error=_("The plan has errors; nothing was written."))
+                                   error=_("The plan has errors; nothing was written."), codes=_formula_codes())
         counts = plan_service.apply(current_user, preview, filename=confirm.filename.data or "")
     except Invalid as exc:
         flash(exc.message, "error")
