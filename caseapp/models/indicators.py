@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
 from caseapp.models.base import Timestamped, Versioned
+from caseapp.models.route import StepKind
 
 PERIODICITIES = ("annual", "semiannual", "quarterly")
 # "sum": the cumulative value is the sum of the periods (counts); "latest": the last reported value stands for the
@@ -71,6 +72,11 @@ class Product(Versioned, Timestamped, db.Model):
     indicator: Mapped[str] = mapped_column(Text, nullable=False)
     formula: Mapped[str] = mapped_column(String(40), nullable=False, default="manual")
     formula_text: Mapped[str | None] = mapped_column(Text)  # the sheet's own wording of the formula
+    # The formula's parameters (caseapp.services.indicators.formulas.params_of): whom it counts, which kind of
+    # assistance step and which provider entity it is about; unused ones stay empty.
+    formula_population: Mapped[str] = mapped_column(String(24), nullable=False, default="all", server_default="all")
+    formula_step_kind_id: Mapped[int | None] = mapped_column(ForeignKey("step_kinds.id"))
+    formula_provider_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     baseline: Mapped[str | None] = mapped_column(String(40))  # a number or "ND"
     baseline_year: Mapped[int | None] = mapped_column(Integer)
     baseline_source: Mapped[str | None] = mapped_column(String(200))
@@ -92,7 +98,9 @@ class Product(Versioned, Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     objective: Mapped[Objective] = relationship(back_populates="products")
-    responsible_entity: Mapped[Entity | None] = relationship()
+    responsible_entity: Mapped[Entity | None] = relationship(foreign_keys=[responsible_entity_id])
+    formula_step_kind: Mapped[StepKind | None] = relationship()
+    formula_provider: Mapped[Entity | None] = relationship(foreign_keys=[formula_provider_id])
     targets: Mapped[list[ProductTarget]] = relationship(
         back_populates="product", order_by="ProductTarget.starts_on", cascade="all, delete-orphan"
     )

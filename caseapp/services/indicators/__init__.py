@@ -5,13 +5,21 @@ from caseapp.services.indicators.catalogue import (
     EDITABLE,
     get_product_by_id,
     list_all_products,
+    step_kind_choices,
     update_product,
 )
 from caseapp.services.indicators.formulas import (
     FEMALE_IDENTITIES,
     FORMULAS,
+    PARAMS,
+    POPULATIONS,
     Formula,
+    check_params,
     compute,
+    count,
+    params_of,
+    stored_params,
+    value,
     woman_clause,
     women_linked_conditions,
 )
@@ -61,11 +69,12 @@ from caseapp.services.indicators.products import (
 )
 
 __all__ = [
-    "EDITABLE", "FEMALE_IDENTITIES", "FORMULAS", "Formula", "GREEN", "LIGHTS", "Period", "PeriodRow",
+    "EDITABLE", "FEMALE_IDENTITIES", "FORMULAS", "Formula", "PARAMS", "POPULATIONS", "check_params", "count", "params_of",
+    "value", "GREEN", "LIGHTS", "Period", "PeriodRow",
     "ProductStatus", "RED", "Summary", "YELLOW", "YearPoint", "by_sector", "can_enter", "capped", "compute",
     "dashboard", "enter_value", "evaluate", "get_policy", "get_product", "get_product_by_id", "headline_product",
     "history", "light_counts", "list_all_products", "list_policies", "list_products", "num", "parse_as_of",
     "parse_decimal", "parse_period", "parse_year", "periods_of_year", "policy_summary", "product_dict",
-    "product_progress", "require_reader", "status_dict", "summarise_objective", "summarise_policy", "summary_dict",
+    "product_progress", "require_reader", "status_dict", "step_kind_choices", "stored_params", "summarise_objective", "summarise_policy", "summary_dict",
     "traffic_light", "update_product", "woman_clause", "women_linked_conditions", "year_cutoff",
 ]

@@ -10,7 +10,8 @@ from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.indicators import Objective, Policy, Product
-from caseapp.services.indicators.formulas import FORMULAS
+from caseapp.models.route import StepKind
+from caseapp.services.indicators.formulas import FORMULAS, PARAMS, check_params, stored_params
 from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.products import _product_query, parse_decimal
 from caseapp.services.indicators.scope import policies_visible
@@ -18,13 +19,20 @@ from caseapp.services.primitives import commit, require_version
 
 EDITABLE = ("name", "indicator", "formula", "formula_text", "baseline", "baseline_year", "baseline_source", "unit",
             "sector", "responsible_entity", "co_responsible", "target_population", "ods_code", "ods_name", "weight",
-            "first_year")
+            "first_year", "population", "step_kind", "provider_entity")
 
 
 def list_all_products(actor) -> list[Product]:
     authz.require(actor, "admin.manage")
     return list(db.session.scalars(_product_query().where(*policies_visible(actor))
                                    .order_by(Policy.code, Objective.sort_order, Product.sort_order, Product.code)))
+
+
+def step_kind_choices(locale: str | None = None) -> list[tuple[str, str]]:
+    """The kinds of assistance step a formula can count, for the product sheet (inactive ones too: a product may
+    still count a kind no longer offered)."""
+    kinds = db.session.scalars(select(StepKind).order_by(StepKind.sort_order, StepKind.code))
+    return [(k.code, k.label(locale)) for k in kinds]
 
 
 def get_product_by_id(actor, product_id: int) -> Product:
@@ -52,6 +60,10 @@ def update_product(actor, product_id: int, data: dict, version) -> Product:
     if formula not in FORMULAS:
         errors["formula"] = _("Choose a formula from the list.")
     clean["formula"] = formula
+    current = stored_params(product)  # a parameter left out of `data` stays as it is
+    params, param_errors = check_params(formula, *(data[k] if k in data else current[k] for k in PARAMS))
+    clean.update(params)
+    errors.update(param_errors)
     for key, limit in (("formula_text", 2000), ("baseline", 40), ("baseline_source", 200), ("unit", 40),
                        ("sector", 200), ("co_responsible", 300), ("target_population", 200), ("ods_code", 8),
                        ("ods_name", 120)):
@@ -96,7 +108,7 @@ def update_product(actor, product_id: int, data: dict, version) -> Product:
     changed = []
     for key in ("name", "indicator", "formula", "formula_text", "baseline", "baseline_year", "baseline_source", "unit",
                 "sector", "responsible_entity_id", "co_responsible", "target_population", "ods_code", "ods_name",
-                "weight", "first_year"):
+                "weight", "first_year", "formula_population", "formula_step_kind_id", "formula_provider_id"):
         if getattr(product, key) != clean[key]:
             changed.append(key)
             setattr(product, key, clean[key])

@@ -1,7 +1,8 @@
 """Action-plan import: planning offices keep their plans in spreadsheets (CSV or XLSX), one row per product and period.
 
 Columns (exactly): policy, objective, objective_name, product, product_name, indicator, sector, weight, periodicity,
-period, target, achieved, source. Every row is checked first; any error (reported row by row, in Spanish) means
+period, target, achieved, source; optionally formula, population, step_kind, provider_entity (the registry's
+formula the system computes the product with, and its parameters). Every row is checked first; any error (reported row by row, in Spanish) means
 nothing is written. Re-importing the same plan updates policies, objectives, products, targets and values in
 place - keyed by policy code, objective code, product code (within the policy) and period - and never duplicates.
 """
@@ -23,6 +24,7 @@ from caseapp.models import territory as territories
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product, ProductTarget
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.periods import parse_period
+from caseapp.services.indicators.plan_formulas import FORMULA_COLUMNS, check_formulas, set_formula
 from caseapp.services.indicators.products import parse_decimal
 from caseapp.services.indicators.scope import policy_territory, viewer_territory
 from caseapp.timeutil import utcnow
@@ -99,7 +101,7 @@ def read_table(content: bytes, filename: str) -> list[dict]:
     rows = []
     for values in raw[1:]:
         cells = {h: values[i] if i < len(values) else "" for i, h in enumerate(header)}
-        rows.append({c: _cell_text(cells.get(c, "")) for c in COLUMNS})
+        rows.append({c: _cell_text(cells.get(c, "")) for c in COLUMNS + FORMULA_COLUMNS})
     return rows
 
 
@@ -188,14 +190,17 @@ def validate(rows: list[dict]) -> Preview:
         okey = (row.data.get("policy"), row.data.get("objective"))
         if row.data.get("objective") and okey not in objective_names and _existing_objective(*okey) is None:
             row.errors.append(_("Row %(line)s: objective_name is required for a new objective.", line=row.line))
+    formulas = check_formulas(preview.rows)
     # products computed by the system take no achieved values
     for row in preview.rows:
         if row.achieved is None or not row.data.get("policy") or not row.data.get("product"):
             continue
-        product = _existing_product(row.data["policy"], row.data["product"])
-        if product is not None and FORMULAS[product.formula].computed:
+        key = (row.data["policy"], row.data["product"])
+        product = _existing_product(*key)
+        formula = formulas.get(key) or (product.formula if product is not None else "manual")
+        if FORMULAS[formula].computed:
             row.errors.append(_("Row %(line)s: product %(product)s is computed by the system from the cases; leave "
-                                "achieved blank.", line=row.line, product=product.code))
+                                "achieved blank.", line=row.line, product=row.data["product"]))
     preview.counts = _counts(preview) if preview.ok else {}
     return preview
 
@@ -242,7 +247,7 @@ def preview_payload(actor, payload: str) -> Preview:
         rows = json.loads(payload or "[]")
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError
-        rows = [{c: str(r.get(c, "") or "").strip() for c in COLUMNS} for r in rows][:MAX_ROWS]
+        rows = [{c: str(r.get(c, "") or "").strip() for c in COLUMNS + FORMULA_COLUMNS} for r in rows][:MAX_ROWS]
     except ValueError:
         raise Invalid(_("The preview expired or was altered; upload the file again.")) from None
     if not rows:
@@ -302,6 +307,7 @@ def apply(actor, preview: Preview, *, filename: str = "", system_actor: str | No
                                   unit="percent" if indicator.lower().startswith("porcentaje") else "number",
                                   sort_order=_sort_key(code, minor=True))
                 db.session.add(product)
+            set_formula(product, rows)
             product.objective = objective
             product.name = first.data["product_name"]
             product.indicator = first.data["indicator"]

@@ -224,7 +224,8 @@ def product_dict(p: Product) -> dict:
     return {
         "code": p.code, "policy": p.objective.policy.code, "territory": product_territory(p),
         "objective": p.objective.code, "name": p.name,
-        "indicator": p.indicator, "formula": p.formula, "unit": p.unit, "baseline": p.baseline,
+        "indicator": p.indicator, "formula": p.formula, "formula_params": params_of(p), "unit": p.unit,
+        "baseline": p.baseline,
         "baseline_year": p.baseline_year, "periodicity": p.periodicity, "periods_count": p.periods_count,
         "first_year": p.first_year, "final_target": num(Fraction(p.final_target)), "weight": num(Fraction(p.weight)),
         "sector": p.sector, "responsible_entity": p.responsible_entity.code if p.responsible_entity else None,

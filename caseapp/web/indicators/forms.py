@@ -38,6 +38,10 @@ class ProductForm(FlaskForm):
     name = StringField(_l("Product"), validators=[DataRequired(), Length(max=2000)])
     indicator = StringField(_l("Indicator"), validators=[DataRequired(), Length(max=2000)])
     formula = SelectField(_l("Formula"), choices=[])
+    # Checked by the service (caseapp.services.indicators.check_params), whose messages say what is wrong.
+    population = SelectField(_l("Population counted"), choices=[], validate_choice=False)
+    step_kind = SelectField(_l("Kind of assistance step counted"), choices=[], validate_choice=False)
+    provider_entity = StringField(_l("Provider entity counted (code)"), validators=[Length(max=16)])
     formula_text = StringField(_l("Formula as the sheet words it"), validators=[Length(max=2000)])
     baseline = StringField(_l("Baseline"), validators=[Length(max=40)])
     baseline_year = StringField(_l("Baseline year"), validators=[Length(max=4)])

@@ -6,6 +6,7 @@ Views parse the request, call one service and render; every count shown comes su
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -301,7 +302,15 @@ def plans():
         else:
             confirm.payload.data = preview.payload()
             confirm.filename.data = (upload.filename or "")[-80:]
-    return render_template("indicators/plans.html", form=form, confirm=confirm, preview=preview, error=error)
+    return render_template("indicators/plans.html", form=form, confirm=confirm, preview=preview, error=error,
+                           codes=_formula_codes())
+
+
+def _formula_codes() -> dict:
+    """The codes a plan's optional formula columns take, with their labels (shown on the import page)."""
+    return {"formula": [(k, label("formula", k)) for k in ind.FORMULAS],
+            "population": [(k, label("formula_population", k)) for k in ind.POPULATIONS],
+            "step_kind": ind.step_kind_choices(str(get_locale()))}
 
 
 @bp.route("/admin/plans/confirm", methods=["POST"])
@@ -315,7 +324,7 @@ def plans_confirm():
         preview = plan_service.preview_payload(current_user, confirm.payload.data)
         if not preview.ok:
             return render_template("indicators/plans.html", form=PlanUploadForm(), confirm=confirm, preview=preview,
-                                   error=_("The plan has errors; nothing was written."))
+                                   error=_("The plan has errors; nothing was written."), codes=_formula_codes())
         counts = plan_service.apply(current_user, preview, filename=confirm.filename.data or "")
     except Invalid as exc:
         flash(exc.message, "error")
@@ -337,6 +346,8 @@ def admin_product(product_id: int):
     product = ind.get_product_by_id(current_user, product_id)
     form = ProductForm()
     form.formula.choices = [(k, label("formula", k)) for k in ind.FORMULAS]
+    form.population.choices = [(k, label("formula_population", k)) for k in ind.POPULATIONS]
+    form.step_kind.choices = [("", _("Any kind"))] + ind.step_kind_choices(str(get_locale()))
     # A unit imported from a sheet in other words stays selectable as it was written.
     units = list(LABELS["product_unit"]) + ([product.unit] if product.unit not in LABELS["product_unit"] else [])
     form.unit.choices = [(u, label("product_unit", u)) for u in units if u]
@@ -344,6 +355,8 @@ def admin_product(product_id: int):
         for key in ind.EDITABLE:
             if key == "responsible_entity":
                 value = product.responsible_entity.code if product.responsible_entity else ""
+            elif key in ind.PARAMS:
+                value = ind.stored_params(product)[key]
             else:
                 value = getattr(product, key)
             form[key].data = "" if value is None else (ch.number(value) if key == "weight" else str(value))
