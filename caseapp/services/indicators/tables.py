@@ -17,6 +17,7 @@ from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.route import AssistanceStep
+from caseapp.services.indicators import reads
 from caseapp.services.indicators.cubes import Engine
 from caseapp.services.indicators.dimensions import (
     DIMENSIONS,
@@ -102,6 +103,7 @@ def parse_by(text) -> tuple[str, ...]:
     return tuple(items)
 
 
+@reads.logged("stats_query")
 def query(actor, by, *, filters: dict | None = None, period: str | None = None, universe: Universe | None = None,
           engine: Engine | None = None, check: bool = True) -> Table:
     """One or two dimensions, optional filters and period; every count protected (see the module docstring)."""
@@ -211,6 +213,7 @@ def _period_label(dim: str, value: str) -> str:
     return value
 
 
+@reads.logged("stats_cases")
 def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", basis: str = "identified") -> Table:
     if unit not in UNITS:
         raise Invalid(_("Count cases or victims."), field_errors={"unit": _("Invalid unit.")})
@@ -241,6 +244,7 @@ def product_universe(formula: str, start: date, end: date, territory: str) -> Un
     return None
 
 
+@reads.logged("breakdowns")
 def breakdown_tables(actor, universe: Universe, dims) -> list[Table]:
     """A product's one-dimension breakdowns, their cubes and the total counted in one statement."""
     require_inside(actor, universe.territory)
@@ -249,6 +253,7 @@ def breakdown_tables(actor, universe: Universe, dims) -> list[Table]:
     return [query(actor, dim, engine=engine, check=False) for dim in dims]
 
 
+@reads.logged("breakdown")
 def breakdown(actor, formula: str, start: date, end: date, dim: str, territory: str | None = None) -> Table | None:
     """One breakdown of a formula's rows in `territory` (the reader's own by default)."""
     universe = product_universe(formula, start, end, territory or viewer_territory(actor))
