@@ -157,7 +157,8 @@ LABELS = {
                    "cross_entity": _l("Case of another entity without an accepted referral"),
                    "new_address": _l("Sign-in from a new address"),
                    "case_role_grant": _l("Case role given to an account"),
-                   "duplicate_probe": _l("Repeated warnings that another entity holds a case")},
+                   "duplicate_probe": _l("Repeated warnings that another entity holds a case"),
+                   "stats_burst": _l("Many statistics queries in a short time")},
     "audit_object": {
         "case": _l("Case"), "user": _l("User"), "entity": _l("Entity"), "setting": _l("Setting"),
         "report": _l("Report"), "export": _l("Export"), "agenda": _l("Due dates"), "audit_log": _l("Access log"),

@@ -1,6 +1,6 @@
 """Alerts on unusual access, computed from the access log with SQL (no per-row Python loop over the log).
 
-Seven rules, most with admin-editable thresholds (Setting "alert_thresholds", JSON, versioned):
+Eight rules, most with admin-editable thresholds (Setting "alert_thresholds", JSON, versioned):
   many_cases   a user reads at least N distinct cases within M minutes
   off_hours    a user reads case data outside working hours (Colombian time) or on a weekend
   denied       at least N denied requests by one user (or one address) within M minutes
@@ -9,6 +9,8 @@ Seven rules, most with admin-editable thresholds (Setting "alert_thresholds", JS
   case_role_grant  someone gave an account a case role (always: every grant opens case data to someone)
   duplicate_probe  a user was told at least N times within 24 hours that another entity may hold a case for the
                person she was registering (shown or withheld over the daily limit): a way to probe who is a victim
+  stats_burst  a user makes more than N statistics reads or exports within M minutes: overlapping questions (a
+               cut-off date stepped a day at a time) can work out a count the suppression hides
 Each alert carries the console filters that show its rows.
 """
 from __future__ import annotations
@@ -52,6 +54,8 @@ DEFAULTS = {
     "denied_count": 5,
     "denied_minutes": 15,
     "duplicate_hits_count": 3,
+    "stats_burst_count": 30,
+    "stats_burst_minutes": 10,
 }
 # (min, max) accepted for each threshold.
 LIMITS = {
@@ -64,11 +68,15 @@ LIMITS = {
     "denied_count": (2, 10000),
     "denied_minutes": (1, 7 * 24 * 60),
     "duplicate_hits_count": (2, 1000),
+    "stats_burst_count": (2, 10000),
+    "stats_burst_minutes": (1, 7 * 24 * 60),
 }
 KINDS = LABELS["alert_kind"]  # the titles of the rules, from the one catalogue of labels
 CASE_ROLE_GRANT = "admin.case_role.grant"  # written by accounts.administration.note_roles
 CROSS_ENTITY_HINT = "case.duplicate_hint.other_entity"  # written by registry.identity.duplicate_hints
 PROBE_WINDOW_SECONDS = 24 * 3600
+# Written by indicators.reads (every statistics read, refused ones included) and by the file exports.
+STATS_ACTIONS = ("stats.read", "stats.export")
 
 
 @dataclass
@@ -323,7 +331,26 @@ def duplicate_probe(rng, t) -> list[Alert]:
             for who, count, start_at, end_at, entity in _bursts(rows, n)]
 
 
-RULES = (many_cases, off_hours, denied, cross_entity, new_address, case_role_grant, duplicate_probe)
+def stats_burst(rng, t) -> list[Alert]:
+    # "More than N": the window holds N + 1 rows.
+    n, seconds = t["stats_burst_count"] + 1, t["stats_burst_minutes"] * 60
+    base = select(
+        AuditEvent.actor.label("who"), AuditEvent.actor_entity.label("entity"), AuditEvent.at.label("at"),
+        func.row_number().over(partition_by=AuditEvent.actor, order_by=AuditEvent.seq).label("rn"),
+        func.lag(AuditEvent.at, n - 1, type_=DateTime).over(partition_by=AuditEvent.actor,
+                                                            order_by=AuditEvent.seq).label("start_at"),
+    ).where(*rng, AuditEvent.action.in_(STATS_ACTIONS), AuditEvent.actor.is_not(None)).subquery()
+    rows = db.session.execute(
+        select(base.c.who, base.c.rn, base.c.start_at, base.c.at, base.c.entity)
+        .where(base.c.start_at.is_not(None), _epoch(base.c.at) - _epoch(base.c.start_at) <= seconds)
+        .order_by(base.c.who, base.c.rn)
+    ).all()
+    return [Alert("stats_burst", who, entity, count, start_at, end_at,
+                  filters={"user": who, **_window(start_at, end_at)})
+            for who, count, start_at, end_at, entity in _bursts(rows, n)]
+
+
+RULES = (many_cases, off_hours, denied, cross_entity, new_address, case_role_grant, duplicate_probe, stats_burst)
 
 
 def compute(since: datetime, until: datetime, values: dict | None = None) -> list[Alert]:

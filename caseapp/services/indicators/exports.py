@@ -23,7 +23,7 @@ from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
-from caseapp.services.indicators import stats
+from caseapp.services.indicators import reads, stats
 from caseapp.timeutil import today
 
 FORMATS = ("csv", "xlsx")
@@ -181,6 +181,7 @@ def _year_bounds(year: int) -> tuple[date, date]:
 # --- the exports -------------------------------------------------------------------------------------------------
 
 
+@reads.export_scope
 def product_sheet(actor, code: str, *, year: int, as_of: date | None = None, policy: str | None = None,
                   fmt: str = "xlsx"):
     status = ind.product_progress(actor, code, year=year, as_of=as_of, policy=policy)
@@ -199,6 +200,7 @@ def _breakdown_sections(actor, product, year: int) -> list[Section]:
             for dim, table in zip(dims, tables, strict=False)]
 
 
+@reads.export_scope
 def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="identified", fmt="csv"):
     table = stats.cases_table(actor, by, filters=filters, period=period, unit=unit, basis=basis)
     title = _("Cases by %(dims)s", dims=", ".join(str(stats.DIM_LABELS[d]).lower() for d in table.by))
@@ -208,6 +210,7 @@ def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="id
                                                         "period": period or ""})
 
 
+@reads.export_scope
 def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = None):
     """The annual measurement of product 3.5 (official total) with its suppressed breakdowns and the year's counts."""
     authz.require(actor, "stats.read")
@@ -239,6 +242,7 @@ PERIOD_REPORTS = {
 PERIOD_KIND = {"monthly": "month", "half_yearly": "semester", "bimonthly": "bimester"}
 
 
+@reads.export_scope
 def period_report(actor, kind: str, period: str, *, fmt: str = "xlsx"):
     authz.require(actor, "stats.read")
     if kind not in PERIOD_REPORTS:

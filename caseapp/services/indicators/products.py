@@ -17,7 +17,7 @@ from caseapp import audit, authz
 from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
-from caseapp.services.indicators import publication, stats
+from caseapp.services.indicators import publication, reads, stats
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.indicators.method import (
     ProductStatus,
@@ -98,6 +98,7 @@ def reader_cut_off(year: int | None = None, as_of: date | None = None) -> date:
     return publication.resolve(asked)
 
 
+@reads.logged("product_progress", code="product")
 def product_progress(actor, code: str, *, year: int, as_of: date | None = None, policy: str | None = None):
     """Measured figures are aggregates: coordinators only (an admin manages the catalogue, not the figures)."""
     authz.require(actor, "stats.read")
@@ -106,6 +107,7 @@ def product_progress(actor, code: str, *, year: int, as_of: date | None = None, 
                     value_of=publication.reader_values(viewer_territory(actor)))
 
 
+@reads.logged("policy_summary", code="policy")
 def policy_summary(actor, code: str, as_of: date) -> Summary:
     authz.require(actor, "stats.read")
     return summarise_policy(get_policy(actor, code), reader_cut_off(as_of=as_of),
@@ -303,6 +305,7 @@ def history(status: ProductStatus) -> list[YearPoint]:
     return points
 
 
+@reads.logged("dashboard", code="product")
 def dashboard(actor, *, year: int | None = None, code: str | None = None, policy: str | None = None) -> dict:
     """Everything the coordinator's dashboard shows for a product and year: status, history, breakdowns."""
 

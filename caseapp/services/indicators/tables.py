@@ -18,7 +18,7 @@ from caseapp.labels import LABELS, label
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.services.indicators import publication
+from caseapp.services.indicators import publication, reads
 from caseapp.services.indicators.dimensions import (
     DIMENSIONS,
     TIME_DIMS,
@@ -111,6 +111,7 @@ def parse_by(text) -> tuple[str, ...]:
     return tuple(items)
 
 
+@reads.logged("stats_query")
 def query(actor, by, *, filters: dict | None = None, period: str | None = None, base: str = "identified",
           unit: str = "cases", check: bool = True) -> Table:
     """One or two dimensions (a period level counts as one), optional filters and a period, read from the reader's
@@ -260,6 +261,7 @@ def _period_label(dim: str, value: str) -> str:
     return value
 
 
+@reads.logged("stats_cases")
 def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", basis: str = "identified") -> Table:
     if unit not in UNITS:
         raise Invalid(_("Count cases or victims."), field_errors={"unit": _("Invalid unit.")})
@@ -281,6 +283,7 @@ def product_base(product) -> str | None:
     return f"product:{product.id}" if [s for s, _rows in sources if s == ""] else None
 
 
+@reads.logged("breakdowns")
 def breakdown_tables(actor, product, dims, year: int) -> list[Table]:
     """A product's one-dimension breakdowns for a year, as published in the reader's territory."""
     base = product_base(product)

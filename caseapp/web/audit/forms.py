@@ -63,4 +63,7 @@ class ThresholdsForm(FlaskForm):
     denied_minutes = _bounded(_l("...within this many minutes"), "denied_minutes")
     duplicate_hits_count = _bounded(_l("Warnings that another entity holds a case, to one user within 24 hours"),
                                     "duplicate_hits_count")
+    stats_burst_count = _bounded(_l("Statistics queries and downloads by one user (an alert when there are more)"),
+                                 "stats_burst_count")
+    stats_burst_minutes = _bounded(_l("...within this many minutes"), "stats_burst_minutes")
     submit = SubmitField(_l("Save thresholds"))
