@@ -18,7 +18,7 @@ from caseapp.errors import Forbidden, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product
 from caseapp.services.indicators import publication, reads, stats
-from caseapp.services.indicators.formulas import FORMULAS
+from caseapp.services.indicators.formulas import FORMULAS, params_of
 from caseapp.services.indicators.method import (
     ProductStatus,
     Summary,
