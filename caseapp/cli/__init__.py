@@ -1,7 +1,7 @@
 """Flask command groups (`flask <group> ...`), one module per group."""
 import importlib
 
-GROUPS = ("entities", "users", "keys", "audit", "demo", "victims", "backup", "plans", "translate")
+GROUPS = ("entities", "users", "keys", "audit", "demo", "victims", "backup", "plans", "stats", "translate")
 
 
 def init_app(app) -> None:

@@ -30,6 +30,7 @@ class Publication(db.Model):
     cells_suppressed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     narrowest: Mapped[int | None] = mapped_column(Integer)
     programmes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    data_stamp: Mapped[str | None] = mapped_column(String(400))  # read.data_stamp() of the data counted
 
 
 class PublishedCell(db.Model):

@@ -27,6 +27,7 @@ def upgrade():
         sa.Column("cells_suppressed", sa.Integer(), nullable=False),
         sa.Column("narrowest", sa.Integer(), nullable=True),
         sa.Column("programmes", sa.Integer(), nullable=False),
+        sa.Column("data_stamp", sa.String(length=400), nullable=True),
         sa.UniqueConstraint("territory", "year", name="uq_publications_territory_year"),
     )
     op.create_table(

@@ -1,5 +1,6 @@
-"""Anonymised counts: SQL counts equal a slow reference count; primary and complementary suppression hold against
-recovery from totals and against the differencing attack (two queries, one filter apart)."""
+"""Anonymised counts read from the protected publication: published counts equal a slow reference count; primary
+and complementary suppression hold against recovery from totals and against the differencing attack (two queries,
+one filter apart). A suppressed count is answered as null with "suppressed": true, never as "<k"."""
 from __future__ import annotations
 
 import itertools
@@ -22,6 +23,11 @@ PARTITION = set(DIMS) - {"exploitation_purpose"}  # a case may have several purp
 
 
 def _users(factory, entities=("CTG", "BOG", "MED")):
+    # Entities of Santa Marta (47001): no product of the catalogue counts its cases, so the tables here are the cases'
+    # alone (Cartagena's product 3.5, an official figure, would be one more published relation; see
+    # tests/test_publication_attacks.py).
+    for code in entities:
+        factory.entity(code, territory="47001")
     workers = {e: factory.user(f"sw.{e.lower()}", roles=("social_worker",), entity=e) for e in entities}
     coordinator = factory.user("coord", roles=("coordinator",), entity=entities[0])
     return workers, coordinator
@@ -44,8 +50,8 @@ def _random_cases(workers, n, seed):
                   identified_on=date(2025, rnd.randint(1, 12), rnd.randint(1, 28)))
 
 
-def _shown(value, k):
-    return None if value == f"<{k}" else value
+def _v(count, suppressed):
+    return None if suppressed else count
 
 
 def test_primary_suppression_and_the_setting(ctx, factory):
@@ -56,13 +62,14 @@ def test_primary_suppression_and_the_setting(ctx, factory):
     for i in range(3):
         make_case(workers["CTG"].id, document_number=f"2{i}", sex="male")
     user = _coordinator(coord)
-    table = stats.cases_table(user, "sex").as_json()
+    table = stats.cases_table(user, "sex", period="2025").as_json()
     counts = {r["sex"]: r["count"] for r in table["rows"]}
-    assert counts["male"] == "<5"
-    assert counts["female"] == "<5"  # complementary: 9 - 3 would give it away... and would give away the 3
+    assert counts["male"] is None
+    assert counts["female"] is None  # complementary: 9 - 6 would give the 3 away
+    assert all(r["suppressed"] for r in table["rows"])
     assert table["total"] == 9
     stats.set_k(db.session.get(User, admin.id), 3, 0)
-    table = stats.cases_table(user, "sex").as_json()
+    table = stats.cases_table(user, "sex", period="2025").as_json()
     assert {r["sex"]: r["count"] for r in table["rows"]} == {"female": 6, "male": 3}
     assert table["k"] == 3
     with pytest.raises(Forbidden):
@@ -78,7 +85,7 @@ def test_complementary_suppression_protects_row_and_column_totals(ctx, factory):
         for _i in range(count):
             make_case(workers[entity].id, document_number=f"3{next(n)}", sex=sex)
     user = _coordinator(coord)
-    table = stats.cases_table(user, "entity,sex")
+    table = stats.cases_table(user, "entity,sex", period="2025")
     cells = {(r.values["entity"], r.values["sex"]): r.suppressed for r in table.rows}
     assert cells[("CTG", "male")]  # primary
     # every row and column holding a suppressed cell holds at least two, so none is "total minus the rest"
@@ -103,22 +110,22 @@ def test_differencing_attack_with_two_queries(ctx, factory, client, login_as):
         for _i in range(count):
             make_case(workers[entity].id, document_number=f"4{next(n)}", sex=sex)
     user = _coordinator(coord)
-    everyone = stats.cases_table(user, "sex").as_json()
-    in_bog = stats.cases_table(user, "sex", filters={"entity": "BOG"}).as_json()
-    in_ctg = stats.cases_table(user, "sex", filters={"entity": "CTG"}).as_json()
+    everyone = stats.cases_table(user, "sex", period="2025").as_json()
+    in_bog = stats.cases_table(user, "sex", filters={"entity": "BOG"}, period="2025").as_json()
+    in_ctg = stats.cases_table(user, "sex", filters={"entity": "CTG"}, period="2025").as_json()
     men_all = {r["sex"]: r["count"] for r in everyone["rows"]}["male"]
     men_bog = {r["sex"]: r["count"] for r in in_bog["rows"]}["male"]
     men_ctg = {r["sex"]: r["count"] for r in in_ctg["rows"]}["male"]
     assert men_all == 11  # large enough to publish on its own
-    assert men_ctg == "<5"
+    assert men_ctg is None
     # the attack: men_all - men_bog would be 1. It is impossible because men_bog is hidden too.
-    assert men_bog == "<5"
+    assert men_bog is None
     # one fewer filter: the CTG total (12) minus the CTG women (11) would also be 1
     women_ctg = {r["sex"]: r["count"] for r in in_ctg["rows"]}["female"]
-    assert in_ctg["total"] == 12 and women_ctg == "<5"
+    assert in_ctg["total"] == 12 and women_ctg is None
     # the same cell asked the other way round answers the same
-    by_entity_men = stats.cases_table(user, "entity", filters={"sex": "male"}).as_json()
-    assert {r["entity"]: r["count"] for r in by_entity_men["rows"]} == {"BOG": "<5", "CTG": "<5"}
+    by_entity_men = stats.cases_table(user, "entity", filters={"sex": "male"}, period="2025").as_json()
+    assert {r["entity"]: r["count"] for r in by_entity_men["rows"]} == {"BOG": None, "CTG": None}
     assert by_entity_men["total"] == 11
 
 
@@ -133,12 +140,12 @@ def _collect(user, k):
             assert published[key] == value, f"inconsistent answers for {dict(key)}"
         published[key] = value
 
-    values = {d: sorted({r["" + d] for r in stats.cases_table(user, d).as_json()["rows"]}) for d in DIMS}
+    values = {d: sorted({r["" + d] for r in stats.cases_table(user, d, period="2025").as_json()["rows"]}) for d in DIMS}
     for d in DIMS:
         for f in [None] + [x for x in DIMS if x != d]:
             for fv in ([None] if f is None else values[f]):
                 filters = {f: fv} if f else {}
-                table = stats.cases_table(user, d, filters=filters).as_json()
+                table = stats.cases_table(user, d, filters=filters, period="2025").as_json()
                 put(filters, table["total"])
                 line = []
                 for row in table["rows"]:
@@ -147,17 +154,17 @@ def _collect(user, k):
                 if d in PARTITION:
                     lines.append((table["total"], line))
     for d1, d2 in itertools.combinations(DIMS, 2):
-        table = stats.cases_table(user, f"{d1},{d2}")
+        table = stats.cases_table(user, f"{d1},{d2}", period="2025")
         for row in table.rows:
-            put(dict(row.values), table.shown(row.count, row.suppressed))
+            put(dict(row.values), _v(row.count, row.suppressed))
         for (dim, value), (count, hidden) in table.margins.items():
-            put({dim: value}, table.shown(count, hidden))
+            put({dim: value}, _v(count, hidden))
         for dim, other in ((d1, d2), (d2, d1)):
             if other not in PARTITION:
                 continue
             for value in {r.values[dim] for r in table.rows}:
-                margin = table.shown(*table.margins[(dim, value)])
-                lines.append((margin, [table.shown(r.count, r.suppressed) for r in table.rows
+                margin = _v(*table.margins[(dim, value)])
+                lines.append((margin, [_v(r.count, r.suppressed) for r in table.rows
                                        if r.values[dim] == value]))
     return published, lines
 
@@ -170,10 +177,10 @@ def test_no_query_pair_or_total_reveals_a_small_count(ctx, factory, seed):
     user = _coordinator(coord)
     k = stats.get_k()
     published, lines = _collect(user, k)
-    small = f"<{k}"
+    small = None
     assert sum(1 for v in published.values() if v == small) >= 10  # the data does exercise suppression
     for value in published.values():
-        assert value == small or value == 0 or value >= k
+        assert value is None or value == 0 or value >= k
     # differencing: a cell and the same cell with one condition fewer never differ by 1..k-1
     for conditions, value in published.items():
         if value == small:
@@ -201,19 +208,19 @@ def test_counts_match_a_slow_reference_count(ctx, factory):
         reference_pairs[(case.owner_entity.code, case.trafficking_scope)] += 1
         for purpose in case.purposes:
             reference_purpose[purpose.code] += 1
-    engine = stats.Engine(stats.Universe())
-    assert engine.cube(("sex",)) == {(s,): n for s, n in reference_sex.items()}
-    assert engine.cube(("entity", "trafficking_scope")) == dict(reference_pairs)
-    assert engine.cube(("exploitation_purpose",)) == {(p,): n for p, n in reference_purpose.items()}
+    shown_sex = {r.values["sex"]: r.count for r in stats.cases_table(user, "sex", period="2025").rows}
+    assert {s: n for s, n in shown_sex.items() if n is not None} == \
+        {s: n for s, n in reference_sex.items() if s in shown_sex and shown_sex[s] is not None}
     # and what a coordinator sees: every published count is the reference count
-    table = stats.cases_table(user, "entity,trafficking_scope")
+    table = stats.cases_table(user, "entity,trafficking_scope", period="2025")
     for row in table.rows:
         if not row.suppressed:
             assert row.count == reference_pairs[(row.values["entity"], row.values["trafficking_scope"])]
     assert table.total == sum(reference_pairs.values())
     # a case with several purposes counts once under each
-    purposes = stats.cases_table(user, "exploitation_purpose")
-    assert sum(r.count for r in purposes.rows) == sum(reference_purpose.values()) >= purposes.total
+    purposes = stats.cases_table(user, "exploitation_purpose", period="2025")
+    assert all(r.count == reference_purpose[r.values["exploitation_purpose"]] for r in purposes.rows if not r.suppressed)
+    assert sum(reference_purpose.values()) >= purposes.total
 
 
 def test_periods_and_their_hierarchy(ctx, factory):
@@ -225,14 +232,14 @@ def test_periods_and_their_hierarchy(ctx, factory):
     user = _coordinator(coord)
     months = stats.cases_table(user, "month", period="2025").as_json()
     shown = {r["month"]: r["count"] for r in months["rows"]}
-    assert shown["2025-02"] == "<5"
+    assert shown["2025-02"] is None
     # February alone in Q1 with January and March: another month of the quarter is hidden with it
-    assert sum(1 for m in ("2025-01", "2025-03") if shown[m] == "<5") >= 1
+    assert sum(1 for m in ("2025-01", "2025-03") if shown[m] is None) >= 1
     assert shown["2025-05"] == 9 and months["total"] == 23
     quarters = stats.cases_table(user, "quarter", period="2025").as_json()
     assert {r["quarter"]: r["count"] for r in quarters["rows"]} == {"2025-Q1": 14, "2025-Q2": 9}
     # Q1 (14) minus the published months of Q1 must not give February
-    q1_published = sum(v for m, v in shown.items() if m < "2025-04" and v != "<5")
+    q1_published = sum(v for m, v in shown.items() if m < "2025-04" and v is not None)
     assert not 0 < 14 - q1_published < 5
     assert stats.cases_table(user, "sex", period="2025-Q2").as_json()["total"] == 9
     assert stats.cases_table(user, "sex", period="2025-05").as_json()["total"] == 9
@@ -253,4 +260,4 @@ def test_bad_queries_are_refused_with_a_message(ctx, factory, by, period):
 def test_only_coordinators_read_counts(ctx, factory):
     workers, _coord = _users(factory, ("CTG",))
     with pytest.raises(Forbidden):
-        stats.cases_table(db.session.get(User, workers["CTG"].id), "sex")
+        stats.cases_table(db.session.get(User, workers["CTG"].id), "sex", period="2025")

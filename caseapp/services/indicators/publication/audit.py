@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from caseapp.services.indicators.publication.tables import BaseTables
+from caseapp.services.indicators.publication.tables import YTD, BaseTables
 
 EPS = 1e-6
 
@@ -59,6 +59,8 @@ def targets(bases: list[BaseTables], k: int) -> list[tuple]:
             if sup is None:
                 continue
             for cell, count in base.cells.items():
+                if cell[0] == YTD and not sup.ytd:
+                    continue
                 rest = sup.cells.get(cell, 0) - count
                 if (always or rest >= 0) and 0 < rest < k:
                     found.append(((base.name, cell, name), [(base, cell, -1.0), (sup, cell, 1.0)], rest))
@@ -93,9 +95,16 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
     rows = _rows(bases, hidden, index)
     h = _highs()
     n = len(truth)
+    # An upper bound on every unknown, far above any count of the component: it only narrows what a reader could
+    # derive (so the audit is stricter, never looser), and it keeps the programmes bounded, so that one solution
+    # raising many unknowns at once settles them all.
+    ceiling = float(max([10 * k] + [2 * max(b.cells.values(), default=0) for b in bases]))
     if n:
-        h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+        h.addVars(n, np.zeros(n), np.full(n, ceiling))
     for lower, upper, cols, coefs in rows:
+        held = sum(truth[c] * v for c, v in zip(cols, coefs, strict=True))
+        if not lower - EPS <= held <= upper + EPS:  # a relation the data breaks would make the audit wrong
+            raise RuntimeError("publication audit: a relation does not hold on the data")
         h.addRow(lower, upper, len(cols), np.array(cols, dtype=np.int32), np.array(coefs, dtype=np.float64))
     # What earlier solutions (each a data set consistent with everything published) showed: per unknown, its lowest
     # and highest value; per target of several unknowns, its own.
@@ -164,23 +173,25 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
 
     # Batches first: raising (then lowering) all the open targets at once settles most of them with two programmes.
     open_ = [i for i, p in enumerate(prepared) if p[2] and seen_width(p[2], p[3], p[5]) < p[4]]
-    for _attempt in range(6):
-        if len(open_) < 8:
+    rng = np.random.default_rng(len(open_))  # deterministic: the same data gives the same programmes
+    for _attempt in range(40):
+        if len(open_) < 4:
             break
+        weights = rng.uniform(0.5, 1.5, len(open_))
         combined: dict = {}
-        for i in open_:
+        for w, i in zip(weights, open_, strict=True):
             for col, coef in prepared[i][2].items():
-                combined[col] = combined.get(col, 0.0) + coef
+                combined[col] = combined.get(col, 0.0) + coef * w
         combined = {c: v for c, v in combined.items() if v}
         if not combined:
             break
         solve(combined, 0.0, highspy.ObjSense.kMaximize)
         solve(combined, 0.0, highspy.ObjSense.kMinimize)
         still = [i for i in open_ if seen_width(prepared[i][2], prepared[i][3], prepared[i][5]) < prepared[i][4]]
-        if len(still) > 0.8 * len(open_):
-            open_ = still
-            break
+        stalled = len(still) > 0.95 * len(open_)
         open_ = still
+        if stalled and _attempt:
+            break
     widths = []
     for label, terms, cols, const, need, entry in prepared:
         if not cols:
@@ -227,6 +238,7 @@ def _highs():
     h.setOptionValue("output_flag", False)
     # Only the objective changes between solves: restart from the last basis (presolve would throw it away).
     h.setOptionValue("presolve", "off")
+    h.setOptionValue("simplex_strategy", 4)
     return h
 
 
@@ -276,6 +288,8 @@ def _rows(bases, hidden, index) -> list:
             if sup is None:
                 continue
             for cell, count in base.cells.items():
+                if cell[0] == YTD and not sup.ytd:
+                    continue  # the wider base has no such table
                 if always or count <= sup.cells.get(cell, 0):
                     add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
     return rows

@@ -63,7 +63,9 @@ def product_bases(product: Product, start: date, end: date) -> list[BaseTables]:
     for suffix, rows in parts:
         name = f"product:{product.id}{suffix}"
         records = bases.unit_records(rows(product, start, end, territory), end)
-        base = tabulate(name, records, bases.DIMS, bases.MULTI, last_month=end.month, ytd=True)
+        # a product is published by its breakdowns' dimensions only (what its screens and files show)
+        dims = tuple(d for d in bases.DIMS if d in formula.breakdowns)
+        base = tabulate(name, records, dims, bases.MULTI, last_month=end.month, ytd=True)
         base.official = _official_cells(product, end)
         if product.formula == "women_linked":
             base.subset_of = [("linked", True)]

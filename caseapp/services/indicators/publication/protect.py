@@ -33,6 +33,9 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
         result = audit(bases, hidden, k, skip=frozenset(certified))
         certified.update(result.certified)
         programmes += result.programmes
+        import os
+        import sys
+        if os.environ.get("PUBDEBUG"): print("ROUND", k, [b.name for b in bases], len(result.narrow), result.narrow[:3], file=sys.stderr)
         if not result.narrow:
             # the narrowest range proven, over every target (each certified in the round it passed)
             result.programmes = programmes
@@ -58,7 +61,7 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
     certified.update(result.certified)
     result.narrowest = min(certified.values()) if certified else None
     if result.narrow:
-        raise RuntimeError("publication: the audit fails with every cell suppressed")
+        raise RuntimeError(f"publication: the audit fails with every cell suppressed: {result.narrow[:3]}")
     return hidden, result
 
 

@@ -1,19 +1,35 @@
-"""Reading the publication: a lookup of stored cells. A publication older than the stated delay
-(`PUBLICATION_MAX_AGE_MINUTES`), counted to an earlier cut-off or with another k is built again first (once per
-request)."""
+"""Reading the publication: a lookup of stored cells. A publication counted to an earlier cut-off or with another
+k, or older than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) while the data changed since, is built again
+first (once per request)."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g
-from sqlalchemy import select
+from flask import current_app, g, has_request_context
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from caseapp.extensions import db
+from caseapp.models.accounts import Entity
+from caseapp.models.cases import Case, Consent
+from caseapp.models.indicators import Policy, Product
 from caseapp.models.publication import Publication, PublishedCell
+from caseapp.models.referrals import Referral
+from caseapp.models.route import (
+    AssistanceStep,
+    CaseClosure,
+    LegalProceeding,
+    PhaseExtension,
+    ProtectionMeasure,
+)
+from caseapp.models.victims import Victim
 from caseapp.services.indicators.dimensions import get_k
 from caseapp.services.indicators.publication.build import build, cut_off_for
 from caseapp.timeutil import utcnow
+
+# What a publication counts from: a change in any of these is a change of the publication.
+STAMPED = (Case, Victim, Consent, Referral, AssistanceStep, PhaseExtension, CaseClosure, LegalProceeding,
+           ProtectionMeasure, Entity, Policy, Product)
 
 
 def max_age() -> timedelta:
@@ -23,7 +39,8 @@ def max_age() -> timedelta:
 def publication(territory: str, year: int) -> Publication | None:
     """The territory's publication for `year`, up to date within the stated delay (None: no month of the year has
     closed yet)."""
-    cache = g.setdefault("_publications", {})
+    # Within one request the publication is looked up once (with no delay allowed, as in tests, every time).
+    cache = g.setdefault("_publications", {}) if has_request_context() and max_age() else {}
     if (territory, year) in cache:
         return cache[(territory, year)]
     cut_off = cut_off_for(year)
@@ -31,16 +48,30 @@ def publication(territory: str, year: int) -> Publication | None:
         return None
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
-    if found is None or found.cut_off != cut_off or found.k != get_k() or found.built_at < utcnow() - max_age():
+    if found is None or found.cut_off != cut_off or found.k != get_k() or (
+            found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
         found = _rebuild(territory, year)
     cache[(territory, year)] = found
     return found
 
 
+def data_stamp() -> str:
+    """A mark that changes whenever what the publication counts changes (rows added, removed or edited - every
+    edit raises a row's version): one statement of a count and a sum of versions per table."""
+    parts = []
+    for model in STAMPED:
+        parts.append(select(func.count()).select_from(model).scalar_subquery())
+        parts.append(select(func.coalesce(func.sum(model.version), 0)).scalar_subquery())
+    return ".".join(str(v) for v in db.session.execute(select(*parts)).one())
+
+
 def _rebuild(territory: str, year: int) -> Publication | None:
     try:
         with db.session.begin_nested():
+            stamp = data_stamp()
             built = build(territory, year)
+            if built is not None:
+                built.data_stamp = stamp
         db.session.commit()
         return built
     except IntegrityError:  # another server built it at the same moment: read theirs

@@ -81,6 +81,7 @@ class BaseTables:
     # among the linked cases); otherwise a relation a reader may assume (the cases linked in a period were
     # identified in it), used where the data satisfies it - a true relation can only narrow what is derived.
     subset_of: list = field(default_factory=list)
+    ytd: bool = False  # has the year-to-date totals
 
 
 def _values(record: Record, dim: str, multi) -> tuple:
@@ -95,7 +96,7 @@ def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, la
     """Count every table of the base and list the relations between its cells (the year to date at each month's
     end only for a product's progress: `ytd`)."""
     multi = frozenset(multi)
-    base = BaseTables(name, tuple(dims), multi)
+    base = BaseTables(name, tuple(dims), multi, ytd=ytd)
     cells = base.cells
     pair_dims = list(combinations(dims, 2)) if pairs else []
     for record in records:

@@ -1,0 +1,47 @@
+"""`flask stats publish`: count and protect the publication of counts now (a cron job keeps it within the stated
+delay; readers otherwise rebuild one older than PUBLICATION_MAX_AGE_MINUTES on their first read)."""
+from __future__ import annotations
+
+import json
+import time
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import distinct, select
+
+from caseapp.cli.users import admin_command
+from caseapp.extensions import db
+from caseapp.models import territory as territories
+from caseapp.models.accounts import Entity
+from caseapp.models.indicators import Policy
+from caseapp.services.indicators import publication
+
+group = AppGroup("stats", help="The protected publication of counts.")
+
+
+def _territories() -> list[str]:
+    """Every territory a reader may have: the nation, and each entity's and policy's territory."""
+    found = {territories.NATIONAL}
+    found |= {t for t in db.session.scalars(select(distinct(Entity.territory))) if t}
+    found |= {t for t in db.session.scalars(select(distinct(Policy.territory_code))) if t}
+    return sorted(found)
+
+
+@group.command("publish")
+@click.option("--territory", "only", default=None, help="One territory (DIVIPOLA code, or CO); all when omitted.")
+@click.option("--year", type=int, default=None, help="One year; the current publication's year when omitted.")
+@admin_command
+def publish(only: str | None, year: int | None) -> None:
+    """Count and protect the publication; print its figures as JSON lines (no count of any cell)."""
+    year = year or publication.current_cut_off().year
+    for territory in [only] if only else _territories():
+        started = time.perf_counter()
+        pub = publication.build(territory, year)
+        db.session.commit()
+        if pub is None:
+            continue
+        click.echo(json.dumps({
+            "territory": territory, "year": year, "cut_off": pub.cut_off.isoformat(), "k": pub.k,
+            "cells_published": pub.cells_published, "cells_suppressed": pub.cells_suppressed,
+            "narrowest": pub.narrowest, "programmes": pub.programmes,
+            "seconds": round(time.perf_counter() - started, 2)}))
