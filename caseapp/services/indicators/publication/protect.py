@@ -33,9 +33,6 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
         result = audit(bases, hidden, k, skip=frozenset(certified))
         certified.update(result.certified)
         programmes += result.programmes
-        import os
-        import sys
-        if os.environ.get("PUBDEBUG"): print("ROUND", k, [b.name for b in bases], len(result.narrow), result.narrow[:3], file=sys.stderr)
         if not result.narrow:
             # the narrowest range proven, over every target (each certified in the round it passed)
             result.programmes = programmes
