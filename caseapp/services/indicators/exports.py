@@ -1,8 +1,13 @@
-"""Downloadable files (CSV and XLSX) of the product sheet, any count table and the periodic reports.
+"""Downloadable files (CSV and XLSX) of the product sheet, any count table and the committee's reports: the one
+export module, with one CSV dialect, one way of writing numbers and one formula-injection guard for every file.
 
-Every count in every file comes from `caseapp.services.stats` and so carries the same suppression as the screens
-("<k"); only a product's official per-period total is published as it is. No file holds a case code, a name or a
-record. Every download is written to the access log (`stats.export`) with what was exported, never the figures.
+Every count comes from the protected publication. A suppressed count is an empty cell, never a bound it might
+break: in CSV the section's note (just above its header) says why, in XLSX the empty cell carries that legend as
+a comment. No file holds a case code, a name or a record. Every download is written to the access log
+(`stats.export`) with what was exported, never the figures.
+
+The CSV dialect opens in a Colombian Excel: UTF-8 with a byte-order mark, ";" between fields, a decimal comma and
+no thousands separator (so a year stays 2025). In XLSX numbers are numbers (a share, a percentage cell).
 """
 from __future__ import annotations
 
@@ -11,11 +16,14 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 
-from flask_babel import format_decimal
+from babel.numbers import format_decimal as babel_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from caseapp import authz
@@ -23,22 +31,15 @@ from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
-from caseapp.services.indicators import stats
-from caseapp.timeutil import today
+from caseapp.services.indicators import committee, stats
+from caseapp.services.indicators.committee import RESERVED, Pct, Reserved, Section
+from caseapp.services.indicators.scope import product_territory, viewer_territory
 
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-REPORT_DIMS = ("sex", "age_group", "exploitation_purpose", "trafficking_scope", "nationality", "ethnic_group",
-               "entity", "phase")
-
-
-@dataclass
-class Section:
-    title: str
-    header: list[str]
-    rows: list[list] = field(default_factory=list)
-    note: str | None = None
+CSV_LOCALE = "es_CO"  # the files' numbers are Colombian whatever the reader's language
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
 @dataclass
@@ -48,29 +49,42 @@ class Report:
     sections: list[Section] = field(default_factory=list)
 
 
-def _safe(value):
-    """Neutralise spreadsheet formulas in text cells (CSV/XLSX injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _safe(value) -> str:
+    """The one formula-injection guard: text a spreadsheet would read as a formula starts with an apostrophe."""
+    text = str(value)
+    if text.lstrip(" ")[:1] in FORMULA_STARTS:
+        return "'" + text
+    return text
 
 
-def _fmt_pct(value) -> str:
-    return "—" if value is None else format_decimal(round(float(value) * 100, 1), format="#,##0.0") + " %"
+def _number(value):
+    """An int stays an int; a share or decimal becomes a float; anything else is not a number (None)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal | Fraction):
+        return float(value)
+    return None
 
 
-def _csv_cell(value):
-    """Numbers as a Colombian spreadsheet reads them (1.000 and 0,75); text made safe."""
-    if isinstance(value, float):
-        return format_decimal(value, format="#,##0.####")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return format_decimal(value, format="#,##0")
+def _csv_cell(value) -> str:
+    if value is None or isinstance(value, Reserved):
+        return ""
+    if isinstance(value, Pct):
+        return "" if value.value is None else babel_decimal(float(value.value) * 100, format="0.0",
+                                                            locale=CSV_LOCALE) + " %"
+    number = _number(value)
+    if isinstance(number, int):
+        return str(number)  # no thousands separator: 2025 is a year, 1000 a count
+    if number is not None:
+        return babel_decimal(number, format="0.####", locale=CSV_LOCALE)
     return _safe(value)
 
 
 def to_csv(report: Report) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([_safe(report.title)])
     for section in report.sections:
         writer.writerow([])
@@ -83,29 +97,49 @@ def to_csv(report: Report) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def _put(sheet, row: int, col: int, value, legend: str | None) -> None:
+    cell = sheet.cell(row=row, column=col)
+    if value is None:
+        return
+    if isinstance(value, Reserved):
+        cell.comment = Comment(legend or str(stats.RESERVED), "Ruta")
+        return
+    if isinstance(value, Pct):
+        if value.value is not None:
+            cell.value = float(value.value)
+            cell.number_format = "0.0%"
+        return
+    number = _number(value)
+    if number is not None:
+        cell.value = number
+        cell.number_format = "0" if isinstance(number, int) else "0.####"
+        return
+    cell.value = _safe(value)
+    cell.data_type = "s"  # never a formula, whatever it starts with
+
+
 def to_xlsx(report: Report) -> bytes:
     book = Workbook()
     book.remove(book.active)
     used: set[str] = set()
     for i, section in enumerate(report.sections, start=1):
-        name = re.sub(r"[\[\]:*?/\\]", " ", section.title)[:28].strip() or f"Hoja {i}"
+        name = re.sub(r"[\[\]:*?/\\']", " ", section.title)[:28].strip() or f"Hoja {i}"
         while name in used:
             name = f"{name[:25]} {i}"
         used.add(name)
         sheet = book.create_sheet(name)
-        sheet.append([_safe(report.title)])
-        sheet["A1"].font = Font(bold=True)
-        sheet.append([_safe(section.title)])
-        if section.note:
-            sheet.append([_safe(section.note)])
-        sheet.append([_safe(h) for h in section.header])
-        for cell in sheet[sheet.max_row]:
+        lines = [[report.title], [section.title]] + ([[section.note]] if section.note else []) + [section.header]
+        for r, line in enumerate(lines, start=1):
+            for c, value in enumerate(line, start=1):
+                _put(sheet, r, c, value, section.note)
+        for cell in sheet[1] + sheet[len(lines)]:
             cell.font = Font(bold=True)
-        for row in section.rows:
-            sheet.append([_safe(c) for c in row])
+        for r, row in enumerate(section.rows, start=len(lines) + 1):
+            for c, value in enumerate(row, start=1):
+                _put(sheet, r, c, value, section.note)
         sheet.column_dimensions["A"].width = 48
     if not report.sections:
-        book.create_sheet("Ruta").append([report.title])
+        _put(book.create_sheet("Ruta"), 1, 1, report.title, None)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -121,9 +155,9 @@ def render(report: Report, fmt: str) -> tuple[bytes, str, str]:
 # --- sections ------------------------------------------------------------------------------------------------
 
 
-def shown(table: stats.Table, count, suppressed: bool):
-    """A suppressed count is an empty cell; the section's note says why."""
-    return None if suppressed else count
+def shown(count, suppressed: bool):
+    """A suppressed count is an empty cell; the section's note (and in XLSX the cell's comment) says why."""
+    return RESERVED if suppressed else count
 
 
 def table_section(title: str, table: stats.Table, note: str | None = None) -> Section:
@@ -131,14 +165,12 @@ def table_section(title: str, table: stats.Table, note: str | None = None) -> Se
     section = Section(title, header, note=note)
     for row in table.rows:
         section.rows.append([stats.value_label(d, row.values[d]) for d in table.by]
-                            + [shown(table, row.count, row.suppressed)])
-    section.rows.append([_("Total")] + [""] * (len(table.by) - 1) + [shown(table, table.total, table.total_suppressed)])
+                            + [shown(row.count, row.suppressed)])
+    section.rows.append([_("Total")] + [""] * (len(table.by) - 1) + [shown(table.total, table.total_suppressed)])
     return section
 
 
-def suppression_note(k: int) -> str:
-    return _("An empty count is reserved: it is not published because it holds from 1 to %(k1)s, or because it would "
-             "let such a count be worked out from other published figures. It may hold any number.", k1=k - 1)
+suppression_note = committee.suppression_note
 
 
 def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
@@ -151,31 +183,27 @@ def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
         [_("Baseline"), f"{p.baseline or 'ND'} ({p.baseline_year or '—'}, {p.baseline_source or '—'})"],
         [_("Periodicity"), label("periodicity", p.periodicity)], [_("Number of periods"), p.periods_count],
         [_("Unit"), label("product_unit", p.unit)],
-        [_("First year"), p.first_year], [_("Final target"), float(p.final_target)],
-        [_("Weight"), float(p.weight)], [_("Responsible sector"), p.sector or "—"],
+        [_("First year"), p.first_year], [_("Final target"), p.final_target],
+        [_("Weight"), p.weight], [_("Responsible sector"), p.sector or "—"],
         [_("Co-responsible"), p.co_responsible or "—"], [_("ODS code"), p.ods_code or "—"],
         [_("Cut-off date"), status.as_of.isoformat()],
     ]
     periods = Section(_("Targets and values per period"),
                       [_("Period"), _("Target"), _("Achieved"), _("Progress"), _("Source")])
     for r in status.periods:
-        periods.rows.append([r.period.label, float(r.target), None if r.value is None else float(r.value),
-                             _fmt_pct(r.progress) if r.due else _("not due"), r.source or ""])
+        periods.rows.append([r.period.label, r.target, r.value,
+                             Pct(r.progress) if r.due else _("not due"), r.source or ""])
     method = Section(_("Follow-up (seed 001 method)"), [_("Measure"), _("Value")])
     method.rows = [
-        [_("Cumulative achieved"), float(status.cumulative_achieved)],
-        [_("Cumulative target"), float(status.cumulative_target)],
-        [_("Cumulative progress"), _fmt_pct(status.cumulative)],
-        [_("Ideal trajectory"), _fmt_pct(status.ideal_trajectory)],
-        [_("Gap"), _fmt_pct(status.gap)],
-        [_("Progress to date"), _fmt_pct(status.progress_to_date)],
+        [_("Cumulative achieved"), status.cumulative_achieved],
+        [_("Cumulative target"), status.cumulative_target],
+        [_("Cumulative progress"), Pct(status.cumulative)],
+        [_("Ideal trajectory"), Pct(status.ideal_trajectory)],
+        [_("Gap"), Pct(status.gap)],
+        [_("Progress to date"), Pct(status.progress_to_date)],
         [_("Traffic light"), label("traffic_light", status.traffic_light)],
     ]
     return [facts, periods, method]
-
-
-def _year_bounds(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 # --- the exports -------------------------------------------------------------------------------------------------
@@ -209,25 +237,16 @@ def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="id
 
 
 def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = None):
-    """The annual measurement of product 3.5 (official total) with its suppressed breakdowns and the year's counts."""
+    """The annual measurement of product 3.5 (official total) with its suppressed breakdowns, and the committee's
+    sections for the year of the product's territory (its committee is the audience)."""
     authz.require(actor, "stats.read")
     status = ind.product_progress(actor, "3.5", year=year, policy=policy or "CTG-PPIG")
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
     report.sections += _breakdown_sections(actor, status.product, year)
-    report.sections += _period_sections(actor, str(year))
+    territory = product_territory(status.product)
+    report.sections += committee.sections(actor, territory, "year", str(year), products=[status.product])
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
-
-
-def _period_sections(actor, period: str) -> list[Section]:
-    """The period's counts of the reader's territory: the committee of a territory reads its own."""
-    sections = []
-    for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        for dim in REPORT_DIMS:
-            table = stats.query(actor, dim, period=period, base=basis)
-            sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
-                                          table, suppression_note(table.k)))
-    return sections
 
 
 PERIOD_REPORTS = {
@@ -240,16 +259,19 @@ PERIOD_KIND = {"monthly": "month", "half_yearly": "semester", "bimonthly": "bime
 
 
 def period_report(actor, kind: str, period: str, *, fmt: str = "xlsx"):
+    """The committee's monthly, half-yearly or two-monthly report of the reader's territory: each reads the cells
+    of its own period level in the publication."""
     authz.require(actor, "stats.read")
     if kind not in PERIOD_REPORTS:
         raise Invalid(_("Unknown report."))
     parsed = stats.parse_period(period)
-    if parsed[0] != PERIOD_KIND[kind]:
+    if parsed is None or parsed[0] != PERIOD_KIND[kind]:
         raise Invalid(_("The period does not fit this report (e.g. 2025-03, 2025-S1, 2025-B2)."),
                       field_errors={"period": _("Invalid period.")})
     title, stem = PERIOD_REPORTS[kind]
     report = Report(f"{stem}-{parsed[1]}", str(title) % {"period": parsed[1]})
-    report.sections = _period_sections(actor, parsed[1])
+    territory = viewer_territory(actor)
+    report.sections = committee.sections(actor, territory, parsed[0], parsed[1])
     return _finish(actor, report, fmt, kind, {"period": parsed[1]})
 
 
@@ -261,6 +283,7 @@ def _finish(actor, report: Report, fmt: str, what: str, detail: dict):
 
 
 def default_periods() -> dict:
-    t = today()
-    return {"year": t.year, "month": f"{t.year}-{t.month:02d}", "semester": f"{t.year}-S{(t.month + 5) // 6}",
-            "bimester": f"{t.year}-B{(t.month + 1) // 2}"}
+    """The last closed month and the periods holding it: what a committee can discuss."""
+    last = committee.last_closed_month()
+    return {"year": last.year, "month": f"{last.year}-{last.month:02d}",
+            "semester": f"{last.year}-S{(last.month + 5) // 6}", "bimester": f"{last.year}-B{(last.month + 1) // 2}"}
