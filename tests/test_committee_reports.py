@@ -39,6 +39,9 @@ from caseapp.models.route import (
 )
 from caseapp.services.indicators import exports
 from caseapp.services.indicators.committee import RESERVED, Pct, Section
+from caseapp.services.indicators.publication.audit import audit
+from caseapp.services.indicators.publication.events import EVENT_DIMS, event_bases
+from caseapp.services.indicators.publication.protect import protect
 from tests.cases_factory import make_case
 
 EVIL_NAME = "=cmd|' /C calc'!A0"
@@ -263,3 +266,19 @@ def test_a_period_not_closed_yet_says_so_and_publishes_nothing(client, login_as,
     sections = _monthly_csv(client, login_as, march["coord_ctg"], "2026-02")
     assert list(sections) == ["Acerca de este informe"]
     assert "aún no ha cerrado" in sections["Acerca de este informe"][0][0]
+
+
+def test_the_event_bases_count_each_event_in_its_month_and_pass_the_audit(app, march):
+    with app.test_request_context():
+        made = {b.name: b for b in event_bases("13001", date(2025, 1, 1), date(2025, 12, 31))}
+        assert set(made) == set(EVENT_DIMS)
+        term = ("term",)
+        # the five extended mediate phases (6 + 3 months from 7 March: due 7 December) fall overdue on 8 December
+        assert made["phases:mediate"].cells[("month", "2025-12", term, ("open_overdue",))] == 5
+        assert made["phases:mediate"].cells[("month", "2025-03", term, ("within_term",))] == 5
+        assert made["referrals:overdue"].cells[("month", "2025-03", (), ())] == 1  # the one answered late
+        assert ("month", "2025-03", ("to_entity",), ("SDIS",)) not in made["referrals:sent"].cells
+        for base in made.values():
+            hidden, _result = protect([base], 5)
+            assert audit([base], hidden, 5).narrow == []
+            assert all(cell in hidden[base.name] for cell, n in base.cells.items() if 0 < n < 5)

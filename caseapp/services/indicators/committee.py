@@ -29,6 +29,10 @@ from caseapp.services.indicators.publication.events import REFERRAL_EVENTS, TERM
 from caseapp.services.indicators.scope import product_territory
 from caseapp.timeutil import to_local
 
+# The profile of the cases a committee reads besides the route (Decree 1066 statistics): each alone, by period.
+PROFILE_DIMS = ("sex", "age_group", "exploitation_purpose", "trafficking_scope", "nationality", "ethnic_group",
+                "entity")
+
 
 class Reserved:
     """A suppressed count: an empty cell in every file, with the legend saying why."""
@@ -154,6 +158,8 @@ def sections(actor, territory: str, level: str, period: str, *, products=None) -
                          "kind of step and provider entity.") + " " + ctx.note
     made += barriers
     made.append(_women_linked(actor, ctx, territory, products))
+    for base, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
+        made += [_by_dimension(ctx, base, what, dim) for dim in PROFILE_DIMS]
     return made
 
 
@@ -184,6 +190,17 @@ def _single(ctx: _Context, base: str, what: str, dim: str) -> Section:
     rows, total = one_dim(ctx.pub, base, ctx.level, ctx.period, dim)
     for value in ctx.labels.ordered(dim, rows):
         section.rows.append([ctx.labels(dim, value), _shown(rows[value])])
+    section.rows.append([_("Total"), _shown(total)])
+    return section
+
+
+def _by_dimension(ctx: _Context, base: str, what: str, dim: str) -> Section:
+    """The profile of the period's cases by one of the statistics dimensions (sex, age group, purpose...)."""
+    name = str(LABELS["stats_dimension"][dim])
+    section = Section(_("%(what)s by %(dim)s", what=what, dim=name.lower()), [name, _("Count")], note=ctx.note)
+    rows, total = one_dim(ctx.pub, base, ctx.level, ctx.period, dim)
+    for value in sorted(rows, key=lambda v: stats.sort_key(dim, v)):
+        section.rows.append([stats.value_label(dim, value), _shown(rows[value])])
     section.rows.append([_("Total"), _shown(total)])
     return section
 

@@ -191,8 +191,9 @@ def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
     periods = Section(_("Targets and values per period"),
                       [_("Period"), _("Target"), _("Achieved"), _("Progress"), _("Source")])
     for r in status.periods:
-        periods.rows.append([r.period.label, r.target, r.value,
-                             Pct(r.progress) if r.due else _("not due"), r.source or ""])
+        periods.rows.append([r.period.label, r.target, RESERVED if r.withheld else r.value,
+                             RESERVED if r.withheld else (Pct(r.progress) if r.due else _("not due")),
+                             r.source or ""])
     method = Section(_("Follow-up (seed 001 method)"), [_("Measure"), _("Value")])
     method.rows = [
         [_("Cumulative achieved"), status.cumulative_achieved],
