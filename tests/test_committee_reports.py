@@ -282,3 +282,11 @@ def test_the_event_bases_count_each_event_in_its_month_and_pass_the_audit(app, m
             hidden, _result = protect([base], 5)
             assert audit([base], hidden, 5).narrow == []
             assert all(cell in hidden[base.name] for cell, n in base.cells.items() if 0 < n < 5)
+
+
+def test_the_reports_page_offers_the_last_closed_periods_and_says_what_the_files_hold(client, login_as, march):
+    login_as(march["coord_ctg"])
+    page = client.get("/indicators/reports").get_data(as_text=True)
+    # on 10 February 2026 the last closed month is January: a committee discusses what is published
+    assert 'value="2026-01"' in page and 'value="2026-B1"' in page and 'value="2026-S1"' in page
+    assert "barreras" in page and "31/01/2026" in page  # the day the files count to

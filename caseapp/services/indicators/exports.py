@@ -283,6 +283,11 @@ def _finish(actor, report: Report, fmt: str, what: str, detail: dict):
     return data, mimetype, filename
 
 
+def data_as_of() -> date:
+    """The day the reports count to: the last closed month's end."""
+    return committee.last_closed_month()
+
+
 def default_periods() -> dict:
     """The last closed month and the periods holding it: what a committee can discuss."""
     last = committee.last_closed_month()
