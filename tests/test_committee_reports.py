@@ -290,3 +290,20 @@ def test_the_reports_page_offers_the_last_closed_periods_and_says_what_the_files
     # on 10 February 2026 the last closed month is January: a committee discusses what is published
     assert 'value="2026-01"' in page and 'value="2026-B1"' in page and 'value="2026-S1"' in page
     assert "barreras" in page and "31/01/2026" in page  # the day the files count to
+
+
+@pytest.mark.parametrize("query", ["kind=monthly&period=2025-S1&format=csv", "kind=bimonthly&period=2025-B7&format=csv",
+                                   "kind=half_yearly&period==1%2B1&format=xlsx", "kind=weekly&period=2025-03",
+                                   "kind=monthly&period=2025-03&format=pdf"])
+def test_a_report_asked_for_wrongly_is_refused_and_gives_no_file(app, client, login_as, march, query):
+    login_as(march["coord_ctg"])
+    r = client.get("/indicators/export/report?" + query)
+    assert r.status_code in (400, 422) and "attachment" not in r.headers.get("Content-Disposition", "")
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "stats.export")) is None
+
+
+def test_a_social_worker_gets_no_report(client, login_as, march):
+    login_as(march["sw_ctg"])
+    r = client.get(REPORT.format(kind="monthly", period="2025-03", fmt="csv"))
+    assert r.status_code in (403, 404) and "attachment" not in r.headers.get("Content-Disposition", "")

@@ -74,6 +74,11 @@ def _events(territory: str, start: date, cut_off: date):
     yield from _legal(territory, start, cut_off)
 
 
+def _day_before(start: date) -> datetime:
+    """A UTC instant safely before the first local day of the span (timestamps are stored in UTC)."""
+    return datetime.combine(start - timedelta(days=1), datetime.min.time())
+
+
 def _local_date(value: datetime | None) -> date | None:
     return to_local(value).date() if value is not None else None
 
@@ -85,7 +90,9 @@ def _steps(territory: str, start: date, cut_off: date):
             .join(Case, Case.id == AssistanceStep.case_id).join(StepKind, StepKind.id == AssistanceStep.kind_id)
             .outerjoin(provider, provider.id == AssistanceStep.provider_entity_id)
             .where(or_(and_(AssistanceStep.status == "done", AssistanceStep.done_on >= start,
-                            AssistanceStep.done_on <= cut_off), AssistanceStep.status == "not_provided"),
+                            AssistanceStep.done_on <= cut_off),
+                       and_(AssistanceStep.status == "not_provided",
+                            or_(AssistanceStep.planned_on >= start, AssistanceStep.updated_at >= _day_before(start)))),
                    *cases_inside(territory)))
     for status, done_on, planned_on, updated_at, kind, provider_code in db.session.execute(stmt):
         values = {"step_kind": kind, "provider_entity": provider_code or "none"}
@@ -102,7 +109,9 @@ def _referrals(territory: str, start: date, cut_off: date):
     stmt = (select(Referral.status, Referral.sent_at, Referral.created_at, Referral.responded_on,
                    Referral.completed_on, Referral.due_on, Referral.access_ended_on, to_entity.code)
             .join(Case, Case.id == Referral.case_id).join(to_entity, to_entity.id == Referral.to_entity_id)
-            .where(*cases_inside(territory)))
+            .where(or_(Referral.created_at >= _day_before(start), Referral.sent_at >= _day_before(start),
+                       Referral.responded_on >= start, Referral.completed_on >= start,
+                       Referral.due_on >= start - timedelta(days=1)), *cases_inside(territory)))
     for status, sent_at, created_at, responded_on, completed_on, due_on, ended_on, entity in db.session.execute(stmt):
         values = {"to_entity": entity}
         yield "referrals:sent", _local_date(sent_at or created_at), values
