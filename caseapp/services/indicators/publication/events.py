@@ -11,9 +11,10 @@ have no reason category; barriers are counted by step kind and provider entity.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from caseapp.extensions import db
@@ -58,12 +59,16 @@ TERMS = ("within_term", "ended_late", "open_overdue")
 
 def event_bases(territory: str, start: date, cut_off: date) -> list[BaseTables]:
     """The event bases of `territory` for [start, cut_off]."""
-    found: dict[str, list[Record]] = {name: [] for name in EVENT_DIMS}
-    for name, on, values in _events(territory, start, cut_off):
+    # The tables place an event by its month only, so events of one month with the same values are counted as
+    # one weighted record: a year of a million steps tabulates as a few thousand records.
+    found: dict[str, Counter] = {name: Counter() for name in EVENT_DIMS}
+    for name, on, values, *grouped in _events(territory, start, cut_off):  # grouped: (count,) of a SQL group
         if on is not None and start <= on <= cut_off:
-            found[name].append(Record(on, values))
-    return [tabulate(name, sorted(records, key=lambda r: r.on), EVENT_DIMS[name], last_month=cut_off.month)
-            for name, records in found.items()]
+            found[name][(on.replace(day=1), tuple(values[d] for d in EVENT_DIMS[name]))] += grouped[0] if grouped else 1
+    return [tabulate(name, [Record(on, dict(zip(EVENT_DIMS[name], key, strict=True)), weight)
+                            for (on, key), weight in sorted(counts.items())],
+                     EVENT_DIMS[name], last_month=cut_off.month)
+            for name, counts in found.items()]
 
 
 def _events(territory: str, start: date, cut_off: date):
@@ -84,22 +89,28 @@ def _local_date(value: datetime | None) -> date | None:
 
 
 def _steps(territory: str, start: date, cut_off: date):
-    provider = aliased(Entity)
-    stmt = (select(AssistanceStep.status, AssistanceStep.done_on, AssistanceStep.planned_on,
-                   AssistanceStep.updated_at, StepKind.code, provider.code)
-            .join(Case, Case.id == AssistanceStep.case_id).join(StepKind, StepKind.id == AssistanceStep.kind_id)
-            .outerjoin(provider, provider.id == AssistanceStep.provider_entity_id)
-            .where(or_(and_(AssistanceStep.status == "done", AssistanceStep.done_on >= start,
-                            AssistanceStep.done_on <= cut_off),
-                       and_(AssistanceStep.status == "not_provided",
-                            or_(AssistanceStep.planned_on >= start, AssistanceStep.updated_at >= _day_before(start)))),
-                   *cases_inside(territory)))
-    for status, done_on, planned_on, updated_at, kind, provider_code in db.session.execute(stmt):
-        values = {"step_kind": kind, "provider_entity": provider_code or "none"}
-        if status == "done":
-            yield "steps:done", done_on, values
-        else:  # a service not provided counts on the day it was due, or else the day it was recorded so
-            yield "steps:not_provided", planned_on or _local_date(updated_at), values
+    """Steps done, grouped by day, kind and provider in SQL (a million steps are a few thousand groups); steps not
+    provided one by one (few, and dated in Python)."""
+    kinds = dict(db.session.execute(select(StepKind.id, StepKind.code)).all())
+    entities = dict(db.session.execute(select(Entity.id, Entity.code)).all())
+    done = (select(AssistanceStep.done_on, AssistanceStep.kind_id, AssistanceStep.provider_entity_id, func.count())
+            .join(Case, Case.id == AssistanceStep.case_id)
+            .where(AssistanceStep.status == "done", AssistanceStep.done_on >= start, AssistanceStep.done_on <= cut_off,
+                   *cases_inside(territory))
+            .group_by(AssistanceStep.done_on, AssistanceStep.kind_id, AssistanceStep.provider_entity_id))
+    for done_on, kind_id, provider_id, count in db.session.execute(done):
+        yield "steps:done", done_on, {"step_kind": kinds[kind_id], "provider_entity": entities.get(provider_id, "none")}, \
+            count
+    not_provided = (select(AssistanceStep.planned_on, AssistanceStep.updated_at, AssistanceStep.kind_id,
+                           AssistanceStep.provider_entity_id)
+                    .join(Case, Case.id == AssistanceStep.case_id)
+                    .where(AssistanceStep.status == "not_provided",
+                           or_(AssistanceStep.planned_on >= start, AssistanceStep.updated_at >= _day_before(start)),
+                           *cases_inside(territory)))
+    for planned_on, updated_at, kind_id, provider_id in db.session.execute(not_provided):
+        # a service not provided counts on the day it was due, or else the day it was recorded so
+        yield "steps:not_provided", planned_on or _local_date(updated_at), \
+            {"step_kind": kinds[kind_id], "provider_entity": entities.get(provider_id, "none")}
 
 
 def _referrals(territory: str, start: date, cut_off: date):
