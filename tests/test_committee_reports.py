@@ -307,3 +307,15 @@ def test_a_social_worker_gets_no_report(client, login_as, march):
     login_as(march["sw_ctg"])
     r = client.get(REPORT.format(kind="monthly", period="2025-03", fmt="csv"))
     assert r.status_code in (403, 404) and "attachment" not in r.headers.get("Content-Disposition", "")
+
+
+def test_the_yearly_report_carries_the_committees_sections_for_the_year(client, login_as, march):
+    login_as(march["coord_ctg"])
+    r = client.get("/indicators/export/report?kind=yearly&year=2025&format=csv")
+    sections = _csv_sections(r.data)
+    assert _table(sections["Acciones de asistencia realizadas por tipo de acción"])["Total"] == ["17"]
+    assert _table(sections["Remisiones por entidad requerida"])["Total"] == ["6", "5", "", "5", ""]
+    # the year has closed: the five extended mediate phases fell overdue in December, within the year
+    phases = _table(sections["Asistencia inmediata y mediata: términos legales y prórrogas"])
+    assert phases["Asistencia mediata"] == ["5", "0", "5", "5"]
+    assert "SDIS" not in r.data.decode("utf-8-sig")
