@@ -38,10 +38,11 @@ from caseapp.models.route import (
     StepKind,
 )
 from caseapp.services.indicators import exports
-from caseapp.services.indicators.committee import RESERVED, Pct, Section
+from caseapp.services.indicators.committee import Section
 from caseapp.services.indicators.publication.audit import audit
 from caseapp.services.indicators.publication.events import EVENT_DIMS, event_bases
 from caseapp.services.indicators.publication.protect import protect
+from caseapp.spreadsheets import RESERVED, Pct
 from tests.cases_factory import make_case
 
 EVIL_NAME = "=cmd|' /C calc'!A0"
@@ -319,3 +320,20 @@ def test_the_yearly_report_carries_the_committees_sections_for_the_year(client, 
     phases = _table(sections["Asistencia inmediata y mediata: términos legales y prórrogas"])
     assert phases["Asistencia mediata"] == ["5", "0", "5", "5"]
     assert "SDIS" not in r.data.decode("utf-8-sig")
+
+
+def test_every_file_of_ruta_writes_the_same_dialect_and_guard(ctx):
+    """The investigation table's monthly list (seed 003) is written like the reports; the access-log export keeps
+    its comma-separated form for tools but the same guard."""
+    from caseapp.services import followup
+    from caseapp.spreadsheets import safe_text
+
+    rows = [{"case": "CTG-2025-00001", "status": "Cerrado", "stage": "Juicio", "complaint_on": "2025-03-06",
+             "next_hearing": "", "pending_actions": "=HYPERLINK(\"http://x\")"}]
+    data = followup.table_csv(rows)
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[1] == 'CTG-2025-00001;Cerrado;Juicio;2025-03-06;;"\'=HYPERLINK(""http://x"")"'
+    book = load_workbook(io.BytesIO(followup.table_xlsx(rows, "2025-03")))
+    assert book.active["F2"].value.startswith("'=") and book.active["F2"].data_type == "s"
+    assert safe_text(" -2+3") == "' -2+3"  # a leading space does not hide a formula

@@ -27,28 +27,12 @@ from caseapp.services.indicators import publication, stats
 from caseapp.services.indicators.publication.bases import PHASES
 from caseapp.services.indicators.publication.events import REFERRAL_EVENTS, TERMS
 from caseapp.services.indicators.scope import product_territory
+from caseapp.spreadsheets import RESERVED, Pct
 from caseapp.timeutil import to_local
 
 # The profile of the cases a committee reads besides the route (Decree 1066 statistics): each alone, by period.
 PROFILE_DIMS = ("sex", "age_group", "exploitation_purpose", "trafficking_scope", "nationality", "ethnic_group",
                 "entity")
-
-
-class Reserved:
-    """A suppressed count: an empty cell in every file, with the legend saying why."""
-
-    def __repr__(self) -> str:
-        return "RESERVED"
-
-
-RESERVED = Reserved()
-
-
-@dataclass(frozen=True)
-class Pct:
-    """A share (0.75 is 75 %): a percentage cell in XLSX, "75,0 %" in CSV; None is empty."""
-
-    value: object
 
 
 @dataclass

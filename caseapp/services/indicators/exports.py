@@ -1,29 +1,22 @@
 """Downloadable files (CSV and XLSX) of the product sheet, any count table and the committee's reports: the one
-export module, with one CSV dialect, one way of writing numbers and one formula-injection guard for every file.
+export module of the indicators, every cell written by `caseapp.spreadsheets` (one CSV dialect for a Colombian
+Excel, numbers as numbers in XLSX, one formula-injection guard).
 
 Every count comes from the protected publication. A suppressed count is an empty cell, never a bound it might
 break: in CSV the section's note (just above its header) says why, in XLSX the empty cell carries that legend as
 a comment. No file holds a case code, a name or a record. Every download is written to the access log
 (`stats.export`) with what was exported, never the figures.
-
-The CSV dialect opens in a Colombian Excel: UTF-8 with a byte-order mark, ";" between fields, a decimal comma and
-no thousands separator (so a year stays 2025). In XLSX numbers are numbers (a share, a percentage cell).
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from fractions import Fraction
 
-from babel.numbers import format_decimal as babel_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
-from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
 from caseapp import authz
@@ -32,14 +25,13 @@ from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import committee, stats
-from caseapp.services.indicators.committee import RESERVED, Pct, Reserved, Section
+from caseapp.services.indicators.committee import Section
 from caseapp.services.indicators.scope import product_territory, viewer_territory
+from caseapp.spreadsheets import RESERVED, Pct, csv_bytes, put
 
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-CSV_LOCALE = "es_CO"  # the files' numbers are Colombian whatever the reader's language
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 
 @dataclass
@@ -49,73 +41,19 @@ class Report:
     sections: list[Section] = field(default_factory=list)
 
 
-def _safe(value) -> str:
-    """The one formula-injection guard: text a spreadsheet would read as a formula starts with an apostrophe."""
-    text = str(value)
-    if text.lstrip(" ")[:1] in FORMULA_STARTS:
-        return "'" + text
-    return text
-
-
-def _number(value):
-    """An int stays an int; a share or decimal becomes a float; anything else is not a number (None)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float | Decimal | Fraction):
-        return float(value)
-    return None
-
-
-def _csv_cell(value) -> str:
-    if value is None or isinstance(value, Reserved):
-        return ""
-    if isinstance(value, Pct):
-        return "" if value.value is None else babel_decimal(float(value.value) * 100, format="0.0",
-                                                            locale=CSV_LOCALE) + " %"
-    number = _number(value)
-    if isinstance(number, int):
-        return str(number)  # no thousands separator: 2025 is a year, 1000 a count
-    if number is not None:
-        return babel_decimal(number, format="0.####", locale=CSV_LOCALE)
-    return _safe(value)
+def _lines(report: Report):
+    yield [report.title]
+    for section in report.sections:
+        yield []
+        yield [section.title]
+        if section.note:
+            yield [section.note]
+        yield section.header
+        yield from section.rows
 
 
 def to_csv(report: Report) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_safe(report.title)])
-    for section in report.sections:
-        writer.writerow([])
-        writer.writerow([_safe(section.title)])
-        if section.note:
-            writer.writerow([_safe(section.note)])
-        writer.writerow([_safe(h) for h in section.header])
-        for row in section.rows:
-            writer.writerow([_csv_cell(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _put(sheet, row: int, col: int, value, legend: str | None) -> None:
-    cell = sheet.cell(row=row, column=col)
-    if value is None:
-        return
-    if isinstance(value, Reserved):
-        cell.comment = Comment(legend or str(stats.RESERVED), "Ruta")
-        return
-    if isinstance(value, Pct):
-        if value.value is not None:
-            cell.value = float(value.value)
-            cell.number_format = "0.0%"
-        return
-    number = _number(value)
-    if number is not None:
-        cell.value = number
-        cell.number_format = "0" if isinstance(number, int) else "0.####"
-        return
-    cell.value = _safe(value)
-    cell.data_type = "s"  # never a formula, whatever it starts with
+    return csv_bytes(_lines(report))
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -129,17 +67,14 @@ def to_xlsx(report: Report) -> bytes:
         used.add(name)
         sheet = book.create_sheet(name)
         lines = [[report.title], [section.title]] + ([[section.note]] if section.note else []) + [section.header]
-        for r, line in enumerate(lines, start=1):
+        for r, line in enumerate(lines + section.rows, start=1):
             for c, value in enumerate(line, start=1):
-                _put(sheet, r, c, value, section.note)
+                put(sheet, r, c, value, section.note or str(stats.RESERVED))
         for cell in sheet[1] + sheet[len(lines)]:
             cell.font = Font(bold=True)
-        for r, row in enumerate(section.rows, start=len(lines) + 1):
-            for c, value in enumerate(row, start=1):
-                _put(sheet, r, c, value, section.note)
         sheet.column_dimensions["A"].width = 48
     if not report.sections:
-        _put(book.create_sheet("Ruta"), 1, 1, report.title, None)
+        put(book.create_sheet("Ruta"), 1, 1, report.title)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
