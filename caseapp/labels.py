@@ -149,6 +149,15 @@ LABELS = {
     "stats_unit": {"cases": _l("Cases"), "victims": _l("Victims")},
     # A value the counts found missing (a case without a purpose of exploitation, a column left empty).
     "stats_missing": {"unknown": _l("Unknown")},
+    # --- the committee's reports (caseapp.services.indicators.committee) -------------------------------------
+    "report_dimension": {"step_kind": _l("Kind of step"), "provider_entity": _l("Provider entity"),
+                         "to_entity": _l("Entity asked"), "term": _l("Legal term"), "entity": _l("Entity"),
+                         "phase": _l("Phase"), "closure_reason": _l("Reason for closure"),
+                         "protection_kind": _l("Protection measure")},
+    "phase_term": {"within_term": _l("Ended within the legal term"), "ended_late": _l("Ended after its due date"),
+                   "open_overdue": _l("Still open past its due date")},
+    "referral_event": {"sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+                       "done": _lp("referral", "Done"), "overdue": _l("Not answered by its due date")},
     # --- the access log ------------------------------------------------------------------------------------
     "audit_outcome": {"allowed": _lp("access-log outcome", "Allowed"),
                       "denied": _lp("access-log outcome", "Denied"), "error": _l("Error")},

@@ -30,6 +30,7 @@ from caseapp.extensions import db
 from caseapp.labels import action_label, label, label_list
 from caseapp.models.audit import OUTCOMES, AuditEvent
 from caseapp.models.cases import Case
+from caseapp.spreadsheets import safe_text
 from caseapp.timeutil import BOGOTA
 
 MAX_LIMIT = 200
@@ -269,14 +270,6 @@ def read_page(user, args: Mapping[str, str], *, via: str = "web") -> tuple[Filte
     return filters, console_page(user, filters, args.get("cursor") or None, limit, via=via)
 
 
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a cell never starts with = + - @ or a control."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 def _csv_row(r) -> list:
     """One exported row in the order of CSV_COLUMNS."""
     local = r.at.replace(tzinfo=UTC).astimezone(BOGOTA)
@@ -317,7 +310,7 @@ def export_csv(user, filters: Filters) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
             for r in rows:
-                writer.writerow([_csv_safe(v) for v in _csv_row(r)])
+                writer.writerow([safe_text(v) for v in _csv_row(r)])
             yield buffer.getvalue()
             bound = rows[-1].seq
             db.session.rollback()  # end the read transaction between batches (no long-held snapshot)

@@ -1,13 +1,14 @@
 """The monthly list for the investigation and prosecution table (seed 003): case codes with the stage of the
-criminal process and what is pending, never a name; on screen, in CSV and in XLSX.
+criminal process and what is pending, never a name; on screen, in CSV and in XLSX (written by
+`caseapp.spreadsheets`, like every file).
 """
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from openpyxl import Workbook
 from sqlalchemy import or_, select
 
 from caseapp import audit, authz
@@ -26,6 +27,7 @@ from caseapp.models.route import (
 from caseapp.services.followup.agenda import _lang_es
 from caseapp.services.primitives import commit_read
 from caseapp.services.route import due
+from caseapp.spreadsheets import csv_bytes, put
 from caseapp.timeutil import today
 
 # --- monthly list for the investigation and prosecution table -------------------------------------------------
@@ -101,35 +103,22 @@ def table_list(actor, year: int, month: int, *, export: str | None = None) -> li
     return rows
 
 
-def _safe_cell(value) -> str:
-    """Neutralise spreadsheet formulas (CSV/formula injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def table_headers() -> list[str]:
     return [_("Case"), _("Status"), _("Stage of the criminal process"), _("Complaint filed on"),
             _("Next hearing"), _("Pending actions")]
 
 
 def table_csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table_headers())
-    for row in rows:
-        writer.writerow([_safe_cell(row[c]) for c in TABLE_COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([table_headers()] + [[row[c] for c in TABLE_COLUMNS] for row in rows])
 
 
 def table_xlsx(rows: list[dict], period: str) -> bytes:
-    from openpyxl import Workbook
-
     wb = Workbook()
     ws = wb.active
     ws.title = period
-    ws.append(table_headers())
-    for row in rows:
-        ws.append([_safe_cell(row[c]) for c in TABLE_COLUMNS])
+    for r, line in enumerate([table_headers()] + [[row[c] for c in TABLE_COLUMNS] for row in rows], start=1):
+        for c, value in enumerate(line, start=1):
+            put(ws, r, c, value)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

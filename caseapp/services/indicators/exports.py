@@ -1,18 +1,19 @@
-"""Downloadable files (CSV and XLSX) of the product sheet, any count table and the periodic reports.
+"""Downloadable files (CSV and XLSX) of the product sheet, any count table and the committee's reports: the one
+export module of the indicators, every cell written by `caseapp.spreadsheets` (one CSV dialect for a Colombian
+Excel, numbers as numbers in XLSX, one formula-injection guard).
 
-Every count in every file comes from `caseapp.services.stats` and so carries the same suppression as the screens
-("<k"); only a product's official per-period total is published as it is. No file holds a case code, a name or a
-record. Every download is written to the access log (`stats.export`) with what was exported, never the figures.
+Every count comes from the protected publication. A suppressed count is an empty cell, never a bound it might
+break: in CSV the section's note (just above its header) says why, in XLSX the empty cell carries that legend as
+a comment. No file holds a case code, a name or a record. Every download is written to the access log
+(`stats.export`) with what was exported, never the figures.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -23,22 +24,14 @@ from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.services import indicators as ind
-from caseapp.services.indicators import reads, stats
-from caseapp.timeutil import today
+from caseapp.services.indicators import committee, reads, stats
+from caseapp.services.indicators.committee import Section
+from caseapp.services.indicators.scope import product_territory, viewer_territory
+from caseapp.spreadsheets import RESERVED, Pct, csv_bytes, put
 
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-REPORT_DIMS = ("sex", "age_group", "exploitation_purpose", "trafficking_scope", "nationality", "ethnic_group",
-               "entity", "phase")
-
-
-@dataclass
-class Section:
-    title: str
-    header: list[str]
-    rows: list[list] = field(default_factory=list)
-    note: str | None = None
 
 
 @dataclass
@@ -48,39 +41,19 @@ class Report:
     sections: list[Section] = field(default_factory=list)
 
 
-def _safe(value):
-    """Neutralise spreadsheet formulas in text cells (CSV/XLSX injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _fmt_pct(value) -> str:
-    return "—" if value is None else format_decimal(round(float(value) * 100, 1), format="#,##0.0") + " %"
-
-
-def _csv_cell(value):
-    """Numbers as a Colombian spreadsheet reads them (1.000 and 0,75); text made safe."""
-    if isinstance(value, float):
-        return format_decimal(value, format="#,##0.####")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return format_decimal(value, format="#,##0")
-    return _safe(value)
+def _lines(report: Report):
+    yield [report.title]
+    for section in report.sections:
+        yield []
+        yield [section.title]
+        if section.note:
+            yield [section.note]
+        yield section.header
+        yield from section.rows
 
 
 def to_csv(report: Report) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_safe(report.title)])
-    for section in report.sections:
-        writer.writerow([])
-        writer.writerow([_safe(section.title)])
-        if section.note:
-            writer.writerow([_safe(section.note)])
-        writer.writerow([_safe(h) for h in section.header])
-        for row in section.rows:
-            writer.writerow([_csv_cell(c) for c in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(_lines(report))
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -88,24 +61,20 @@ def to_xlsx(report: Report) -> bytes:
     book.remove(book.active)
     used: set[str] = set()
     for i, section in enumerate(report.sections, start=1):
-        name = re.sub(r"[\[\]:*?/\\]", " ", section.title)[:28].strip() or f"Hoja {i}"
+        name = re.sub(r"[\[\]:*?/\\']", " ", section.title)[:28].strip() or f"Hoja {i}"
         while name in used:
             name = f"{name[:25]} {i}"
         used.add(name)
         sheet = book.create_sheet(name)
-        sheet.append([_safe(report.title)])
-        sheet["A1"].font = Font(bold=True)
-        sheet.append([_safe(section.title)])
-        if section.note:
-            sheet.append([_safe(section.note)])
-        sheet.append([_safe(h) for h in section.header])
-        for cell in sheet[sheet.max_row]:
+        lines = [[report.title], [section.title]] + ([[section.note]] if section.note else []) + [section.header]
+        for r, line in enumerate(lines + section.rows, start=1):
+            for c, value in enumerate(line, start=1):
+                put(sheet, r, c, value, section.note or str(stats.RESERVED))
+        for cell in sheet[1] + sheet[len(lines)]:
             cell.font = Font(bold=True)
-        for row in section.rows:
-            sheet.append([_safe(c) for c in row])
         sheet.column_dimensions["A"].width = 48
     if not report.sections:
-        book.create_sheet("Ruta").append([report.title])
+        put(book.create_sheet("Ruta"), 1, 1, report.title)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -121,9 +90,9 @@ def render(report: Report, fmt: str) -> tuple[bytes, str, str]:
 # --- sections ------------------------------------------------------------------------------------------------
 
 
-def shown(table: stats.Table, count, suppressed: bool):
-    """A suppressed count is an empty cell; the section's note says why."""
-    return None if suppressed else count
+def shown(count, suppressed: bool):
+    """A suppressed count is an empty cell; the section's note (and in XLSX the cell's comment) says why."""
+    return RESERVED if suppressed else count
 
 
 def table_section(title: str, table: stats.Table, note: str | None = None) -> Section:
@@ -131,14 +100,12 @@ def table_section(title: str, table: stats.Table, note: str | None = None) -> Se
     section = Section(title, header, note=note)
     for row in table.rows:
         section.rows.append([stats.value_label(d, row.values[d]) for d in table.by]
-                            + [shown(table, row.count, row.suppressed)])
-    section.rows.append([_("Total")] + [""] * (len(table.by) - 1) + [shown(table, table.total, table.total_suppressed)])
+                            + [shown(row.count, row.suppressed)])
+    section.rows.append([_("Total")] + [""] * (len(table.by) - 1) + [shown(table.total, table.total_suppressed)])
     return section
 
 
-def suppression_note(k: int) -> str:
-    return _("An empty count is reserved: it is not published because it holds from 1 to %(k1)s, or because it would "
-             "let such a count be worked out from other published figures. It may hold any number.", k1=k - 1)
+suppression_note = committee.suppression_note
 
 
 def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
@@ -151,31 +118,28 @@ def product_sheet_sections(status: ind.ProductStatus) -> list[Section]:
         [_("Baseline"), f"{p.baseline or 'ND'} ({p.baseline_year or '—'}, {p.baseline_source or '—'})"],
         [_("Periodicity"), label("periodicity", p.periodicity)], [_("Number of periods"), p.periods_count],
         [_("Unit"), label("product_unit", p.unit)],
-        [_("First year"), p.first_year], [_("Final target"), float(p.final_target)],
-        [_("Weight"), float(p.weight)], [_("Responsible sector"), p.sector or "—"],
+        [_("First year"), p.first_year], [_("Final target"), p.final_target],
+        [_("Weight"), p.weight], [_("Responsible sector"), p.sector or "—"],
         [_("Co-responsible"), p.co_responsible or "—"], [_("ODS code"), p.ods_code or "—"],
         [_("Cut-off date"), status.as_of.isoformat()],
     ]
     periods = Section(_("Targets and values per period"),
                       [_("Period"), _("Target"), _("Achieved"), _("Progress"), _("Source")])
     for r in status.periods:
-        periods.rows.append([r.period.label, float(r.target), None if r.value is None else float(r.value),
-                             _fmt_pct(r.progress) if r.due else _("not due"), r.source or ""])
+        periods.rows.append([r.period.label, r.target, RESERVED if r.withheld else r.value,
+                             RESERVED if r.withheld else (Pct(r.progress) if r.due else _("not due")),
+                             r.source or ""])
     method = Section(_("Follow-up (seed 001 method)"), [_("Measure"), _("Value")])
     method.rows = [
-        [_("Cumulative achieved"), float(status.cumulative_achieved)],
-        [_("Cumulative target"), float(status.cumulative_target)],
-        [_("Cumulative progress"), _fmt_pct(status.cumulative)],
-        [_("Ideal trajectory"), _fmt_pct(status.ideal_trajectory)],
-        [_("Gap"), _fmt_pct(status.gap)],
-        [_("Progress to date"), _fmt_pct(status.progress_to_date)],
+        [_("Cumulative achieved"), status.cumulative_achieved],
+        [_("Cumulative target"), status.cumulative_target],
+        [_("Cumulative progress"), Pct(status.cumulative)],
+        [_("Ideal trajectory"), Pct(status.ideal_trajectory)],
+        [_("Gap"), Pct(status.gap)],
+        [_("Progress to date"), Pct(status.progress_to_date)],
         [_("Traffic light"), label("traffic_light", status.traffic_light)],
     ]
     return [facts, periods, method]
-
-
-def _year_bounds(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 # --- the exports -------------------------------------------------------------------------------------------------
@@ -212,25 +176,16 @@ def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="id
 
 @reads.export_scope
 def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = None):
-    """The annual measurement of product 3.5 (official total) with its suppressed breakdowns and the year's counts."""
+    """The annual measurement of product 3.5 (official total) with its suppressed breakdowns, and the committee's
+    sections for the year of the product's territory (its committee is the audience)."""
     authz.require(actor, "stats.read")
     status = ind.product_progress(actor, "3.5", year=year, policy=policy or "CTG-PPIG")
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
     report.sections += _breakdown_sections(actor, status.product, year)
-    report.sections += _period_sections(actor, str(year))
+    territory = product_territory(status.product)
+    report.sections += committee.sections(actor, territory, "year", str(year), products=[status.product])
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
-
-
-def _period_sections(actor, period: str) -> list[Section]:
-    """The period's counts of the reader's territory: the committee of a territory reads its own."""
-    sections = []
-    for basis, what in (("identified", _("Cases identified")), ("linked", _("Cases linked"))):
-        for dim in REPORT_DIMS:
-            table = stats.query(actor, dim, period=period, base=basis)
-            sections.append(table_section(_("%(what)s by %(dim)s", what=what, dim=str(stats.DIM_LABELS[dim]).lower()),
-                                          table, suppression_note(table.k)))
-    return sections
 
 
 PERIOD_REPORTS = {
@@ -244,16 +199,19 @@ PERIOD_KIND = {"monthly": "month", "half_yearly": "semester", "bimonthly": "bime
 
 @reads.export_scope
 def period_report(actor, kind: str, period: str, *, fmt: str = "xlsx"):
+    """The committee's monthly, half-yearly or two-monthly report of the reader's territory: each reads the cells
+    of its own period level in the publication."""
     authz.require(actor, "stats.read")
     if kind not in PERIOD_REPORTS:
         raise Invalid(_("Unknown report."))
     parsed = stats.parse_period(period)
-    if parsed[0] != PERIOD_KIND[kind]:
+    if parsed is None or parsed[0] != PERIOD_KIND[kind]:
         raise Invalid(_("The period does not fit this report (e.g. 2025-03, 2025-S1, 2025-B2)."),
                       field_errors={"period": _("Invalid period.")})
     title, stem = PERIOD_REPORTS[kind]
     report = Report(f"{stem}-{parsed[1]}", str(title) % {"period": parsed[1]})
-    report.sections = _period_sections(actor, parsed[1])
+    territory = viewer_territory(actor)
+    report.sections = committee.sections(actor, territory, parsed[0], parsed[1])
     return _finish(actor, report, fmt, kind, {"period": parsed[1]})
 
 
@@ -264,7 +222,13 @@ def _finish(actor, report: Report, fmt: str, what: str, detail: dict):
     return data, mimetype, filename
 
 
+def data_as_of() -> date:
+    """The day the reports count to: the last closed month's end."""
+    return committee.last_closed_month()
+
+
 def default_periods() -> dict:
-    t = today()
-    return {"year": t.year, "month": f"{t.year}-{t.month:02d}", "semester": f"{t.year}-S{(t.month + 5) // 6}",
-            "bimester": f"{t.year}-B{(t.month + 1) // 2}"}
+    """The last closed month and the periods holding it: what a committee can discuss."""
+    last = committee.last_closed_month()
+    return {"year": last.year, "month": f"{last.year}-{last.month:02d}",
+            "semester": f"{last.year}-S{(last.month + 5) // 6}", "bimester": f"{last.year}-B{(last.month + 1) // 2}"}

@@ -29,9 +29,10 @@ from caseapp.services.indicators.tables import (
     query,
     value_label,
 )
+from caseapp.services.indicators.tables import _sort_key as sort_key  # values in the order tables show them
 
 __all__ = [
     "DEFAULT_K", "DIMENSIONS", "DIM_LABELS", "MAX_DIMS", "Row", "SETTING_K", "TIME_DIMS", "Table", "UNITS",
     "Universe", "VALUE_LABELS", "RESERVED", "add_margins", "breakdown_tables", "cases_table", "get_k", "log_export",
-    "parse_by", "parse_period", "product_base", "query", "set_k", "setting_version", "time_value", "value_label",
+    "parse_by", "parse_period", "product_base", "query", "set_k", "setting_version", "sort_key", "time_value", "value_label",
 ]

@@ -63,18 +63,32 @@ def extensions_of(case) -> dict[str, PhaseExtension]:
 def phase_dates(case) -> PhaseDates:
     """Due dates of a case from the rule in force on its intake date and its recorded extensions."""
     rule = rule_in_force(case.intake_on)
+    ext = extensions_of(case) if case.id is not None and rule is not None else {}
+    return dates_under(rule, case.intake_on, case.immediate_closed_on, ext)
+
+
+def covering_rule(rules: list[DueRule], on: date | None) -> DueRule | None:
+    """`rule_in_force` over rules already read (the counts read them once for every case)."""
+    if on is None:
+        return None
+    covering = [r for r in rules if r.in_force(on)]
+    return max(covering, key=lambda r: r.effective_from) if covering else None
+
+
+def dates_under(rule: DueRule | None, intake_on: date | None, immediate_closed_on: date | None,
+                ext: dict[str, PhaseExtension]) -> PhaseDates:
+    """The due dates under `rule`: the one computation every reader of due dates shares."""
     result = PhaseDates(rule=rule)
-    if rule is None or case.intake_on is None:
+    if rule is None or intake_on is None:
         return result
-    ext = extensions_of(case) if case.id is not None else {}
     result.immediate_extension = ext.get("immediate")
     result.mediate_extension = ext.get("mediate")
     extra_days = result.immediate_extension.extra_days if result.immediate_extension else 0
-    result.immediate_due_on = add_days(case.intake_on, rule.immediate_days + extra_days)
-    if case.immediate_closed_on is not None:
-        result.mediate_started_on = case.immediate_closed_on
+    result.immediate_due_on = add_days(intake_on, rule.immediate_days + extra_days)
+    if immediate_closed_on is not None:
+        result.mediate_started_on = immediate_closed_on
         extra_months = result.mediate_extension.extra_months if result.mediate_extension else 0
-        result.mediate_due_on = add_months(case.immediate_closed_on, rule.mediate_months + extra_months)
+        result.mediate_due_on = add_months(immediate_closed_on, rule.mediate_months + extra_months)
     return result
 
 

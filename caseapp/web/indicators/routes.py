@@ -236,7 +236,7 @@ def _crosstab(table: stats.Table) -> dict:
 @action_required("stats.read")
 def reports():
     return render_template("indicators/reports.html", defaults=exports.default_periods(),
-                           products=ind.list_products(current_user))
+                           products=ind.list_products(current_user), cut_off=exports.data_as_of())
 
 
 @bp.route("/export/product")

@@ -58,6 +58,7 @@ Cell = tuple  # (time level, period, dims tuple, values tuple)
 class Record:
     on: date
     values: dict  # dim -> str, or tuple of str for a dimension with several values
+    weight: int = 1  # how many units of the same month and values it stands for (events counted in bulk)
 
 
 @dataclass
@@ -104,19 +105,19 @@ def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, la
         vals = {d: _values(record, d, multi) for d in dims}
         for level, period in periods.items():
             key = (level, period, (), ())
-            cells[key] = cells.get(key, 0) + 1
+            cells[key] = cells.get(key, 0) + record.weight
             for d in dims:
                 for v in vals[d]:
                     key = (level, period, (d,), (v,))
-                    cells[key] = cells.get(key, 0) + 1
+                    cells[key] = cells.get(key, 0) + record.weight
         year = periods["year"]
         for d1, d2 in pair_dims:
             for v1, v2 in product(vals[d1], vals[d2]):
                 key = ("year", year, (d1, d2), (v1, v2))
-                cells[key] = cells.get(key, 0) + 1
+                cells[key] = cells.get(key, 0) + record.weight
         for m in range(record.on.month, last_month + 1 if ytd else record.on.month):
             key = (YTD, f"{record.on.year}-{m:02d}", (), ())
-            cells[key] = cells.get(key, 0) + 1
+            cells[key] = cells.get(key, 0) + record.weight
     base.lines = _lines(base, pair_dims)
     return base
 
