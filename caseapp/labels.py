@@ -142,7 +142,9 @@ LABELS = {
         "month": _l("Month"), "entity": _l("Entity"), "exploitation_purpose": _l("Purpose of exploitation"),
         "trafficking_scope": _l("Internal or external"), "age_group": _l("Age group"), "sex": _l("Sex"),
         "nationality": _l("Nationality"), "ethnic_group": _l("Ethnic group"), "phase": _l("Phase"),
-        "status": _l("Status")},
+        "status": _l("Status"), "provider_entity": _l("Provider entity"), "identification_source": _l("Identified by"),
+        "victim_status": _l("Victim or possible victim"), "gender_identity": _l("Gender identity"),
+        "migrant_status": _l("Migrant status"), "disability": _l("Disability"), "lgbtiq": _l("LGBTIQ+")},
     # The phase a case is in, as the counts derive it from its status.
     "stats_phase": {"identification": _l("Identification"), "immediate": _l("Immediate assistance"),
                     "mediate": _l("Mediate assistance"), "closed": _l("Closed")},

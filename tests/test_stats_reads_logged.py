@@ -56,8 +56,8 @@ def _stats_rows(rows) -> list[tuple]:
 
 # Each path, the row it must write: (action, object_ref, detail). The detail is the question, nothing else.
 API_PATHS = [
-    ("/api/v1/stats/cases?by=age_group&sex=female&nationality=VE&period=2025&unit=victims&basis=linked",
-     ("stats.read", "stats_cases", {"by": ["age_group"], "filters": {"sex": "female", "nationality": "VE"},
+    ("/api/v1/stats/cases?by=age_group&nationality=VE&period=2025&unit=victims&basis=linked",
+     ("stats.read", "stats_cases", {"by": ["age_group"], "filters": {"nationality": "VE"},
                                     "period": "2025", "unit": "victims", "basis": "linked"})),
     ("/api/v1/products/3.5/progress?period=2025&as_of=2025-06-30",
      ("stats.read", "product_progress", {"product": "3.5", "year": 2025, "as_of": "2025-06-30"})),
@@ -71,8 +71,8 @@ WEB_PATHS = [
     ("/indicators/products/3.5?year=2025", ("stats.read", "product_progress", {"product": "3.5", "year": 2025})),
     ("/indicators/policies/CTG-PPIG?as_of=2025-06-30",
      ("stats.read", "policy_summary", {"policy": "CTG-PPIG", "as_of": "2025-06-30"})),
-    ("/indicators/counts?by=sex&by2=age_group&period=2025-Q1",
-     ("stats.read", "stats_cases", {"by": ["sex", "age_group"], "filters": {}, "period": "2025-Q1",
+    ("/indicators/counts?by=sex&by2=age_group&period=2025",
+     ("stats.read", "stats_cases", {"by": ["sex", "age_group"], "filters": {}, "period": "2025",
                                     "unit": "cases", "basis": "identified"})),
     ("/indicators/counts?by=month&f_ethnic_group=none&basis=linked",
      ("stats.read", "stats_cases", {"by": ["month"], "filters": {"ethnic_group": "none"}, "unit": "cases",
@@ -307,13 +307,12 @@ def test_a_service_called_without_a_request_logs_too(app, people):
     before = _head(app)
     with app.app_context():
         user = db.session.get(User, people["coord"].id)
-        stats.breakdown(user, "women_linked", date(2025, 1, 1), date(2025, 12, 31), "age_group")
+        stats.cases_table(user, "age_group", period="2025")
         indicators.policy_summary(user, "CTG-PPIG", date(2025, 6, 30))
     rows = _stats_rows(_rows_after(app, before))
-    assert [(r[0], r[1], r[3]) for r in rows] == [("stats.read", "breakdown", "coord"),
+    assert [(r[0], r[1], r[3]) for r in rows] == [("stats.read", "stats_cases", "coord"),
                                                   ("stats.read", "policy_summary", "coord")]
-    assert rows[0][4] == {"formula": "women_linked", "start": "2025-01-01", "end": "2025-12-31",
-                          "dim": "age_group"}
+    assert rows[0][4] == {"by": ["age_group"], "period": "2025"}
 
 
 @pytest.mark.parametrize(("arguments", "expected"), [

@@ -207,12 +207,12 @@ def test_a_blank_nationality_is_counted_as_not_stated_apart_from_countries(app, 
         for i in range(6):
             make_case(sw.id, document_number=f"72{i:06d}", nationality="CO")
         db.session.commit()
-        table = stats.cases_table(db.session.get(User, coordinator.id), "nationality")
+        table = stats.cases_table(db.session.get(User, coordinator.id), "nationality", period="2025")
         counts = {r.values["nationality"]: r.count for r in table.rows}
         assert counts == {"unknown": 6, "CO": 6}
         assert stats.value_label("nationality", "unknown") == "No informa"
         assert stats.value_label("nationality", "CO") == "Colombia"
-        data, _mimetype, _name = exports.stats_table(db.session.get(User, coordinator.id), "nationality")
+        data, _mimetype, _name = exports.stats_table(db.session.get(User, coordinator.id), "nationality", period="2025")
         text = data.decode("utf-8-sig")
         assert "No informa;6" in text and "Colombia;6" in text and "unknown" not in text
     login_as(coordinator)

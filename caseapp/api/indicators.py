@@ -46,7 +46,8 @@ def stats_cases():
     return jsonify(table.as_json())
 
 
-_COUNT = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^<[0-9]+$"}]}
+_COUNT = {"type": ["integer", "null"], "minimum": 0,
+          "description": "null when the count is reserved (suppressed): see `suppressed`."}
 _FRACTION = {"type": ["number", "null"], "description": "A share: 0.75 is 75 %."}
 
 SCHEMAS: dict = {
@@ -112,10 +113,15 @@ SCHEMAS: dict = {
         "type": "object",
         "required": ["rows", "total"],
         "properties": {
-            "rows": {"type": "array", "items": {"type": "object", "properties": {"count": _COUNT},
-                                                "additionalProperties": {"type": ["string", "integer"]}}},
+            "rows": {"type": "array", "items": {"type": "object", "properties": {
+                "count": _COUNT, "suppressed": {"type": "boolean"}},
+                "additionalProperties": {"type": ["string", "integer", "boolean", "null"]}}},
             "total": _COUNT,
-            "k": {"type": "integer", "description": "The suppression threshold: counts 1..k-1 show as \"<k\"."},
+            "total_suppressed": {"type": "boolean"},
+            "k": {"type": "integer", "description": "The threshold: no count from 1 to k-1 is published, nor one that "
+                                                    "would let such a count be worked out."},
+            "data_as_of": {"type": ["string", "null"], "format": "date",
+                           "description": "The last day counted (the last closed month's end)."},
         },
     },
 }

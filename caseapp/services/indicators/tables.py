@@ -30,6 +30,7 @@ from caseapp.services.indicators.dimensions import (
     get_k,
     time_value,
 )
+from caseapp.services.indicators.formulas import FORMULAS, row_sources
 from caseapp.services.indicators.scope import require_inside, viewer_territory
 
 # A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
@@ -275,8 +276,6 @@ def cases_table(actor, by, *, filters=None, period=None, unit: str = "cases", ba
 
 def product_base(product) -> str | None:
     """The publication's base of a computed product's rows (None for a value entered by hand or a share)."""
-    from caseapp.services.indicators.formulas import FORMULAS, row_sources
-
     if product.formula == "manual":
         return None
     sources = row_sources(product, FORMULAS[product.formula])
