@@ -141,15 +141,15 @@ def test_a_bogota_coordinator_lists_no_cartagena_product_and_counts_none_of_its_
     assert [p for p in client.get("/api/v1/products", headers=headers).get_json()["products"]
             if p["policy"] == "CTG-PPIG"] == []
     for basis in ("identified", "linked"):
-        body = client.get(f"/api/v1/stats/cases?by=entity&basis={basis}", headers=headers).get_json()
+        body = client.get(f"/api/v1/stats/cases?by=entity&basis={basis}&period={YEAR}", headers=headers).get_json()
         assert body["total"] == BOG_WOMEN and [r["entity"] for r in body["rows"]] == ["SDIS"]
     # filtering by a Cartagena entity finds nothing (and is not an error that would confirm anything)
-    body = client.get("/api/v1/stats/cases?by=sex&entity=CTG", headers=headers).get_json()
+    body = client.get(f"/api/v1/stats/cases?by=sex&entity=CTG&period={YEAR}", headers=headers).get_json()
     assert body["rows"] == [] and body["total"] == 0
     login_as(places["coord_bog"])
-    csv_text = client.get("/indicators/export/counts?by=entity&format=csv").get_data().decode("utf-8-sig")
+    csv_text = client.get(f"/indicators/export/counts?by=entity&format=csv&period={YEAR}").get_data().decode("utf-8-sig")
     assert "CTG" not in csv_text and "SDIS" in csv_text
-    html = client.get("/indicators/counts?by=entity").get_data(as_text=True)
+    html = client.get(f"/indicators/counts?by=entity&period={YEAR}").get_data(as_text=True)
     assert "CTG" not in html and "Cartagena" not in html and "Casos de las entidades de: Bogotá D.C. · 11001" in html
     # the monthly report counts Bogotá's cases only
     report = client.get(f"/indicators/export/report?kind=monthly&period={YEAR}-03&format=csv")
@@ -161,7 +161,7 @@ def test_a_national_coordinator_sees_both_territories(app, client, places):
     headers = token_for(app, places["coord_co"])
     assert any(p["code"] == "3.5" and p["territory"] == "13001"
                for p in client.get("/api/v1/products", headers=headers).get_json()["products"])
-    body = client.get("/api/v1/stats/cases?by=entity", headers=headers).get_json()
+    body = client.get(f"/api/v1/stats/cases?by=entity&period={YEAR}", headers=headers).get_json()
     assert body["total"] == CTG_WOMEN + BOG_WOMEN
 
 
@@ -170,7 +170,7 @@ def test_a_department_contains_its_municipalities_and_not_another_department(app
     coord = factory.user("coord.bolivar", roles=("coordinator",), entity="GOBOL")
     _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
     headers = token_for(app, coord)
-    body = client.get("/api/v1/stats/cases?by=entity", headers=headers).get_json()
+    body = client.get(f"/api/v1/stats/cases?by=entity&period={YEAR}", headers=headers).get_json()
     assert body["total"] == CTG_WOMEN and [r["entity"] for r in body["rows"]] == ["CTG"]
     assert _achieved_api(client, app, coord) == CTG_WOMEN  # Cartagena (13001) is inside Bolívar (13)
 

@@ -33,6 +33,7 @@ EPS = 1e-6
 class AuditResult:
     narrow: list = field(default_factory=list)  # (base name, cell, width) of small cells narrower than required
     certified: dict = field(default_factory=dict)  # label -> width proven, of targets wide enough
+    narrow_labels: list = field(default_factory=list)
     narrowest: int | None = None  # the narrowest width found among small cells (None: no small cell)
     programmes: int = 0
     small_cells: int = 0
@@ -207,6 +208,7 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
         if width < need:
             published = [(b.name, c) for b, c, _coef in terms if (b.name, c) not in index]
             result.narrow.append((*(published[0] if published else (terms[0][0].name, terms[0][1])), width))
+            result.narrow_labels.append(label)
         else:
             result.certified[label] = width
         widths.append(width)

@@ -9,7 +9,8 @@
    d. on a line of a dimension with several values per unit (purposes), no published cell is the published
       margin minus 1..k-1 ("cases without purpose X").
    Partners are the smallest published cells of the line.
-3. The audit (`audit.audit`, linear programmes over everything published). For each small cell still narrower than
+3. The audit (`audit.audit`, linear programmes over everything published), leaving out what a product's official
+   figures alone give away (a breakdown with a single value equals the official total). For each small cell still narrower than
    required, the smallest published cell of each of its lines is suppressed too (or the line's margin when the
    line has none left), and the audit runs again, until no small cell is narrower than k.
 """
@@ -27,10 +28,17 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
     member = {b.name: _lines_of(b) for b in bases}
     programmes = 0
     certified: dict = {}
+    # What the official figures give away by themselves (every other cell hidden): a breakdown with one value only
+    # equals the official total. Nothing suppressed can change that; those are left out of the rounds below.
+    forced: frozenset = frozenset()
+    if any(b.official for b in bases):
+        probe = audit(bases, {b.name: {c for c in b.cells if c not in b.official} for b in bases}, k)
+        programmes += probe.programmes
+        forced = frozenset(probe.narrow_labels)
     for _round in range(MAX_ROUNDS):
         for base in bases:
             _rules(base, hidden[base.name], k)
-        result = audit(bases, hidden, k, skip=frozenset(certified))
+        result = audit(bases, hidden, k, skip=frozenset(certified) | forced)
         certified.update(result.certified)
         programmes += result.programmes
         if not result.narrow:
@@ -53,7 +61,7 @@ def protect(bases: list[BaseTables], k: int) -> tuple[dict[str, set], AuditResul
     # Nothing left to add on the narrow cells' lines: publish nothing of these bases but their official totals.
     for base in bases:
         hidden[base.name] = {c for c in base.cells if c not in base.official}
-    result = audit(bases, hidden, k, skip=frozenset(certified))
+    result = audit(bases, hidden, k, skip=frozenset(certified) | forced)
     result.programmes += programmes
     certified.update(result.certified)
     result.narrowest = min(certified.values()) if certified else None
