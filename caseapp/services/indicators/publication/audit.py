@@ -64,7 +64,10 @@ def targets(bases: list[BaseTables], k: int) -> list[tuple]:
                     continue
                 rest = sup.cells.get(cell, 0) - count
                 if (always or rest >= 0) and 0 < rest < k:
-                    found.append(((base.name, cell, name), [(base, cell, -1.0), (sup, cell, 1.0)], rest))
+                    # the cell to hide first: a product's own figure stays, the wider count gives way
+                    terms = [(sup, cell, 1.0), (base, cell, -1.0)] if always else \
+                        [(base, cell, -1.0), (sup, cell, 1.0)]
+                    found.append(((base.name, cell, name), terms, rest))
         for line in base.lines:
             if line.kind != "ge":
                 continue
@@ -160,7 +163,7 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
             v = float(sum(coef * truth[col] for col, coef in cols.items())) + const
             entry = [cols, const, v, v]
             tracked.append(entry)
-        prepared.append((label, terms, cols, const, _required(terms[0][0], k), entry))
+        prepared.append((label, terms, cols, const, min(_required(b, k) for b, _c, _x in terms), entry))
 
     def seen_range(cols, const, entry):
         if entry is not None:
