@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from caseapp.extensions import db
+from caseapp.models.cases import Case
+from caseapp.models.indicators import Product
+from caseapp.models.route import AssistanceStep, StepKind
 from caseapp.services.indicators.dimensions import COUNT_DIMS
 from caseapp.services.indicators.publication.audit import audit
 from caseapp.services.indicators.publication.protect import protect
@@ -179,3 +184,18 @@ def test_the_audit_finds_no_small_cell_narrower_than_k_on_random_data(records, w
     for cell in identified.cells:
         if cell[0] == "month" and not cell[2]:
             assert period_of(date(2025, int(cell[1][5:]), 1), "year") == "2025"
+
+
+def test_a_share_is_read_from_its_published_numerator_and_denominator(app, client, people_ctg):
+    """Coverage (attended ÷ identified) of a closed year: the official figures of both bases give 60 %."""
+    sw, headers = people_ctg
+    _cases(app, sw, {3: 10})
+    with app.app_context():
+        kind = db.session.scalar(select(StepKind).where(StepKind.code == "reception"))
+        for case in list(db.session.scalars(select(Case).order_by(Case.id)))[:6]:
+            db.session.add(AssistanceStep(case=case, phase="immediate", kind=kind, status="done",
+                                          done_on=date(2025, 4, 1)))
+        db.session.scalar(select(Product).where(Product.code == "3.5")).formula = "coverage"
+        db.session.commit()
+    body = client.get("/api/v1/products/3.5/progress?period=2025", headers=headers).get_json()
+    assert body["achieved"] == 60 and body["suppressed"] is False

@@ -50,25 +50,11 @@ def targets(bases: list[BaseTables], k: int) -> list[tuple]:
     of two related cells - the rows of a base missing from the base it is among (identified but not linked, linked
     but not counted for the product: a withdrawn consent), or a margin's units without one value of a dimension
     with several values per unit (cases without purpose X). Each as (label, [(base, cell, coefficient)], truth)."""
-    by_name = {b.name: b for b in bases}
     found = []
     for base in bases:
         for cell, count in base.cells.items():
             if 0 < count < k and cell not in base.official:
                 found.append(((base.name, cell), [(base, cell, 1.0)], count))
-        for name, always in base.subset_of:
-            sup = by_name.get(name)
-            if sup is None:
-                continue
-            for cell, count in base.cells.items():
-                if cell[0] == YTD and not sup.ytd:
-                    continue
-                rest = sup.cells.get(cell, 0) - count
-                if (always or rest >= 0) and 0 < rest < k:
-                    # the cell to hide first: a product's own figure stays, the wider count gives way
-                    terms = [(sup, cell, 1.0), (base, cell, -1.0)] if always else \
-                        [(base, cell, -1.0), (sup, cell, 1.0)]
-                    found.append(((base.name, cell, name), terms, rest))
         for line in base.lines:
             if line.kind != "ge":
                 continue
@@ -78,7 +64,29 @@ def targets(bases: list[BaseTables], k: int) -> list[tuple]:
                 if 0 < rest < k:
                     found.append(((base.name, line.margin, cell), [(base, cell, -1.0), (base, line.margin, 1.0)],
                                   rest))
+    for base, sup, cell, always in subset_pairs(bases):
+        rest = sup.cells.get(cell, 0) - base.cells[cell]
+        if 0 < rest < k:
+            # the cell to hide first: a product's own figure stays, the wider count gives way
+            terms = [(sup, cell, 1.0), (base, cell, -1.0)] if always else [(base, cell, -1.0), (sup, cell, 1.0)]
+            found.append(((base.name, cell, sup.name), terms, rest))
     return found
+
+
+def subset_pairs(bases: list[BaseTables]):
+    """(base, wider base, cell, always) for every cell a subset relation bounds: always for rows among the wider
+    base's, else where the data agrees; a table the wider base lacks (year to date) bounds nothing."""
+    by_name = {b.name: b for b in bases}
+    for base in bases:
+        for name, always in base.subset_of:
+            sup = by_name.get(name)
+            if sup is None:
+                continue
+            for cell, count in base.cells.items():
+                if cell[0] == YTD and not sup.ytd:
+                    continue
+                if always or count <= sup.cells.get(cell, 0):
+                    yield base, sup, cell, always
 
 
 def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozenset = frozenset()) -> AuditResult:
@@ -263,7 +271,6 @@ def _width(lo: float, hi: float) -> int | float:
 def _rows(bases, hidden, index) -> list:
     """Each relation as lower <= sum(coef * unknown) <= upper, the published cells moved to the bounds."""
     rows = []
-    by_name = {b.name: b for b in bases}
 
     def term(base, cell):
         col = index.get((base.name, cell))
@@ -295,13 +302,6 @@ def _rows(bases, hidden, index) -> list:
                 add([(m, 1.0) for m in children] + [(margin, -1.0)], 0.0, inf)
                 for child in children:
                     add([(child, 1.0), (margin, -1.0)], -inf, 0.0)
-        for name, always in base.subset_of:
-            sup = by_name.get(name)
-            if sup is None:
-                continue
-            for cell, count in base.cells.items():
-                if cell[0] == YTD and not sup.ytd:
-                    continue  # the wider base has no such table
-                if always or count <= sup.cells.get(cell, 0):
-                    add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
+    for base, sup, cell, _always in subset_pairs(bases):
+        add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
     return rows

@@ -69,6 +69,8 @@ def product_bases(product: Product, start: date, end: date) -> list[BaseTables]:
         base.official = _official_cells(product, end)
         if product.formula == "women_linked":
             base.subset_of = [("linked", True)]
+        if suffix == ":num":  # a share's numerator: among its denominator (where each unit's first date agrees)
+            base.subset_of = [(f"product:{product.id}:den", False)]
         made.append(base)
     return made
 
