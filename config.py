@@ -68,7 +68,10 @@ class Base:
     # Bodies: Flask's own default (None) would read and parse a body of any size. 10 MiB leaves room for a plans
     # workbook; a form's text fields together stay under 1 MiB (a 4,000-character note is 16 KiB at most).
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
-    # The protected publication of counts is counted again when older than this (the delay stated on screen).
+    # The protected publication of counts: released once a month, when the month closes ("monthly"), or also counted
+    # again when the data changed and it is older than PUBLICATION_MAX_AGE_MINUTES ("on_change"). Monthly is the
+    # safe default: every release is protected on its own, and two releases of the same month can be subtracted.
+    PUBLICATION_REFRESH = os.environ.get("RUTA_PUBLICATION_REFRESH", "monthly")
     PUBLICATION_MAX_AGE_MINUTES = int(os.environ.get("RUTA_PUBLICATION_MAX_AGE_MINUTES", "60"))
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     MAX_FORM_PARTS = 1000
@@ -106,6 +109,7 @@ class Development(Base):
 class Testing(Base):
     NAME = "testing"
     TESTING = True
+    PUBLICATION_REFRESH = "on_change"
     PUBLICATION_MAX_AGE_MINUTES = 0  # every request reads the data it has just written
     KEYRING_AUTOCREATE = True
     DEMO_ALLOWED = True

@@ -75,6 +75,9 @@ def _narrowest_month(client, headers, extra: str, month: str, truth: dict[str, i
             value = values.get(key, 0)  # a period that is not listed holds 0: published as such
             if value is not None:
                 h.addRow(value, value, len(cols), np.array(cols, dtype=np.int32), np.ones(len(cols)))
+    for m in months:  # a reserved row is shown: it holds someone (a month with nobody is not listed at all)
+        if m in published["month"] and published["month"][m] is None:
+            h.changeColBounds(col[m], 1.0, highspy.kHighsInf)
     ranges = []
     for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
         h.changeColCost(col[month], 1.0)
@@ -94,6 +97,15 @@ def test_a_quarter_minus_a_two_month_period_gives_no_month(app, client, santa_ma
     truth = {"2025-03": 1}
     assert _narrowest_month(client, headers, "", "2025-03", truth) >= K
     assert _narrowest_month(client, headers, "&nationality=VE", "2025-03", truth) >= K
+
+
+def test_a_reserved_row_holds_someone_and_that_is_counted_against_it(app, client, santa_marta):
+    """January 3 and February 2, no March: shown as "reservado", "reservado" and no row, a published Q1 of 5 would
+    put each between 1 and 4."""
+    sw, headers = santa_marta
+    _cases(app, sw, {1: 3, 2: 2, 4: 7, 5: 7, 6: 7, 7: 7})
+    assert _narrowest_month(client, headers, "", "2025-01", {"2025-01": 3}) >= K
+    assert _narrowest_month(client, headers, "", "2025-02", {"2025-02": 2}) >= K
 
 
 def test_a_single_non_zero_cell_does_not_equal_its_published_total(app, client, santa_marta):

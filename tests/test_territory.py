@@ -293,14 +293,20 @@ def test_an_imported_policy_belongs_to_the_importers_territory(app, client, runn
         assert db.session.scalar(select(Policy.territory_code).where(Policy.code == "CTG-T")) == "13001"
 
 
-def test_a_products_yearly_report_counts_the_products_territory_whoever_reads_it(app, client, login_as, places):
+def test_a_yearly_report_reads_its_readers_own_publication(app, client, login_as, places):
+    """One reader, one publication: a national reader's yearly report of Cartagena's 3.5 holds the nation's counts
+    (her screens' and API's); Cartagena's own reader, Cartagena's. Two publications of the same cases, each
+    protected on its own, could otherwise be subtracted from one another."""
     _women(app, places["sw_bog"], BOG_WOMEN, 70020000)
     login_as(places["coord_co"])
     yearly = client.get(f"/indicators/export/report?kind=yearly&year={YEAR}&format=csv").get_data().decode("utf-8-sig")
     monthly = client.get(f"/indicators/export/report?kind=monthly&period={YEAR}-03&format=csv"
                          ).get_data().decode("utf-8-sig")
-    assert "SDIS" not in yearly and "CTG" in yearly  # Cartagena's 3.5: Cartagena's counts
+    assert "SDIS" in yearly and "CTG" in yearly
     assert "SDIS" in monthly and "CTG" in monthly  # the national committee's month: all of it
+    login_as(places["coord_ctg"])
+    yearly = client.get(f"/indicators/export/report?kind=yearly&year={YEAR}&format=csv").get_data().decode("utf-8-sig")
+    assert "SDIS" not in yearly and "CTG" in yearly
 
 
 def test_admins_read_the_products_of_their_territory_only(app, client, factory, login_as, places):

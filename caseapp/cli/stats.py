@@ -1,5 +1,5 @@
-"""`flask stats publish`: count and protect the publication of counts now (a cron job keeps it within the stated
-delay; readers otherwise rebuild one older than PUBLICATION_MAX_AGE_MINUTES on their first read)."""
+"""`flask stats publish`: count and protect the publication of counts now - on the first day of each month from cron,
+so that no reader waits for it (the first read after a month closes builds it otherwise)."""
 from __future__ import annotations
 
 import json

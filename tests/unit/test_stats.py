@@ -216,11 +216,11 @@ def test_counts_match_a_slow_reference_count(ctx, factory):
     for row in table.rows:
         if not row.suppressed:
             assert row.count == reference_pairs[(row.values["entity"], row.values["trafficking_scope"])]
-    assert table.total == sum(reference_pairs.values())
+    assert table.total in (None, sum(reference_pairs.values()))  # reserved or exact, never another number
     # a case with several purposes counts once under each
     purposes = stats.cases_table(user, "exploitation_purpose", period="2025")
     assert all(r.count == reference_purpose[r.values["exploitation_purpose"]] for r in purposes.rows if not r.suppressed)
-    assert sum(reference_purpose.values()) >= purposes.total
+    assert purposes.total is None or sum(reference_purpose.values()) >= purposes.total
 
 
 def test_periods_and_their_hierarchy(ctx, factory):

@@ -26,7 +26,7 @@ from caseapp.labels import label
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import committee, reads, stats
 from caseapp.services.indicators.committee import Section
-from caseapp.services.indicators.scope import product_territory, viewer_territory
+from caseapp.services.indicators.scope import viewer_territory
 from caseapp.spreadsheets import RESERVED, Pct, csv_bytes, put
 
 FORMATS = ("csv", "xlsx")
@@ -177,14 +177,16 @@ def stats_table(actor, by, *, filters=None, period=None, unit="cases", basis="id
 @reads.export_scope
 def yearly_report(actor, year: int, *, fmt: str = "xlsx", policy: str | None = None):
     """The annual measurement of product 3.5 (official total) with its suppressed breakdowns, and the committee's
-    sections for the year of the product's territory (its committee is the audience)."""
+    sections for the year, from the reader's own publication."""
     authz.require(actor, "stats.read")
     status = ind.product_progress(actor, "3.5", year=year, policy=policy or "CTG-PPIG")
     report = Report(f"informe-anual-{year}", _("Yearly report %(year)s", year=year))
     report.sections = product_sheet_sections(status)
     report.sections += _breakdown_sections(actor, status.product, year)
-    territory = product_territory(status.product)
-    report.sections += committee.sections(actor, territory, "year", str(year), products=[status.product])
+    # One reader, one publication: her own territory's (two publications of the same cases, protected each on
+    # its own, could be subtracted from one another).
+    report.sections += committee.sections(actor, viewer_territory(actor), "year", str(year),
+                                          products=[status.product])
     return _finish(actor, report, fmt, "yearly_report", {"year": year})
 
 

@@ -7,8 +7,9 @@ bounds of a dimension with several values per unit), the subset relations (a pro
 linked cases; the cases linked in a period are among those identified in it, wherever the data agrees) and
 non-negativity. The unknowns are the suppressed cells. For a small cell x the programme
 finds min x and max x; the width counted is floor(max) - ceil(min) (the relaxation rounded inward, as counts are
-whole numbers), required to be at least k (or the official total, when a published official total is smaller: then
-nothing narrower than "between 0 and the total" may be derived).
+whole numbers), required to be at least k. A suppressed cell is shown (as "reservado") and only cells that hold
+someone are stored, so an unknown is at least 1. What a product's official figures give away by themselves is left
+to protect.py (`forced`).
 
 Cost: one model per component, re-solved with a new objective from the previous basis. A small cell already seen at
 two values at least k apart in earlier solutions (each one a data set consistent with everything published) is
@@ -38,11 +39,6 @@ class AuditResult:
     narrowest: int | None = None  # the narrowest width found among small cells (None: no small cell)
     programmes: int = 0
     small_cells: int = 0
-
-
-def _required(base: BaseTables, k: int) -> int:
-    official = [base.cells.get(c, 0) for c in base.official]
-    return min([k] + [v for v in official if v > 0])
 
 
 def targets(bases: list[BaseTables], k: int) -> list[tuple]:
@@ -118,7 +114,8 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
     # raising many unknowns at once settles them all.
     ceiling = float(max([10 * k] + [2 * max(b.cells.values(), default=0) for b in bases]))
     if n:
-        h.addVars(n, np.zeros(n), np.full(n, ceiling))
+        # a suppressed cell is shown (as "reservado"), and only cells that hold someone are: it is at least 1
+        h.addVars(n, np.ones(n), np.full(n, ceiling))
     for lower, upper, cols, coefs in rows:
         held = sum(truth[c] * v for c, v in zip(cols, coefs, strict=True))
         if not lower - EPS <= held <= upper + EPS:  # a relation the data breaks would make the audit wrong
@@ -181,7 +178,7 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
             v = float(sum(coef * truth[col] for col, coef in cols.items())) + const
             entry = [cols, const, v, v]
             tracked.append(entry)
-        prepared.append((label, terms, cols, const, min(_required(b, k) for b, _c, _x in terms), entry))
+        prepared.append((label, terms, cols, const, k, entry))
 
     def seen_range(cols, const, entry):
         if entry is not None:

@@ -26,6 +26,8 @@ from caseapp.services.indicators.scope import cases_inside
 DIMS, MULTI = COUNT_DIMS, MULTI_VALUED
 PHASES = {"identified": "identification", "in_immediate_assistance": "immediate",
           "in_mediate_assistance": "mediate"}
+# the phase is computed from the status: published as a dimension of its own, tied to it by sums
+DERIVED = {"phase": ("status", lambda status: PHASES.get(status, "closed"))}
 
 _COLUMNS = (
     ("trafficking_scope", Case.trafficking_scope), ("identification_source", Case.identification_source),

@@ -69,6 +69,8 @@ def product_bases(product: Product, start: date, end: date) -> list[BaseTables]:
         base.official = _official_cells(product, end)
         if product.formula == "women_linked":
             base.subset_of = [("linked", True)]
+        if suffix == ":den" and product.formula == "coverage":  # the victims identified, counted twice
+            base.subset_of = [("identified:victims", False)]
         if suffix == ":num":  # a share's numerator: among its denominator (where each unit's first date agrees)
             base.subset_of = [(f"product:{product.id}:den", False)]
         made.append(base)
@@ -98,8 +100,9 @@ def build(territory: str, year: int) -> Publication | None:
     all_bases: list[BaseTables] = []
     for basis in ("identified", "linked"):
         cases, victims = bases.case_records(territory, start, cut_off, basis)
-        all_bases.append(tabulate(basis, cases, bases.DIMS, bases.MULTI, last_month=cut_off.month))
-        all_bases.append(tabulate(f"{basis}:victims", victims, bases.DIMS, bases.MULTI, last_month=cut_off.month))
+        for name, records in ((basis, cases), (f"{basis}:victims", victims)):
+            all_bases.append(tabulate(name, records, bases.DIMS, bases.MULTI, last_month=cut_off.month,
+                                      derived=bases.DERIVED))
     # the linked among the identified (where the data agrees); a woman counted once among her cases
     all_bases[2].subset_of = [("identified", False)]
     all_bases[3].subset_of = [("identified:victims", False), ("linked", True)]

@@ -84,13 +84,14 @@ def _widen_around(base: BaseTables, member: dict, hidden: set, cell) -> bool:
     then as a margin); when those are all hidden, the same on the lines of their cells, ring by ring outwards."""
     ring, seen = {cell}, {cell}
     while ring:
-        for as_margin in (False, True):
+        # siblings on the lines it is in first, then those lines' margins, then the lines it is the margin of
+        for as_margin, pick_margin in ((False, False), (False, True), (True, False)):
             best = None
             for c in sorted(ring):
                 for line in member.get(c, ()):
                     if (line.margin == c) != as_margin:
                         continue
-                    for x in (*line.children, line.margin):
+                    for x in ((line.margin,) if pick_margin else line.children):
                         if x != cell and x not in hidden and x not in base.official and base.cells.get(x, 0) > 0:
                             if best is None or (base.cells[x], x) < (base.cells[best], best):
                                 best = x

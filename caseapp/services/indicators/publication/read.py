@@ -1,6 +1,6 @@
-"""Reading the publication: a lookup of stored cells. A publication counted to an earlier cut-off or with another
-k, or older than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) while the data changed since, is built again
-first (once per request)."""
+"""Reading the publication: a lookup of stored cells. A publication counted to an earlier cut-off (a month has
+closed) or with another k is built again first; with PUBLICATION_REFRESH = "on_change", also one older than the stated
+delay (`PUBLICATION_MAX_AGE_MINUTES`) whose data changed since (once per request)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -32,6 +32,13 @@ STAMPED = (Case, Victim, Consent, Referral, AssistanceStep, PhaseExtension, Case
            ProtectionMeasure, Entity, Policy, Product)
 
 
+def on_change() -> bool:
+    """Whether a publication is counted again when the data changes (within the stated delay), or only when a month
+    closes (the default: each release is protected on its own, so releases between month ends would let a reader
+    subtract one from another - a status changed, a consent withdrawn)."""
+    return current_app.config.get("PUBLICATION_REFRESH", "monthly") == "on_change"
+
+
 def max_age() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("PUBLICATION_MAX_AGE_MINUTES", 60)))
 
@@ -49,7 +56,7 @@ def publication(territory: str, year: int) -> Publication | None:
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
     if found is None or found.cut_off != cut_off or found.k != get_k() or (
-            found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
+            on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
         found = _rebuild(territory, year)
     cache[(territory, year)] = found
     return found

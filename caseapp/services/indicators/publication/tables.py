@@ -93,7 +93,7 @@ def _values(record: Record, dim: str, multi) -> tuple:
 
 
 def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, last_month: int = 12,
-             pairs: bool = True, ytd: bool = False) -> BaseTables:
+             pairs: bool = True, ytd: bool = False, derived: dict | None = None) -> BaseTables:
     """Count every table of the base and list the relations between its cells (the year to date at each month's
     end only for a product's progress: `ytd`)."""
     multi = frozenset(multi)
@@ -118,8 +118,30 @@ def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, la
         for m in range(record.on.month, last_month + 1 if ytd else record.on.month):
             key = (YTD, f"{record.on.year}-{m:02d}", (), ())
             cells[key] = cells.get(key, 0) + record.weight
-    base.lines = _lines(base, pair_dims)
+    base.lines = _lines(base, pair_dims) + _derived_lines(base, derived or {})
     return base
+
+
+def _derived_lines(base: BaseTables, derived: dict) -> list[Line]:
+    """A dimension computed from another (the phase from the status): each of its cells is the sum of the source's
+    cells that map to it, so that the two are never protected as if they were unrelated."""
+    lines = []
+    order = {d: i for i, d in enumerate(base.dims)}
+    by_key: dict[tuple, list] = {}
+    for dim, (source, mapping) in derived.items():
+        for cell in base.cells:
+            level, period, dims, values = cell
+            if source not in dims or dim in dims:
+                continue
+            swapped = dict(zip(dims, values, strict=True))
+            swapped[dim] = mapping(swapped.pop(source))
+            new_dims = tuple(sorted(swapped, key=order.__getitem__))
+            margin = (level, period, new_dims, tuple(swapped[d] for d in new_dims))
+            if margin in base.cells:
+                by_key.setdefault(margin, []).append(cell)
+    for margin, children in by_key.items():
+        lines.append(Line(sorted(children), margin, "eq"))
+    return sorted(lines, key=lambda ln: ln.margin)
 
 
 def _lines(base: BaseTables, pair_dims) -> list[Line]:
