@@ -31,7 +31,7 @@ from caseapp.services.indicators.dimensions import (
     time_value,
 )
 from caseapp.services.indicators.formulas import FORMULAS, row_sources
-from caseapp.services.indicators.scope import require_inside, viewer_territory
+from caseapp.services.indicators.scope import cases_inside, require_inside, viewer_territory
 
 # A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
 # held back to protect another cell would make false.
@@ -142,7 +142,7 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
     if time_sel:
         years = [int(time_sel[1][:4])]
     elif by_time:
-        years = _years_with_data()
+        years = _years_with_data(territory)
     else:
         years = [publication.current_cut_off().year]
     table = Table(by=by, filters=filters, period=time_sel[1] if time_sel else (None if by_time else str(years[0])),
@@ -172,8 +172,8 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
     return table
 
 
-def _years_with_data() -> list[int]:
-    first = db.session.scalar(select(func.min(Case.identified_on)))
+def _years_with_data(territory: str) -> list[int]:
+    first = db.session.scalar(select(func.min(Case.identified_on)).where(*cases_inside(territory)))
     last = publication.current_cut_off().year
     return list(range(first.year, last + 1)) if first and first.year <= last else [last]
 
@@ -204,8 +204,10 @@ def add_margins(table: Table, base: str = "identified", actor=None) -> None:
                 level, period = dim, value
             else:
                 fixed[dim] = value
+                if other in TIME_DIMS and not time_sel:
+                    continue  # a value over every year is not published: no margin shown
                 if other in TIME_DIMS:
-                    level, period = (time_sel if time_sel else ("year", value[:4]))
+                    level, period = time_sel
                 else:
                     level, period = ("year", table.period or "")
             fdims = canonical(tuple(fixed))
