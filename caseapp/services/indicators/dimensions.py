@@ -1,34 +1,22 @@
-"""What the anonymised counts count and by what: the dimensions, their labels, the threshold k, the universes.
+"""What the anonymised counts count and by what: the dimensions, their labels, the threshold k, the periods.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, func
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import LABELS
 from caseapp.models.accounts import Setting
-from caseapp.models.cases import Case
-from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.models.victims import Victim
 from caseapp.services.primitives import commit, require_current
 
 SETTING_K = "suppression_k"
 DEFAULT_K = 5
-MAX_DIMS = 4
 
 TIME_DIMS = ("year", "semester", "bimester", "quarter", "month")  # coarse to fine
-# Each time level and the coarser levels it adds up to (a month is inside a quarter and inside a two-month period).
-TIME_PARENTS = {"month": ("quarter", "bimester"), "quarter": ("semester",), "semester": ("year",),
-                "bimester": ("year",), "year": (None,)}
-TIME_RANK = {"year": 0, "semester": 1, "bimester": 1, "quarter": 2, "month": 3}
 # The dimensions a publication counts by, in the order its tables name them (every one alone and by each period
 # level, every pair over a year); a unit may have several purposes of exploitation and several provider entities.
 COUNT_DIMS = ("entity", "provider_entity", "exploitation_purpose", "trafficking_scope", "identification_source",
@@ -94,107 +82,7 @@ def set_k(actor, value, version) -> int:
     return k
 
 
-# --- SQL cubes ---------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Universe:
-    """What is counted: which rows, by which date, counting cases or distinct victims, of which territory (the
-    cases owned by entities inside it; `scope.cases_inside`)."""
-
-    name: str = "cases"
-    unit: str = "cases"
-    basis: str = "identified"  # identified | linked
-    conditions: tuple = ()
-    official_total: bool = False
-    territory: str = "CO"
-
-    def date_col(self):
-        return Case.linked_on if self.basis == "linked" else Case.identified_on
-
-
-VICTIM_DIMS = ("age_group", "sex", "nationality", "ethnic_group")
-
-
-def _raw_expr(dim: str, universe: Universe):
-    """The stored column a dimension is computed from (time from the date, phase from the status, entity by id)."""
-    if dim in TIME_DIMS:
-        return universe.date_col()
-    return {
-        "entity": lambda: Case.owner_entity_id,
-        "exploitation_purpose": lambda: func.coalesce(ExploitationPurpose.code, UNKNOWN_VALUE),
-        "trafficking_scope": lambda: Case.trafficking_scope,
-        "age_group": lambda: Victim.age_group,
-        "sex": lambda: Victim.sex,
-        "nationality": lambda: Victim.nationality,
-        "ethnic_group": lambda: Victim.ethnic_group,
-        "phase": lambda: Case.status,
-        "status": lambda: Case.status,
-    }[dim]()
-
-
-class date_part(FunctionElement):  # noqa: N801 - SQL function style
-    """The year or the month of a date column, as an integer, in every dialect we run on."""
-
-    type = Integer()
-    inherit_cache = True
-
-    def __init__(self, part: str, column):
-        if part not in ("year", "month"):
-            raise ValueError(part)
-        self.part = part
-        super().__init__(column)
-
-
-@compiles(date_part, "sqlite")
-def _date_part_sqlite(element, compiler, **kw):
-    # SQLAlchemy stores a Date on SQLite as 'YYYY-MM-DD' text: cutting it is much cheaper than strftime() per row.
-    start, length = (1, 4) if element.part == "year" else (6, 2)
-    return f"CAST(substr({compiler.process(list(element.clauses)[0], **kw)}, {start}, {length}) AS INTEGER)"
-
-
-@compiles(date_part)
-def _date_part_default(element, compiler, **kw):
-    return f"CAST(EXTRACT({element.part.upper()} FROM {compiler.process(list(element.clauses)[0], **kw)}) AS INTEGER)"
-
-
-def _derive(dim: str, raw):
-    """The dimension's value from its stored column `raw` (a column of the tables or of an inner aggregate)."""
-    if dim in TIME_DIMS:
-        year = date_part("year", raw)
-        month = date_part("month", raw)
-        return {
-            "year": lambda: year,
-            "semester": lambda: year * 10 + (month + 5) // 6,
-            "bimester": lambda: year * 10 + (month + 1) // 2,
-            "quarter": lambda: year * 10 + (month + 2) // 3,
-            "month": lambda: year * 100 + month,
-        }[dim]()
-    if dim == "phase":
-        return db.case(
-            (raw == "identified", "identification"),
-            (raw == "in_immediate_assistance", "immediate"),
-            (raw == "in_mediate_assistance", "mediate"),
-            else_="closed")
-    return raw
-
-
-def _dim_expr(dim: str, universe: Universe):
-    return _derive(dim, _raw_expr(dim, universe))
-
-
-def _format(dim: str, raw) -> str:
-    if raw is None:
-        return UNKNOWN_VALUE
-    if dim == "year":
-        return str(int(raw))
-    if dim in ("quarter", "semester", "bimester"):
-        raw = int(raw)
-        return f"{raw // 10}-{dim[0].upper()}{raw % 10}"
-    if dim == "month":
-        raw = int(raw)
-        return f"{raw // 100}-{raw % 100:02d}"
-    return str(raw)
+# --- periods and dimension names ---------------------------------------------------------------------------
 
 
 def time_value(value: str, dim: str, target: str) -> str | None:
@@ -211,12 +99,6 @@ def time_value(value: str, dim: str, target: str) -> str | None:
     if dim == "quarter" and target == "semester":
         return f"{year}-S{(int(rest[1:]) + 1) // 2}"
     return None
-
-
-def _in_order(cube: dict[tuple, int]) -> dict[tuple, int]:
-    """A cube's cells in the order of their values. Complementary suppression visits lines and cells in this order,
-    so it must not depend on the order in which a database happens to return groups."""
-    return dict(sorted(cube.items()))
 
 
 def canonical(dims) -> tuple[str, ...]:

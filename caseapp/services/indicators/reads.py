@@ -32,7 +32,7 @@ from caseapp.extensions import db
 from caseapp.labels import LABELS
 from caseapp.models.accounts import Entity
 from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.services.indicators.dimensions import DIMENSIONS, UNITS, UNKNOWN_VALUE, VALUE_GROUPS, Universe
+from caseapp.services.indicators.dimensions import DIMENSIONS, UNITS, UNKNOWN_VALUE, VALUE_GROUPS
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.primitives import commit_read
 from caseapp.services.registry import COUNTRY_CODES
@@ -119,13 +119,10 @@ def asked(arguments: dict, names: dict | None = None) -> dict:
     `names` gives it (a product's `code` logged as "product"). Blank ones and the actor are left out."""
     out: dict = {}
     for name, value in arguments.items():
-        if value is None or value == "" or name in ("actor", "engine", "check"):
+        if value is None or value == "" or name in ("actor", "check"):
             continue
         if name == "filters":
             out.update(_filters(value))
-        elif name == "universe" and isinstance(value, Universe):
-            out.update(unit=value.unit, basis=value.basis, territory=value.territory,
-                       formula=_code(value.name.split(":", 1)[0], FORMULAS))
         elif name == "product" and hasattr(value, "code"):
             out[name] = _code(value.code, lambda s: _CODE.fullmatch(s) is not None)
         elif name in _ARGS:

@@ -4,12 +4,10 @@ from caseapp.services.indicators.dimensions import (
     DEFAULT_K,
     DIM_LABELS,
     DIMENSIONS,
-    MAX_DIMS,
     SETTING_K,
     TIME_DIMS,
     UNITS,
     VALUE_LABELS,
-    Universe,
     get_k,
     set_k,
     setting_version,
@@ -32,7 +30,7 @@ from caseapp.services.indicators.tables import (
 from caseapp.services.indicators.tables import _sort_key as sort_key  # values in the order tables show them
 
 __all__ = [
-    "DEFAULT_K", "DIMENSIONS", "DIM_LABELS", "MAX_DIMS", "Row", "SETTING_K", "TIME_DIMS", "Table", "UNITS",
-    "Universe", "VALUE_LABELS", "RESERVED", "add_margins", "breakdown_tables", "cases_table", "get_k", "log_export",
+    "DEFAULT_K", "DIMENSIONS", "DIM_LABELS", "Row", "SETTING_K", "TIME_DIMS", "Table", "UNITS",
+    "VALUE_LABELS", "RESERVED", "add_margins", "breakdown_tables", "cases_table", "get_k", "log_export",
     "parse_by", "parse_period", "product_base", "query", "set_k", "setting_version", "sort_key", "time_value", "value_label",
 ]
