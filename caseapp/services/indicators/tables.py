@@ -196,6 +196,19 @@ def add_margins(table: Table, base: str = "identified", actor=None) -> None:
         return
     territory = viewer_territory(actor)
     time_sel = parse_period(table.period) if table.period else None
+    read: dict[tuple, dict] = {}  # each margin table read once, whatever the number of rows shown
+
+    def margin(level: str, period: str, fdims: tuple, key: tuple) -> tuple[int, bool]:
+        if not period[:4].isdigit():
+            return 0, False
+        group = (int(period[:4]), level, fdims)
+        if group not in read:
+            read[group] = publication.cells(publication.publication(territory, group[0]), base, level, fdims)
+        if (period, key) not in read[group]:
+            return 0, False
+        value = read[group][(period, key)]
+        return (0, True) if value is None else (value, False)
+
     for dim in table.by:
         other = next(d for d in table.by if d != dim)
         for value in sorted({r.values[dim] for r in table.rows}):
@@ -211,8 +224,7 @@ def add_margins(table: Table, base: str = "identified", actor=None) -> None:
                 else:
                     level, period = ("year", table.period or "")
             fdims = canonical(tuple(fixed))
-            pub = publication.publication(territory, int(period[:4])) if period[:4].isdigit() else None
-            count, hidden = publication.cell(pub, base, level, period, fdims, tuple(fixed[d] for d in fdims))
+            count, hidden = margin(level, period, fdims, tuple(fixed[d] for d in fdims))
             table.margins[(dim, value)] = (None if hidden else count, hidden)
 
 

@@ -102,12 +102,10 @@ def cell(pub: Publication | None, base: str, level: str, period: str, dims=(), v
     """One cell: (value, suppressed); 0 when it is not there."""
     if pub is None:
         return 0, False
-    value = db.session.scalar(select(PublishedCell.value).where(
+    row = db.session.execute(select(PublishedCell.value).where(
         PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
-        PublishedCell.time == level, PublishedCell.period == period, PublishedCell.key == "|".join(values)))
-    row_exists = value is not None or db.session.scalar(select(PublishedCell.id).where(
-        PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
-        PublishedCell.time == level, PublishedCell.period == period, PublishedCell.key == "|".join(values)))
-    if value is None:
-        return (0, True) if row_exists else (0, False)
-    return value, False
+        PublishedCell.time == level, PublishedCell.period == period,
+        PublishedCell.key == "|".join(values))).first()
+    if row is None:
+        return 0, False
+    return (0, True) if row.value is None else (row.value, False)
