@@ -45,7 +45,6 @@ from caseapp.services.indicators.periods import (
     parse_period,
     parse_year,
     periods_of_year,
-    year_cutoff,
 )
 from caseapp.services.indicators.products import (
     YearPoint,
@@ -76,5 +75,5 @@ __all__ = [
     "history", "light_counts", "list_all_products", "list_policies", "list_products", "num", "parse_as_of",
     "parse_decimal", "parse_period", "parse_year", "periods_of_year", "policy_summary", "product_dict",
     "product_progress", "require_reader", "status_dict", "step_kind_choices", "stored_params", "summarise_objective", "summarise_policy", "summary_dict",
-    "traffic_light", "update_product", "woman_clause", "women_linked_conditions", "year_cutoff",
+    "traffic_light", "update_product", "woman_clause", "women_linked_conditions",
 ]

@@ -96,10 +96,3 @@ def parse_year(text: str | None) -> int:
     if not 1900 < year < 2200:
         raise Invalid(_("The period must be a year such as 2025."), field_errors={"period": _("Invalid year.")})
     return year
-
-
-def year_cutoff(year: int, as_of: date | None = None) -> date:
-    """The cut-off for a year's figures: the given date, or the end of the year (today if the year is open)."""
-    if as_of is not None:
-        return as_of
-    return min(date(year, 12, 31), today())

@@ -239,7 +239,7 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
 _quiet = False
 
 
-def _highs(size: int = 0):
+def _highs():
     """A silent solver. HiGHS prints a banner on standard output the first time one is made in a process (it would
     break a command's JSON output): the first one is made with standard output sent to /dev/null."""
     global _quiet

@@ -103,19 +103,6 @@ def _widen_around(base: BaseTables, member: dict, hidden: set, cell) -> bool:
     return False
 
 
-def _widen(base: BaseTables, line, hidden: set, exclude) -> bool:
-    cells = base.cells
-    candidates = sorted((c for c in line.children if c != exclude and c not in hidden and c not in base.official),
-                        key=lambda c: (cells[c], c))
-    if candidates:
-        hidden.add(candidates[0])
-        return True
-    if line.margin != exclude and line.margin not in hidden and line.margin not in base.official:
-        hidden.add(line.margin)
-        return True
-    return False
-
-
 def _rules(base: BaseTables, hidden: set, k: int) -> None:
     cells = base.cells
     changed = True
