@@ -152,7 +152,7 @@ def init_app(app) -> None:
     @app.errorhandler(StaleDataError)
     def stale(_error):
         db.session.rollback()
-        return domain_error(Conflict())
+        return domain_error(Conflict(rule="stale_version"))  # a race lost at the UPDATE: the same refusal as require_version
 
     @app.errorhandler(DataError)
     def data_error(_error):

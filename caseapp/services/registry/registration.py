@@ -124,14 +124,16 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
             purpose_present=clean["screening_purpose"], screened_on=identified_on, screened_by_id=actor.id,
         )
         case.screening = screening
-    db.session.flush()
-    audit.record("case.create", case, actor=actor, detail={
-        "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
-        "assistance_consent": clean["consent_assistance"],
-    })
-    # A child's case goes to the child-protection authority in the same transaction (Law 1098 of 2006).
-    child_referral = ensure_child_referral(actor, case) if is_child else None
     try:
+        # On PostgreSQL the twin of a form sent twice at once (two app servers) waits here, at the insert of the
+        # same registration key, and fails once the first commits: the flush, not only the commit, can lose it.
+        db.session.flush()
+        audit.record("case.create", case, actor=actor, detail={
+            "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
+            "assistance_consent": clean["consent_assistance"],
+        })
+        # A child's case goes to the child-protection authority in the same transaction (Law 1098 of 2006).
+        child_referral = ensure_child_referral(actor, case) if is_child else None
         db.session.commit()
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL; SQLite serialises): the other request registered it.
