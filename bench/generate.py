@@ -41,6 +41,8 @@ def parse_args(argv=None):
     p.add_argument("--referrals", type=int, default=50_000)
     p.add_argument("--audit-rows", type=int, default=10_000_000)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--sample", default=str(ROOT / "bench" / "out" / "sample.json"),
+                   help="where to write what bench/run.py reads (its --sample)")
     return p.parse_args(argv)
 
 
@@ -335,9 +337,9 @@ def generate(args) -> dict:
     sample["instance"] = str(Path(args.instance).resolve())
     sample["password"] = PASSWORD
     sample["figures"] = timer.figures
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sample.json").write_text(json.dumps(sample, indent=1, default=str))
+    out = Path(args.sample)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(sample, indent=1, default=str))
     return sample
 
 

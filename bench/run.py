@@ -1,12 +1,15 @@
 """Benchmarks at scale: the app under gunicorn on loopback, against the data of bench/generate.py.
 
-    .venv/bin/python bench/run.py [--requests 200] [--workers 2] [--mixed-seconds 20]
+    .venv/bin/python bench/run.py [--sample bench/out/sample.json] [--database-url URL] [--requests 200]
+        [--workers 2] [--mixed-seconds 20] [--mixed-workers 1 2 4] [--only search,detail,console] [--appends]
 
-For each endpoint: p50 and p95 of the server time (the app's Server-Timing header) and of the round trip,
-then a mixed load on 2 workers for the throughput. In the same run, the ratios that do not depend on the
-machine: each endpoint against the floor (/healthz), case detail with encryption against the same with the
-null cipher, a request with the access log against one without, the dashboard against the raw SQL count it
-wraps. Prints a Markdown table for bench/README.md and writes bench/out/results.json.
+For each endpoint: p50 and p95 of the server time (the app's Server-Timing header) and of the round trip, and its
+p50 as a multiple of the floor (/healthz) measured in the same run. Then the mixed load (the endpoints in equal
+shares, 4 clients) with 1, 2 and 4 gunicorn workers, each beside the floor's own mixed load (/healthz alone, the same
+clients, the same workers): the share is the throughput the app keeps of what the server itself can answer. Then the
+ratios that do not depend on the machine (encryption, access log, dashboard against its raw SQL count) and, with
+--appends, the access log's appends per second (bench/audit_appends.py with the same database). Prints Markdown
+tables and writes bench/out/results-sqlite.json or results-postgresql.json; bench/table.py puts the two side by side.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import json
 import os
 import platform
 import random
+import re
 import signal
 import socket
 import statistics
@@ -31,6 +35,19 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+# The issue's rows: short name for --only, the label in the results, the goal as a multiple of the floor.
+ENDPOINTS = {
+    "floor": ("floor (/healthz)", None),
+    "search": ("search by document", 8),
+    "list": ("case list page", 15),
+    "detail": ("case detail", 8),
+    "registration": ("registration", 15),
+    "dashboard": ("coordinator dashboard", 15),
+    "console": ("auditor console by case code", 8),
+}
+MIXED_GOAL = 4  # the mixed load keeps at least 1/4 of the floor's own requests per second
+CLIENTS = 4
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -41,15 +58,20 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(sample, workers: int, **env_overrides):
     port = free_port()
+    OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CASEAPP_INSTANCE_PATH": sample["instance"], "CASEAPP_CONFIG": "development", "CASEAPP_SERVER_TIMING": "1",
            "DATABASE_URL": sample["database_url"], **env_overrides}
-    cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers), "--worker-class", "sync",
+    # gunicorn also reads ./gunicorn.conf.py (production's); its worker recycling every ~2,000 requests would put
+    # worker restarts inside the mixed loads, so it is switched off here.
+    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync", "--max-requests", "0",
            "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--error-logfile", str(OUT / "gunicorn.log"),
            "--chdir", str(ROOT), "wsgi:app"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.time() + 60
         while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("gunicorn exited; see bench/out/gunicorn.log")
             try:
                 c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 c.request("GET", "/healthz")
@@ -178,9 +200,8 @@ def endpoints(sample, cookies):
     def floor():
         return ("GET", "/healthz", None, {})
 
-    return {"floor (/healthz)": floor, "search by document": search, "case list page": case_list,
-            "case detail": detail, "registration": register, "coordinator dashboard": dashboard,
-            "auditor console by case code": console, "_detail_null": lambda: detail("null_cases")}
+    return {"floor": floor, "search": search, "list": case_list, "detail": detail, "registration": register,
+            "dashboard": dashboard, "console": console, "_detail_null": lambda: detail("null_cases")}
 
 
 def measure(port, make, n):
@@ -195,8 +216,8 @@ def measure(port, make, n):
     return {"server": percentiles(server), "wall": percentiles(wall)}
 
 
-def mixed(port, eps, seconds, threads=4):
-    names = [k for k in eps if not k.startswith("_") and k != "floor (/healthz)"]
+def mixed(port, makers, seconds, threads=CLIENTS):
+    """Requests per second of `threads` keep-alive clients each sending requests drawn from `makers` for `seconds`."""
     done, errors = [0], [0]
     stop = time.time() + seconds
     lock = threading.Lock()
@@ -205,7 +226,7 @@ def mixed(port, eps, seconds, threads=4):
         rnd = random.Random(seed)
         client = Client(port)
         while time.time() < stop:
-            method, path, body, headers = eps[rnd.choice(names)]()
+            method, path, body, headers = rnd.choice(makers)()
             try:
                 client.call(method, path, body, headers)
                 with lock:
@@ -224,50 +245,160 @@ def mixed(port, eps, seconds, threads=4):
     return {"requests_per_s": round(done[0] / (time.time() - started), 1), "errors": errors[0], "threads": threads}
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__)
+def mixed_pair(port, eps, chosen, seconds) -> dict:
+    """The mixed load of the chosen endpoints and, on the same server and clients, the floor's own."""
+    load = mixed(port, [eps[k] for k in chosen if k != "floor"], seconds)
+    floor = mixed(port, [eps["floor"]], seconds)
+    share = load["requests_per_s"] / floor["requests_per_s"] if floor["requests_per_s"] else 0.0
+    return {"mixed": load, "floor": floor, "share": round(share, 4),
+            "one_in": round(1 / share, 1) if share else None, "goal_met": share >= 1 / MIXED_GOAL}
+
+
+def appends_per_second(url: str, instance: str, seconds: int) -> dict:
+    """Engineer A's bench/audit_appends.py on the same database, as a subprocess; skipped when it is not there."""
+    script = ROOT / "bench" / "audit_appends.py"
+    if not script.exists():
+        return {"skipped": "bench/audit_appends.py does not exist in this checkout"}
+    env = {**os.environ, "DATABASE_URL": url, "CASEAPP_INSTANCE_PATH": instance}
+    cmd = [sys.executable, str(script), "--database-url", url, "--writers", "1", "4", "16", "--seconds", str(seconds)]
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=3600)  # noqa: S603
+    out = {"exit_code": done.returncode, "output": done.stdout.strip()[-4000:]}
+    if done.returncode:
+        out["error"] = done.stderr.strip()[-2000:]
+        return out
+    for text in (done.stdout, *reversed(done.stdout.strip().splitlines())):
+        try:
+            out["figures"] = json.loads(text)
+            break
+        except ValueError:
+            continue
+    else:  # plain lines such as "4 writers: 1234.5 appends/s"
+        found = re.findall(r"(\d+)\s*writers?\D*?([\d,]+(?:\.\d+)?)\s*(?:appends|/s)", done.stdout)
+        if found:
+            out["figures"] = {w: float(v.replace(",", "")) for w, v in found}
+    return out
+
+
+def dialect(url: str) -> str:
+    return "postgresql" if url.startswith("postgresql") else url.split(":", 1)[0].split("+", 1)[0]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sample", type=Path, default=OUT / "sample.json", help="what bench/generate.py wrote")
+    p.add_argument("--database-url", help="the database of that sample (default: the URL the sample names)")
     p.add_argument("--requests", type=int, default=200)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--mixed-seconds", type=int, default=20)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers for the per-endpoint figures")
+    p.add_argument("--mixed-seconds", type=int, default=20, help="per mixed measurement; 0 skips the mixed load")
+    p.add_argument("--mixed-workers", type=int, nargs="+", default=[1, 2, 4])
+    p.add_argument("--only", help="a subset of endpoints, e.g. search,detail,console (the floor is always measured)")
+    p.add_argument("--no-ratios", action="store_true", help="skip the null-cipher, no-log and raw-SQL ratios")
+    p.add_argument("--appends", action="store_true", help="also the access log's appends per second")
+    p.add_argument("--appends-seconds", type=int, default=10)
+    p.add_argument("--results", type=Path, help="default bench/out/results-<database>.json")
     args = p.parse_args(argv)
-    sample = json.loads((OUT / "sample.json").read_text())
+    chosen = list(ENDPOINTS) if not args.only else ["floor", *[n.strip() for n in args.only.split(",") if n.strip()]]
+    unknown = [n for n in chosen if n not in ENDPOINTS]
+    if unknown:
+        p.error(f"unknown endpoint(s) {', '.join(unknown)}; choose from {', '.join(ENDPOINTS)}")
+    args.chosen = list(dict.fromkeys(chosen))
+    return args
+
+
+def run(args) -> dict:
+    sample = json.loads(args.sample.read_text())
+    if args.database_url:
+        sample["database_url"] = args.database_url
+    from sqlalchemy.engine import make_url
+
+    url = sample["database_url"]
     cookies = {u: web_cookie(sample, u) for u in ("sw_ctg", "sw_bnul", "coord", "auditor")}
     eps = endpoints(sample, cookies)
-    results = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
-               "data": sample.get("figures"), "endpoints": {}, "ratios": {}}
+    results = {"database": dialect(url), "database_url": make_url(url).render_as_string(hide_password=True),
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+               "run": {"requests": args.requests, "workers": args.workers, "mixed_seconds": args.mixed_seconds,
+                       "clients": CLIENTS, "endpoints": args.chosen, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+               "data": sample.get("figures"), "endpoints": {}, "ratios": {}, "mixed": {}}
     with gunicorn(sample, args.workers) as port:
-        for name, make in eps.items():
-            if name.startswith("_"):
-                continue
-            results["endpoints"][name] = measure(port, make, args.requests)
+        for key in args.chosen:
+            name = ENDPOINTS[key][0]
+            try:
+                results["endpoints"][name] = measure(port, eps[key], args.requests)
+            except RuntimeError as error:  # an endpoint that fails is reported, and the run goes on
+                results["endpoints"][name] = {"error": str(error)[:300]}
             print(name, results["endpoints"][name], flush=True)
-        results["mixed"] = mixed(port, eps, args.mixed_seconds)
-        print("mixed", results["mixed"], flush=True)
-    with gunicorn(sample, args.workers, CASEAPP_CIPHER="null") as port:
-        aes = measure(port, eps["case detail"], args.requests)["server"]["p50"]
-        null = measure(port, eps["_detail_null"], args.requests)["server"]["p50"]
-    with gunicorn(sample, args.workers, CASEAPP_AUDIT_DISABLED="1") as port:
-        no_log = measure(port, eps["case detail"], args.requests)["server"]["p50"]
+        if args.mixed_seconds and args.workers in args.mixed_workers:
+            results["mixed"][str(args.workers)] = mixed_pair(port, eps, args.chosen, args.mixed_seconds)
     floor = results["endpoints"]["floor (/healthz)"]["server"]["p50"]
     for name, r in results["endpoints"].items():
-        results["ratios"][f"{name} / floor"] = round(r["server"]["p50"] / floor, 1)
-    results["ratios"]["detail: encryption / null cipher"] = round(aes / null, 2)
-    results["ratios"]["detail: access log / none"] = round(results["endpoints"]["case detail"]["server"]["p50"] / no_log, 2)
-    raw = raw_count_ms(sample)
-    results["ratios"]["dashboard / raw SQL count"] = round(
-        results["endpoints"]["coordinator dashboard"]["server"]["p50"] / raw, 1)
-    results["raw_sql_count_ms"] = round(raw, 2)
-    (OUT / "results.json").write_text(json.dumps(results, indent=1))
-    print("\n| endpoint | server p50 ms | server p95 ms | round trip p95 ms | × floor |\n|---|---:|---:|---:|---:|")
+        if "server" in r:
+            results["ratios"][f"{name} / floor"] = round(r["server"]["p50"] / floor, 1)
+    for workers in args.mixed_workers if args.mixed_seconds else []:
+        if str(workers) not in results["mixed"]:
+            with gunicorn(sample, workers) as port:
+                results["mixed"][str(workers)] = mixed_pair(port, eps, args.chosen, args.mixed_seconds)
+        print(f"mixed, {workers} workers", results["mixed"][str(workers)], flush=True)
+    if not args.no_ratios and "server" in results["endpoints"].get("case detail", {}):
+        if sample.get("null_cases"):  # a small data set may have no null-cipher slice
+            with gunicorn(sample, args.workers, CASEAPP_CIPHER="null") as port:
+                aes = measure(port, eps["detail"], args.requests)["server"]["p50"]
+                null = measure(port, eps["_detail_null"], args.requests)["server"]["p50"]
+            results["ratios"]["detail: encryption / null cipher"] = round(aes / null, 2)
+        with gunicorn(sample, args.workers, CASEAPP_AUDIT_DISABLED="1") as port:
+            no_log = measure(port, eps["detail"], args.requests)["server"]["p50"]
+        results["ratios"]["detail: access log / none"] = round(results["endpoints"]["case detail"]["server"]["p50"] / no_log, 2)
+    if not args.no_ratios and "server" in results["endpoints"].get("coordinator dashboard", {}):
+        raw = raw_count_ms(sample)
+        results["ratios"]["dashboard / raw SQL count"] = round(
+            results["endpoints"]["coordinator dashboard"]["server"]["p50"] / raw, 1)
+        results["raw_sql_count_ms"] = round(raw, 2)
+    if args.appends:
+        results["appends"] = appends_per_second(url, sample["instance"], args.appends_seconds)
+        print("appends", results["appends"], flush=True)
+    return results
+
+
+def report(results) -> str:
+    """The run as Markdown, for bench/README.md."""
+    goals = {label: goal for label, goal in ENDPOINTS.values()}
+    lines = [f"{results['database']}, {results['run']['workers']} sync workers, {results['run']['requests']} requests "
+             "per endpoint", "",
+             "| endpoint | server p50 ms | server p95 ms | round trip p95 ms | × floor | goal |",
+             "|---|---:|---:|---:|---:|---|"]
     for name, r in results["endpoints"].items():
-        print(f"| {name} | {r['server']['p50']} | {r['server']['p95']} | {r['wall']['p95']} | "
-              f"{results['ratios'][f'{name} / floor']} |")
-    print(f"\nmixed load, {args.workers} gunicorn workers, {results['mixed']['threads']} clients: "
-          f"{results['mixed']['requests_per_s']} requests/s ({results['mixed']['errors']} errors)")
-    for k, v in results["ratios"].items():
-        if "floor" not in k:
-            print(f"- {k}: {v}×")
-    print(f"- raw SQL count behind the dashboard: {results['raw_sql_count_ms']} ms")
+        if "error" in r:
+            lines.append(f"| {name} | | | | | **failed**: {r['error'][:80]} |")
+            continue
+        ratio, goal = results["ratios"][f"{name} / floor"], goals.get(name)
+        verdict = "" if goal is None else f"≤ {goal}: {'met' if ratio <= goal else '**missed**'}"
+        lines.append(f"| {name} | {r['server']['p50']} | {r['server']['p95']} | {r['wall']['p95']} | {ratio} | {verdict} |")
+    if results["mixed"]:
+        lines += ["", f"| mixed load, {results['run']['clients']} clients | requests/s | floor's own requests/s | share | "
+                  f"goal (≥ 1/{MIXED_GOAL}) |", "|---|---:|---:|---:|---|"]
+        for workers, m in sorted(results["mixed"].items(), key=lambda kv: int(kv[0])):
+            lines.append(f"| {workers} worker{'s' if workers != '1' else ''} | {m['mixed']['requests_per_s']} "
+                         f"({m['mixed']['errors']} errors) | {m['floor']['requests_per_s']} | 1/{m['one_in']} | "
+                         f"{'met' if m['goal_met'] else '**missed**'} |")
+    others = {k: v for k, v in results["ratios"].items() if "floor" not in k}
+    if others:
+        lines.append("")
+        lines += [f"- {k}: {v}×" for k, v in others.items()]
+    if "raw_sql_count_ms" in results:
+        lines.append(f"- raw SQL count behind the dashboard: {results['raw_sql_count_ms']} ms")
+    if "appends" in results:
+        a = results["appends"]
+        lines.append(f"- access-log appends per second: {a.get('figures') or a.get('skipped') or a.get('error')}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    results = run(args)
+    path = args.results or OUT / f"results-{results['database']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1))
+    print("\n" + report(results))
+    print(f"\nresults written to {path}")
 
 
 if __name__ == "__main__":
