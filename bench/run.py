@@ -266,17 +266,24 @@ def appends_per_second(url: str, instance: str, seconds: int) -> dict:
     if done.returncode:
         out["error"] = done.stderr.strip()[-2000:]
         return out
-    for text in (done.stdout, *reversed(done.stdout.strip().splitlines())):
+    figures = parse_appends(done.stdout)
+    if figures is not None:
+        out["figures"] = figures
+    return out
+
+
+def parse_appends(stdout: str):
+    """Appends per second from bench/audit_appends.py's output: JSON (the whole output or its last JSON line), or
+    plain lines such as "4 writers: 1234.5 appends/s" ({writers: appends per second}); None when neither."""
+    for text in (stdout, *reversed(stdout.strip().splitlines())):
         try:
-            out["figures"] = json.loads(text)
-            break
+            value = json.loads(text)
         except ValueError:
             continue
-    else:  # plain lines such as "4 writers: 1234.5 appends/s"
-        found = re.findall(r"(\d+)\s*writers?\D*?([\d,]+(?:\.\d+)?)\s*(?:appends|/s)", done.stdout)
-        if found:
-            out["figures"] = {w: float(v.replace(",", "")) for w, v in found}
-    return out
+        if isinstance(value, (dict, list)):
+            return value
+    found = re.findall(r"(\d+)\s*writers?\D*?([\d,]+(?:\.\d+)?)\s*(?:appends|/s)", stdout)
+    return {w: float(v.replace(",", "")) for w, v in found} or None
 
 
 def dialect(url: str) -> str:

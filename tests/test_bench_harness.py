@@ -1,0 +1,80 @@
+"""The benchmark harness's own logic (bench/run.py, bench/table.py), without running a benchmark: which endpoints a
+run measures, how the appends script's output is read, and the side-by-side table the README quotes."""
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+import config
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", config.ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+run, table = _load("run"), _load("table")
+
+
+def test_only_measures_the_named_endpoints_and_always_the_floor(tmp_path):
+    args = run.parse_args(["--only", "search, detail,console", "--sample", str(tmp_path / "s.json")])
+    assert args.chosen == ["floor", "search", "detail", "console"]
+    assert run.parse_args([]).chosen == list(run.ENDPOINTS)
+    assert run.parse_args(["--mixed-workers", "1", "2", "4"]).mixed_workers == [1, 2, 4]
+
+
+def test_an_unknown_endpoint_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit):
+        run.parse_args(["--only", "search,dashbord"])
+    assert "dashbord" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("url, name", [
+    ("sqlite:////tmp/x.sqlite3", "sqlite"),
+    ("postgresql+psycopg://u:p@127.0.0.1:5432/ruta", "postgresql"),
+])
+def test_results_are_named_after_the_database(url, name):
+    assert run.dialect(url) == name
+
+
+def test_appends_output_read_as_json_or_plain_lines():
+    assert run.parse_appends('starting\n{"1": 900.5, "4": 2500.0}\n') == {"1": 900.5, "4": 2500.0}
+    assert run.parse_appends("1 writer: 812.3 appends/s\n16 writers: 4,100 appends/s\n") == {"1": 812.3, "16": 4100.0}
+    assert run.parse_appends("nothing to say\n42\n") is None
+
+
+def _results(ratios: dict, mixed: dict, floor: float = 0.5, **endpoints) -> dict:
+    eps = {"floor (/healthz)": {"server": {"p50": floor}}}
+    eps.update({name: {"server": {"p50": floor * r}} for name, r in ratios.items()})
+    eps.update(endpoints)
+    return {"endpoints": eps, "ratios": {f"{k} / floor": v for k, v in {"floor (/healthz)": 1.0, **ratios}.items()},
+            "mixed": mixed}
+
+
+def _mixed(rps: float, floor_rps: float) -> dict:
+    share = rps / floor_rps
+    return {"mixed": {"requests_per_s": rps}, "floor": {"requests_per_s": floor_rps}, "share": share,
+            "one_in": round(1 / share, 1), "goal_met": share >= 1 / 4}
+
+
+def test_side_by_side_table_marks_what_misses_its_goal(tmp_path):
+    sqlite = _results({"search by document": 7.5, "case detail": 31.6},
+                      {"1": _mixed(100, 300), "2": _mixed(50, 600)},
+                      **{"coordinator dashboard": {"error": "GET /indicators/ -> 500"}})
+    (tmp_path / "s.json").write_text(json.dumps(sqlite))
+    out = table.table(table.load(tmp_path / "s.json"), table.load(tmp_path / "missing.json"))
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ")[1:] for line in out.splitlines() if line.startswith("| ")}
+    assert rows["search by document (API)"] == ["7.5", "–", "≤ 8 |"]
+    assert rows["case detail"] == ["**31.6**", "–", "≤ 8 |"]  # missed: bold
+    assert rows["coordinator dashboard"][0] == "failed"
+    assert rows["case list page"][0] == "–"  # not measured in that run
+    two = rows["mixed load, share of the floor's requests/s, 2 workers"]
+    assert two[0] == "**1/12.0 (50 of 600/s)**" and two[2] == "≥ 1/4 |"
+    assert rows["mixed load, share of the floor's requests/s, 1 worker"][0] == "1/3.0 (100 of 300/s)"
+    # The issue's row (2 workers) comes first, then every other worker count measured.
+    mixed_rows = [k for k in rows if k.startswith("mixed")]
+    assert mixed_rows[0].endswith("2 workers")
