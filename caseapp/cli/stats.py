@@ -30,13 +30,18 @@ def _territories() -> list[str]:
 @group.command("publish")
 @click.option("--territory", "only", default=None, help="One territory (DIVIPOLA code, or CO); all when omitted.")
 @click.option("--year", type=int, default=None, help="One year; the current publication's year when omitted.")
+@click.option("--stale", is_flag=True, help="Only the publications out of date (missing, a month closed, another k, "
+                                            "or data changed with PUBLICATION_REFRESH=on_change): for cron every few "
+                                            "minutes.")
 @admin_command
-def publish(only: str | None, year: int | None) -> None:
+def publish(only: str | None, year: int | None, stale: bool) -> None:
     """Count and protect the publication; print its figures as JSON lines (no count of any cell)."""
     year = year or publication.current_cut_off().year
     for territory in [only] if only else _territories():
+        if stale and not publication.stale(territory, year):
+            continue
         started = time.perf_counter()
-        pub = publication.build(territory, year)
+        pub = publication.count(territory, year)
         db.session.commit()
         if pub is None:
             continue
