@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--profile", help="profile this page instead of timing all of them")
     parser.add_argument("--only", help="comma-separated page names")
     parser.add_argument("--sql", action="store_true", help="print each page's statements")
+    parser.add_argument("--grep", help="with --profile: only functions whose path matches this")
     args = parser.parse_args()
 
     app = create_app(config.load(os.environ.get("CASEAPP_CONFIG", "development")))
@@ -114,7 +115,7 @@ def main() -> None:
         for _ in range(args.repeat):
             call(pages[args.profile])
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(*([args.grep] if args.grep else []), 45)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
         return
 
