@@ -42,11 +42,12 @@ def version_missing_message() -> str:
 # --- loading ----------------------------------------------------------------------------------------------------
 
 
-def load_case(code) -> Case:
-    """The case whose public code is `code` (any case: permission is the caller's next step)."""
+def load_case(code, *options) -> Case:
+    """The case whose public code is `code` (any case: permission is the caller's next step); `options` are loader
+    options for what the caller is about to show."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
         raise NotFound()
-    case = db.session.scalar(select(Case).where(Case.code == code.strip().upper()))
+    case = db.session.scalar(select(Case).options(*options).where(Case.code == code.strip().upper()))
     if case is None:
         raise NotFound()
     return case
