@@ -36,16 +36,20 @@ def _territories() -> list[str]:
 @admin_command
 def publish(only: str | None, year: int | None, stale: bool) -> None:
     """Count and protect the publication; print its figures as JSON lines (no count of any cell)."""
-    year = year or publication.current_cut_off().year
+    publish_all(year or publication.current_cut_off().year, only=only, stale=stale, echo=click.echo)
+
+
+def publish_all(year: int, *, only: str | None = None, stale: bool = False, echo=None) -> None:
+    """Count every territory's publication of `year` (or only those out of date), one commit each."""
     for territory in [only] if only else _territories():
         if stale and not publication.stale(territory, year):
             continue
         started = time.perf_counter()
         pub = publication.count(territory, year)
         db.session.commit()
-        if pub is None:
+        if pub is None or echo is None:
             continue
-        click.echo(json.dumps({
+        echo(json.dumps({
             "territory": territory, "year": year, "cut_off": pub.cut_off.isoformat(), "k": pub.k,
             "cells_published": pub.cells_published, "cells_suppressed": pub.cells_suppressed,
             "narrowest": pub.narrowest, "programmes": pub.programmes,
