@@ -131,9 +131,18 @@ def cells(pub: Publication | None, base: str, level: str, dims: tuple[str, ...])
 
 
 def cell(pub: Publication | None, base: str, level: str, period: str, dims=(), values=()) -> tuple[int, bool]:
-    """One cell: (value, suppressed); 0 when it is not there."""
+    """One cell: (value, suppressed); 0 when it is not there. Read once per request: a page asks for the same total
+    once per table it shows (the dashboard's six breakdowns share theirs)."""
     if pub is None:
         return 0, False
+    key = (pub.id, pub.built_at, base, level, period, tuple(dims), tuple(values))
+    memo = g.setdefault("_published_cells", {}) if has_request_context() else {}
+    if key not in memo:
+        memo[key] = _cell(pub, base, level, period, dims, values)
+    return memo[key]
+
+
+def _cell(pub: Publication, base: str, level: str, period: str, dims, values) -> tuple[int, bool]:
     row = db.session.execute(select(PublishedCell.value).where(
         PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
         PublishedCell.time == level, PublishedCell.period == period,
