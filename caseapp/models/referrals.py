@@ -24,8 +24,7 @@ class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     __tablename__ = "referrals"
     __table_args__ = (
         Index("ix_referrals_to_status", "to_entity_id", "status"),
-        # with the status: "an accepted referral of this case to this entity" is one index row (authz.live_referral)
-        Index("ix_referrals_case_to_status", "case_id", "to_entity_id", "status"),
+        Index("ix_referrals_case_to", "case_id", "to_entity_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
