@@ -211,29 +211,55 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class StatementCounter:
+    """What `count_queries()` yields: call it for the number of SQL statements sent so far inside the block;
+    `.statements` holds their text, to print when a count is wrong."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self) -> int:
+        return len(self.statements)
+
+    def __repr__(self) -> str:
+        return f"{len(self.statements)} statements:\n" + "\n".join(s.replace("\n", " ")[:200] for s in self.statements)
+
+
 @pytest.fixture
 def count_queries(app):
-    """`with count_queries() as statements:` collects the SQL statements sent inside the block (as Indico's)."""
+    """Count the SQL statements the app sends, as Indico's fixture does: only those inside the block, so the test's
+    own setup is left out, and only on the app's engine::
+
+        with count_queries() as count:
+            client.get(url)
+        assert count() <= 12, count
+    """
     from contextlib import contextmanager
 
     from sqlalchemy import event
 
+    with app.app_context():
+        engine = _db.engine
+    active: list[StatementCounter] = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        if active:
+            active[0].statements.append(statement)
+
     @contextmanager
     def counting():
-        statements: list[str] = []
-        with app.app_context():
-            engine = _db.engine
-
-        def listener(_conn, _cursor, statement, *_args):
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", listener)
+        if active:
+            raise RuntimeError("count_queries blocks do not nest")
+        counter = StatementCounter()
+        active.append(counter)
         try:
-            yield statements
+            yield counter
         finally:
-            event.remove(engine, "before_cursor_execute", listener)
+            active.clear()
 
-    return counting
+    event.listen(engine, "before_cursor_execute", listener)
+    yield counting
+    event.remove(engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 # Names, not modules: the area submodules (caseapp.api.audit...) become attributes of this package.
 from caseapp import authz, crypto
@@ -44,7 +45,9 @@ def _token() -> ApiToken | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == crypto.hash_token(token)))
+    # the token with its user: every API call needs both (one statement, not two)
+    row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                            .where(ApiToken.token_hash == crypto.hash_token(token)))
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None

@@ -30,17 +30,26 @@ def _territories() -> list[str]:
 @group.command("publish")
 @click.option("--territory", "only", default=None, help="One territory (DIVIPOLA code, or CO); all when omitted.")
 @click.option("--year", type=int, default=None, help="One year; the current publication's year when omitted.")
+@click.option("--stale", is_flag=True, help="Only the publications out of date (missing, a month closed, another k, "
+                                            "or data changed with PUBLICATION_REFRESH=on_change): for cron every few "
+                                            "minutes.")
 @admin_command
-def publish(only: str | None, year: int | None) -> None:
+def publish(only: str | None, year: int | None, stale: bool) -> None:
     """Count and protect the publication; print its figures as JSON lines (no count of any cell)."""
-    year = year or publication.current_cut_off().year
+    publish_all(year or publication.current_cut_off().year, only=only, stale=stale, echo=click.echo)
+
+
+def publish_all(year: int, *, only: str | None = None, stale: bool = False, echo=None) -> None:
+    """Count every territory's publication of `year` (or only those out of date), one commit each."""
     for territory in [only] if only else _territories():
-        started = time.perf_counter()
-        pub = publication.build(territory, year)
-        db.session.commit()
-        if pub is None:
+        if stale and not publication.stale(territory, year):
             continue
-        click.echo(json.dumps({
+        started = time.perf_counter()
+        pub = publication.count(territory, year)
+        db.session.commit()
+        if pub is None or echo is None:
+            continue
+        echo(json.dumps({
             "territory": territory, "year": year, "cut_off": pub.cut_off.isoformat(), "k": pub.k,
             "cells_published": pub.cells_published, "cells_suppressed": pub.cells_suppressed,
             "narrowest": pub.narrowest, "programmes": pub.programmes,

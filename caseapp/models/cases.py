@@ -200,7 +200,8 @@ class Consent(UnderVictimKey, Versioned, db.Model):
 
     representative = Encrypted("representative")
     case: Mapped[Case] = relationship(back_populates="consents")
-    entity: Mapped[Entity | None] = relationship(foreign_keys=[entity_id])
+    # joined: every page that shows a case's consents names their entity (one statement, not one per consent)
+    entity: Mapped[Entity | None] = relationship(foreign_keys=[entity_id], lazy="joined")
     taken_by: Mapped[User | None] = relationship(foreign_keys=[taken_by_id])
 
 

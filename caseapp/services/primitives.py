@@ -3,7 +3,8 @@
 - `load_case(code)`: the case by its public code, or NotFound (a malformed code is absent too);
   `load_case_for(actor, code, action)`: the same, only if authz allows the actor that action on it.
 - `require_version(row, version)`: an edit names the version it was made from, always; a stale one is refused.
-- `commit_read()`: commit a read's access-log row, keeping what the read loaded.
+- `commit_read()`: commit a read's access-log row, keeping what the read loaded (`keeping_loaded()` for a write
+  that answers with what it has just written).
 - `commit()`: commit, or report a real conflict (stale data, a uniqueness race) as Conflict; any other failure
   (a full disk, a lost connection) stays the error it is.
 - `invalid(errors)`: bad input, nothing written; `field_errors` is always {field: [messages]}.
@@ -11,6 +12,7 @@
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
 
 from flask_babel import gettext as _
@@ -40,11 +42,12 @@ def version_missing_message() -> str:
 # --- loading ----------------------------------------------------------------------------------------------------
 
 
-def load_case(code) -> Case:
-    """The case whose public code is `code` (any case: permission is the caller's next step)."""
+def load_case(code, *options) -> Case:
+    """The case whose public code is `code` (any case: permission is the caller's next step); `options` are loader
+    options for what the caller is about to show."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
         raise NotFound()
-    case = db.session.scalar(select(Case).where(Case.code == code.strip().upper()))
+    case = db.session.scalar(select(Case).options(*options).where(Case.code == code.strip().upper()))
     if case is None:
         raise NotFound()
     return case
@@ -115,10 +118,18 @@ def commit(conflict_message: str | None = None) -> None:
 def commit_read() -> None:
     """Commit a read's access-log row without expiring what the read loaded: the transaction wrote nothing the page
     shows, so reloading each row on its next use (one statement per row) would only cost time."""
+    with keeping_loaded():
+        db.session.commit()
+
+
+@contextmanager
+def keeping_loaded():
+    """Commits inside keep what the session holds: for a read, or for rows the request has just written and answers
+    with (their values are what it flushed, so reloading them after the commit would read back the same)."""
     session = db.session()
     session.expire_on_commit = False
     try:
-        session.commit()
+        yield
     finally:
         session.expire_on_commit = True
 

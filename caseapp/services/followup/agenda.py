@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
@@ -52,8 +53,9 @@ def agenda(actor, on: date | None = None, days: int = 7) -> dict:
     cases = list(db.session.scalars(_my_open_cases(actor).order_by(Case.id)))
     ids = [c.id for c in cases]
     codes = {c.id: c.code for c in cases}
+    dates_of = due.phase_dates_of(cases)
     for case in cases:
-        dates = due.phase_dates(case)
+        dates = dates_of[case.id]
         if case.status == "in_immediate_assistance" and dates.immediate_due_on:
             items.append(AgendaItem(case.code, _("End of immediate assistance"), dates.immediate_due_on,
                                     dates.immediate_due_on < on, "phase"))
@@ -74,7 +76,7 @@ def agenda(actor, on: date | None = None, days: int = 7) -> dict:
         for event in db.session.scalars(select(LegalEvent).where(
                 LegalEvent.case_id.in_(ids), LegalEvent.on >= on, LegalEvent.on <= horizon)):
             items.append(AgendaItem(codes[event.case_id], _("Hearing"), event.on, False, "hearing"))
-    for ref in db.session.scalars(select(Referral).where(
+    for ref in db.session.scalars(select(Referral).options(joinedload(Referral.case)).where(
             Referral.to_entity_id == actor.entity_id, Referral.status == "sent",
             Referral.due_on.is_not(None), Referral.due_on <= horizon)):
         items.append(AgendaItem(ref.case.code, _("Answer a referral"), ref.due_on, ref.due_on < on, "referral",

@@ -71,6 +71,7 @@ def table_list(actor, year: int, month: int, *, export: str | None = None) -> li
                 ProtectionMeasure.case_id.in_(ids), ProtectionMeasure.status == "requested")):
             measures[m.case_id] = measures.get(m.case_id, 0) + 1
     rows = []
+    dates_of = due.phase_dates_of(cases)
     for case in cases:
         proc = proceedings.get(case.id)
         pending = list(steps.get(case.id, []))
@@ -79,7 +80,7 @@ def table_list(actor, year: int, month: int, *, export: str | None = None) -> li
             pending.append(_("Protection measure awaiting decision"))
         if proc is None or proc.complaint_filed_on is None:
             pending.append(_("Criminal complaint not recorded"))
-        dates = due.phase_dates(case)
+        dates = dates_of[case.id]
         overdue_on = (dates.immediate_due_on if case.status == "in_immediate_assistance" else
                       dates.mediate_due_on if case.status == "in_mediate_assistance" else None)
         if overdue_on and overdue_on < today():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 
 from caseapp import audit, authz
@@ -42,6 +43,15 @@ UNITS = ("cases", "victims")
 
 
 def get_k() -> int:
+    """The threshold in force, read once per request (a page asks for it for every table it shows)."""
+    if has_request_context():
+        if "_suppression_k" not in g:
+            g._suppression_k = _read_k()
+        return g._suppression_k
+    return _read_k()
+
+
+def _read_k() -> int:
     row = db.session.get(Setting, SETTING_K)
     if row is None:
         return DEFAULT_K
@@ -79,6 +89,7 @@ def set_k(actor, value, version) -> int:
         row.value = json.dumps(k)
     audit.record("settings.update", object_type="setting", object_ref=SETTING_K, detail={"from": old, "to": k})
     commit(stale)
+    g.pop("_suppression_k", None)
     return k
 
 

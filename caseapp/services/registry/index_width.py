@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,8 +28,12 @@ def planned_bits() -> int:
 
 def bits(*, record: bool = False) -> int:
     """The recorded width (or the planned one, recorded now when `record`: a victim is being indexed)."""
+    if has_request_context() and "_index_bits" in g:  # read once per request: a registration asks six times
+        return g._index_bits
     row = db.session.get(Setting, SETTING)
     if row is not None:
+        if has_request_context():
+            g._index_bits = int(json.loads(row.value))
         return int(json.loads(row.value))
     value = planned_bits()
     if record:
@@ -39,6 +43,12 @@ def bits(*, record: bool = False) -> int:
         except IntegrityError:
             return int(json.loads(db.session.get(Setting, SETTING, populate_existing=True).value))
     return value
+
+
+def forget() -> None:
+    """Drop the width this request read (the reindex has just recorded another)."""
+    if has_request_context():
+        g.pop("_index_bits", None)
 
 
 def status() -> dict:

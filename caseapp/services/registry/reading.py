@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
@@ -32,8 +33,10 @@ from caseapp.services.registry.identity import _bidx, _candidates, _document_key
 
 
 def get_case(actor, code: str) -> Case:
-    """The case by code, if the actor may read it (404 otherwise: its existence is not told)."""
-    case = load_case(code)
+    """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
+    come with it: every reader of a case shows them, and loading them after the log row's commit would open a second
+    transaction for two more statements."""
+    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening))
     authz.require(actor, "case.read", case)
     audit.record("case.view", case, actor=actor)
     commit_read()

@@ -21,6 +21,7 @@ from caseapp.models.cases import (
 from caseapp.models.victims import (
     Victim,
 )
+from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
 from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_hints
@@ -134,7 +135,8 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         })
         # A child's case goes to the child-protection authority in the same transaction (Law 1098 of 2006).
         child_referral = ensure_child_referral(actor, case) if is_child else None
-        db.session.commit()
+        with keeping_loaded():  # the answer names the case just written: no reload of it after the commit
+            db.session.commit()
     except IntegrityError:
         # The same form arrived twice at once (PostgreSQL; SQLite serialises): the other request registered it.
         db.session.rollback()

@@ -23,6 +23,7 @@ def reindex(actor="cli", batch: int = 500) -> int:
         db.session.add(row)
     row.value = json.dumps(new)
     db.session.flush()  # _reindex reads the width from this row
+    index_width.forget()
     count = 0
     for victim in db.session.scalars(select(Victim).where(Victim.erased.is_(False)).order_by(Victim.id)
                                      .execution_options(yield_per=batch)):

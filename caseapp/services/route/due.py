@@ -67,6 +67,22 @@ def phase_dates(case) -> PhaseDates:
     return dates_under(rule, case.intake_on, case.immediate_closed_on, ext)
 
 
+def phase_dates_of(cases) -> dict[int, PhaseDates]:
+    """`phase_dates` of many cases in two statements (the rules, their extensions), for pages that list cases."""
+    cases = list(cases)
+    rules = list_rules()
+    ext: dict[int, dict[str, PhaseExtension]] = {}
+    ids = [c.id for c in cases if c.id is not None]
+    if ids and rules:
+        for row in db.session.scalars(select(PhaseExtension).where(PhaseExtension.case_id.in_(ids))):
+            ext.setdefault(row.case_id, {})[row.phase] = row
+    out = {}
+    for case in cases:
+        rule = covering_rule(rules, case.intake_on)
+        out[case.id] = dates_under(rule, case.intake_on, case.immediate_closed_on, ext.get(case.id, {}))
+    return out
+
+
 def covering_rule(rules: list[DueRule], on: date | None) -> DueRule | None:
     """`rule_in_force` over rules already read (the counts read them once for every case)."""
     if on is None:

@@ -1,6 +1,9 @@
-"""Reading the publication: a lookup of stored cells. A publication counted to an earlier cut-off (a month has
-closed) or with another k is built again first; with PUBLICATION_REFRESH = "on_change", also one older than the stated
-delay (`PUBLICATION_MAX_AGE_MINUTES`) whose data changed since (once per request)."""
+"""Reading the publication: a lookup of stored cells, never a count. A deployment counts publications off the
+request (`flask stats publish`, from cron: `--stale` counts only those out of date): a reader gets what is stored, or
+nothing while a publication protected with a smaller k than the one in force is all there is. With
+PUBLICATION_BUILD_ON_READ (tests, which read what they have just written) a read counts it first when it is out of
+date: missing, counted to an earlier cut-off or with another k, or - with PUBLICATION_REFRESH = "on_change" - older
+than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) with data changed since."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -43,11 +46,25 @@ def max_age() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("PUBLICATION_MAX_AGE_MINUTES", 60)))
 
 
+def builds_on_read() -> bool:
+    """Whether a read may count an out-of-date publication itself: in tests only. Off the request, no coordinator waits
+    the minutes a national count takes, and a count that fails fails the job that runs it, not every reader's page."""
+    return bool(current_app.config.get("PUBLICATION_BUILD_ON_READ"))
+
+
+def out_of_date(found: Publication | None, cut_off) -> bool:
+    """Whether a stored publication (or its absence) is to be counted again."""
+    return found is None or found.cut_off != cut_off or found.k != get_k() or (
+        on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp())
+
+
 def publication(territory: str, year: int) -> Publication | None:
     """The territory's publication for `year`, up to date within the stated delay (None: no month of the year has
     closed yet)."""
-    # Within one request the publication is looked up once (with no delay allowed, as in tests, every time).
-    cache = g.setdefault("_publications", {}) if has_request_context() and max_age() else {}
+    # Within one request the publication is looked up once (where reads count it with no delay allowed, as in
+    # tests, every time: the request may just have written what it counts).
+    cache = g.setdefault("_publications", {}) if has_request_context() and (
+        max_age() or not builds_on_read()) else {}
     if (territory, year) in cache:
         return cache[(territory, year)]
     cut_off = cut_off_for(year)
@@ -55,11 +72,20 @@ def publication(territory: str, year: int) -> Publication | None:
         return None
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
-    if found is None or found.cut_off != cut_off or found.k != get_k() or (
-            on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
+    if not builds_on_read():
+        # never a publication protected less than the k in force (an administrator raised it since it was counted)
+        found = found if found is not None and found.k >= get_k() else None
+    elif out_of_date(found, cut_off):
         found = _rebuild(territory, year)
     cache[(territory, year)] = found
     return found
+
+
+def stale(territory: str, year: int) -> bool:
+    """Whether `flask stats publish --stale` counts this publication again."""
+    cut_off = cut_off_for(year)
+    found = db.session.scalar(select(Publication).where(Publication.territory == territory, Publication.year == year))
+    return cut_off is not None and out_of_date(found, cut_off)
 
 
 def data_stamp() -> str:
@@ -72,13 +98,19 @@ def data_stamp() -> str:
     return ".".join(str(v) for v in db.session.execute(select(*parts)).one())
 
 
+def count(territory: str, year: int) -> Publication | None:
+    """Count and store the publication with the mark of the data it counted (in the caller's transaction)."""
+    stamp = data_stamp()
+    built = build(territory, year)
+    if built is not None:
+        built.data_stamp = stamp
+    return built
+
+
 def _rebuild(territory: str, year: int) -> Publication | None:
     try:
         with db.session.begin_nested():
-            stamp = data_stamp()
-            built = build(territory, year)
-            if built is not None:
-                built.data_stamp = stamp
+            built = count(territory, year)
         db.session.commit()
         return built
     except IntegrityError:  # another server built it at the same moment: read theirs
@@ -99,9 +131,18 @@ def cells(pub: Publication | None, base: str, level: str, dims: tuple[str, ...])
 
 
 def cell(pub: Publication | None, base: str, level: str, period: str, dims=(), values=()) -> tuple[int, bool]:
-    """One cell: (value, suppressed); 0 when it is not there."""
+    """One cell: (value, suppressed); 0 when it is not there. Read once per request: a page asks for the same total
+    once per table it shows (the dashboard's six breakdowns share theirs)."""
     if pub is None:
         return 0, False
+    key = (pub.id, pub.built_at, base, level, period, tuple(dims), tuple(values))
+    memo = g.setdefault("_published_cells", {}) if has_request_context() else {}
+    if key not in memo:
+        memo[key] = _cell(pub, base, level, period, dims, values)
+    return memo[key]
+
+
+def _cell(pub: Publication, base: str, level: str, period: str, dims, values) -> tuple[int, bool]:
     row = db.session.execute(select(PublishedCell.value).where(
         PublishedCell.publication_id == pub.id, PublishedCell.base == base, PublishedCell.dims == ",".join(dims),
         PublishedCell.time == level, PublishedCell.period == period,

@@ -1,0 +1,164 @@
+"""In-process cost of the main pages on a benchmark database: SQL statements and server time per request.
+
+Not a test. Run against a copy of a generated database (it adds a session and an API token, and writes log rows):
+
+    CASEAPP_INSTANCE_PATH=/tmp/b DATABASE_URL=sqlite:////tmp/b/ruta.sqlite3 CASEAPP_CONFIG=development \\
+        .venv/bin/python bench/pages.py [--repeat 30] [--profile "case list page"]
+
+Each page is timed through Flask's test client (no network), and reported with `/healthz` measured the same way,
+so the multiple of the floor is comparable with bench/run.py's.
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from datetime import datetime
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from sqlalchemy import event, select  # noqa: E402
+
+import config  # noqa: E402
+from caseapp import create_app, crypto  # noqa: E402
+from caseapp.extensions import db  # noqa: E402
+from caseapp.models.accounts import (  # noqa: E402
+    ApiToken,
+    Entity,  # noqa: E402
+    User,
+)
+from caseapp.models.cases import Case  # noqa: E402
+from caseapp.services.accounts import sessions  # noqa: E402
+from caseapp.timeutil import today  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--profile", help="profile this page instead of timing all of them")
+    parser.add_argument("--only", help="comma-separated page names")
+    parser.add_argument("--sql", action="store_true", help="print each page's statements")
+    parser.add_argument("--grep", help="with --profile: only functions whose path matches this")
+    args = parser.parse_args()
+
+    app = create_app(config.load(os.environ.get("CASEAPP_CONFIG", "development")))
+    with app.test_request_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        cookies, tokens = {}, {}
+        for name in ("sw_ctg", "coord", "auditor"):
+            token = sessions.start(users[name], "127.0.0.1")
+            cookies[name] = token
+        raw = crypto.new_token()
+        db.session.add(ApiToken(user_id=users["sw_ctg"].id, token_hash=crypto.hash_token(raw),
+                                created_at=datetime(2026, 11, 1), expires_at=datetime(2099, 1, 1)))
+        tokens["sw_ctg"] = raw
+        ctg = db.session.scalar(select(Entity.id).where(Entity.code == "CTG"))
+        codes = list(db.session.scalars(select(Case.code).where(Case.owner_entity_id == ctg).limit(2000)))
+        db.session.commit()
+    docs = _documents(app, codes[:200])
+    rnd = random.Random(7)
+    clients = {None: app.test_client()}
+    for name, token in cookies.items():
+        clients[name] = app.test_client()
+        with clients[name].session_transaction() as s:
+            s["_user_id"], s["_fresh"] = token, True
+
+    def web(user):
+        return {"user": user}
+
+    api = {"Authorization": f"Bearer {tokens['sw_ctg']}"}
+
+    def register():
+        n = rnd.randint(10**9, 2 * 10**9)
+        return ("POST", "/api/v1/cases", {
+            "given_names": "Bench", "family_names": f"Persona {n}", "document_type": "CC", "document_number": str(n),
+            "birth_date": "1990-01-01", "phone": f"3{n % 10**9:09d}", "sex": "female", "nationality": "CO",
+            "identified_on": "2026-10-01", "identification_source": "coat", "exploitation_purposes": ["sexual_exploitation"],
+            "trafficking_scope": "internal", "consent_assistance": True, "consent_method": "written",
+            "victim_status": "victim"}, api)
+
+    pages = {
+        "floor (/healthz)": lambda: ("GET", "/healthz", None, {}),
+        "search by document": lambda: ("POST", "/api/v1/cases/search", rnd.choice(docs), api),
+        "case list page": lambda: ("GET", "/cases/", None, web("sw_ctg")),
+        "API case list": lambda: ("GET", "/api/v1/cases", None, api),
+        "case detail": lambda: ("GET", f"/cases/{rnd.choice(codes)}", None, web("sw_ctg")),
+        "API case detail": lambda: ("GET", f"/api/v1/cases/{rnd.choice(codes)}", None, api),
+        "registration": register,
+        "coordinator dashboard": lambda: ("GET", "/indicators/", None, web("coord")),
+        "dashboard last year": lambda: ("GET", f"/indicators/?year={today().year - 1}", None, web("coord")),
+        "auditor console by case code": lambda: ("GET", f"/audit/?case={rnd.choice(codes)}", None, web("auditor")),
+    }
+    if args.only:
+        pages = {k: v for k, v in pages.items() if k in args.only.split(",") or k.startswith("floor")}
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _k, s, *_a: statements.append(s))
+
+    def call(make):
+        method, path, body, headers = make()
+        client = clients[headers.pop("user", None)]
+        response = client.open(path, method=method, json=body, headers=headers)
+        assert response.status_code in (200, 201), (path, response.status_code, response.get_data(as_text=True)[:300])
+
+    if args.profile:
+        for _ in range(3):
+            call(pages[args.profile])
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.repeat):
+            call(pages[args.profile])
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(*([args.grep] if args.grep else []), 45)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return
+
+    floor = None
+    # CPU time too: on a machine shared with other work, wall time says more about the neighbours than the page
+    print(f"{'page':32} {'stmts':>5} {'p50 ms':>8} {'p95 ms':>8} {'x floor':>8} {'cpu ms':>8} {'x floor':>8}")
+    for name, make in pages.items():
+        for _ in range(3):
+            call(make)
+        statements.clear()
+        call(make)
+        count = len(statements)
+        if args.sql:
+            print("\n".join("   " + s.replace("\n", " ")[:160] for s in statements))
+        times, cpu = [], []
+        for _ in range(args.repeat):
+            t, c = time.perf_counter(), time.process_time()
+            call(make)
+            times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+        times.sort()
+        p50, p95, c50 = statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))], statistics.median(cpu)
+        floor = floor or (p50, c50)
+        print(f"{name:32} {count:5d} {p50:8.2f} {p95:8.2f} {p50 / floor[0]:8.1f} {c50:8.2f} {c50 / floor[1]:8.1f}",
+              flush=True)
+
+
+def _documents(app, codes):
+    """Document numbers to search for: decrypted through the registry's own read of each case."""
+    from caseapp.services import registry
+
+    out = []
+    with app.test_request_context():
+        sw = db.session.scalar(select(User).where(User.username == "sw_ctg"))
+        for code in codes[:50]:
+            victim = registry.get_case(sw, code).victim
+            if victim.document_number:
+                out.append({"document_type": victim.document_type, "document_number": victim.document_number})
+        db.session.rollback()
+    if not out:
+        raise SystemExit("no document numbers found")
+    return out
+
+
+if __name__ == "__main__":
+    main()
