@@ -73,6 +73,8 @@ class Base:
     # safe default: every release is protected on its own, and two releases of the same month can be subtracted.
     PUBLICATION_REFRESH = os.environ.get("RUTA_PUBLICATION_REFRESH", "monthly")
     PUBLICATION_MAX_AGE_MINUTES = int(os.environ.get("RUTA_PUBLICATION_MAX_AGE_MINUTES", "60"))
+    # Counting again happens off the request ("background"): the reader is served the stored publication meanwhile.
+    PUBLICATION_BUILD = "background"
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     MAX_FORM_PARTS = 1000
 
@@ -111,6 +113,7 @@ class Testing(Base):
     TESTING = True
     PUBLICATION_REFRESH = "on_change"
     PUBLICATION_MAX_AGE_MINUTES = 0  # every request reads the data it has just written
+    PUBLICATION_BUILD = "inline"
     KEYRING_AUTOCREATE = True
     DEMO_ALLOWED = True
     RATELIMIT_ENABLED = True

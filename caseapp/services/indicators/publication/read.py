@@ -1,6 +1,12 @@
-"""Reading the publication: a lookup of stored cells. A publication counted to an earlier cut-off (a month has
-closed) or with another k is built again first; with PUBLICATION_REFRESH = "on_change", also one older than the stated
-delay (`PUBLICATION_MAX_AGE_MINUTES`) whose data changed since (once per request)."""
+"""Reading the publication: a lookup of stored cells.
+
+A publication is out of date when a month has closed since its cut-off, when k changed, or, with
+PUBLICATION_REFRESH = "on_change", when it is older than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) and its data
+changed since. Counting again is off the request (rebuild.py): the reader gets the stored publication - protected as a
+whole, its `data_as_of` saying what it counts - while one server counts the new one. Only when nothing may be shown
+is it counted during the request: no publication of the year yet, or one protected with a smaller k than the one in
+force now (showing it would break the new threshold).
+"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,6 +30,7 @@ from caseapp.models.route import (
 )
 from caseapp.models.victims import Victim
 from caseapp.services.indicators.dimensions import get_k
+from caseapp.services.indicators.publication import rebuild
 from caseapp.services.indicators.publication.build import build, cut_off_for
 from caseapp.timeutil import utcnow
 
@@ -55,11 +62,38 @@ def publication(territory: str, year: int) -> Publication | None:
         return None
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
-    if found is None or found.cut_off != cut_off or found.k != get_k() or (
-            on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
+    if found is None or found.k < get_k():
         found = _rebuild(territory, year)
+    elif _out_of_date(found, cut_off):
+        if rebuild.inline():
+            found = _rebuild(territory, year)
+        else:
+            rebuild.schedule(territory, year, refresh)
     cache[(territory, year)] = found
     return found
+
+
+def _out_of_date(found: Publication, cut_off) -> bool:
+    if found.cut_off != cut_off or found.k != get_k():
+        return True
+    if not on_change() or found.built_at >= utcnow() - max_age():
+        return False
+    # The data stamp is a scan of every counted table: off the request it is read in the background build (which
+    # counts again only when it changed), at most once per delay per server.
+    return found.data_stamp != data_stamp() if rebuild.inline() else rebuild.due_for_check(found)
+
+
+def refresh(territory: str, year: int) -> Publication | None:
+    """Count the publication again if it is out of date (the background build and `flask stats publish` path)."""
+    found = db.session.scalar(select(Publication).where(Publication.territory == territory,
+                                                        Publication.year == year))
+    cut_off = cut_off_for(year)
+    if cut_off is None:
+        return None
+    if found is not None and found.cut_off == cut_off and found.k == get_k() and not (
+            on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp()):
+        return found
+    return _rebuild(territory, year)
 
 
 def data_stamp() -> str:
