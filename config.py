@@ -73,9 +73,10 @@ class Base:
     # safe default: every release is protected on its own, and two releases of the same month can be subtracted.
     PUBLICATION_REFRESH = os.environ.get("RUTA_PUBLICATION_REFRESH", "monthly")
     PUBLICATION_MAX_AGE_MINUTES = int(os.environ.get("RUTA_PUBLICATION_MAX_AGE_MINUTES", "60"))
-    # Reads never count: `flask stats publish --stale` from cron does, off the request (README). Tests only build on
-    # read, so that a test reads what it has just written.
-    PUBLICATION_BUILD_ON_READ = False
+    # Reads never count: an out-of-date publication is counted in a background thread of the server that read it
+    # ("background"), and by `flask stats publish --stale` from cron (README). Tests count during the read
+    # ("inline"), so that a test reads what it has just written.
+    PUBLICATION_BUILD = "background"
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
     MAX_FORM_PARTS = 1000
 
@@ -114,7 +115,7 @@ class Testing(Base):
     TESTING = True
     PUBLICATION_REFRESH = "on_change"
     PUBLICATION_MAX_AGE_MINUTES = 0  # every request reads the data it has just written
-    PUBLICATION_BUILD_ON_READ = True
+    PUBLICATION_BUILD = "inline"
     KEYRING_AUTOCREATE = True
     DEMO_ALLOWED = True
     RATELIMIT_ENABLED = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -228,7 +229,8 @@ class StatementCounter:
 @pytest.fixture
 def count_queries(app):
     """Count the SQL statements the app sends, as Indico's fixture does: only those inside the block, so the test's
-    own setup is left out, and only on the app's engine::
+    own setup is left out, only on the app's engine, and only from the test's thread (the request runs there; a
+    background publication build does not)::
 
         with count_queries() as count:
             client.get(url)
@@ -242,8 +244,10 @@ def count_queries(app):
         engine = _db.engine
     active: list[StatementCounter] = []
 
+    thread = threading.get_ident()
+
     def listener(_conn, _cursor, statement, *_args):
-        if active:
+        if active and threading.get_ident() == thread:
             active[0].statements.append(statement)
 
     @contextmanager

@@ -1,5 +1,6 @@
 """`flask stats publish`: count and protect the publication of counts now - on the first day of each month from cron,
-so that no reader waits for it (the first read after a month closes builds it otherwise)."""
+so that no reader sees last month's release (the first read after a month closes starts counting it in the
+background otherwise)."""
 from __future__ import annotations
 
 import json

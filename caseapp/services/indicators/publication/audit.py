@@ -154,10 +154,18 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
             h.setOptionValue("presolve", "off")
         result.programmes += 1
         status = h.getModelStatus()
-        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded):
+        settled = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnbounded)
+        if status not in settled:
             h.clearSolver()  # a warm start gone wrong: solve this one from scratch
             h.run()
             status = h.getModelStatus()
+        if status not in settled and n > LARGE:
+            # the interior point without crossover may stop short of a proven optimum (kUnknown): the simplex decides
+            h.setOptionValue("solver", "simplex")
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+            h.setOptionValue("solver", "ipm")
         if status == highspy.HighsModelStatus.kUnbounded:
             return math.inf if sense == highspy.ObjSense.kMaximize else -math.inf
         if status != highspy.HighsModelStatus.kOptimal:

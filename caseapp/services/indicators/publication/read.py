@@ -1,9 +1,12 @@
-"""Reading the publication: a lookup of stored cells, never a count. A deployment counts publications off the
-request (`flask stats publish`, from cron: `--stale` counts only those out of date): a reader gets what is stored, or
-nothing while a publication protected with a smaller k than the one in force is all there is. With
-PUBLICATION_BUILD_ON_READ (tests, which read what they have just written) a read counts it first when it is out of
-date: missing, counted to an earlier cut-off or with another k, or - with PUBLICATION_REFRESH = "on_change" - older
-than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) with data changed since."""
+"""Reading the publication: a lookup of stored cells, never a count.
+
+A publication is out of date when it is missing, when a month has closed since its cut-off, when k changed, or, with
+PUBLICATION_REFRESH = "on_change", when it is older than the stated delay (`PUBLICATION_MAX_AGE_MINUTES`) and its data
+changed since. A reader who finds it so gets what is stored - protected as a whole, its `data_as_of` saying what it
+counts - or nothing while it is missing or protected with a smaller k than the one in force, and one background
+build starts (rebuild.py); `flask stats publish --stale` from cron counts them before anyone asks. With
+PUBLICATION_BUILD = "inline" (tests, which read what they have just written) the read counts it first.
+"""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,6 +30,7 @@ from caseapp.models.route import (
 )
 from caseapp.models.victims import Victim
 from caseapp.services.indicators.dimensions import get_k
+from caseapp.services.indicators.publication import rebuild
 from caseapp.services.indicators.publication.build import build, cut_off_for
 from caseapp.timeutil import utcnow
 
@@ -47,9 +51,9 @@ def max_age() -> timedelta:
 
 
 def builds_on_read() -> bool:
-    """Whether a read may count an out-of-date publication itself: in tests only. Off the request, no coordinator waits
-    the minutes a national count takes, and a count that fails fails the job that runs it, not every reader's page."""
-    return bool(current_app.config.get("PUBLICATION_BUILD_ON_READ"))
+    """Whether a read counts an out-of-date publication itself: in tests only. Off the request, no coordinator waits
+    the minutes a national count takes, and a count that fails fails the background job, not every reader's page."""
+    return rebuild.inline()
 
 
 def out_of_date(found: Publication | None, cut_off) -> bool:
@@ -72,13 +76,31 @@ def publication(territory: str, year: int) -> Publication | None:
         return None
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
-    if not builds_on_read():
+    if builds_on_read():
+        if out_of_date(found, cut_off):
+            found = _rebuild(territory, year)
+    else:
+        if _needs_counting(found, cut_off):
+            rebuild.schedule(territory, year, refresh)
         # never a publication protected less than the k in force (an administrator raised it since it was counted)
         found = found if found is not None and found.k >= get_k() else None
-    elif out_of_date(found, cut_off):
-        found = _rebuild(territory, year)
     cache[(territory, year)] = found
     return found
+
+
+def _needs_counting(found: Publication | None, cut_off) -> bool:
+    """out_of_date() without its scan of every counted table: off the request the data stamp is compared by the
+    background build itself, which a server starts at most once per delay (rebuild.due_for_check)."""
+    if found is None or found.cut_off != cut_off or found.k != get_k():
+        return True
+    return on_change() and found.built_at < utcnow() - max_age() and rebuild.due_for_check(found)
+
+
+def refresh(territory: str, year: int) -> Publication | None:
+    """Count the publication again if it is out of date (the background build's work)."""
+    if stale(territory, year):
+        return _rebuild(territory, year)
+    return None
 
 
 def stale(territory: str, year: int) -> bool:
