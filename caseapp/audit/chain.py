@@ -1,0 +1,258 @@
+"""The access log's keyed hash chain: sealing queued rows into it, verifying it, anchoring its head.
+
+Appending and sealing are apart, as in certificate-transparency logs: a request appends its row to `audit_queue`
+(own id, keyed per-row MAC) without any lock, and one sealer at a time moves queued rows, in id order and in
+batches, into `audit_events`, each linked to the previous one by `mac = HMAC(audit key, prev_mac | canonical row)`.
+The sealer holds the chain lock (PostgreSQL: an advisory lock; SQLite: the database's write lock) only for the
+batch, and a batch is one transaction: a crash before its commit leaves every row in the queue, none lost, none
+twice. `at` never goes backwards along the chain (a row sealed after a later one takes that one's time), so a date
+range is a seq range.
+
+On SQLite one writer runs at a time and a rolled-back id is given back, so queue ids are dense and in commit order:
+verify also names a queued row deleted before it was sealed. On PostgreSQL ids come from a sequence (gaps are
+normal), so a queued row is protected by its trigger (no DELETE until sealed), its MAC, and a short stay (every
+commit tries to seal); `verify` reports the queue it finds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from caseapp import crypto
+from caseapp.database import take_write_lock
+from caseapp.extensions import db
+from caseapp.models.audit import AuditEvent, AuditPending
+from caseapp.timeutil import utcnow
+
+GENESIS = "0" * 64
+PENDING = "pending"  # the MAC domain of a queued row (a chain MAC's prefix is always 64 hex digits)
+CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock held by the one sealer
+SEAL_BATCH = 1000
+log = logging.getLogger("caseapp")
+
+_ENTRY = ("at", "actor", "actor_entity", "roles", "action", "object_type", "object_ref", "outcome", "ip",
+          "request_id", "detail")
+_QUEUE = AuditPending.__table__
+_CHAIN = AuditEvent.__table__
+
+
+def _fields(row) -> list:
+    return [row.at.isoformat(timespec="microseconds"), row.actor, row.actor_entity, row.roles, row.action,
+            row.object_type, row.object_ref, row.outcome, row.ip, row.request_id, row.detail]
+
+
+def canonical(row) -> bytes:
+    """A chain row as its MAC sees it. Rows sealed through the queue also bind their queue id (older rows have none,
+    and keep the form they were sealed in)."""
+    fields = [row.seq, *_fields(row)]
+    if row.queue_id is not None:
+        fields.append(row.queue_id)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def pending_mac(row) -> str:
+    """The MAC of a queued row: its id and content under the audit key (editing or renumbering it shows)."""
+    data = json.dumps([row.id, *_fields(row)], separators=(",", ":"), ensure_ascii=False).encode()
+    return crypto.audit_mac(PENDING, data)
+
+
+def next_queue_id(conn: Connection) -> int:
+    """The id the next queued row takes (its MAC covers it, so it is known before the insert). SQLite: the caller
+    holds the write lock; PostgreSQL: a sequence, no lock."""
+    if conn.dialect.name == "postgresql":
+        return conn.scalar(text("SELECT nextval('audit_queue_id_seq')"))
+    used = conn.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
+    return max(used, conn.scalar(select(func.coalesce(func.max(_QUEUE.c.id), 0)))) + 1
+
+
+def _chain_lock(conn: Connection, blocking: bool) -> bool:
+    if conn.dialect.name == "postgresql":
+        if blocking:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID})
+            return True
+        return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID}))
+    take_write_lock(conn)  # SQLite: the one writer is the one sealer
+    return True
+
+
+def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) -> int:
+    """Move up to `limit` queued rows into the chain, in id order, inside the caller's transaction (the caller
+    commits). Returns how many were sealed; 0 when another sealer holds the chain and `blocking` is False.
+    A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+    if not _chain_lock(conn, blocking):
+        return 0
+    queued = conn.execute(select(_QUEUE).order_by(_QUEUE.c.id).limit(limit)).all()
+    if not queued:
+        return 0
+    head = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc()).limit(1)).first()
+    seq, prev, last_at = (head.seq, head.mac, head.at) if head else (0, GENESIS, None)
+    rows, ids = [], []
+    for q in queued:
+        if not crypto.same_secret(pending_mac(q), q.mac):
+            log.error("access log: queued row %s does not match its MAC; left in the queue", q.id)
+            continue
+        seq += 1
+        row = {k: getattr(q, k) for k in _ENTRY}
+        if last_at is not None and row["at"] < last_at:
+            row["at"] = last_at
+        row.update(seq=seq, queue_id=q.id, prev_mac=prev)
+        row["mac"] = prev = crypto.audit_mac(prev, canonical(_Row(row)))
+        last_at = row["at"]
+        rows.append(row)
+        ids.append(q.id)
+    if rows:
+        conn.execute(insert(_CHAIN), rows)
+        conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
+    return len(rows)
+
+
+class _Row:
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def seal_all(engine=None) -> int:
+    """Seal every row committed so far, waiting for the chain if a sealer holds it (the auditor's console, verify,
+    anchors, `flask audit seal`). Its own connection and transactions: call it before the session writes."""
+    engine = engine or db.engine
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
+                return total  # nothing queued: no lock taken
+            sealed = seal(conn, blocking=True)
+        total += sealed
+        if sealed < SEAL_BATCH:
+            return total
+
+
+def try_seal(engine) -> None:
+    """After a commit: seal what is queued unless another sealer is at it (then it will). Never fails the request
+    that committed: its row is safe in the queue either way."""
+    try:
+        with engine.begin() as conn:
+            seal(conn, blocking=False)
+    except SQLAlchemyError:
+        log.warning("access log: sealing after commit failed; the rows stay queued", exc_info=True)
+
+
+def count(since: datetime, **equal) -> int:
+    """Rows with these column values at or after `since`, sealed or still queued (one statement)."""
+    def part(model):
+        return select(func.count()).select_from(model).where(
+            model.at >= since, *(getattr(model, k) == v for k, v in equal.items())).scalar_subquery()
+    return db.session.scalar(select(part(AuditEvent) + part(AuditPending)))
+
+
+# --- verification ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    rows: int
+    head_seq: int
+    head_mac: str
+    broken_seq: int | None = None
+    problem: str | None = None
+    queued: int = 0  # rows still in the queue after sealing (committed meanwhile, or refused as tampered)
+    broken_queue_id: int | None = None
+
+
+def _dense_ids() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def _check_queue(result: VerifyResult, missing: list[int], last_queue_id: int) -> VerifyResult:
+    """The rows left in the queue must hold their MACs; on SQLite every id ever given must be somewhere."""
+    queued_ids = set()
+    for q in db.session.execute(select(_QUEUE).order_by(_QUEUE.c.id)):
+        queued_ids.add(q.id)
+        if not crypto.same_secret(pending_mac(q), q.mac):
+            result.ok, result.broken_queue_id = False, q.id
+            result.problem = "a queued row's content does not match its MAC"
+            return result
+    result.queued = len(queued_ids)
+    if _dense_ids():
+        given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
+        missing = missing + list(range(last_queue_id + 1, given + 1))
+        lost = [i for i in missing if i not in queued_ids]
+        if lost:
+            result.ok, result.broken_queue_id = False, lost[0]
+            result.problem = "a row given this queue id is neither in the chain nor in the queue: deleted"
+    return result
+
+
+def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
+    """Seal what is queued, walk the chain in seq order, name the first row whose link or MAC does not hold,
+    then check what is left in the queue."""
+    seal_all()
+    prev, expected_seq, count_, last_seq = GENESIS, 1, 0, 0
+    dense, last_queue_id, missing = _dense_ids(), 0, []
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.seq != expected_seq:
+                return VerifyResult(False, count_, last_seq, prev, row.seq, f"row {expected_seq} is missing")
+            if row.prev_mac != prev:
+                return VerifyResult(False, count_, last_seq, prev, row.seq, "link to the previous row is broken")
+            if not crypto.same_secret(crypto.audit_mac(prev, canonical(row)), row.mac):
+                return VerifyResult(False, count_, last_seq, prev, row.seq, "row content does not match its MAC")
+            if dense and row.queue_id is not None:
+                if row.queue_id <= last_queue_id:
+                    return VerifyResult(False, count_, last_seq, prev, row.seq, "rows are out of queue order")
+                missing.extend(range(last_queue_id + 1, row.queue_id))
+                last_queue_id = row.queue_id
+            prev, last_seq, expected_seq, count_ = row.mac, row.seq, row.seq + 1, count_ + 1
+        db.session.expunge_all()
+        db.session.rollback()  # one short read transaction per batch
+    result = _check_queue(VerifyResult(True, count_, last_seq, prev), missing[:10000], last_queue_id)
+    if not result.ok or anchor is None:
+        return result
+    try:
+        a_seq, a_mac = int(anchor["seq"]), str(anchor["mac"])
+    except (KeyError, TypeError, ValueError):
+        return VerifyResult(False, count_, last_seq, prev, None, "the anchor is malformed (needs seq and mac)")
+    if a_seq > last_seq:
+        return VerifyResult(False, count_, last_seq, prev, last_seq + 1,
+                            f"the log ends at row {last_seq} but the anchor saw row {a_seq}: tail truncated")
+    at_anchor = db.session.get(AuditEvent, a_seq)
+    if a_seq and (at_anchor is None or not crypto.same_secret(at_anchor.mac, a_mac)):
+        return VerifyResult(False, count_, last_seq, prev, a_seq, "row differs from the anchor")
+    return result
+
+
+def head() -> dict:
+    """The chain head, for an anchor: its seq and MAC and the row count (everything committed is sealed first)."""
+    seal_all()
+    row = db.session.execute(select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    rows = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    return {
+        "seq": row.seq if row else 0,
+        "mac": row.mac if row else GENESIS,
+        "rows": rows,
+        "at": utcnow().isoformat(timespec="seconds") + "Z",
+    }
+
+
+def write_anchor(directory: Path | None = None) -> tuple[dict, Path]:
+    """Record the head in the instance's anchors folder (copy it off the machine for a notary)."""
+    anchor = head()
+    directory = directory or Path(current_app.config["INSTANCE_PATH"]) / "anchors"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"anchor-{anchor['seq']:012d}-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(anchor, sort_keys=True) + "\n")
+    return anchor, path
