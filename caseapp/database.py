@@ -108,6 +108,34 @@ def take_write_lock(session_or_connection) -> None:
         _upgrade(conn.connection.dbapi_connection, state)
 
 
+def holds_write_lock(session) -> bool:
+    """SQLite: whether the session's open transaction is a writer (another connection's write would wait for it)."""
+    if not session.in_transaction():
+        return False
+    conn = session.connection()
+    state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
+    return bool(state and state["writing"])
+
+
+def fresh_snapshot(session) -> None:
+    """SQLite: let a transaction that has only read see what other connections committed since it began (its WAL
+    snapshot is fixed at its first read); what the session loaded stays loaded. PostgreSQL (READ COMMITTED): every
+    statement already does."""
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
+    if state is not None and not state["writing"]:
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute("COMMIT")
+            cur.execute("BEGIN")
+            for name in state["savepoints"]:
+                cur.execute(f"SAVEPOINT {name}")
+        finally:
+            cur.close()
+
+
 def _for_update_takes_the_lock(execute_state) -> None:
     """SELECT ... FOR UPDATE means "what I read here, I write on": on SQLite, which ignores the clause, the
     write lock is taken before the read."""

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from caseapp import crypto
-from caseapp.database import take_write_lock
+from caseapp.database import fresh_snapshot, holds_write_lock, take_write_lock
 from caseapp.extensions import db
 from caseapp.models.audit import AuditEvent, AuditPending
 from caseapp.timeutil import utcnow
@@ -120,19 +120,24 @@ class _Row:
         self.__dict__.update(values)
 
 
-def seal_all(engine=None) -> int:
+def seal_all() -> int:
     """Seal every row committed so far, waiting for the chain if a sealer holds it (the auditor's console, verify,
-    anchors, `flask audit seal`). Its own connection and transactions: call it before the session writes."""
-    engine = engine or db.engine
+    anchors, `flask audit seal`), so that the session's next reads see them."""
+    session = db.session()
+    if holds_write_lock(session):  # SQLite: the session is the one writer; another connection would wait for it
+        return seal(session.connection(), blocking=True, limit=2**31)
     total = 0
     while True:
-        with engine.begin() as conn:
+        with db.engine.begin() as conn:
             if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
-                return total  # nothing queued: no lock taken
+                break  # nothing queued: no lock taken
             sealed = seal(conn, blocking=True)
         total += sealed
         if sealed < SEAL_BATCH:
-            return total
+            break
+    if total:
+        fresh_snapshot(session)
+    return total
 
 
 def try_seal(engine) -> None:
@@ -196,6 +201,7 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
     """Seal what is queued, walk the chain in seq order, name the first row whose link or MAC does not hold,
     then check what is left in the queue."""
     seal_all()
+    fresh_snapshot(db.session())  # SQLite: read the log as committed now, not as when the caller's reads began
     prev, expected_seq, count_, last_seq = GENESIS, 1, 0, 0
     dense, last_queue_id, missing = _dense_ids(), 0, []
     while True:
