@@ -30,19 +30,19 @@ def _app(url: str, seal: str):
     return create_app(config.load("testing", SQLALCHEMY_DATABASE_URI=url, AUDIT_SEAL=seal, RATELIMIT_ENABLED=False))
 
 
-def _writer(url: str, seal: str, number: int, start_at: float, seconds: float, out) -> None:
+def _writer(url: str, seal: str, number: int, ready, go, seconds: float, out) -> None:
     app = _app(url, seal)
     from caseapp import audit
     from caseapp.extensions import db
 
     n = 0
     with app.app_context():
-        db.session.connection()  # connect before the start
+        db.session.connection()  # connected before the start
         db.session.rollback()
-        while time.time() < start_at:
-            time.sleep(0.001)
-        deadline = start_at + seconds
-        while time.time() < deadline:
+        ready.put(number)
+        go.wait()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
             audit.record("case.view", object_type="case", object_ref=f"BENCH-{number}-{n}", actor="bench",
                          detail={"writer": number})
             db.session.commit()
@@ -92,12 +92,14 @@ def main() -> None:
     print("|---:|---:|---:|---:|---|")
     ctx = mp.get_context("spawn")
     for writers in args.writers:
-        out = ctx.Queue()
-        start_at = time.time() + 3.0 + 0.3 * writers  # every writer connected and waiting
-        procs = [ctx.Process(target=_writer, args=(url, args.seal, i, start_at, args.seconds, out))
+        out, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+        procs = [ctx.Process(target=_writer, args=(url, args.seal, i, ready, go, args.seconds, out))
                  for i in range(writers)]
         for p in procs:
             p.start()
+        for _ in procs:
+            ready.get(timeout=300)  # every writer started and connected
+        go.set()
         appended = sum(out.get(timeout=120 + args.seconds) for _ in procs)
         for p in procs:
             p.join()

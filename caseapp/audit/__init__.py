@@ -20,11 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from caseapp.audit import chain
-from caseapp.audit.chain import (  # noqa: F401 - the log's public interface
-    GENESIS, VerifyResult, canonical, count, head, seal_all, verify, write_anchor)
+from caseapp.audit.chain import GENESIS, VerifyResult, canonical, count, head, seal_all, verify, write_anchor  # noqa: F401 - the log's public interface
 from caseapp.database import take_write_lock
 from caseapp.extensions import db
-from caseapp.models.audit import OUTCOMES, AuditPending
+from caseapp.models.audit import OUTCOMES, AuditEvent, AuditPending
 from caseapp.timeutil import utcnow
 
 _SEAL_AT_COMMIT = "audit_seal_at_commit"  # session.info: this transaction appended rows to seal
@@ -126,9 +125,10 @@ def record(
     outcome: str = "allowed",
     detail: dict | None = None,
     actor=None,
-) -> AuditPending | None:
-    """Append one row to the access log's queue in the current transaction (the caller commits). No lock on
-    PostgreSQL; on SQLite, the write lock from here to the commit (as for any write)."""
+) -> AuditPending | AuditEvent | None:
+    """Append one row to the access log in the current transaction (the caller commits): to the queue, without a
+    lock, on PostgreSQL; on SQLite, under the write lock from here to the commit (as any write), sealed at once
+    unless sealing is deferred."""
     if current_app.config.get("AUDIT_DISABLED"):
         return None
     if outcome not in OUTCOMES:
@@ -140,29 +140,23 @@ def record(
         action, object_type, object_ref, name, request.remote_addr if has_request_context() else None,
         g.get("request_id") if has_request_context() else None, detail)
     entity = _code(entity)
+    entry = {"at": utcnow(), "actor": name, "actor_entity": entity, "roles": roles, "action": action,
+             "object_type": object_type, "object_ref": object_ref, "outcome": outcome, "ip": ip,
+             "request_id": request_id,
+             "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None}
     session = db.session()
     conn = session.connection()
+    at_commit = current_app.config.get("AUDIT_SEAL", "commit") == "commit"
+    if at_commit and conn.dialect.name == "sqlite":
+        return AuditEvent(**chain.append_sealed(conn, entry))
     if conn.dialect.name == "sqlite":
         take_write_lock(conn)  # the queue id is read before the insert: one writer at a time there
-    row = AuditPending(
-        id=chain.next_queue_id(conn),
-        at=utcnow(),
-        actor=name,
-        actor_entity=entity,
-        roles=roles,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        outcome=outcome,
-        ip=ip,
-        request_id=request_id,
-        detail=json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
-    )
+    row = AuditPending(id=chain.next_queue_id(conn), **entry)
     row.mac = chain.pending_mac(row)
     session.add(row)
     session.flush()
     session.expunge(row)  # the sealer moves it by SQL; the caller keeps what it said
-    if current_app.config.get("AUDIT_SEAL", "commit") == "commit":
+    if at_commit:
         session.info[_SEAL_AT_COMMIT] = True
     return row
 
@@ -175,10 +169,14 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 
 
 # --- when rows are sealed: one policy ----------------------------------------------------------------------------
-# AUDIT_SEAL = "commit" (default): every commit that appended rows seals. On SQLite, inside that same transaction,
-# just before it commits (the writer is alone anyway: no extra transaction, no extra fsync). On PostgreSQL, right
-# after the commit, in a transaction of its own, only if no other sealer is at it (pg_try_advisory_xact_lock): no
-# request waits for another and the queue stays a few rows long without a daemon.
+# AUDIT_SEAL = "commit" (default): rows are sealed at the commit that appends them.
+# - SQLite: the writer is alone anyway, so record() seals its row as it appends it, in the same transaction (no
+#   queue row, no extra transaction or fsync).
+# - PostgreSQL: just before the commit, the request tries the chain lock (pg_try_advisory_xact_lock, which never
+#   waits) and, if free, seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
+#   that lock, others just leave their rows queued. After the commit it checks the queue once more and seals what
+#   another request left there (see chain.seal_queued: no row is stranded), so the queue stays a few rows long
+#   without a daemon.
 # AUDIT_SEAL = "deferred": appends never touch the chain; `flask audit seal` (cron) does, and the auditor's console,
 # `flask audit verify` and anchors seal (waiting) before they read.
 
@@ -187,8 +185,8 @@ def _seal_before_commit(session) -> None:
     if not session.info.get(_SEAL_AT_COMMIT) or session.in_nested_transaction():
         return
     conn = session.connection()
-    if conn.dialect.name == "sqlite":
-        chain.seal(conn, blocking=True, limit=chain.SEAL_BATCH)
+    if conn.dialect.name == "postgresql":
+        chain.seal(conn, blocking=False)
 
 
 def _seal_after_commit(session) -> None:
@@ -196,7 +194,7 @@ def _seal_after_commit(session) -> None:
         return
     engine = session.get_bind()
     if engine.dialect.name == "postgresql":
-        chain.try_seal(engine)
+        chain.seal_queued(engine)
 
 
 def _forget(session, *_args) -> None:

@@ -70,8 +70,8 @@ def next_queue_id(conn: Connection) -> int:
     holds the write lock; PostgreSQL: a sequence, no lock."""
     if conn.dialect.name == "postgresql":
         return conn.scalar(text("SELECT nextval('audit_queue_id_seq')"))
-    used = conn.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
-    return max(used, conn.scalar(select(func.coalesce(func.max(_QUEUE.c.id), 0)))) + 1
+    return conn.scalar(text("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'), 0), "
+                             "coalesce((SELECT max(id) FROM audit_queue), 0)) + 1"))
 
 
 def _chain_lock(conn: Connection, blocking: bool) -> bool:
@@ -84,35 +84,55 @@ def _chain_lock(conn: Connection, blocking: bool) -> bool:
     return True
 
 
-def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) -> int:
+def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) -> int | None:
     """Move up to `limit` queued rows into the chain, in id order, inside the caller's transaction (the caller
-    commits). Returns how many were sealed; 0 when another sealer holds the chain and `blocking` is False.
+    commits). Returns how many were sealed; None when another sealer holds the chain and `blocking` is False.
     A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
     if not _chain_lock(conn, blocking):
-        return 0
+        return None
     queued = conn.execute(select(_QUEUE).order_by(_QUEUE.c.id).limit(limit)).all()
     if not queued:
         return 0
-    head = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc()).limit(1)).first()
-    seq, prev, last_at = (head.seq, head.mac, head.at) if head else (0, GENESIS, None)
+    link = _Link(conn)
     rows, ids = [], []
     for q in queued:
         if not crypto.same_secret(pending_mac(q), q.mac):
             log.error("access log: queued row %s does not match its MAC; left in the queue", q.id)
             continue
-        seq += 1
-        row = {k: getattr(q, k) for k in _ENTRY}
-        if last_at is not None and row["at"] < last_at:
-            row["at"] = last_at
-        row.update(seq=seq, queue_id=q.id, prev_mac=prev)
-        row["mac"] = prev = crypto.audit_mac(prev, canonical(_Row(row)))
-        last_at = row["at"]
-        rows.append(row)
+        rows.append(link.next({k: getattr(q, k) for k in _ENTRY}, q.id))
         ids.append(q.id)
     if rows:
         conn.execute(insert(_CHAIN), rows)
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return len(rows)
+
+
+def append_sealed(conn: Connection, entry: dict) -> dict:
+    """SQLite with sealing at commit: the one writer seals its row as it appends it (head read under the write
+    lock, one insert), so the queue costs nothing there. Returns the chain row."""
+    take_write_lock(conn)
+    row = _Link(conn).next(entry, None)
+    conn.execute(insert(_CHAIN), [row])
+    return row
+
+
+class _Link:
+    """The chain's head as the sealer extends it: seq, previous MAC, and the time `at` may not go below."""
+
+    def __init__(self, conn: Connection):
+        head = conn.execute(select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc())
+                            .limit(1)).first()
+        self.seq, self.prev, self.at = (head.seq, head.mac, head.at) if head else (0, GENESIS, None)
+
+    def next(self, entry: dict, queue_id: int | None) -> dict:
+        row = dict(entry)
+        if self.at is not None and row["at"] < self.at:
+            row["at"] = self.at  # sealed after a later row: it takes that row's time
+        self.seq += 1
+        row.update(seq=self.seq, queue_id=queue_id, prev_mac=self.prev)
+        row["mac"] = self.prev = crypto.audit_mac(self.prev, canonical(_Row(row)))
+        self.at = row["at"]
+        return row
 
 
 class _Row:
@@ -131,7 +151,7 @@ def seal_all() -> int:
         with db.engine.begin() as conn:
             if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
                 break  # nothing queued: no lock taken
-            sealed = seal(conn, blocking=True)
+            sealed = seal(conn, blocking=True) or 0
         total += sealed
         if sealed < SEAL_BATCH:
             break
@@ -140,12 +160,19 @@ def seal_all() -> int:
     return total
 
 
-def try_seal(engine) -> None:
-    """After a commit: seal what is queued unless another sealer is at it (then it will). Never fails the request
-    that committed: its row is safe in the queue either way."""
+def seal_queued(engine, rounds: int = 3) -> None:
+    """After a commit: seal what is queued unless another sealer is at it. No row is stranded: a request whose try
+    fails committed its row before trying, so the sealer that held the chain - which checks the queue again after
+    its own commit - or the next one sees it. Never fails the request that committed: its row is safe in the queue
+    either way."""
     try:
-        with engine.begin() as conn:
-            seal(conn, blocking=False)
+        for _ in range(rounds):  # bounded: under steady load every commit takes its turn
+            with engine.connect() as conn:
+                if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
+                    return
+                if not seal(conn, blocking=False):
+                    return
+                conn.commit()
     except SQLAlchemyError:
         log.warning("access log: sealing after commit failed; the rows stay queued", exc_info=True)
 
