@@ -1,8 +1,9 @@
 """The access log: record() is the only writer of its rows; verify() walks the keyed hash chain (audit.chain).
 
 Who did what to which object, never the data itself: cases are named by code, searches by their kind.
-A row is appended to the queue in the same transaction as the change it describes, so both commit or neither does;
-it is sealed into the chain at that commit or just after it (the policy at the end of this module).
+A row is appended in the same transaction as the change it describes, so both commit or neither does: to the queue,
+sealed into the chain at that commit or just after it, or on SQLite straight into the chain (the policy at the end
+of this module).
 
 The log is append-only and erasure never reaches it, so no column may hold free text from a request: every string
 written here is a code (bounded length, no spaces, a small alphabet) or it is replaced by OMITTED. `bounded()` is
