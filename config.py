@@ -95,6 +95,9 @@ class Base:
     PLANNED_VICTIMS = 1000
 
     AUDIT_DISABLED = False  # benchmark-only switch, refused in production
+    # When appended access-log rows are sealed into the chain: "commit" (at every commit that appended some) or
+    # "deferred" (only by `flask audit seal`, the auditor's console, verify and anchors). See caseapp.audit.
+    AUDIT_SEAL = os.environ.get("RUTA_AUDIT_SEAL", "commit")
     SERVER_TIMING = False  # benchmark-only: the Server-Timing header would be a timing oracle
     PAGE_SIZE = 50
     DEMO_ALLOWED = False
@@ -102,6 +105,8 @@ class Base:
 
     def check(self) -> None:
         """Refuse configurations that would be unsafe to run."""
+        if self.AUDIT_SEAL not in ("commit", "deferred"):
+            raise RuntimeError("RUTA_AUDIT_SEAL is 'commit' or 'deferred'")
 
 
 class Development(Base):
@@ -128,6 +133,7 @@ class Production(Base):
     PREFERRED_URL_SCHEME = "https"
 
     def check(self) -> None:
+        super().check()
         if not self.SECRET_KEY or self.SECRET_KEY == DEV_SECRET_PLACEHOLDER or len(self.SECRET_KEY) < 32:
             raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production")
         if not self.SQLALCHEMY_DATABASE_URI:

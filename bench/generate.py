@@ -305,7 +305,8 @@ def generate(args) -> dict:
             row = SimpleNamespace(seq=seq, at=at, actor=actor, actor_entity=entity, roles=roles, action=action,
                                   object_type="case" if ref else None, object_ref=ref, outcome="allowed",
                                   ip=f"10.0.0.{rnd.randint(1, 50)}", request_id=None,
-                                  detail='{"by":"document"}' if action == "case.search" else None)
+                                  detail='{"by":"document"}' if action == "case.search" else None,
+                                  queue_id=None)  # written as if sealed before the queue existed: still valid
             mac = crypto.audit_mac(prev, audit.canonical(row))
             batch.append({**vars(row), "prev_mac": prev, "mac": mac})
             prev = mac
@@ -321,7 +322,7 @@ def generate(args) -> dict:
         timer.lap("audit rows", t, args.audit_rows)
         if db.engine.dialect.name == "sqlite":
             db.session.remove()
-            raw = db.engine.raw_connection()  # outside any transaction: no BEGIN IMMEDIATE
+            raw = db.engine.raw_connection()  # outside any transaction
             try:
                 raw.execute("ANALYZE")
                 raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")

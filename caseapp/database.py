@@ -1,19 +1,34 @@
-"""Database connection settings per dialect.
+"""Database connection settings per dialect, and the one owner of SQLite's write lock.
 
-SQLite: foreign keys on, WAL, overwrite deleted content (secure_delete, for crypto-shredding), full sync,
-and every transaction BEGIN IMMEDIATE so that the access-log chain has a single writer and a reader
-never fails to upgrade its lock.
+SQLite: foreign keys on, WAL, overwrite deleted content (secure_delete, for crypto-shredding), full sync.
+A transaction starts deferred (`BEGIN`): a request that only reads never takes the write lock, so reads run side by
+side across workers. The first statement that writes ends the read snapshot and starts `BEGIN IMMEDIATE` on the
+same connection before it runs, so the write sees current data and never fails with SQLITE_BUSY_SNAPSHOT (a WAL
+reader cannot upgrade once another connection committed; busy_timeout does not help there). These are the
+semantics of PostgreSQL's READ COMMITTED, which the app already runs under: versioned rows refuse a stale update,
+unique constraints refuse a duplicate insert, and a read that a write depends on takes the lock first:
+`take_write_lock(session)`, which `SELECT ... FOR UPDATE` calls by itself (SQLite has no row locks).
+
+PostgreSQL: nothing here; no lock is held across a commit (row locks end with their transaction).
 """
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.orm import Session
 
 _installed = False
+_STATE = "ruta_sqlite_tx"  # per DBAPI connection: {"writing": bool, "savepoints": [names opened while reading]}
+# Statements that never write. Anything else (INSERT, UPDATE, DELETE, REPLACE, DDL, unknown) takes the lock first.
+_READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+_WITH = re.compile(r"\s*WITH\b", re.I)
+_WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
+_SAVEPOINT = re.compile(r"\s*(SAVEPOINT|RELEASE(?:\s+SAVEPOINT)?|ROLLBACK\s+TO(?:\s+SAVEPOINT)?)\s+(\w+)", re.I)
 
 
 def _on_connect(dbapi_connection, _record) -> None:
@@ -33,7 +48,99 @@ def _on_connect(dbapi_connection, _record) -> None:
 
 def _on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.info[_STATE] = {"writing": False, "savepoints": []}
+        conn.exec_driver_sql("BEGIN")
+
+
+def writes(statement: str) -> bool:
+    """Whether an SQL statement may write (a WITH naming INSERT/UPDATE/DELETE counts, even in a literal: the
+    lock is then taken for nothing, never missed)."""
+    if _WITH.match(statement):
+        return bool(_WRITE_WORD.search(statement))
+    return not _READ_ONLY.match(statement)
+
+
+def _upgrade(dbapi_connection, state: dict) -> None:
+    """End the read snapshot (nothing was written in it) and start a writing transaction in its place, with the
+    savepoints the caller opened meanwhile (SQLAlchemy will release or roll back to them by name)."""
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("COMMIT")
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            cur.execute("BEGIN")  # still inside a transaction, so the caller's rollback works; then fail
+            raise
+        for name in state["savepoints"]:
+            cur.execute(f"SAVEPOINT {name}")
+        state["writing"] = True
+    finally:
+        cur.close()
+
+
+def _before_execute(conn, cursor, statement, _parameters, _context, _executemany) -> None:
+    state = conn.info.get(_STATE)
+    if state is None or state["writing"] or conn.dialect.name != "sqlite":
+        return
+    if writes(statement):
+        _upgrade(cursor.connection, state)
+        return
+    savepoint = _SAVEPOINT.match(statement)
+    if savepoint:
+        verb, name = savepoint.group(1).upper(), savepoint.group(2)
+        if verb == "SAVEPOINT":
+            state["savepoints"].append(name)
+        elif name in state["savepoints"]:
+            del state["savepoints"][state["savepoints"].index(name):]
+
+
+def take_write_lock(session_or_connection) -> None:
+    """Make the transaction a writer now, before it reads what it will write on (a counter, the access log's head,
+    the last bed of a shelter). SQLite: the database's write lock, held to the end of the transaction;
+    PostgreSQL: nothing (it locks the rows it reads FOR UPDATE)."""
+    conn = session_or_connection
+    if not isinstance(conn, Connection):
+        conn = conn.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    state = conn.info.get(_STATE)
+    if state is not None and not state["writing"]:
+        _upgrade(conn.connection.dbapi_connection, state)
+
+
+def holds_write_lock(session) -> bool:
+    """SQLite: whether the session's open transaction is a writer (another connection's write would wait for it)."""
+    if not session.in_transaction():
+        return False
+    conn = session.connection()
+    state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
+    return bool(state and state["writing"])
+
+
+def fresh_snapshot(session) -> None:
+    """SQLite: let a transaction that has only read see what other connections committed since it began (its WAL
+    snapshot is fixed at its first read); what the session loaded stays loaded. PostgreSQL (READ COMMITTED): every
+    statement already does."""
+    if not session.in_transaction():
+        return
+    conn = session.connection()
+    state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
+    if state is not None and not state["writing"]:
+        cur = conn.connection.dbapi_connection.cursor()
+        try:
+            cur.execute("COMMIT")
+            cur.execute("BEGIN")
+            for name in state["savepoints"]:
+                cur.execute(f"SAVEPOINT {name}")
+        finally:
+            cur.close()
+
+
+def _for_update_takes_the_lock(execute_state) -> None:
+    """SELECT ... FOR UPDATE means "what I read here, I write on": on SQLite, which ignores the clause, the
+    write lock is taken before the read."""
+    if execute_state.is_select and getattr(execute_state.statement, "_for_update_arg", None) is not None:
+        take_write_lock(execute_state.session)
 
 
 def _owner_only_sqlite_file(uri: str | None) -> None:
@@ -61,5 +168,7 @@ def init_app(app) -> None:
     if not _installed:
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
+        event.listen(Engine, "before_cursor_execute", _before_execute)
+        event.listen(Session, "do_orm_execute", _for_update_takes_the_lock)
         _installed = True
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -61,7 +61,7 @@ def has_nul(value) -> bool:
 
 # Tables a refused request may still write: the access log and session/token/sign-in bookkeeping (a refused
 # sign-in or password check counts towards the throttle's delays).
-VOLATILE_TABLES = {"audit_events", "audit_anchors", "user_sessions", "api_tokens", "alembic_version",
+VOLATILE_TABLES = {"audit_events", "audit_queue", "audit_anchors", "user_sessions", "api_tokens", "alembic_version",
                    "login_throttles", "pending_logins"}
 
 

@@ -31,10 +31,11 @@ def verify(anchor_file: Path | None) -> None:
     except ValueError:
         raise click.ClickException("the anchor file is not JSON; nothing was verified") from None
     result = audit.verify(anchor=anchor)
-    db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
+    db.session.rollback()  # a read: end the transaction
     if not result.ok:
-        click.echo(f"BROKEN at row {result.broken_seq}: {result.problem} ({result.rows} rows verified before it)",
-                   err=True)
+        where = (f"queued row {result.broken_queue_id}" if result.broken_queue_id is not None
+                 else f"row {result.broken_seq}")
+        click.echo(f"BROKEN at {where}: {result.problem} ({result.rows} rows verified before it)", err=True)
         sys.exit(1)
     if result.rows == 0 and anchor is None:
         click.echo("EMPTY: the access log has no rows. Without an anchor this cannot be told apart from a log that "
@@ -48,6 +49,14 @@ def verify(anchor_file: Path | None) -> None:
                f"head {result.head_seq} {result.head_mac}")
 
 
+@group.command("seal")
+def seal() -> None:
+    """Seal every queued access-log row into the chain (for cron when RUTA_AUDIT_SEAL=deferred; harmless otherwise).
+
+    Waits for another sealer rather than skipping; prints how many rows it sealed."""
+    click.echo(f"sealed {audit.seal_all()} rows")
+
+
 @group.command("anchor")
 @click.option("--to", "--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the anchor file (e.g. a mounted remote folder); default instance/anchors.")
@@ -56,7 +65,7 @@ def anchor(out: Path | None) -> None:
 
     One line ships it off the machine, e.g. from cron: `flask audit anchor --to /mnt/notary/ruta`."""
     data, path = audit.write_anchor(out)
-    db.session.rollback()  # a read: end the transaction (SQLite transactions hold the write lock)
+    db.session.rollback()  # a read: end the transaction
     click.echo(json.dumps(data, sort_keys=True))
     click.echo(f"written to {path}", err=True)
 

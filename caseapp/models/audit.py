@@ -1,4 +1,11 @@
-"""The access log (bitácora de acceso): append-only, hash-chained rows. Written only by caseapp.audit.record()."""
+"""The access log (bitácora de acceso). Written only by caseapp.audit.record().
+
+`audit_queue`: a request appends its row here, with its own sequence number and a keyed per-row MAC, in the same
+transaction as the change it describes; appending takes no lock, so requests do not wait on each other.
+`audit_events`: the keyed hash chain. One sealer at a time moves queued rows into it, in batches (caseapp.audit.chain);
+a sealed row names the queue row it came from (`queue_id`; NULL for rows written before the queue existed).
+Both tables are append-only by trigger; a queue row may be deleted only once it is in the chain (migration 0013).
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,20 +18,9 @@ from caseapp.extensions import db
 OUTCOMES = ("allowed", "denied", "error")
 
 
-class AuditEvent(db.Model):
-    __tablename__ = "audit_events"
-    __table_args__ = (
-        Index("ix_audit_events_object_ref_seq", "object_ref", "seq"),
-        Index("ix_audit_events_actor_seq", "actor", "seq"),
-        Index("ix_audit_events_at", "at"),
-        Index("ix_audit_events_action_ip_at", "action", "ip", "at"),
-        # The auditor's console: every filter walks an index in seq order (keyset pagination at 10M rows).
-        Index("ix_audit_events_actor_entity_seq", "actor_entity", "seq"),
-        Index("ix_audit_events_action_seq", "action", "seq"),
-        Index("ix_audit_events_outcome_seq", "outcome", "seq"),
-    )
+class _Entry:
+    """What one row of the log says: who did what to which object, when, from where (codes only: audit.bounded)."""
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     actor: Mapped[str | None] = mapped_column(String(64))
     actor_entity: Mapped[str | None] = mapped_column(String(16))
@@ -36,7 +32,38 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(_Entry, db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_object_ref_seq", "object_ref", "seq"),
+        Index("ix_audit_events_actor_seq", "actor", "seq"),
+        Index("ix_audit_events_at", "at"),
+        Index("ix_audit_events_action_ip_at", "action", "ip", "at"),
+        # The auditor's console: every filter walks an index in seq order (keyset pagination at 10M rows).
+        Index("ix_audit_events_actor_entity_seq", "actor_entity", "seq"),
+        Index("ix_audit_events_action_seq", "action", "seq"),
+        Index("ix_audit_events_outcome_seq", "outcome", "seq"),
+        # The queue's delete trigger looks a row up by it; a queue row is sealed once.
+        Index("ux_audit_events_queue_id", "queue_id", unique=True),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False)
     prev_mac: Mapped[str] = mapped_column(String(64), nullable=False)
+    mac: Mapped[str] = mapped_column(String(64), nullable=False)
+    queue_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class AuditPending(_Entry, db.Model):
+    """A row appended but not yet sealed into the chain. `mac` = HMAC(audit key, "pending" | id and content)."""
+
+    __tablename__ = "audit_queue"
+    # SQLite: AUTOINCREMENT, so an id is never reused once its row left for the chain (ids stay dense and in
+    # commit order there: one writer at a time, and a rollback gives its id back).
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     mac: Mapped[str] = mapped_column(String(64), nullable=False)
 
 

@@ -74,16 +74,15 @@ def pending_changes(actor, user: User | None = None) -> list[AccountChangeReques
 
 
 def _pending(request_id) -> AccountChangeRequest:
-    """The pending request, locked (PostgreSQL; SQLite serialises writers) so that two decisions cannot both pass."""
+    """The pending request, locked (FOR UPDATE; SQLite: the write lock) so that two decisions cannot both pass."""
     try:
         request_id = int(request_id)
     except (TypeError, ValueError):
         request_id = 0
     if not 0 < request_id < 2**31:  # a hostile id in the URL must not overflow the database's integer
         raise NotFound(_("There is no such request."))
-    stmt = select(AccountChangeRequest).where(AccountChangeRequest.id == request_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=AccountChangeRequest)
+    stmt = select(AccountChangeRequest).where(AccountChangeRequest.id == request_id).with_for_update(
+        of=AccountChangeRequest)
     request = db.session.scalar(stmt.execution_options(populate_existing=True))
     if request is None:
         raise NotFound(_("There is no such request."))

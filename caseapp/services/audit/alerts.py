@@ -356,6 +356,7 @@ RULES = (many_cases, off_hours, denied, cross_entity, new_address, case_role_gra
 def compute(since: datetime, until: datetime, values: dict | None = None) -> list[Alert]:
     """Every alert for log rows with since <= at < until (naive UTC). No permission check: see `alerts_for`."""
     t = values or thresholds()[0]
+    audit.seal_all()  # queued rows count too
     lo, hi, empty = seq_bounds(since, until)
     if empty:
         return []

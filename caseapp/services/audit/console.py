@@ -6,7 +6,8 @@ a victim. Every filter walks an index in `seq` order, so a page costs the same a
     user -> (actor, seq)            entity -> (actor_entity, seq)     case -> (object_ref, seq)
     action -> (action, seq)         outcome -> (outcome, seq)         dates -> two probes of (at), then a seq range
 
-A date range becomes a seq range because `at` never goes backwards along the chain (see audit.record).
+A date range becomes a seq range because `at` never goes backwards along the chain (see audit.chain). Every read
+seals the access log's queue first, so it shows every committed row.
 Every view and export writes its own access-log row.
 """
 from __future__ import annotations
@@ -216,6 +217,7 @@ class Page:
 
 def _page(filters: Filters, cursor: str | None, limit: int, *, hide_audit_views: bool = False) -> Page:
     limit = max(1, min(int(limit), MAX_LIMIT))
+    audit.seal_all()  # every committed row, queued ones too (a no-op when the queue is empty)
     direction, bound = decode_cursor(cursor)
     conds = conditions(filters, hide_audit_views=hide_audit_views)
     if conds is None:
@@ -285,6 +287,7 @@ def export_csv(user, filters: Filters) -> Iterator[str]:
     authz.require(user, "audit.read")
     # The rows' labels are written while streaming, after this request's session is gone: settle the language now.
     get_locale()
+    audit.seal_all()
     audit.record("audit.export", object_type=AUDIT_VIEW_TYPE, object_ref=filters.case,
                  detail=_log_detail(filters, format="csv"))
     db.session.commit()

@@ -1,8 +1,7 @@
 """Shelters (casas de acogida): capacity, stays, free beds. A stay is a lodging step of the case.
 
-Capacity is never exceeded, even with two placements at once: on PostgreSQL the shelter row is locked
-(SELECT ... FOR UPDATE) before counting its open stays; on SQLite every transaction is BEGIN IMMEDIATE, so
-writers are already serialised.
+Capacity is never exceeded, even with two placements at once: the shelter row is locked (SELECT ... FOR UPDATE;
+on SQLite that takes the database's write lock, caseapp.database) before counting its open stays.
 """
 from __future__ import annotations
 
@@ -136,9 +135,8 @@ def save_shelter(actor, *, shelter_id=None, version=None, code: str, name: str, 
 
 
 def _lock_shelter(shelter_id: int) -> Shelter | None:
-    query = select(Shelter).where(Shelter.id == shelter_id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Shelter)  # the joined entity is the nullable side of an outer join
+    # of=Shelter: the joined entity is the nullable side of an outer join
+    query = select(Shelter).where(Shelter.id == shelter_id).with_for_update(of=Shelter)
     return db.session.scalars(query.execution_options(populate_existing=True)).first()
 
 

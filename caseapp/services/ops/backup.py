@@ -27,7 +27,7 @@ from caseapp.models.keys import DataKey
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 # Tables whose rows mean "this database is in use": restoring over them needs --force.
-HOLDER_TABLES = ("audit_events", "users", "entities", "victims", "cases")
+HOLDER_TABLES = ("audit_events", "audit_queue", "users", "entities", "victims", "cases")
 
 
 class BackupError(Exception):

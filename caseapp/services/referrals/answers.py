@@ -27,11 +27,10 @@ def _answered_at_once() -> str:
 def _locked(actor, referral_id, action: str, version) -> Referral:
     referral = get_referral(actor, referral_id)
     authz.require(actor, action, referral)
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Two answers at once: the second waits for the first to commit and then sees its new state
-        # (SQLite already serialises writers with BEGIN IMMEDIATE).
-        db.session.scalar(select(Referral).where(Referral.id == referral.id).with_for_update(of=Referral)
-                          .execution_options(populate_existing=True))
+    # Two answers at once: the second waits for the first to commit and then sees its new state (on SQLite,
+    # FOR UPDATE takes the database's write lock: caseapp.database).
+    db.session.scalar(select(Referral).where(Referral.id == referral.id).with_for_update(of=Referral)
+                      .execution_options(populate_existing=True))
     require_version(referral, version, stale=_("This referral was changed by someone else. Reload it; nothing was "
                                                "saved."))
     return referral

@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
-from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import (
     Case,
 )
@@ -119,14 +118,10 @@ def _hints(actor, cases: list[Case]) -> list[dict]:
 
 def _hints_given_today(actor) -> int:
     """Cross-entity hints the user was shown in the last 24 hours (the access log is the shared counter)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # One user's registrations queue here, so two at once cannot both take the last hint of the day.
-        db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
-    return db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.actor == actor.username, AuditEvent.action == CROSS_ENTITY_HINT,
-            AuditEvent.outcome == "allowed", AuditEvent.at >= utcnow() - timedelta(days=1))
-    )
+    # One user's registrations queue here, so two at once cannot both take the last hint of the day.
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    return audit.count(utcnow() - timedelta(days=1), actor=actor.username, action=CROSS_ENTITY_HINT,
+                       outcome="allowed")  # sealed or still queued
 
 
 def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:

@@ -31,11 +31,10 @@ from caseapp.timeutil import utcnow
 
 
 def _next_code(entity: Entity, year: int) -> str:
-    """The next ENTITY-YEAR-NNNNN; the counter row is locked (SQLite: BEGIN IMMEDIATE already serialises)."""
+    """The next ENTITY-YEAR-NNNNN; the counter row is locked (SQLite: the write lock, caseapp.database)."""
     def locked():
         stmt = select(CaseCounter).where(CaseCounter.entity_id == entity.id, CaseCounter.year == year)
-        if db.session.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update()
         return db.session.scalar(stmt.execution_options(populate_existing=True))
 
     counter = locked()
@@ -138,7 +137,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         with keeping_loaded():  # the answer names the case just written: no reload of it after the commit
             db.session.commit()
     except IntegrityError:
-        # The same form arrived twice at once (PostgreSQL; SQLite serialises): the other request registered it.
+        # The same form arrived twice at once: the other request registered it (its unique key refused ours).
         db.session.rollback()
         existing = _registered_with(key_hash) if key_hash else None
         if existing is None:

@@ -1,7 +1,9 @@
-"""The access log: record() is the only writer of AuditEvent rows; verify() walks the keyed hash chain.
+"""The access log: record() is the only writer of its rows; verify() walks the keyed hash chain (audit.chain).
 
 Who did what to which object, never the data itself: cases are named by code, searches by their kind.
-A row is written in the same transaction as the change it describes, so both commit or neither does.
+A row is appended in the same transaction as the change it describes, so both commit or neither does: to the queue,
+sealed into the chain at that commit or just after it, or on SQLite straight into the chain (the policy at the end
+of this module).
 
 The log is append-only and erasure never reaches it, so no column may hold free text from a request: every string
 written here is a code (bounded length, no spaces, a small alphabet) or it is replaced by OMITTED. `bounded()` is
@@ -13,19 +15,19 @@ import ipaddress
 import json
 import math
 import re
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import func, select, text
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from caseapp import crypto
+from caseapp.audit import chain
+from caseapp.audit.chain import GENESIS, VerifyResult, canonical, count, head, seal_all, verify, write_anchor  # noqa: F401 - the log's public interface
+from caseapp.database import take_write_lock
 from caseapp.extensions import db
-from caseapp.models.audit import OUTCOMES, AuditEvent
+from caseapp.models.audit import OUTCOMES, AuditEvent, AuditPending
 from caseapp.timeutil import utcnow
 
-GENESIS = "0" * 64
+_SEAL_AT_COMMIT = "audit_seal_at_commit"  # session.info: this transaction appended rows to seal
 OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
 _CODE = re.compile(r"[A-Za-z0-9_.,:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
 _ACTION = re.compile(r"[a-z][A-Za-z0-9_.:]{0,47}")  # a code, or "request:<endpoint>"
@@ -88,7 +90,6 @@ def bounded(action: str, object_type, object_ref, actor, ip, request_id, detail)
         request_id = None
     return (action, object_type, _code(object_ref), _code(actor), _ip(ip), request_id,
             _detail(detail) if detail else None)
-CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock serialising appends
 
 
 def _actor_fields(actor) -> tuple[str | None, str | None, str | None]:
@@ -116,20 +117,6 @@ def object_ref_of(obj) -> tuple[str | None, str | None]:
     return kind, ref
 
 
-def canonical(row: AuditEvent) -> bytes:
-    fields = [
-        row.seq, row.at.isoformat(timespec="microseconds"), row.actor, row.actor_entity, row.roles, row.action,
-        row.object_type, row.object_ref, row.outcome, row.ip, row.request_id, row.detail,
-    ]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _lock_chain() -> None:
-    # SQLite: every transaction is BEGIN IMMEDIATE, so the writer is already alone.
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID})
-
-
 def record(
     action: str,
     obj=None,
@@ -139,8 +126,10 @@ def record(
     outcome: str = "allowed",
     detail: dict | None = None,
     actor=None,
-) -> AuditEvent | None:
-    """Append one row to the access log in the current transaction (the caller commits)."""
+) -> AuditPending | AuditEvent | None:
+    """Append one row to the access log in the current transaction (the caller commits): to the queue, without a
+    lock, on PostgreSQL; on SQLite, under the write lock from here to the commit (as any write), sealed at once
+    unless sealing is deferred."""
     if current_app.config.get("AUDIT_DISABLED"):
         return None
     if outcome not in OUTCOMES:
@@ -152,31 +141,24 @@ def record(
         action, object_type, object_ref, name, request.remote_addr if has_request_context() else None,
         g.get("request_id") if has_request_context() else None, detail)
     entity = _code(entity)
-    _lock_chain()
-    head = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.mac, AuditEvent.at).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
-    seq, prev = (head.seq + 1, head.mac) if head else (1, GENESIS)
-    # `at` never goes backwards along the chain (a clock stepped back included), so a date range is a seq range.
-    now = utcnow()
-    row = AuditEvent(
-        seq=seq,
-        at=max(now, head.at) if head else now,
-        actor=name,
-        actor_entity=entity,
-        roles=roles,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        outcome=outcome,
-        ip=ip,
-        request_id=request_id,
-        detail=json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
-        prev_mac=prev,
-    )
-    row.mac = crypto.audit_mac(prev, canonical(row))
-    db.session.add(row)
-    db.session.flush()
+    entry = {"at": utcnow(), "actor": name, "actor_entity": entity, "roles": roles, "action": action,
+             "object_type": object_type, "object_ref": object_ref, "outcome": outcome, "ip": ip,
+             "request_id": request_id,
+             "detail": json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None}
+    session = db.session()
+    conn = session.connection()
+    at_commit = current_app.config.get("AUDIT_SEAL", "commit") == "commit"
+    if at_commit and conn.dialect.name == "sqlite":
+        return AuditEvent(**chain.append_sealed(conn, entry))
+    if conn.dialect.name == "sqlite":
+        take_write_lock(conn)  # the queue id is read before the insert: one writer at a time there
+    row = AuditPending(id=chain.next_queue_id(conn), **entry)
+    row.mac = chain.pending_mac(row)
+    session.add(row)
+    session.flush()
+    session.expunge(row)  # the sealer moves it by SQL; the caller keeps what it said
+    if at_commit:
+        session.info[_SEAL_AT_COMMIT] = True
     return row
 
 
@@ -187,68 +169,40 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
     db.session.commit()
 
 
-@dataclass
-class VerifyResult:
-    ok: bool
-    rows: int
-    head_seq: int
-    head_mac: str
-    broken_seq: int | None = None
-    problem: str | None = None
+# --- when rows are sealed: one policy ----------------------------------------------------------------------------
+# AUDIT_SEAL = "commit" (default): rows are sealed at the commit that appends them.
+# - SQLite: the writer is alone anyway, so record() seals its row as it appends it, in the same transaction (no
+#   queue row, no extra transaction or fsync).
+# - PostgreSQL: just before the commit, the request tries the chain lock (pg_try_advisory_xact_lock, which never
+#   waits) and, if free, seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
+#   that lock, others just leave their rows queued. After the commit it checks the queue once more and seals what
+#   another request left there (see chain.seal_queued: no row is stranded), so the queue stays a few rows long
+#   without a daemon.
+# AUDIT_SEAL = "deferred": appends never touch the chain; `flask audit seal` (cron) does, and the auditor's console,
+# `flask audit verify` and anchors seal (waiting) before they read.
 
 
-def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
-    """Walk the chain in seq order; name the first row whose link or MAC does not hold."""
-    prev, expected_seq, count = GENESIS, 1, 0
-    last_seq = 0
-    while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
-        ).all()
-        if not rows:
-            break
-        for row in rows:
-            if row.seq != expected_seq:
-                return VerifyResult(False, count, last_seq, prev, row.seq, f"row {expected_seq} is missing")
-            if row.prev_mac != prev:
-                return VerifyResult(False, count, last_seq, prev, row.seq, "link to the previous row is broken")
-            if not crypto.same_secret(crypto.audit_mac(prev, canonical(row)), row.mac):
-                return VerifyResult(False, count, last_seq, prev, row.seq, "row content does not match its MAC")
-            prev, last_seq, expected_seq, count = row.mac, row.seq, row.seq + 1, count + 1
-        db.session.expunge_all()
-        db.session.rollback()  # end the read transaction per batch: on SQLite it holds the write lock
-    result = VerifyResult(True, count, last_seq, prev)
-    if anchor is not None:
-        try:
-            a_seq, a_mac = int(anchor["seq"]), str(anchor["mac"])
-        except (KeyError, TypeError, ValueError):
-            return VerifyResult(False, count, last_seq, prev, None, "the anchor is malformed (needs seq and mac)")
-        if a_seq > last_seq:
-            return VerifyResult(False, count, last_seq, prev, last_seq + 1,
-                                f"the log ends at row {last_seq} but the anchor saw row {a_seq}: tail truncated")
-        at_anchor = db.session.get(AuditEvent, a_seq)
-        if a_seq and (at_anchor is None or not crypto.same_secret(at_anchor.mac, a_mac)):
-            return VerifyResult(False, count, last_seq, prev, a_seq, "row differs from the anchor")
-    return result
+def _seal_before_commit(session) -> None:
+    if not session.info.get(_SEAL_AT_COMMIT) or session.in_nested_transaction():
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        chain.seal(conn, blocking=False)
 
 
-def head() -> dict:
-    """The chain head, for an anchor: its seq and MAC and the row count."""
-    row = db.session.execute(select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    count = db.session.scalar(select(func.count()).select_from(AuditEvent))
-    return {
-        "seq": row.seq if row else 0,
-        "mac": row.mac if row else GENESIS,
-        "rows": count,
-        "at": utcnow().isoformat(timespec="seconds") + "Z",
-    }
+def _seal_after_commit(session) -> None:
+    if not session.info.pop(_SEAL_AT_COMMIT, False):
+        return
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql":
+        chain.seal_queued(engine)
 
 
-def write_anchor(directory: Path | None = None) -> tuple[dict, Path]:
-    """Record the head in the instance's anchors folder (copy it off the machine for a notary)."""
-    anchor = head()
-    directory = directory or Path(current_app.config["INSTANCE_PATH"]) / "anchors"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"anchor-{anchor['seq']:012d}-{uuid.uuid4().hex[:8]}.json"
-    path.write_text(json.dumps(anchor, sort_keys=True) + "\n")
-    return anchor, path
+def _forget(session, *_args) -> None:
+    if not session.in_transaction():
+        session.info.pop(_SEAL_AT_COMMIT, None)
+
+
+event.listen(Session, "before_commit", _seal_before_commit)
+event.listen(Session, "after_commit", _seal_after_commit)
+event.listen(Session, "after_rollback", _forget)

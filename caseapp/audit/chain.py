@@ -1,0 +1,312 @@
+"""The access log's keyed hash chain: sealing queued rows into it, verifying it, anchoring its head.
+
+Appending and sealing are apart, as in certificate-transparency logs: a request appends its row to `audit_queue`
+(own id, keyed per-row MAC) without any lock, and one sealer at a time moves queued rows, in id order and in
+batches, into `audit_events`, each linked to the previous one by `mac = HMAC(audit key, prev_mac | canonical row)`.
+The sealer holds the chain lock (PostgreSQL: an advisory lock; SQLite: the database's write lock) only for the
+batch, and a batch is one transaction: a crash before its commit leaves every row in the queue, none lost, none
+twice. `at` never goes backwards along the chain (a row sealed after a later one takes that one's time), so a date
+range is a seq range.
+
+On SQLite one writer runs at a time and a rolled-back id is given back, so queue ids are dense and in commit order:
+verify also names a queued row deleted before it was sealed. On PostgreSQL ids come from a sequence (gaps are
+normal), so a queued row is protected by its trigger (no DELETE until sealed), its MAC, and a short stay (every
+commit tries to seal); `verify` reports the queue it finds.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import delete, func, insert, select, text, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from caseapp import crypto
+from caseapp.database import fresh_snapshot, holds_write_lock, take_write_lock
+from caseapp.extensions import db
+from caseapp.models.audit import AuditEvent, AuditPending
+from caseapp.timeutil import utcnow
+
+GENESIS = "0" * 64
+PENDING = "pending"  # the MAC domain of a queued row (a chain MAC's prefix is always 64 hex digits)
+CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock held by the one sealer
+SEAL_BATCH = 1000
+log = logging.getLogger("caseapp")
+
+_ENTRY = ("at", "actor", "actor_entity", "roles", "action", "object_type", "object_ref", "outcome", "ip",
+          "request_id", "detail")
+_QUEUE = AuditPending.__table__
+_CHAIN = AuditEvent.__table__
+
+
+def _fields(row) -> list:
+    return [row.at.isoformat(timespec="microseconds"), row.actor, row.actor_entity, row.roles, row.action,
+            row.object_type, row.object_ref, row.outcome, row.ip, row.request_id, row.detail]
+
+
+def canonical(row) -> bytes:
+    """A chain row as its MAC sees it. Rows sealed through the queue also bind their queue id (older rows have none,
+    and keep the form they were sealed in)."""
+    fields = [row.seq, *_fields(row)]
+    if row.queue_id is not None:
+        fields.append(row.queue_id)
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def pending_mac(row) -> str:
+    """The MAC of a queued row: its id and content under the audit key (editing or renumbering it shows)."""
+    data = json.dumps([row.id, *_fields(row)], separators=(",", ":"), ensure_ascii=False).encode()
+    return crypto.audit_mac(PENDING, data)
+
+
+_ids: dict[tuple, list[int]] = {}  # PostgreSQL: ids taken from the sequence in blocks, per process and database
+_ids_lock = threading.Lock()
+ID_BLOCK = 32
+
+
+def next_queue_id(conn: Connection) -> int:
+    """The id the next queued row takes (its MAC covers it, so it is known before the insert). SQLite: the caller
+    holds the write lock. PostgreSQL: a sequence, no lock, ids taken 32 at a time (one round trip, not one per
+    row; ids there are neither dense nor in commit order anyway)."""
+    if conn.dialect.name == "postgresql":
+        with _ids_lock:
+            spare = _ids.setdefault((os.getpid(), str(conn.engine.url)), [])
+            if not spare:
+                spare.extend(conn.scalars(text("SELECT nextval('audit_queue_id_seq') FROM generate_series(1, :n)"),
+                                          {"n": ID_BLOCK}))
+                spare.reverse()
+            return spare.pop()
+    return conn.scalar(text("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'), 0), "
+                            "coalesce((SELECT max(id) FROM audit_queue), 0)) + 1"))
+
+
+def _chain_lock(conn: Connection, blocking: bool) -> bool:
+    if conn.dialect.name == "postgresql":
+        if blocking:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID})
+            return True
+        return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID}))
+    take_write_lock(conn)  # SQLite: the one writer is the one sealer
+    return True
+
+
+def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) -> int | None:
+    """Move up to `limit` queued rows into the chain, in id order, inside the caller's transaction (the caller
+    commits). Returns how many were sealed; None when another sealer holds the chain and `blocking` is False.
+    A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+    if not _chain_lock(conn, blocking):
+        return None
+    # The queue and the chain's head in one statement (read after the lock: the last sealer's commit is visible).
+    head = select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc()).limit(1).subquery("head")
+    queued = conn.execute(select(_QUEUE, head.c.seq.label("head_seq"), head.c.mac.label("head_mac"),
+                                 head.c.at.label("head_at")).outerjoin(head, true())
+                          .order_by(_QUEUE.c.id).limit(limit)).all()
+    if not queued:
+        return 0
+    link = _Link(conn, queued[0])
+    rows, ids = [], []
+    for q in queued:
+        if not crypto.same_secret(pending_mac(q), q.mac):
+            log.error("access log: queued row %s does not match its MAC; left in the queue", q.id)
+            continue
+        rows.append(link.next({k: getattr(q, k) for k in _ENTRY}, q.id))
+        ids.append(q.id)
+    if rows:
+        conn.execute(insert(_CHAIN), rows)
+        conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
+    return len(rows)
+
+
+def append_sealed(conn: Connection, entry: dict) -> dict:
+    """SQLite with sealing at commit: the one writer seals its row as it appends it (head read under the write
+    lock, one insert), so the queue costs nothing there. Returns the chain row."""
+    take_write_lock(conn)
+    row = _Link(conn).next(entry, None)
+    conn.execute(insert(_CHAIN), [row])
+    return row
+
+
+class _Link:
+    """The chain's head as the sealer extends it: seq, previous MAC, and the time `at` may not go below."""
+
+    def __init__(self, conn: Connection, read=None):
+        """`read`: a row that already carries the head (head_seq, head_mac, head_at), or None to read it now."""
+        if read is None:
+            read = conn.execute(select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
+                                       _CHAIN.c.at.label("head_at")).order_by(_CHAIN.c.seq.desc()).limit(1)).first()
+        found = read is not None and read.head_seq is not None
+        self.seq, self.prev, self.at = (read.head_seq, read.head_mac, read.head_at) if found else (0, GENESIS, None)
+
+    def next(self, entry: dict, queue_id: int | None) -> dict:
+        row = dict(entry)
+        if self.at is not None and row["at"] < self.at:
+            row["at"] = self.at  # sealed after a later row: it takes that row's time
+        self.seq += 1
+        row.update(seq=self.seq, queue_id=queue_id, prev_mac=self.prev)
+        row["mac"] = self.prev = crypto.audit_mac(self.prev, canonical(_Row(row)))
+        self.at = row["at"]
+        return row
+
+
+class _Row:
+    def __init__(self, values: dict):
+        self.__dict__.update(values)
+
+
+def seal_all() -> int:
+    """Seal every row committed so far, waiting for the chain if a sealer holds it (the auditor's console, verify,
+    anchors, `flask audit seal`), so that the session's next reads see them."""
+    session = db.session()
+    if holds_write_lock(session):  # SQLite: the session is the one writer; another connection would wait for it
+        return seal(session.connection(), blocking=True, limit=2**31)
+    total = 0
+    while True:
+        with db.engine.begin() as conn:
+            if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
+                break  # nothing queued: no lock taken
+            sealed = seal(conn, blocking=True) or 0
+        total += sealed
+        if sealed < SEAL_BATCH:
+            break
+    if total:
+        fresh_snapshot(session)
+    return total
+
+
+def seal_queued(engine, rounds: int = 3) -> None:
+    """After a commit: seal what is queued unless another sealer is at it. No row is stranded: a request whose try
+    fails committed its row before trying, so the sealer that held the chain - which checks the queue again after
+    its own commit - or the next one sees it. Never fails the request that committed: its row is safe in the queue
+    either way."""
+    try:
+        for _ in range(rounds):  # bounded: under steady load every commit takes its turn
+            with engine.connect() as conn:
+                if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
+                    return
+                if not seal(conn, blocking=False):
+                    return
+                conn.commit()
+    except SQLAlchemyError:
+        log.warning("access log: sealing after commit failed; the rows stay queued", exc_info=True)
+
+
+def count(since: datetime, **equal) -> int:
+    """Rows with these column values at or after `since`, sealed or still queued (one statement)."""
+    def part(model):
+        return select(func.count()).select_from(model).where(
+            model.at >= since, *(getattr(model, k) == v for k, v in equal.items())).scalar_subquery()
+    return db.session.scalar(select(part(AuditEvent) + part(AuditPending)))
+
+
+# --- verification ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    rows: int
+    head_seq: int
+    head_mac: str
+    broken_seq: int | None = None
+    problem: str | None = None
+    queued: int = 0  # rows still in the queue after sealing (committed meanwhile, or refused as tampered)
+    broken_queue_id: int | None = None
+
+
+def _dense_ids() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def _check_queue(result: VerifyResult, missing: list[int], last_queue_id: int) -> VerifyResult:
+    """The rows left in the queue must hold their MACs; on SQLite every id ever given must be somewhere."""
+    queued_ids = set()
+    for q in db.session.execute(select(_QUEUE).order_by(_QUEUE.c.id)):
+        queued_ids.add(q.id)
+        if not crypto.same_secret(pending_mac(q), q.mac):
+            result.ok, result.broken_queue_id = False, q.id
+            result.problem = "a queued row's content does not match its MAC"
+            return result
+    result.queued = len(queued_ids)
+    if _dense_ids():
+        given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
+        missing = missing + list(range(last_queue_id + 1, given + 1))
+        lost = [i for i in missing if i not in queued_ids]
+        if lost:
+            result.ok, result.broken_queue_id = False, lost[0]
+            result.problem = "a row given this queue id is neither in the chain nor in the queue: deleted"
+    return result
+
+
+def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
+    """Seal what is queued, walk the chain in seq order, name the first row whose link or MAC does not hold,
+    then check what is left in the queue."""
+    seal_all()
+    fresh_snapshot(db.session())  # SQLite: read the log as committed now, not as when the caller's reads began
+    prev, expected_seq, count_, last_seq = GENESIS, 1, 0, 0
+    dense, last_queue_id, missing = _dense_ids(), 0, []
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
+        ).all()
+        if not rows:
+            break
+        for row in rows:
+            if row.seq != expected_seq:
+                return VerifyResult(False, count_, last_seq, prev, row.seq, f"row {expected_seq} is missing")
+            if row.prev_mac != prev:
+                return VerifyResult(False, count_, last_seq, prev, row.seq, "link to the previous row is broken")
+            if not crypto.same_secret(crypto.audit_mac(prev, canonical(row)), row.mac):
+                return VerifyResult(False, count_, last_seq, prev, row.seq, "row content does not match its MAC")
+            if dense and row.queue_id is not None:
+                if row.queue_id <= last_queue_id:
+                    return VerifyResult(False, count_, last_seq, prev, row.seq, "rows are out of queue order")
+                missing.extend(range(last_queue_id + 1, row.queue_id))
+                last_queue_id = row.queue_id
+            prev, last_seq, expected_seq, count_ = row.mac, row.seq, row.seq + 1, count_ + 1
+        db.session.expunge_all()
+        db.session.rollback()  # one short read transaction per batch
+    result = _check_queue(VerifyResult(True, count_, last_seq, prev), missing[:10000], last_queue_id)
+    if not result.ok or anchor is None:
+        return result
+    try:
+        a_seq, a_mac = int(anchor["seq"]), str(anchor["mac"])
+    except (KeyError, TypeError, ValueError):
+        return VerifyResult(False, count_, last_seq, prev, None, "the anchor is malformed (needs seq and mac)")
+    if a_seq > last_seq:
+        return VerifyResult(False, count_, last_seq, prev, last_seq + 1,
+                            f"the log ends at row {last_seq} but the anchor saw row {a_seq}: tail truncated")
+    at_anchor = db.session.get(AuditEvent, a_seq)
+    if a_seq and (at_anchor is None or not crypto.same_secret(at_anchor.mac, a_mac)):
+        return VerifyResult(False, count_, last_seq, prev, a_seq, "row differs from the anchor")
+    return result
+
+
+def head() -> dict:
+    """The chain head, for an anchor: its seq and MAC and the row count (everything committed is sealed first)."""
+    seal_all()
+    row = db.session.execute(select(AuditEvent.seq, AuditEvent.mac).order_by(AuditEvent.seq.desc()).limit(1)).first()
+    rows = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    return {
+        "seq": row.seq if row else 0,
+        "mac": row.mac if row else GENESIS,
+        "rows": rows,
+        "at": utcnow().isoformat(timespec="seconds") + "Z",
+    }
+
+
+def write_anchor(directory: Path | None = None) -> tuple[dict, Path]:
+    """Record the head in the instance's anchors folder (copy it off the machine for a notary)."""
+    anchor = head()
+    directory = directory or Path(current_app.config["INSTANCE_PATH"]) / "anchors"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"anchor-{anchor['seq']:012d}-{uuid.uuid4().hex[:8]}.json"
+    path.write_text(json.dumps(anchor, sort_keys=True) + "\n")
+    return anchor, path
