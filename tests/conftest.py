@@ -86,6 +86,16 @@ def _suite_clock(request):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _background_builds_end():
+    """A publication build a test's read started in the background ends with the test: it must not count into the
+    next test's database, nor be cut at the interpreter's exit (HiGHS aborts the process then)."""
+    yield
+    from caseapp.services.indicators.publication import rebuild
+
+    rebuild.wait()
+
+
 class Clock:
     """The test's clock, in Colombian local time: `clock.set("2026-03-02 10:00")`, `clock.advance(minutes=5)`.
 

@@ -252,6 +252,6 @@ def test_a_publication_protected_with_a_smaller_k_than_the_one_in_force_is_not_s
     with app.test_request_context():
         assert publication.publication("CO", IDENTIFIED.year) is None  # and a background build starts
     rebuild.wait()
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():  # a new request (its own g: nothing read above is kept)
         assert publication.publication("CO", IDENTIFIED.year).k == dimensions.get_k()
 
