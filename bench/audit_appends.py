@@ -73,7 +73,9 @@ def main() -> None:
     parser.add_argument("--seal", choices=("commit", "deferred"), default="commit")
     args = parser.parse_args()
 
-    instance = Path(tempfile.mkdtemp(prefix="ruta-appends-"))
+    # an existing database is verified with its own instance's keys (bench/run.py passes its sample's instance)
+    given = os.environ.get("CASEAPP_INSTANCE_PATH") if args.database_url else None
+    instance = Path(given or tempfile.mkdtemp(prefix="ruta-appends-"))
     os.environ["CASEAPP_INSTANCE_PATH"] = str(instance)
     url = args.database_url or f"sqlite:///{instance / 'appends.sqlite3'}"
     app = _app(url, args.seal)

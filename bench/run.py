@@ -282,7 +282,9 @@ def parse_appends(stdout: str):
             continue
         if isinstance(value, (dict, list)):
             return value
-    found = re.findall(r"(\d+)\s*writers?\D*?([\d,]+(?:\.\d+)?)\s*(?:appends|/s)", stdout)
+    # bench/audit_appends.py's table: | writers | appends | appends/s | seal after (s) | chain |
+    found = re.findall(r"^\|\s*(\d+)\s*\|\s*\d+\s*\|\s*([\d,]+(?:\.\d+)?)\s*\|", stdout, flags=re.M)
+    found = found or re.findall(r"(\d+)\s*writers?\D*?([\d,]+(?:\.\d+)?)\s*(?:appends|/s)", stdout)
     return {w: float(v.replace(",", "")) for w, v in found} or None
 
 

@@ -44,6 +44,9 @@ def test_results_are_named_after_the_database(url, name):
 def test_appends_output_read_as_json_or_plain_lines():
     assert run.parse_appends('starting\n{"1": 900.5, "4": 2500.0}\n') == {"1": 900.5, "4": 2500.0}
     assert run.parse_appends("1 writer: 812.3 appends/s\n16 writers: 4,100 appends/s\n") == {"1": 812.3, "16": 4100.0}
+    table = ("| writers | appends | appends/s | seal after (s) | chain |\n|---:|---:|---:|---:|---|\n"
+             "| 1 | 4694 | 939 | 0.00 | intact, every append once |\n| 16 | 4210 | 1,842 | 0.00 | intact |\n")
+    assert run.parse_appends(table) == {"1": 939.0, "16": 1842.0}  # bench/audit_appends.py's own table
     assert run.parse_appends("nothing to say\n42\n") is None
 
 

@@ -8,7 +8,7 @@ import time
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from caseapp.cli.users import admin_command
 from caseapp.extensions import db
@@ -23,8 +23,8 @@ group = AppGroup("stats", help="The protected publication of counts.")
 def _territories() -> list[str]:
     """Every territory a reader may have: the nation, and each entity's and policy's territory."""
     found = {territories.NATIONAL}
-    found |= {t for t in db.session.scalars(select(distinct(Entity.territory))) if t}
-    found |= {t for t in db.session.scalars(select(distinct(Policy.territory_code))) if t}
+    found |= {t for t in db.session.scalars(select(Entity.territory).distinct()) if t}
+    found |= {t for t in db.session.scalars(select(Policy.territory_code).distinct()) if t}
     return sorted(found)
 
 
