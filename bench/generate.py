@@ -50,6 +50,9 @@ def make_app(args):
     os.environ["CASEAPP_INSTANCE_PATH"] = str(Path(args.instance).resolve())
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
+    # blind indexes as wide as a deployment planned for this many victims would record (README, "Blind indexes"):
+    # at the default 1,000, 100,000 victims would share 256 index values, ~390 candidates decrypted per search
+    os.environ.setdefault("RUTA_PLANNED_VICTIMS", str(args.victims))
     import config
     from caseapp import create_app
 
@@ -96,6 +99,10 @@ def generate(args) -> dict:
         upgrade()
         if db.session.scalar(select(Case.id).limit(1)) is not None:
             raise SystemExit("the database already holds cases: use a fresh --instance or --database-url")
+        from caseapp.services.registry import index_width
+
+        index_width.bits(record=True)  # the width every index below is computed at, recorded as a deployment would
+        db.session.commit()
         conn = db.session.connection()
         now = datetime(2026, 11, 1)
 
