@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -78,6 +79,9 @@ def _candidates(column, value: int | None, base=None):
     stmt = (base if base is not None else select(Case)).join(Case.victim).where(
         column == value, Victim.erased.is_(False)
     )
+    # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
+    # not a blind-index value is shared (a selectin load followed every non-empty answer)
+    stmt = stmt.options(lazyload(Case.purposes))
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(500)).unique().all()
 
 
