@@ -13,7 +13,7 @@ from caseapp.services import casework, registry
 from caseapp.services.indicators import publication
 from caseapp.services.indicators.publication import rebuild
 from tests.cases_factory import make_case
-from tests.world import new_api_token
+from tests.world import AUDIT_APPEND_STATEMENTS, new_api_token
 
 IDENTIFIED = date(2025, 3, 10)
 N = 3
@@ -70,7 +70,7 @@ def same_cost(measure_n, grow, ceiling: int):
             extra.remove(statement)
     assert many() == few(), f"{few()} -> {many()}; the statements that grew:\n" + "\n".join(
         s.replace("\n", " ")[:300] for s in extra)
-    assert few() <= ceiling, few
+    assert few() <= ceiling + AUDIT_APPEND_STATEMENTS, few
 
 
 def api(app, user) -> dict:
@@ -248,10 +248,16 @@ def test_a_publication_protected_with_a_smaller_k_than_the_one_in_force_is_not_s
     with app.test_request_context():
         assert publication.publication("CO", IDENTIFIED.year) is not None
         root = db.session.get(User, people["root"].id)
-        dimensions.set_k(root, dimensions.get_k() + 2, version=dimensions.setting_version())
+        new_k = dimensions.get_k() + 2
+        dimensions.set_k(root, new_k, version=dimensions.setting_version())
     with app.test_request_context():
         assert publication.publication("CO", IDENTIFIED.year) is None  # and a background build starts
     rebuild.wait()
-    with app.app_context(), app.test_request_context():  # a new request (its own g: nothing read above is kept)
-        assert publication.publication("CO", IDENTIFIED.year).k == dimensions.get_k()
+    for _ in range(3):  # a build already running when k was raised may have looked before it: the next read retries
+        with app.app_context(), app.test_request_context():  # a new request (its own g: nothing read above is kept)
+            found = publication.publication("CO", IDENTIFIED.year)
+            if found is not None:
+                break
+        rebuild.wait()
+    assert found is not None and found.k == new_k
 

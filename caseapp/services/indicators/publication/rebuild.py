@@ -24,6 +24,7 @@ BUILD_LOCK_ID = 0x52555442  # "RUTB": PostgreSQL advisory locks of publication b
 _lock = threading.Lock()
 _running: dict[tuple[str, int], threading.Thread] = {}
 _checked: dict[tuple[str, int], float] = {}
+_again: set[tuple[str, int]] = set()
 
 
 def inline() -> bool:
@@ -48,6 +49,7 @@ def schedule(territory: str, year: int, refresh) -> None:
     key = (territory, year)
     with _lock:
         if key in _running:
+            _again.add(key)  # the running build may have looked before this reader's reason (k just raised): again
             return
         thread = threading.Thread(target=_run, args=(app, territory, year, refresh), name=f"publication-{territory}-{year}",
                                   daemon=True)
@@ -74,8 +76,13 @@ def _run(app, territory: str, year: int, refresh) -> None:
     try:
         with app.app_context():
             with claim(territory, year) as mine:
-                if mine:
+                while mine:
                     refresh(territory, year)
+                    with _lock:
+                        if (territory, year) not in _again:
+                            break
+                        _again.discard((territory, year))
+                if mine:
                     app.logger.info("publication %s %s counted in the background in %.1f s", territory, year,
                                     time.perf_counter() - started, extra={"event": "publication.rebuilt"})
     except Exception:  # noqa: BLE001 - a failed build leaves the stored publication served; the next read retries
@@ -83,6 +90,7 @@ def _run(app, territory: str, year: int, refresh) -> None:
     finally:
         with _lock:
             _running.pop((territory, year), None)
+            _again.discard((territory, year))
 
 
 @contextmanager
