@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from sqlalchemy import event, select  # noqa: E402
 
 import config  # noqa: E402
+from bench import payloads  # noqa: E402
 from caseapp import create_app, crypto  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
 from caseapp.models.accounts import (  # noqa: E402
@@ -74,13 +75,7 @@ def main() -> None:
     api = {"Authorization": f"Bearer {tokens['sw_ctg']}"}
 
     def register():
-        n = rnd.randint(10**9, 2 * 10**9)
-        return ("POST", "/api/v1/cases", {
-            "given_names": "Bench", "family_names": f"Persona {n}", "document_type": "CC", "document_number": str(n),
-            "birth_date": "1990-01-01", "phone": f"3{n % 10**9:09d}", "sex": "female", "nationality": "CO",
-            "identified_on": "2026-10-01", "identification_source": "coat", "exploitation_purposes": ["sexual_exploitation"],
-            "trafficking_scope": "internal", "consent_assistance": True, "consent_method": "written",
-            "victim_status": "victim"}, api)
+        return ("POST", "/api/v1/cases", payloads.registration(rnd), api)
 
     pages = {
         "floor (/healthz)": lambda: ("GET", "/healthz", None, {}),

@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+from bench import payloads  # noqa: E402
+
 # The rows: short name for --only, the label in the results, the goal as a multiple of the floor.
 ENDPOINTS = {
     "floor": ("floor (/healthz)", None),
@@ -182,13 +184,7 @@ def endpoints(sample, cookies):
                 return ("GET", f"/cases/{c['code']}", None, {"Cookie": cookie})
 
     def register():
-        n = rnd.randint(10**9, 2 * 10**9)
-        return ("POST", "/api/v1/cases", {
-            "given_names": "Bench", "family_names": f"Persona {n}", "document_type": "CC", "document_number": str(n),
-            "birth_date": "1990-01-01", "phone": f"3{n % 10**9:09d}", "sex": "female", "nationality": "CO",
-            "identified_on": "2026-10-01", "identification_source": "coat", "exploitation_purposes": ["sexual_exploitation"],
-            "trafficking_scope": "internal", "consent_assistance": True, "consent_method": "written",
-            "victim_status": "victim"}, token("sw_ctg"))
+        return ("POST", "/api/v1/cases", payloads.registration(rnd), token("sw_ctg"))
 
     def dashboard():
         return ("GET", "/indicators/", None, {"Cookie": cookies["coord"]})

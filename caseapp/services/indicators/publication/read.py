@@ -50,16 +50,14 @@ def max_age() -> timedelta:
     return timedelta(minutes=int(current_app.config.get("PUBLICATION_MAX_AGE_MINUTES", 60)))
 
 
-def builds_on_read() -> bool:
-    """Whether a read counts an out-of-date publication itself: in tests only. Off the request, no coordinator waits
-    the minutes a national count takes, and a count that fails fails the background job, not every reader's page."""
-    return rebuild.inline()
-
-
-def out_of_date(found: Publication | None, cut_off) -> bool:
-    """Whether a stored publication (or its absence) is to be counted again."""
-    return found is None or found.cut_off != cut_off or found.k != get_k() or (
-        on_change() and found.built_at < utcnow() - max_age() and found.data_stamp != data_stamp())
+def out_of_date(found: Publication | None, cut_off, changed=None) -> bool:
+    """Whether a stored publication (or its absence) is to be counted again. `changed(found)` says whether the data
+    under it changed since; by default its stamp is compared with the data's, a scan of every counted table, which a
+    request leaves to the background build (it passes rebuild.due_for_check: at most once per delay per server)."""
+    if found is None or found.cut_off != cut_off or found.k != get_k():
+        return True
+    changed = changed or (lambda f: f.data_stamp != data_stamp())
+    return on_change() and found.built_at < utcnow() - max_age() and changed(found)
 
 
 def publication(territory: str, year: int) -> Publication | None:
@@ -68,7 +66,7 @@ def publication(territory: str, year: int) -> Publication | None:
     # Within one request the publication is looked up once (where reads count it with no delay allowed, as in
     # tests, every time: the request may just have written what it counts).
     cache = g.setdefault("_publications", {}) if has_request_context() and (
-        max_age() or not builds_on_read()) else {}
+        max_age() or not rebuild.inline()) else {}
     if (territory, year) in cache:
         return cache[(territory, year)]
     cut_off = cut_off_for(year)
@@ -76,24 +74,18 @@ def publication(territory: str, year: int) -> Publication | None:
         return None
     found = db.session.scalar(select(Publication).where(Publication.territory == territory,
                                                         Publication.year == year))
-    if builds_on_read():
+    # Counting on read happens in tests only. Off the request no coordinator waits the minutes a national count
+    # takes, and a count that fails fails the background job, not every reader's page.
+    if rebuild.inline():
         if out_of_date(found, cut_off):
             found = _rebuild(territory, year)
     else:
-        if _needs_counting(found, cut_off):
+        if out_of_date(found, cut_off, changed=rebuild.due_for_check):
             rebuild.schedule(territory, year, refresh)
         # never a publication protected less than the k in force (an administrator raised it since it was counted)
         found = found if found is not None and found.k >= get_k() else None
     cache[(territory, year)] = found
     return found
-
-
-def _needs_counting(found: Publication | None, cut_off) -> bool:
-    """out_of_date() without its scan of every counted table: off the request the data stamp is compared by the
-    background build itself, which a server starts at most once per delay (rebuild.due_for_check)."""
-    if found is None or found.cut_off != cut_off or found.k != get_k():
-        return True
-    return on_change() and found.built_at < utcnow() - max_age() and rebuild.due_for_check(found)
 
 
 def refresh(territory: str, year: int) -> Publication | None:
