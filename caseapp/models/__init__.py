@@ -1,6 +1,7 @@
 """All models, imported here so alembic and the app see the whole schema."""
 from caseapp.models import (  # noqa: F401
     accounts,
+    assignments,
     audit,
     cases,
     catalogues,
@@ -26,3 +27,4 @@ from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401
+from caseapp.models.assignments import CaseAssignment  # noqa: F401
