@@ -332,6 +332,7 @@ AUDIT_ACTIONS = {
 AUDIT_ACTIONS.update({
     "case.assign": _l("Professional assigned to a case"), "case.unassign": _l("Assignment to a case ended"),
     "case.reassign": _l("Case moved to another professional"), "case.my_cases": _l("My cases viewed"),
+    "case.reassign_bulk": _l("Moving a professional's cases"),
 })
 # Actions logged with a variable part: a denied page request, a denied screen, a refused step of one kind.
 AUDIT_ACTION_PREFIXES = (

@@ -94,8 +94,8 @@ class Paths:
                 .order_by(CaseAssignment.id.desc()))
         token = csrf_token(self.client, f"/cases/{code}/assignments")
         prefix = f"end{row_id}-"
-        r = self.client.post(f"/cases/{code}/assignments/{row_id}/end", data={
-            "csrf_token": token, prefix + "username": username, prefix + "role": role,
+        r = self.client.post(f"/cases/{code}/assignments/end", data={
+            "csrf_token": token, "row": str(row_id), prefix + "username": username, prefix + "role": role,
             prefix + "replacement": replacement or ""})
         messages = " ".join(m for _c, m in flashes(self.client))
         ok = r.status_code == 302 and "error" not in {c for c, _m in flashes(self.client)}

@@ -4,7 +4,7 @@ Views are thin: parse the form, call one service, flash or render. Services chec
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,8 +32,7 @@ def my_cases():
     return render_template("assignments/my_cases.html", result=followup.my_cases(current_user))
 
 
-def _case_page(code, add_form=None, status=200):
-    case = load_case_for(current_user, code, "case.assign")
+def _case_page(case, add_form=None, status=200):
     people = assignments.candidates(case)
     add_form = add_form or forms.AssignForm()
     add_form.username.choices = sorted({(u.username, _person(u)) for users in people.values() for u in users},
@@ -53,6 +52,7 @@ def _case_page(code, add_form=None, status=200):
 @bp.route("/cases/<code>/assignments", methods=["GET", "POST"])
 @login_required
 def case_assignments(code):
+    case = load_case_for(current_user, code, "case.assign")  # who may not assign learns nothing from the form
     form = forms.AssignForm()
     if form.is_submitted():
         # choices are those of the page: the service decides who may be assigned, with its reasons
@@ -62,14 +62,17 @@ def case_assignments(code):
                               success=_("Professional assigned."))
         if outcome.ok:
             return redirect(url_for(".case_assignments", code=code))
-        return _case_page(code, form, outcome.status)
-    return _case_page(code)
+        return _case_page(case, form, outcome.status)
+    return _case_page(case)
 
 
-@bp.route("/cases/<code>/assignments/<int:row_id>/end", methods=["POST"])
+@bp.route("/cases/<code>/assignments/end", methods=["POST"])
 @login_required
-def end_assignment(code, row_id):
-    form = forms.EndForm(prefix=f"end{row_id}")
+def end_assignment(code):
+    load_case_for(current_user, code, "case.assign")
+    row = request.form.get("row", "")
+    # each row's form has its own prefix (distinct ids on the page); `row` names which one was sent
+    form = forms.EndForm(prefix=f"end{row}" if row.isdigit() and len(row) < 12 else "end")
     flow.act(form, lambda f: assignments.unassign(current_user, code, f.username.data, f.role.data,
                                                   replacement=f.replacement.data or None),
              success=_("Assignment ended."))
