@@ -6,7 +6,17 @@ from flask import jsonify
 from flask_login import current_user
 
 from caseapp.api import TEXT, body_of, bp, case_roles, iso
-from caseapp.api.openapi import CODE_PARAM, READ_ERRORS, S_BOOLEAN, S_DATE, S_TEXT, enum, nullable, operation, ref
+from caseapp.api.openapi import (
+    CODE_PARAM,
+    READ_ERRORS,
+    S_BOOLEAN,
+    S_DATE,
+    S_TEXT,
+    enum,
+    nullable,
+    operation,
+    ref,
+)
 from caseapp.models.assignments import ASSIGNMENT_ROLES
 from caseapp.services import followup
 from caseapp.services.casework import assignments

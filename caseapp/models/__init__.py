@@ -21,10 +21,10 @@ from caseapp.models.accounts import (  # noqa: F401
     UserRole,
     UserSession,
 )
+from caseapp.models.assignments import CaseAssignment  # noqa: F401
 from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401
-from caseapp.models.assignments import CaseAssignment  # noqa: F401
