@@ -248,21 +248,35 @@ def _registration(**extra) -> dict:
             "consent_assistance": True, "consent_method": "written", "victim_status": "victim", **extra}
 
 
-def test_registration_assigns_the_social_worker_and_the_lawyer_named(app, client, people, paths):
-    headers = paths._token(people["ana"])
-    answer = client.post("/api/v1/cases", headers=headers, json=_registration(lawyer="lina"))
-    assert answer.status_code == 201, answer.get_json()
-    code = answer.get_json()["code"]
+def _register(app, client, login_as, paths, path, actor, lawyer):
+    """Register a case on `path` naming `lawyer`; (status, new case code or None)."""
+    if path == "api":
+        answer = client.post("/api/v1/cases", headers=paths._token(actor), json=_registration(lawyer=lawyer))
+        return answer.status_code, (answer.get_json() or {}).get("code")
+    from tests.web.test_cases_web import registration
+
+    login_as(actor)
+    answer = client.post("/cases/new", data=registration(client, lawyer=lawyer))
+    if answer.status_code != 302:
+        return answer.status_code, None
+    return 201, answer.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_registration_assigns_the_social_worker_and_the_lawyer_named(app, client, login_as, people, paths, path):
+    status, code = _register(app, client, login_as, paths, path, people["ana"], "lina")
+    assert status == 201
     assert _open(app, code) == {("ana", "social_worker"), ("lina", "lawyer")}
 
 
+@pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("lawyer", ["olga", "ines", "bea", "nadie"])
-def test_registration_refuses_a_lawyer_who_may_not_take_the_case(app, client, people, paths, lawyer):
+def test_registration_refuses_a_lawyer_who_may_not_take_the_case(app, client, login_as, people, paths, path,
+                                                                 lawyer):
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Case))
-    answer = client.post("/api/v1/cases", headers=paths._token(people["ana"]), json=_registration(lawyer=lawyer))
-    assert answer.status_code == 422
-    assert "lawyer" in answer.get_json()["fields"]
+    status, _code = _register(app, client, login_as, paths, path, people["ana"], lawyer)
+    assert status == 422
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Case)) == before
 
