@@ -82,6 +82,7 @@ def generate(args) -> dict:
     from caseapp import audit, crypto
     from caseapp.extensions import db
     from caseapp.models.accounts import ApiToken, Entity, User
+    from caseapp.models.assignments import CaseAssignment
     from caseapp.models.cases import Case, CaseCounter, Consent, case_purposes
     from caseapp.models.catalogues import ExploitationPurpose
     from caseapp.models.keys import DataKey
@@ -145,7 +146,7 @@ def generate(args) -> dict:
         next_case_id = 1
         for start in range(0, total, BATCH):
             n = min(BATCH, total - start)
-            keys, victims, cases, consents, cps = [], [], [], [], []
+            keys, victims, cases, consents, cps, assignments = [], [], [], [], [], []
             null_slice = start >= args.victims
             app.config["CIPHER"] = "null" if null_slice else "aesgcm"
             for i in range(n):
@@ -195,7 +196,7 @@ def generate(args) -> dict:
                 status = rnd.choice(["identified", "in_immediate_assistance", "in_mediate_assistance", "in_mediate_assistance", "closed"])
                 cases.append({
                     "id": cid, "uid": crypto.new_uid(), "code": code, "victim_id": vid, "owner_entity_id": entity_ids[entity],
-                    "created_by_id": sw_by_entity[entity], "assigned_to_id": sw_by_entity[entity], "status": status,
+                    "created_by_id": sw_by_entity[entity], "status": status,
                     "identified_on": identified, "identification_source": rnd.choice(["coat", "fiscalia", "policia", "ngo"]),
                     "intake_on": identified if status != "identified" else None,
                     "linked_on": identified if consent else None, "closed_on": None, "closure_reason": None,
@@ -204,6 +205,8 @@ def generate(args) -> dict:
                     "declined_assistance": not consent, "control_methods": "", "version": 1,
                     "created_at": now, "updated_at": now,
                 })
+                assignments.append({"case_id": cid, "user_id": sw_by_entity[entity], "role": "social_worker",
+                                    "assigned_at": now, "assigned_by_id": sw_by_entity[entity]})
                 if consent:
                     consents.append({"uid": crypto.new_uid(), "case_id": cid, "kind": "assistance", "given_on": identified,
                                      "method": "written", "taken_by_id": sw_by_entity[entity], "recorded_at": now, "version": 1})
@@ -220,6 +223,7 @@ def generate(args) -> dict:
             insert(conn, Victim.__table__, victims)
             insert(conn, Case.__table__, cases)
             insert(conn, Consent.__table__, consents)
+            insert(conn, CaseAssignment.__table__, assignments)
             insert(conn, case_purposes, cps)
             db.session.commit()
             conn = db.session.connection()

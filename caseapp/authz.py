@@ -18,7 +18,8 @@ from sqlalchemy.orm import aliased
 
 from caseapp.errors import Forbidden, NotFound
 from caseapp.extensions import db
-from caseapp.models.accounts import CASE_ROLES
+from caseapp.models.accounts import CASE_ROLES, User
+from caseapp.models.assignments import CaseAssignment
 from caseapp.models.cases import Case, Consent
 from caseapp.models.referrals import SHARED_SECTIONS, Referral
 from caseapp.models.route import StepKind
@@ -45,6 +46,8 @@ ROLE_ACTIONS = {
     "audit.read": {"auditor"},
     "admin.manage": {"admin"},
     "erasure.approve": {"admin"},
+    "case.reassign_bulk": {"admin"},  # within the admin's own entity (services.casework.assignments)
+    "case.my_cases": {"social_worker", "lawyer"},
 }
 
 
@@ -116,6 +119,8 @@ def can(user, action: str, obj=None) -> bool:
                 return user.has_role("auditor") or (owner and user.has_role("coordinator"))
             case "referral.override_consent":
                 return owner and user.has_role("coordinator")
+            case "case.assign":
+                return owner and may_assign(user, obj)
     if isinstance(obj, Referral):
         match action:
             case "referral.answer":
@@ -129,6 +134,18 @@ def can(user, action: str, obj=None) -> bool:
                 return (obj.to_entity_id == user.entity_id and kind is not None and kind.active
                         and user.has_role(*kind.recorder_roles) and obj in accepted_referrals(obj.case, user.entity_id))
     return False
+
+
+def may_assign(user, case: Case) -> bool:
+    """Assign and unassign the professionals of a case (its owner's): a professional assigned to it; or, when no
+    active professional is assigned (hers left or was deactivated), any professional of the owning entity, so that
+    the case is picked up rather than lost. The entity's admin moves cases in bulk (case.reassign_bulk)."""
+    if not user.has_role(*CASE_ROLES):
+        return False
+    open_rows = select(CaseAssignment.user_id).join(User, User.id == CaseAssignment.user_id).where(
+        CaseAssignment.case_id == case.id, CaseAssignment.ended_at.is_(None), User.active.is_(True))
+    users = set(db.session.scalars(open_rows))
+    return user.id in users or not users
 
 
 def _service_kind(code: str):

@@ -328,6 +328,12 @@ AUDIT_ACTIONS = {
     "shelter.view": _l("Shelters viewed"),
     "stats.export": _l("Statistics exported"), "stats.read": _l("Reading statistics"),
 }
+# Assignments of professionals to cases (services.casework.assignments) and "Mis casos".
+AUDIT_ACTIONS.update({
+    "case.assign": _l("Professional assigned to a case"), "case.unassign": _l("Assignment to a case ended"),
+    "case.reassign": _l("Case moved to another professional"), "case.my_cases": _l("My cases viewed"),
+    "case.reassign_bulk": _l("Moving a professional's cases"),
+})
 # Actions logged with a variable part: a denied page request, a denied screen, a refused step of one kind.
 AUDIT_ACTION_PREFIXES = (
     ("request:", _l("Request for a page")),

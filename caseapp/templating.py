@@ -13,6 +13,7 @@ from caseapp import authz, labels
 NAVIGATION = (
     ("main.home", _l("Home"), None),
     ("cases.index", _l("Cases"), "case.search"),
+    ("assignments.my_cases", _l("My cases"), "case.my_cases"),
     ("route.agenda", _l("Due dates"), "route.agenda"),
     ("referrals.inbox", _l("Referrals"), "referral.inbox"),
     ("route.shelters", _l("Shelters"), "shelter.view"),
@@ -20,6 +21,7 @@ NAVIGATION = (
     ("audit.console", _l("Access log"), "audit.read"),
     ("admin.users", _l("Users"), "admin.manage"),
     ("admin.entities", _l("Entities"), "admin.manage"),
+    ("assignments.reassign", _l("Reassign cases"), "case.reassign_bulk"),
 )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from caseapp.extensions import db
 from caseapp.models.accounts import User
+from caseapp.models.assignments import ASSIGNMENT_ROLES, CaseAssignment
 from caseapp.models.cases import Case, CaseCounter, Consent, status_writer
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
@@ -58,7 +59,7 @@ def make_case(
     code = f"{user.entity.code}-{identified_on.year}-{counter.last:05d}"
     with status_writer():
         case = Case(
-            code=code, victim=victim, owner_entity_id=user.entity_id, created_by_id=user.id, assigned_to_id=user.id,
+            code=code, victim=victim, owner_entity_id=user.entity_id, created_by_id=user.id,
             status=status, identified_on=identified_on, identification_source="coat",
             linked_on=linked_on if consent_assistance else None, trafficking_scope=trafficking_scope,
             victim_status="victim", is_child=is_child, child_referral_required=is_child, intake_on=intake_on,
@@ -66,6 +67,12 @@ def make_case(
         )
     case.purposes = list(db.session.scalars(select(ExploitationPurpose).where(ExploitationPurpose.code.in_(purposes))))
     db.session.add(case)
+    # Assigned to its creator in her first case role, as registration does.
+    role = next((r for r in ASSIGNMENT_ROLES if user.has_role(r)), None)
+    if role is not None:
+        db.session.flush()
+        db.session.add(CaseAssignment(case_id=case.id, user_id=user.id, role=role, assigned_at=utcnow(),
+                                      assigned_by_id=user.id))
     if consent_assistance:
         case.consents.append(Consent(kind="assistance", given_on=identified_on, method="written",
                                      taken_by_id=user.id, recorded_at=utcnow()))

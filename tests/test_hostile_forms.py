@@ -116,6 +116,8 @@ PAGES = [
     ("ad", "/indicators/admin/plans"),
     ("ad", "/indicators/admin/products/{product_id}"),
     ("ad", "/audit/alerts/thresholds"),
+    ("swlw", "/cases/{own}/assignments"),
+    ("ad", "/assignments/reassign"),  # last: a valid move takes swlw's cases away
 ]
 
 HOSTILE_TEXT = [

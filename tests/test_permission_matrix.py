@@ -75,6 +75,14 @@ def api(default=None, **roles):
     return spec(default, anon=401, **roles)
 
 
+# Who changes a case's professionals: one assigned to it (services.casework.assignments, authz.may_assign).
+_NOT_ASSIGNED = case(403, referred=403)
+ASSIGN_PAGE = spec(sw=_NOT_ASSIGNED, lw=_NOT_ASSIGNED, swlw=case(OK, referred=403), co=case(403, referred=404),
+                   au=403, ad=404)
+ASSIGN_POST = spec(sw=_NOT_ASSIGNED, lw=_NOT_ASSIGNED, swlw=case(REACH, referred=403), co=case(403, referred=404),
+                   au=403, ad=404)
+ASSIGN_API = api(403, sw=_NOT_ASSIGNED, lw=_NOT_ASSIGNED, swlw=case(422, referred=403))
+
 # --- THE TABLE ------------------------------------------------------------------------------------------------
 # Keys are "METHOD endpoint" (or "METHOD endpoint[variant]" for routes asked with several path values).
 
@@ -312,6 +320,17 @@ EXPECTED: dict[str, dict] = {
     "GET api.stats_cases": api(403, co=422),  # needs its query parameters
     "GET api.audit_log": api(403, au=OK),
     "GET api.entities": api(OK),  # the route's entities and their territories: anyone signed in
+    # Assignments: the owner's professionals assigned to the case change them ("own" is staffed by swlw only); a
+    # referred case is read, never reassigned by the receiver; the agenda and "Mis casos" are the case roles'.
+    "GET assignments.my_cases": CASE_ROLES_PAGE,
+    "GET assignments.case_assignments": ASSIGN_PAGE,
+    "POST assignments.case_assignments": ASSIGN_POST,
+    "POST assignments.end_assignment": ASSIGN_POST,
+    "GET assignments.reassign": ADMIN_PAGE,
+    "POST assignments.reassign": ADMIN_POST,
+    "POST api.add_assignment": ASSIGN_API,
+    "DELETE api.end_assignment": ASSIGN_API,
+    "GET api.agenda": api(403, sw=OK, lw=OK, swlw=OK),
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.

@@ -251,6 +251,8 @@ def _schemas() -> dict:
             "screening_purpose": {"type": "boolean"},
             "confirm_duplicate": {"type": "boolean", "default": True,
                                   "description": "false: answer 409 instead of registering a possible duplicate"},
+            "lawyer": {**text, "description": "Username of an active lawyer of the registering entity, assigned to "
+                                              "the case with the registering social worker (optional)"},
         },
     }
     hint = {"type": "object", "properties": {"entity_code": text, "entity_name": text, "case_code": text}}

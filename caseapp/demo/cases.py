@@ -22,6 +22,7 @@ from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.services import referrals, route
 from caseapp.services import registry as case_service
+from caseapp.services.casework import assignments
 from caseapp.services.registry import purposes_in_force
 from caseapp.timeutil import today
 
@@ -47,6 +48,12 @@ DECLINED = (
     "Prefiere regresar con su familia sin acompañamiento institucional.",
     "",
 )
+
+
+def _demo_lawyer(user) -> str | None:
+    """The first active lawyer of the user's entity (registration checks her again)."""
+    lawyers = assignments.entity_lawyers(user)
+    return lawyers[0].username if lawyers else None
 
 
 def _demo_social_workers() -> list[tuple[User, int]]:
@@ -182,6 +189,8 @@ def load(echo) -> None:
             child = i in (3, 11) or user.entity.code == "ICBF"
             declined = not child and rng.random() < 0.15
             data = _person(fake, rng, identified_on, child=child, declined=declined)
+            if i % 2 == 0 and (lawyer := _demo_lawyer(user)) is not None:
+                data["lawyer"] = lawyer  # half the cases have a lawyer, so that a lawyer's agenda is not empty
             try:
                 case = case_service.register_case(user, data)
             except case_service.PossibleDuplicate:

@@ -1,6 +1,7 @@
 """All models, imported here so alembic and the app see the whole schema."""
 from caseapp.models import (  # noqa: F401
     accounts,
+    assignments,
     audit,
     cases,
     catalogues,
@@ -20,6 +21,7 @@ from caseapp.models.accounts import (  # noqa: F401
     UserRole,
     UserSession,
 )
+from caseapp.models.assignments import CaseAssignment  # noqa: F401
 from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401

@@ -73,7 +73,6 @@ class Case(Versioned, Timestamped, db.Model):
     victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id"), nullable=False, index=True)
     owner_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     status: Mapped[str] = mapped_column(String(32), nullable=False, default="identified")
     identified_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -99,7 +98,6 @@ class Case(Versioned, Timestamped, db.Model):
     victim: Mapped[Victim] = relationship(lazy="joined")
     owner_entity: Mapped[Entity] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
     purposes: Mapped[list[ExploitationPurpose]] = relationship(secondary=case_purposes, lazy="selectin")
     consents: Mapped[list[Consent]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Consent.id"

@@ -6,3 +6,6 @@ from caseapp.services.followup.table_list import table_csv, table_headers, table
 
 __all__ = ["AgendaItem", "RouteOverview", "agenda", "overview", "table_csv", "table_headers", "table_list",
            "table_xlsx"]
+from caseapp.services.followup.my_cases import MyCases, my_cases  # noqa: E402 - "Mis casos" (assignments)
+
+__all__ += ["MyCases", "my_cases"]

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
+from caseapp.models.assignments import CaseAssignment
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import (
@@ -18,6 +19,7 @@ from caseapp.models.route import (
     AssistanceStep,
     LegalEvent,
     LifePlanGoal,
+    ProtectionMeasure,
 )
 from caseapp.services.primitives import commit_read
 from caseapp.services.route import due
@@ -32,29 +34,60 @@ class AgendaItem:
     what: str
     due_on: date
     overdue: bool
-    kind: str  # phase | step | goal | hearing | referral
+    kind: str  # phase | step | goal | hearing | referral | legal_due | measure
     referral_id: int | None = None
 
 
-def _my_open_cases(actor):
-    return select(Case).where(
-        Case.owner_entity_id == actor.entity_id,
-        or_(Case.assigned_to_id == actor.id, Case.created_by_id == actor.id),
-        Case.status != "closed",
-    )
+# The section a role's agenda items come from: on a referred case, only if its referral shares it.
+_ROLE_SECTION = {"social_worker": "psychosocial", "lawyer": "legal"}
+
+
+def my_open_cases(actor) -> dict[Case, frozenset[str]]:
+    """The open cases the user is assigned to and may still see, with the roles whose items she may read there.
+
+    A case of another entity counts while its referral is live; a role there gives items only if the referral
+    shares that role's section (one more statement per referred case, never per owned case)."""
+    rows = db.session.execute(authz.visible_cases(actor).add_columns(CaseAssignment.role).join(
+        CaseAssignment, CaseAssignment.case_id == Case.id).where(
+        CaseAssignment.user_id == actor.id, CaseAssignment.ended_at.is_(None), Case.status != "closed")
+        .order_by(Case.id)).all()
+    roles: dict[Case, set[str]] = {}
+    for case, role in rows:
+        mine = roles.setdefault(case, set())
+        if not actor.has_role(role):
+            continue
+        if case.owner_entity_id == actor.entity_id or _ROLE_SECTION[role] in authz.case_sections(actor, case):
+            mine.add(role)
+    return {case: frozenset(r) for case, r in roles.items()}
 
 
 def agenda(actor, on: date | None = None, days: int = 7) -> dict:
-    """What is overdue and what falls due in the next `days` days among the cases the user owns or is assigned."""
+    """What is overdue and what falls due in the next `days` days among the cases the user is assigned to."""
     authz.require(actor, "route.agenda")
     on = on or today()
+    items = agenda_items(actor, on, days)
+    audit.record("route.agenda", actor=actor, object_type="agenda", object_ref=actor.username,
+                 detail={"items": len(items)})
+    commit_read()
+    return {"on": on, "horizon": on + timedelta(days=days - 1),
+            "overdue": [i for i in items if i.overdue],
+            "upcoming": [i for i in items if not i.overdue]}
+
+
+def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> list[AgendaItem]:
+    """The items of the agenda, sorted by date (the caller logs the read). A social worker's cases give their phase
+    ends, steps, life-plan goals and hearings; a lawyer's give her hearings, the legal steps' dates and the
+    protection measures still waiting for a decision."""
     horizon = on + timedelta(days=days - 1)
     items: list[AgendaItem] = []
-    cases = list(db.session.scalars(_my_open_cases(actor).order_by(Case.id)))
-    ids = [c.id for c in cases]
+    mine = my_open_cases(actor) if mine is None else mine
+    cases = list(mine)
+    social = [c for c in cases if "social_worker" in mine[c]]
+    legal_ids = [c.id for c in cases if "lawyer" in mine[c]]
+    ids = [c.id for c in social]
     codes = {c.id: c.code for c in cases}
-    dates_of = due.phase_dates_of(cases)
-    for case in cases:
+    dates_of = due.phase_dates_of(social)
+    for case in social:
         dates = dates_of[case.id]
         if case.status == "in_immediate_assistance" and dates.immediate_due_on:
             items.append(AgendaItem(case.code, _("End of immediate assistance"), dates.immediate_due_on,
@@ -62,32 +95,35 @@ def agenda(actor, on: date | None = None, days: int = 7) -> dict:
         if case.status == "in_mediate_assistance" and dates.mediate_due_on:
             items.append(AgendaItem(case.code, _("End of mediate assistance"), dates.mediate_due_on,
                                     dates.mediate_due_on < on, "phase"))
-    if ids:
-        for step in db.session.scalars(select(AssistanceStep).where(
-                AssistanceStep.case_id.in_(ids), AssistanceStep.status.in_(OPEN_STEP_STATUSES),
+    if ids or legal_ids:
+        for step in db.session.scalars(select(AssistanceStep).options(joinedload(AssistanceStep.kind)).where(
+                AssistanceStep.case_id.in_(set(ids) | set(legal_ids)), AssistanceStep.status.in_(OPEN_STEP_STATUSES),
                 AssistanceStep.planned_on.is_not(None), AssistanceStep.planned_on <= horizon)):
-            items.append(AgendaItem(codes[step.case_id], step.kind.label_es if _lang_es() else step.kind.label_en,
-                                    step.planned_on, step.planned_on < on, "step"))
+            legal = step.kind.section == "legal"
+            if step.case_id in ids or (legal and step.case_id in legal_ids):
+                items.append(AgendaItem(codes[step.case_id], step.kind.label_es if _lang_es() else step.kind.label_en,
+                                        step.planned_on, step.planned_on < on, "legal_due" if legal else "step"))
         for goal in db.session.scalars(select(LifePlanGoal).where(
                 LifePlanGoal.case_id.in_(ids), LifePlanGoal.status.in_(("agreed", "in_progress")),
                 LifePlanGoal.target_on.is_not(None), LifePlanGoal.target_on <= horizon)):
             items.append(AgendaItem(codes[goal.case_id], _("Life plan goal"), goal.target_on,
                                     goal.target_on < on, "goal"))
         for event in db.session.scalars(select(LegalEvent).where(
-                LegalEvent.case_id.in_(ids), LegalEvent.on >= on, LegalEvent.on <= horizon)):
+                LegalEvent.case_id.in_(set(ids) | set(legal_ids)), LegalEvent.kind == "hearing",
+                LegalEvent.on >= on, LegalEvent.on <= horizon)):
             items.append(AgendaItem(codes[event.case_id], _("Hearing"), event.on, False, "hearing"))
+        # A measure asked for and not yet decided stays on her agenda until it is, dated by its request.
+        for measure in db.session.scalars(select(ProtectionMeasure).where(
+                ProtectionMeasure.case_id.in_(legal_ids), ProtectionMeasure.status == "requested")):
+            items.append(AgendaItem(codes[measure.case_id], _("Protection measure awaiting a decision"),
+                                    measure.requested_on, False, "measure"))
     for ref in db.session.scalars(select(Referral).options(joinedload(Referral.case)).where(
             Referral.to_entity_id == actor.entity_id, Referral.status == "sent",
             Referral.due_on.is_not(None), Referral.due_on <= horizon)):
         items.append(AgendaItem(ref.case.code, _("Answer a referral"), ref.due_on, ref.due_on < on, "referral",
                                 referral_id=ref.id))
     items.sort(key=lambda i: (i.due_on, i.case_code))
-    audit.record("route.agenda", actor=actor, object_type="agenda", object_ref=actor.username,
-                 detail={"items": len(items)})
-    commit_read()
-    return {"on": on, "horizon": horizon,
-            "overdue": [i for i in items if i.overdue],
-            "upcoming": [i for i in items if not i.overdue]}
+    return items
 
 
 def _lang_es() -> bool:

@@ -21,6 +21,7 @@ from caseapp.models.cases import (
 from caseapp.models.victims import (
     Victim,
 )
+from caseapp.services.casework import assignments
 from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
@@ -72,7 +73,10 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     key_hash = crypto.hash_token(f"registration:{actor.id}:{idempotency_key}") if idempotency_key else None
     if key_hash and (existing := _registered_with(key_hash)) is not None:
         return _replayed(actor, existing)
+    data = dict(data) if isinstance(data, dict) else data
+    lawyer_name = data.pop("lawyer", None) if isinstance(data, dict) else None
     clean = validate_case_data(data)  # before any hint: an invalid or incomplete form learns nothing
+    lawyer = assignments.lawyer_for_registration(actor, lawyer_name)
     hints, withheld = duplicate_hints(actor, clean)
     if (hints or withheld) and not confirm_duplicate:
         # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log.
@@ -96,7 +100,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     entity = db.session.get(Entity, actor.entity_id)
     case = Case(
         code=_next_code(entity, identified_on.year), victim=victim, owner_entity_id=entity.id,
-        created_by_id=actor.id, assigned_to_id=actor.id, identified_on=identified_on,
+        created_by_id=actor.id, identified_on=identified_on,
         identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
         victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
         control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
@@ -128,6 +132,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         # On PostgreSQL the twin of a form sent twice at once (two app servers) waits here, at the insert of the
         # same registration key, and fails once the first commits: the flush, not only the commit, can lose it.
         db.session.flush()
+        assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment
         audit.record("case.create", case, actor=actor, detail={
             "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
             "assistance_consent": clean["consent_assistance"],

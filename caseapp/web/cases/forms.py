@@ -337,6 +337,16 @@ def purpose_label(purpose) -> str:
     return purpose.label_en if locale is not None and locale.language == "en" else purpose.label_es
 
 
+def lawyer_choices() -> list[tuple[str, str]]:
+    """The registering user's entity's active lawyers (the service checks the one chosen again)."""
+    from flask_login import current_user
+
+    from caseapp.services.casework.assignments import entity_lawyers
+
+    return [("", _l("— None for now —"))] + [
+        (u.username, f"{u.display_name or u.username} ({u.username})") for u in entity_lawyers(current_user)]
+
+
 class RegistrationForm(CaseFieldsForm):
     # Screening (Palermo elements).
     screening_acts = MultiCheckboxField(_l("Act"), validators=[Optional()])
@@ -353,6 +363,9 @@ class RegistrationForm(CaseFieldsForm):
     declined_reasons = long_text(_l("Her reasons for declining assistance, if she gives them"), 2000)
     representative = text(_l("Legal representative or child-protection authority who authorises (child)"), 200)
 
+    # The lawyer who takes the case with her (optional; assignments): picked from her entity's lawyers.
+    lawyer = SelectField(_l("Lawyer assigned to the case"), validators=[Optional()], validate_choice=False)
+
     confirm_duplicate = BooleanField(_l("I contacted them or checked: register this case anyway"))
     form_token = HiddenField()
     submit = SubmitField(_l("Register case"))
@@ -368,6 +381,7 @@ class RegistrationForm(CaseFieldsForm):
         self.consent_data_processing.choices = yes_no
         self.screening_means.choices = choices(SCREENING_MEANS, "screening_means")
         self.consent_method.choices = choices(CONSENT_METHODS, "consent_method", blank=_l("— Choose —"))
+        self.lawyer.choices = lawyer_choices()
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -382,6 +396,7 @@ class RegistrationForm(CaseFieldsForm):
         data.update(self.field_data(self.SCREENING + self.CONSENTS))
         data["consent_assistance"] = self.consent_assistance.data == "yes"
         data["consent_data_processing"] = self.consent_data_processing.data == "yes"
+        data["lawyer"] = self.lawyer.data or None
         return data
 
 

@@ -1,0 +1,248 @@
+"""Who works a case: assigning, unassigning and reassigning its professionals (one case, or all of a user's open
+cases at once). The one owner of these rules: the web, the API and registration all call it.
+
+- An assignee is an active user holding the role she is assigned in, from the owning entity or from an entity
+  with an accepted referral (sharing in force) for a service that role records.
+- An open case keeps at least one social worker: removing the last one needs another named in her place.
+- Ending an assignment closes its row (ended_at, ended_by); no row is deleted, so the history stays.
+- Every change writes its access-log entry in the same transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from caseapp import audit, authz
+from caseapp.errors import Conflict, Invalid
+from caseapp.extensions import db
+from caseapp.models.accounts import Entity, User
+from caseapp.models.assignments import ASSIGNMENT_ROLES, CaseAssignment
+from caseapp.models.cases import Case
+from caseapp.models.referrals import Referral
+from caseapp.models.route import StepKind
+from caseapp.services.primitives import commit, keeping_loaded, load_case_for
+from caseapp.timeutil import utcnow
+
+MAX_USERNAME = 64
+
+
+def _role(role) -> str:
+    if role not in ASSIGNMENT_ROLES:
+        raise Invalid(_("Some fields are not valid; nothing was saved."),
+                      field_errors={"role": _("Choose from the list.")}, rule="assignment_role")
+    return role
+
+
+def _user_named(username) -> User:
+    user = None
+    if isinstance(username, str) and username.strip() and len(username) <= MAX_USERNAME:
+        user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise Invalid(_("There is no user with that name."), field_errors={"username": _("There is no user with "
+                                                                                          "that name.")},
+                      rule="assignee_unknown")
+    return user
+
+
+def open_assignments(case: Case) -> list[CaseAssignment]:
+    """The case's open assignments, social workers first (each with its user: one statement)."""
+    return list(db.session.scalars(select(CaseAssignment).where(
+        CaseAssignment.case_id == case.id, CaseAssignment.ended_at.is_(None))
+        .order_by(CaseAssignment.role.desc(), CaseAssignment.id)))
+
+
+def history(case: Case) -> list[CaseAssignment]:
+    """Every assignment the case has had, newest first (ended ones included)."""
+    return list(db.session.scalars(select(CaseAssignment).options(
+        joinedload(CaseAssignment.assigned_by), joinedload(CaseAssignment.ended_by))
+        .where(CaseAssignment.case_id == case.id).order_by(CaseAssignment.id.desc())))
+
+
+def _entities_for(case: Case, role: str) -> set[int]:
+    """The entities whose professionals may be assigned in `role`: the owner, and each entity with an accepted
+    referral whose service that role records."""
+    ids = {case.owner_entity_id}
+    referrals = list(db.session.scalars(select(Referral).where(authz.live_referral(Referral.case_id == case.id))))
+    if referrals:
+        kinds = {k.code: k for k in db.session.scalars(select(StepKind).where(
+            StepKind.code.in_({r.service for r in referrals})))}
+        ids |= {r.to_entity_id for r in referrals if r.service in kinds and role in kinds[r.service].recorder_roles}
+    return ids
+
+
+def check_assignee(case: Case, user: User, role: str) -> None:
+    """Raise Invalid unless `user` may be assigned to `case` in `role` (the rule of who may work a case)."""
+    if not user.is_active:
+        raise Invalid(_("%(user)s is not an active user: choose someone else.", user=user.username),
+                      field_errors={"username": _("Not an active user.")}, rule="assignee_inactive")
+    if not user.has_role(role):
+        raise Invalid(_("%(user)s does not hold the role of this assignment.", user=user.username),
+                      field_errors={"username": _("Does not hold the role of this assignment.")},
+                      rule="assignee_role")
+    if user.entity_id not in _entities_for(case, role):
+        raise Invalid(_("%(user)s belongs to an entity that does not work this case: only the owning entity or "
+                        "one that accepted a referral for this service.", user=user.username),
+                      field_errors={"username": _("Belongs to an entity that does not work this case.")},
+                      rule="assignee_entity")
+
+
+def candidates(case: Case) -> dict[str, list[User]]:
+    """Who may be assigned in each role (for the pick lists): active users of the eligible entities."""
+    out = {}
+    for role in ASSIGNMENT_ROLES:
+        entities = _entities_for(case, role)
+        users = db.session.scalars(select(User).join(Entity, Entity.id == User.entity_id).where(
+            User.entity_id.in_(entities), User.active.is_(True), Entity.active.is_(True)).order_by(User.username))
+        out[role] = [u for u in users if u.has_role(role)]
+    return out
+
+
+def _open_row(case: Case, user: User, role: str) -> CaseAssignment | None:
+    return db.session.scalar(select(CaseAssignment).where(
+        CaseAssignment.case_id == case.id, CaseAssignment.user_id == user.id, CaseAssignment.role == role,
+        CaseAssignment.ended_at.is_(None)))
+
+
+def _add(actor, case: Case, user: User, role: str, *, action: str = "case.assign") -> CaseAssignment:
+    check_assignee(case, user, role)
+    if _open_row(case, user, role) is not None:
+        raise Conflict(_("%(user)s is already assigned to this case in that role.", user=user.username),
+                       rule="already_assigned")
+    row = CaseAssignment(case=case, user_id=user.id, role=role, assigned_at=utcnow(),
+                         assigned_by_id=actor.id if actor is not None else None)
+    row.user = user
+    db.session.add(row)
+    audit.record(action, case, actor=actor, detail={"user": user.username, "role": role})
+    return row
+
+
+def _end(actor, case: Case, row: CaseAssignment, *, action: str = "case.unassign") -> None:
+    row.ended_at = utcnow()
+    row.ended_by_id = actor.id
+    audit.record(action, case, actor=actor, detail={"user": row.user.username, "role": row.role})
+
+
+def _keeps_a_social_worker(case: Case, leaving: CaseAssignment) -> None:
+    if leaving.role != "social_worker" or case.status == "closed":
+        return
+    others = [a for a in open_assignments(case) if a.role == "social_worker" and a.id != leaving.id]
+    if not others:
+        raise Conflict(_("An open case keeps at least one social worker: name another one in her place before "
+                         "removing her."), rule="last_social_worker")
+
+
+def assign(actor, code, username, role) -> CaseAssignment:
+    """Assign the user named `username` to the case in `role`."""
+    case = load_case_for(actor, code, "case.assign")
+    role = _role(role)
+    row = _add(actor, case, _user_named(username), role)
+    with keeping_loaded():
+        commit()
+    return row
+
+
+def unassign(actor, code, username, role, *, replacement=None) -> CaseAssignment:
+    """End the user's assignment to the case in `role`; `replacement` (a username) takes her place in the same
+    transaction — needed when she is the last social worker of an open case."""
+    case = load_case_for(actor, code, "case.assign")
+    role = _role(role)
+    user = _user_named(username)
+    row = _open_row(case, user, role)
+    if row is None:
+        raise Conflict(_("%(user)s is not assigned to this case in that role (someone may have changed it "
+                         "already).", user=user.username), rule="not_assigned")
+    if replacement not in (None, ""):
+        _add(actor, case, _user_named(replacement), role, action="case.reassign")
+        db.session.flush()
+    _keeps_a_social_worker(case, row)
+    _end(actor, case, row, action="case.reassign" if replacement else "case.unassign")
+    with keeping_loaded():
+        commit()
+    return row
+
+
+def assign_at_registration(actor, case: Case, lawyer: User | None) -> None:
+    """The registering social worker, and the lawyer named on the form, if any (the caller commits). Both were
+    checked already (registration requires a social worker; lawyer_for_registration): a new case has no referral
+    and no assignment yet, so the general checks would only cost statements. One access-log entry names both."""
+    now = utcnow()
+    people = [(actor, "social_worker")] + ([(lawyer, "lawyer")] if lawyer is not None else [])
+    for user, role in people:
+        db.session.add(CaseAssignment(case=case, user_id=user.id, role=role, assigned_at=now,
+                                      assigned_by_id=actor.id))
+    audit.record("case.assign", case, actor=actor,
+                 detail={"users": [u.username for u, _r in people], "roles": [r for _u, r in people]})
+
+
+def lawyer_for_registration(actor, username) -> User | None:
+    """The lawyer named on a registration form, checked before anything is written (None when none is named).
+    The case does not exist yet: she must be an active lawyer of the registering entity."""
+    if username in (None, ""):
+        return None
+    try:
+        user = _user_named(username)
+    except Invalid:
+        user = None
+    if user is None or not user.is_active or not user.has_role("lawyer") or user.entity_id != actor.entity_id:
+        raise Invalid(_("Some fields are not valid; nothing was saved."),
+                      field_errors={"lawyer": _("Choose an active lawyer of your entity.")},
+                      rule="assignee_entity")
+    return user
+
+
+def entity_lawyers(actor) -> list[User]:
+    """The active lawyers of the actor's entity (the registration form's pick list)."""
+    users = db.session.scalars(select(User).where(User.entity_id == actor.entity_id, User.active.is_(True))
+                               .order_by(User.username))
+    return [u for u in users if u.has_role("lawyer")]
+
+
+# --- moving a user's cases at once ------------------------------------------------------------------------
+
+
+@dataclass
+class Caseload:
+    user: User
+    open_cases: int
+
+
+def caseloads(actor) -> list[Caseload]:
+    """The professionals of the admin's entity with how many open cases each holds (no case is named)."""
+    authz.require(actor, "case.reassign_bulk")
+    counts = dict(db.session.execute(select(CaseAssignment.user_id, func.count(func.distinct(Case.id)))
+                                     .join(Case, Case.id == CaseAssignment.case_id)
+                                     .where(CaseAssignment.ended_at.is_(None), Case.status != "closed",
+                                            Case.owner_entity_id == actor.entity_id)
+                                     .group_by(CaseAssignment.user_id)).all())
+    users = db.session.scalars(select(User).where(or_(
+        User.entity_id == actor.entity_id, User.id.in_(counts))).order_by(User.username))
+    return [Caseload(u, counts.get(u.id, 0)) for u in users if u.has_role(*ASSIGNMENT_ROLES) or u.id in counts]
+
+
+def reassign_all(actor, from_username, to_username, role) -> int:
+    """Move every open case of the admin's entity where `from_username` is assigned in `role` to `to_username`:
+    one transaction, one access-log entry per case. Returns how many cases moved."""
+    authz.require(actor, "case.reassign_bulk")
+    role = _role(role)
+    source, target = _user_named(from_username), _user_named(to_username)
+    if source.id == target.id:
+        raise Invalid(_("Choose two different people."), field_errors={"to_username": _("Choose two different "
+                                                                                        "people.")},
+                      rule="same_user")
+    rows = list(db.session.scalars(select(CaseAssignment).options(joinedload(CaseAssignment.case))
+                                   .join(Case, Case.id == CaseAssignment.case_id).where(and_(
+                                       CaseAssignment.user_id == source.id, CaseAssignment.role == role,
+                                       CaseAssignment.ended_at.is_(None), Case.status != "closed",
+                                       Case.owner_entity_id == actor.entity_id))))
+    if not rows:
+        raise Conflict(_("%(user)s has no open case of your entity in that role.", user=source.username),
+                       rule="not_assigned")
+    for row in rows:
+        if _open_row(row.case, target, role) is None:
+            _add(actor, row.case, target, role, action="case.reassign")
+        _end(actor, row.case, row, action="case.reassign")
+    commit()
+    return len(rows)

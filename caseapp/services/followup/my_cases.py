@@ -1,0 +1,75 @@
+""""Mis casos": a professional's assigned cases with her counters (due this week, overdue, referrals waiting),
+and the open cases of her entity left with no active professional, so that none falls out of every agenda."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import exists, func, select
+
+from caseapp import audit, authz
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.models.assignments import CaseAssignment
+from caseapp.models.cases import Case
+from caseapp.models.referrals import Referral
+from caseapp.services.followup.agenda import AgendaItem, agenda_items, my_open_cases
+from caseapp.services.primitives import commit_read
+from caseapp.timeutil import today
+
+UNASSIGNED_SHOWN = 50  # the page names at most this many unassigned cases (and counts them all)
+
+
+@dataclass
+class MyCase:
+    case: Case
+    roles: frozenset[str]
+    next_due: AgendaItem | None = None
+    overdue: int = 0
+
+
+@dataclass
+class MyCases:
+    on: date
+    cases: list[MyCase]
+    due_this_week: int
+    overdue: int
+    referrals_waiting: int
+    items: list[AgendaItem] = field(default_factory=list)
+    unassigned: list[Case] = field(default_factory=list)
+    unassigned_count: int = 0
+
+
+def _unassigned_condition(entity_id: int):
+    """SQL: an open case of the entity with no open assignment of an active user."""
+    staffed = exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.ended_at.is_(None),
+                             User.id == CaseAssignment.user_id, User.active.is_(True))
+    return (Case.owner_entity_id == entity_id) & (Case.status != "closed") & ~staffed
+
+
+def my_cases(actor, on: date | None = None) -> MyCases:
+    """The signed-in professional's caseload: a constant number of statements whatever its size."""
+    authz.require(actor, "case.my_cases")
+    on = on or today()
+    mine = my_open_cases(actor)
+    items = agenda_items(actor, on, 7, mine)
+    by_case: dict[str, list[AgendaItem]] = {}
+    for item in items:
+        by_case.setdefault(item.case_code, []).append(item)
+    rows = []
+    for case, roles in mine.items():
+        own = [i for i in by_case.get(case.code, []) if i.kind != "referral"]
+        rows.append(MyCase(case, roles, next_due=own[0] if own else None, overdue=sum(i.overdue for i in own)))
+    unassigned = list(db.session.scalars(select(Case).where(_unassigned_condition(actor.entity_id))
+                                         .order_by(Case.identified_on, Case.id).limit(UNASSIGNED_SHOWN)))
+    unassigned_count = len(unassigned) if len(unassigned) < UNASSIGNED_SHOWN else db.session.scalar(
+        select(func.count()).select_from(Case).where(_unassigned_condition(actor.entity_id)))
+    waiting = db.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.to_entity_id == actor.entity_id, Referral.status == "sent"))
+    result = MyCases(on=on, cases=rows, due_this_week=sum(not i.overdue for i in items),
+                     overdue=sum(i.overdue for i in items), referrals_waiting=waiting, items=items,
+                     unassigned=unassigned, unassigned_count=unassigned_count)
+    audit.record("case.my_cases", actor=actor, object_type="agenda", object_ref=actor.username,
+                 detail={"cases": len(rows), "items": len(items)})
+    commit_read()
+    return result
