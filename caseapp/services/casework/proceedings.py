@@ -108,7 +108,8 @@ def open_proceeding(actor, code: str, *, kind, stage=None, stage_on=None, compla
     proc = LegalProceeding(case=case, kind=kind, stage=PROCEEDING_STAGES[kind][0], updated_by_id=actor.id)
     _proceeding_fields(proc, errors, complaint_filed_on=complaint_filed_on, receiving_office=receiving_office,
                        criminal_case_number=criminal_case_number, representation=representation or "none")
-    change_stage(proc, stage or PROCEEDING_STAGES[kind][0], stage_on, actor, errors)
+    # Its first stage dates from the filing when no other date is given (today only when neither is known).
+    change_stage(proc, stage or PROCEEDING_STAGES[kind][0], stage_on or proc.complaint_filed_on, actor, errors)
     if errors:
         raise invalid(errors)
     db.session.add(proc)
