@@ -144,9 +144,7 @@ def record_stage(code, proc_id):
 
 
 def _history(proc) -> list:
-    from caseapp.services.casework.proceedings import history_of
-
-    return history_of([proc.id])[proc.id]
+    return casework.history_of([proc.id])[proc.id]
 
 
 @bp.patch("/cases/<code>/legal-events/<int:event_id>")

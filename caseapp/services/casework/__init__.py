@@ -16,6 +16,7 @@ from caseapp.services.casework.legal import (
 )
 from caseapp.services.casework.life_plan import add_goal, goals_of, list_goals, review_goal
 from caseapp.services.casework.notes import add_note, list_notes, notes_of
+from caseapp.services.casework.proceedings import history_of
 from caseapp.services.casework.shelters import (
     end_stay,
     list_shelters,
@@ -40,5 +41,5 @@ __all__ = [
     "place", "review_goal", "save_proceeding", "save_shelter", "save_step_kind", "shelters_page", "stays_of", "step_kinds", "steps_of",
     "toggle_step_kind", "update_measure", "update_step",
     # legal follow-up (issue 13)
-    "decide_measure", "end_measure", "open_proceeding", "record_stage", "update_event", "update_proceeding",
+    "decide_measure", "end_measure", "history_of", "open_proceeding", "record_stage", "update_event", "update_proceeding",
 ]

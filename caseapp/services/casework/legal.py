@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from caseapp import audit
@@ -76,13 +77,7 @@ def save_proceeding(actor, code: str, *, version, complaint_filed_on=None, recei
                                  receiving_office=receiving_office, criminal_case_number=criminal_case_number,
                                  representation=representation, stage=stage or "")
     if not stage:
-        raise invalid({"stage": _stage_message()})
+        raise invalid({"stage": _("Choose a stage from the list.")})
     return open_proceeding(actor, code, kind="criminal", stage=stage, complaint_filed_on=complaint_filed_on,
                            receiving_office=receiving_office, criminal_case_number=criminal_case_number,
                            representation=representation)
-
-
-def _stage_message() -> str:
-    from flask_babel import gettext as _
-
-    return _("Choose a stage from the list.")
