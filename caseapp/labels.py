@@ -48,6 +48,25 @@ LABELS = {
                           "granted": _lp("protection measure", "Granted"),
                           "denied": _lp("protection measure", "Denied"),
                           "ended": _lp("protection measure", "Ended")},
+    # --- legal follow-up (issue 13): kinds of proceeding and the stages of each kind but the criminal one -------
+    "proceeding_kind": {"criminal": _l("Criminal proceeding"),
+                        "protection_action": _l("Protection action (acción de tutela)"),
+                        "migratory": _l("Migratory regularisation (PEP/PPT)"),
+                        "reparation": _l("Reparation incident (incidente de reparación integral)")},
+    "stage_protection_action": {"filed": _lp("protection action", "Filed"), "admitted": _l("Admitted"),
+                                "first_ruling": _l("First-instance ruling"), "challenged": _l("Challenged"),
+                                "second_ruling": _l("Second-instance ruling"),
+                                "compliance": _l("Compliance with the ruling"),
+                                "closed": _lp("protection action", "Closed")},
+    "stage_migratory": {"requested": _lp("migratory regularisation", "Requested"),
+                        "in_process": _lp("migratory regularisation", "In process"),
+                        "granted": _lp("migratory regularisation", "Granted"),
+                        "denied": _lp("migratory regularisation", "Denied"),
+                        "closed": _lp("migratory regularisation", "Closed")},
+    "stage_reparation": {"requested": _lp("reparation incident", "Requested"),
+                         "opened": _lp("reparation incident", "Opened"), "conciliation": _l("Conciliation hearing"),
+                         "evidence": _l("Evidence"), "ruling": _lp("reparation incident", "Ruling"),
+                         "closed": _lp("reparation incident", "Closed")},
     "referral_status": {"sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
                         "done": _lp("referral", "Done"), "withdrawn": _l("Withdrawn"), "ended": _l("Access ended")},
     "section": {"identity": _l("Identity and contact"), "account": _l("Account of events"),
@@ -192,6 +211,11 @@ def label(group: str, code: str | None) -> str:
     return str(LABELS.get(group, {}).get(code, code))
 
 
+def stage_label(kind: str | None, stage: str | None) -> str:
+    """The label of a proceeding's stage: the criminal stages are the "stage" group, each other kind has its own."""
+    return label("stage" if kind in (None, "criminal") else f"stage_{kind}", stage)
+
+
 def label_list(group: str, codes) -> str:
     """Several codes (a list, or the comma-joined text the log stores) as one line of labels."""
     if isinstance(codes, str):
@@ -273,6 +297,8 @@ AUDIT_ACTIONS = {
     "case.identity.read": _l("Reading the identity"),
     "case.legal.event": _l("Legal event recorded"), "case.legal.measure": _l("Protection measure recorded"),
     "case.legal.measure.update": _l("Protection measure updated"),
+    "case.legal.proceeding.open": _l("Legal proceeding opened"), "case.legal.stage": _l("Stage change recorded"),
+    "case.legal.event.update": _l("Hearing outcome recorded"),
     "case.legal.save": _l("Legal follow-up saved"), "case.legal.view": _l("Legal follow-up viewed"),
     "case.legal.read": _l("Reading the legal section"), "case.legal.write": _l("Writing in the legal section"),
     "case.legal_notes.read": _l("Reading legal notes"), "case.legal_notes.view": _l("Legal notes viewed"),

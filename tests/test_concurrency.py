@@ -182,16 +182,8 @@ def test_an_edit_without_its_version_is_refused_not_applied_blindly(app, world, 
     from tests.test_permission_matrix import _filled
     from tests.world import diff_snapshots, endpoint_of, page_csrf, snapshot
 
-    if endpoint == "route.save_proceeding":
-        # Saving the first proceeding creates it (nothing to overwrite); the edit of an existing one is what
-        # must name its version.
-        from caseapp.extensions import db
-        from caseapp.models.accounts import User
-        from caseapp.services import casework as legal
-
-        with app.test_request_context():
-            legal.save_proceeding(db.session.get(User, world.user("swlw").id), world.cases["own"], version=0,
-                                  complaint_filed_on="2025-03-12", stage="complaint", representation="none")
+    # route.save_proceeding: the world's cases already have their criminal proceeding (tests/world.py), so the
+    # form edits an existing one, which must name its version.
     client = logged_in_client(app, world.user("swlw"))
     token = page_csrf(client)
     page = VERSIONED_FORMS[endpoint].format(own=world.cases["own"], ref=world.referrals["pending"])

@@ -54,6 +54,8 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
 
 # Web POST routes fuzzed elsewhere or without a form worth fuzzing, with the reason.
 NO_FORM = {
+    "legal.end_measure": "offered on a granted measure only (the world's is requested); the same date-and-version "
+                         "form as the decision, which is fuzzed; its rules: tests/test_legal_follow_up.py",
     "auth.logout": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.logout_everywhere": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.verify": "second login step: only reachable in the middle of a login (tests/web/test_auth.py)",
@@ -98,6 +100,7 @@ PAGES = [
     ("swlw", "/cases/{own}"),
     ("swlw", "/cases/{own}/edit"),
     ("swlw", "/route/cases/{own}"),
+    ("swlw", "/legal/cases/{own}"),
     ("swlw", "/route/cases/{fresh}"),
     ("swlw", "/referrals/cases/{own}/new"),
     ("swlw", "/referrals/{ref}"),

@@ -109,6 +109,11 @@ ANSWER = {
                      swlw=case(REACH, referred=403, pending=403)),
 }
 
+# The legal follow-up page's actions: lawyers of the owning entity get past authorisation (an empty form is then
+# refused); a social worker reads the section but may not write it; a "summary" referral shares no legal section.
+LEGAL_POST = spec(sw=case(403), lw=case(REACH, referred=403), swlw=case(REACH, referred=403),
+                  co=case(403, referred=404), au=403, ad=404)
+
 EXPECTED: dict[str, dict] = {
     # --- main, login, own account ---------------------------------------------------------------------------
     "GET main.home": ANY_USER_PAGE,
@@ -331,6 +336,16 @@ EXPECTED: dict[str, dict] = {
     "POST api.add_assignment": ASSIGN_API,
     "DELETE api.end_assignment": ASSIGN_API,
     "GET api.agenda": api(403, sw=OK, lw=OK, swlw=OK),
+    # --- the legal follow-up (issue 13): readers of the legal section read, lawyers of the owner write ----------
+    "GET legal.case_legal": spec(sw=case(OK, referred=403), lw=case(OK, referred=403), swlw=case(OK, referred=403),
+                                 co=case(403, referred=404), au=403, ad=404),
+    **{f"POST legal.{name}": LEGAL_POST for name in ("open_proceeding", "record_stage", "add_hearing",
+                                                      "record_outcome", "add_measure", "decide_measure",
+                                                      "end_measure")},
+    **{f"{verb} api.{name}": api(403, sw=case(403), lw=case(422, referred=403), swlw=case(422, referred=403))
+       for verb, name in (("POST", "open_proceeding"), ("PUT", "update_proceeding"), ("POST", "record_stage"),
+                          ("PATCH", "update_legal_event"), ("POST", "decide_protection_measure"),
+                          ("POST", "end_protection_measure"))},
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.
@@ -352,7 +367,8 @@ FORM_PREFIXES = ("accept", "reject", "complete", "withdraw", "ref", "step", "imm
 ENTITY_CODE_ENDPOINTS = {"admin.entity_detail", "admin.entity_deactivate", "admin.entity_reactivate"}
 PRODUCT_ENDPOINTS = {"indicators.product", "api.product_progress"}
 POLICY_ENDPOINTS = {"indicators.policy", "api.policy_summary"}
-OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure"}
+OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure",
+               "proc_id": "proceeding", "event_id": "event"}
 
 
 class UnknownVariable(LookupError):

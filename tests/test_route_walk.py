@@ -32,7 +32,7 @@ from tests.cases_factory import make_case
 from tests.conftest import csrf_token
 from tests.world import form_payload, post_forms
 
-CASE_BLUEPRINTS = ("cases", "route", "referrals")
+CASE_BLUEPRINTS = ("cases", "route", "referrals", "legal")
 CASE_API_PREFIXES = ("/api/v1/cases", "/api/v1/referrals")
 
 # Endpoints that never touch case data: not walked. Keep this short, and say why.
@@ -532,6 +532,110 @@ def _web_add_measure(world):
     return Valid(page=_route_page(world), form={"pm-requested_on": "2025-03-12", "pm-notes": "Solicitada a la UNP"})
 
 
+# --- the legal follow-up (issue 13): proceedings, stages, hearings' outcomes, measures' decisions and ends --------
+
+
+def _criminal(world):
+    from caseapp.services import casework
+
+    return casework.open_proceeding(_user(world, "owner"), world["code"], kind="criminal", stage_on="2025-03-12")
+
+
+def _hearing(world):
+    from caseapp.services import casework
+
+    _criminal(world)
+    return casework.add_event(_user(world, "owner"), world["code"], kind="hearing", on="2025-03-20")
+
+
+def _measure_requested(world):
+    from caseapp.services import casework
+
+    return casework.add_measure(_user(world, "owner"), world["code"], kind="police_measures",
+                                requested_on="2025-03-12")
+
+
+def _measure_granted(world):
+    from caseapp.models.route import ProtectionMeasure
+    from caseapp.services import casework
+
+    m = _measure_requested(world)
+    return casework.decide_measure(_user(world, "owner"), m.id, version=_row_version(ProtectionMeasure, m.id),
+                                   decision="granted", decided_on="2025-03-20")
+
+
+def _legal_page(world):
+    return f"/legal/cases/{world['code']}"
+
+
+def _api_open_proceeding(world):
+    return Valid(json={"kind": "migratory", "stage_on": "2025-03-12", "receiving_office": "Migración Colombia"})
+
+
+def _api_update_proceeding(world):
+    proc = _criminal(world)
+    return Valid(values={"proc_id": proc.id}, json={"stage": "inquiry", "stage_on": "2025-03-14",
+                                                    "representation": "entity_lawyer", "version": proc.version})
+
+
+def _api_record_stage(world):
+    proc = _criminal(world)
+    return Valid(values={"proc_id": proc.id}, json={"stage": "inquiry", "on": "2025-03-14", "version": proc.version})
+
+
+def _api_update_event(world):
+    event = _hearing(world)
+    return Valid(values={"event_id": event.id}, json={"outcome": "Aplazada", "next_on": "2025-04-02",
+                                                      "version": event.version})
+
+
+def _api_decide_measure(world):
+    m = _measure_requested(world)
+    return Valid(values={"measure_id": m.id}, json={"decision": "granted", "decided_on": "2025-03-20",
+                                                    "authority": "Juzgado", "version": m.version})
+
+
+def _api_end_measure(world):
+    m = _measure_granted(world)
+    return Valid(values={"measure_id": m.id}, json={"ended_on": "2025-04-01", "version": m.version})
+
+
+def _web_open_proceeding(world):
+    return Valid(page=_legal_page(world), form={"lp-kind": "reparation", "lp-stage_on": "2025-03-12"})
+
+
+def _web_record_stage(world):
+    proc = _criminal(world)
+    return Valid(values={"proc_id": proc.id}, page=_legal_page(world),
+                 form={f"st{proc.id}-stage": "inquiry", f"st{proc.id}-on": "2025-03-14"})
+
+
+def _web_add_hearing(world):
+    _criminal(world)
+    return Valid(page=_legal_page(world), form={"he-on": "2025-03-20", "he-title": "Audiencia"})
+
+
+def _web_record_outcome(world):
+    event = _hearing(world)
+    return Valid(values={"event_id": event.id}, page=_legal_page(world),
+                 form={f"ho{event.id}-outcome": "Aplazada", f"ho{event.id}-next_on": "2025-04-02"})
+
+
+def _web_legal_add_measure(world):
+    return Valid(page=_legal_page(world), form={"lm-requested_on": "2025-03-12"})
+
+
+def _web_decide_measure(world):
+    m = _measure_requested(world)
+    return Valid(values={"measure_id": m.id}, page=_legal_page(world),
+                 form={f"md{m.id}-decided_on": "2025-03-20", f"md{m.id}-authority": "Juzgado"})
+
+
+def _web_end_measure(world):
+    m = _measure_granted(world)
+    return Valid(values={"measure_id": m.id}, page=_legal_page(world), form={f"me{m.id}-ended_on": "2025-04-01"})
+
+
 def _web_add_goal(world):
     return Valid(page=_route_page(world), form={"goal-area": "education", "goal-description": "Terminar el bachillerato",
                                                 "goal-agreed_on": "2025-03-12", "goal-target_on": "2025-12-01"})
@@ -596,6 +700,19 @@ VALID_REQUESTS = {
     "PUT api.save_proceeding": _api_save_proceeding,
     "POST api.add_protection_measure": _api_add_measure,
     "PATCH api.update_protection_measure": _api_update_measure,
+    "POST api.open_proceeding": _api_open_proceeding,
+    "PUT api.update_proceeding": _api_update_proceeding,
+    "POST api.record_stage": _api_record_stage,
+    "PATCH api.update_legal_event": _api_update_event,
+    "POST api.decide_protection_measure": _api_decide_measure,
+    "POST api.end_protection_measure": _api_end_measure,
+    "POST legal.open_proceeding": _web_open_proceeding,
+    "POST legal.record_stage": _web_record_stage,
+    "POST legal.add_hearing": _web_add_hearing,
+    "POST legal.record_outcome": _web_record_outcome,
+    "POST legal.add_measure": _web_legal_add_measure,
+    "POST legal.decide_measure": _web_decide_measure,
+    "POST legal.end_measure": _web_end_measure,
     "POST api.place_in_shelter": _api_place,
     "POST api.leave_shelter": _api_leave,
     "POST api.add_life_plan_goal": _api_add_goal,

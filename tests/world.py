@@ -225,7 +225,10 @@ def build_world(app, factory) -> World:
                                   agreed_on="2025-03-11")
             stay = shelters.place(actor, code, shelter_id=shelter.id, admitted_on="2025-03-11")
             note = steps.add_note(actor, code, "psychosocial", body="Nota psicosocial", written_on="2025-03-11")
-            legal.add_event(actor, code, kind="hearing", on="2025-03-11", title="Audiencia", outcome="Aplazada")
+            proc = legal.save_proceeding(actor, code, version=0, complaint_filed_on="2025-03-11", stage="inquiry")
+            w.objects[("proceeding", scenario)] = proc.id
+            w.objects[("event", scenario)] = legal.add_event(actor, code, kind="hearing", on="2025-03-11",
+                                                             title="Audiencia", outcome="Aplazada").id
             w.objects[("step", scenario)] = step.id
             w.objects[("goal", scenario)] = goal.id
             w.objects[("stay", scenario)] = stay.id

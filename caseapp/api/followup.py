@@ -144,7 +144,10 @@ SCHEMAS: dict = {
         "stage": {**S_TEXT, "description": "Label of the stage of the criminal process ('' if none)"},
         "complaint_on": {**S_TEXT, "description": "ISO date or ''"},
         "next_hearing": {**S_TEXT, "description": "ISO date or ''"},
-        "pending_actions": {**S_TEXT, "description": "Labels separated by '; '"}}},
+        "pending_actions": {**S_TEXT, "description": "Labels separated by '; '"},
+        "stage_changes": {**S_TEXT, "description": "The month's stage changes of every proceeding ('DATE label; ...')"},
+        "hearings_held": {"type": "integer", "description": "Hearings held in the month"},
+        "measures_granted": {"type": "integer", "description": "Protection measures granted in the month"}}},
     "TableList": {"type": "object", "properties": {
         "month": S_TEXT, "rows": {"type": "array", "items": ref("TableListRow")}}},
 }

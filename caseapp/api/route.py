@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 from flask_login import current_user
 
-from caseapp.api import ANY, DATE, TEXT, body_of, bp, case_roles, case_row, iso
+from caseapp.api import ANY, DATE, INTEGER, TEXT, body_of, bp, case_roles, case_row, iso
+from caseapp.api.legal import event_json
 from caseapp.api.openapi import (
     CODE_PARAM,
     READ_ERRORS,
@@ -129,10 +130,12 @@ def legal_events(code):
 
 @bp.route("/cases/<code>/legal-events", methods=["POST"])
 def add_legal_event(code):
-    data = body_of({"kind": TEXT, "on": DATE, "title": TEXT, "outcome": TEXT})
+    data = body_of({"kind": TEXT, "on": DATE, "title": TEXT, "outcome": TEXT, "proceeding_id": INTEGER,
+                    "next_on": DATE})
     event = casework.add_event(current_user, code, kind=data.get("kind") or "hearing", on=data.get("on"),
-                            title=data.get("title"), outcome=data.get("outcome"))
-    return jsonify({"id": event.id}), 201
+                            title=data.get("title"), outcome=data.get("outcome"),
+                            proceeding_id=data.get("proceeding_id"), next_on=data.get("next_on"))
+    return jsonify(event_json(event)), 201  # the event as GET /legal shows it
 
 
 @bp.route("/cases/<code>/notes/<section>", methods=["GET"])
@@ -192,7 +195,10 @@ SCHEMAS: dict = {
         "review_note": nullable(_TEXT), "version": {"type": "integer"}}},
     "LegalEventIn": {"type": "object", "required": ["on"], "additionalProperties": False, "properties": {
         "kind": {"type": "string", "enum": ["hearing", "stage_change", "other"], "default": "hearing"},
-        "on": _DATE, "title": {**_TEXT, "maxLength": 120}, "outcome": _TEXT}},
+        "on": _DATE, "title": {**_TEXT, "maxLength": 120},
+        "outcome": {**_TEXT, "description": "Only for a hearing already held"},
+        "proceeding_id": {"type": "integer", "description": "A proceeding of this case (default: the criminal one)"},
+        "next_on": {**_DATE, "description": "The next hearing, after this one"}}},
     "NoteIn": {"type": "object", "required": ["body"], "additionalProperties": False, "properties": {
         "body": _TEXT, "written_on": _DATE}},
     "Note": {"type": "object", "properties": {"id": {"type": "integer"}, "written_on": {"type": "string"},
@@ -245,7 +251,7 @@ PATHS: dict = {
                 "responses": {"200": {"description": "Legal follow-up"}, **error_responses(401, 403, 404)}},
         "post": {"summary": "Record a hearing or another legal event (lawyers)", "tags": ["legal"],
                  "requestBody": {"required": True, "content": _json("LegalEventIn")},
-                 "responses": {"201": {"description": "Recorded", "content": _json("Created")},
+                 "responses": {"201": {"description": "Recorded", "content": _json("LegalEvent")},
                                **error_responses(400, 401, 403, 404, 409, 422)}}},
     "/api/v1/cases/{code}/notes/{section}": {
         "parameters": [_CODE, _SECTION],

@@ -7,6 +7,7 @@ from caseapp.models import (  # noqa: F401
     catalogues,
     indicators,
     keys,
+    legal,
     publication,
     referrals,
     route,
@@ -26,5 +27,6 @@ from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
+from caseapp.models.legal import LegalStageChange  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401

@@ -40,6 +40,17 @@ LEGAL_REPRESENTATION = ("none", "public_defender", "entity_lawyer", "private_law
 LEGAL_EVENT_KINDS = ("hearing", "stage_change", "other")
 PROTECTION_KINDS = ("witness_protection", "police_measures", "other")
 PROTECTION_STATUSES = ("requested", "granted", "denied", "ended")
+# Legal follow-up (issue 13): several proceedings per case, each kind with its own stages (the criminal one keeps
+# LEGAL_STAGES). Codes fit String(16); their labels are in labels.py ("proceeding_kind", "stage_<kind>").
+PROCEEDING_KINDS = ("criminal", "protection_action", "migratory", "reparation")
+PROCEEDING_STAGES = {
+    "criminal": LEGAL_STAGES,
+    "protection_action": ("filed", "admitted", "first_ruling", "challenged", "second_ruling", "compliance", "closed"),
+    "migratory": ("requested", "in_process", "granted", "denied", "closed"),  # PEP/PPT for a foreign victim
+    "reparation": ("requested", "opened", "conciliation", "evidence", "ruling", "closed"),
+}
+# A measure's life: requested -> granted | denied; granted -> ended (the one owner: services.casework.measures).
+MEASURE_TRANSITIONS = {"requested": ("granted", "denied"), "granted": ("ended",), "denied": (), "ended": ()}
 # Why a closed case is reopened: a catalogue code (the access log may hold it), with an optional encrypted note.
 REOPEN_REASONS = ("needs_assistance_again", "new_risk", "closed_in_error", "other")
 
@@ -236,13 +247,16 @@ class ShelterStay(Versioned, db.Model):
 
 
 class LegalProceeding(UnderVictimKey, Versioned, Timestamped, db.Model):
-    """The criminal process of a case: complaint, stage, representation (lawyers write, social workers read)."""
+    """A proceeding of a case (criminal, protection action, migratory regularisation, reparation incident): complaint,
+    stage, representation (lawyers write, social workers read). `stage` is written only by
+    services.casework.proceedings.change_stage, in step with its history (LegalStageChange)."""
 
     __tablename__ = "legal_proceedings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True, nullable=False)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False, default="criminal")
     complaint_filed_on: Mapped[date | None] = mapped_column(Date)
     receiving_office_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # a small office can point to her
     criminal_case_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -264,8 +278,12 @@ class LegalEvent(UnderVictimKey, Versioned, db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    # The proceeding it belongs to (empty only for an event recorded before a case had any proceeding).
+    proceeding_id: Mapped[int | None] = mapped_column(ForeignKey("legal_proceedings.id", ondelete="CASCADE"),
+                                                      index=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False, default="hearing")
     on: Mapped[date] = mapped_column(Date, nullable=False)
+    next_on: Mapped[date | None] = mapped_column(Date)  # the next hearing, set with the outcome
     # "AUDIENCIA ... contra <nombre>": a title names people, so it is encrypted like the outcome.
     title_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     outcome_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -274,6 +292,7 @@ class LegalEvent(UnderVictimKey, Versioned, db.Model):
     title = Encrypted("title")
     outcome = Encrypted("outcome")
     case: Mapped[Case] = relationship()
+    proceeding: Mapped[LegalProceeding | None] = relationship()
 
 
 class ProtectionMeasure(UnderVictimKey, Versioned, db.Model):
@@ -288,10 +307,14 @@ class ProtectionMeasure(UnderVictimKey, Versioned, db.Model):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="requested")
     requested_on: Mapped[date] = mapped_column(Date, nullable=False)
     decided_on: Mapped[date | None] = mapped_column(Date)
+    # The deciding authority: a small office can point to her, so it is encrypted.
+    decided_by_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    ended_on: Mapped[date | None] = mapped_column(Date)
     notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     notes = Encrypted("notes")
+    decided_by = Encrypted("decided_by")
     case: Mapped[Case] = relationship()
 
 

@@ -3,13 +3,20 @@ follow-up and shelters. Steps change the case's phase only through services.rout
 from caseapp.services.casework.legal import (
     add_event,
     add_measure,
+    decide_measure,
+    end_measure,
     get_legal,
     legal_of,
+    open_proceeding,
+    record_stage,
     save_proceeding,
+    update_event,
     update_measure,
+    update_proceeding,
 )
 from caseapp.services.casework.life_plan import add_goal, goals_of, list_goals, review_goal
 from caseapp.services.casework.notes import add_note, list_notes, notes_of
+from caseapp.services.casework.proceedings import history_of
 from caseapp.services.casework.shelters import (
     end_stay,
     list_shelters,
@@ -33,4 +40,6 @@ __all__ = [
     "goals_of", "kind_by_code", "kinds_for", "legal_of", "list_goals", "list_notes", "list_shelters", "list_steps", "notes_of",
     "place", "review_goal", "save_proceeding", "save_shelter", "save_step_kind", "shelters_page", "stays_of", "step_kinds", "steps_of",
     "toggle_step_kind", "update_measure", "update_step",
+    # legal follow-up (issue 13)
+    "decide_measure", "end_measure", "history_of", "open_proceeding", "record_stage", "update_event", "update_proceeding",
 ]

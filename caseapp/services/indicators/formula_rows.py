@@ -165,7 +165,8 @@ def women_with_complaint_rows(params: dict, start: date, end: date, territory: s
     criminal complaint was filed in the period, counted on the complaint date (the legal follow-up's date, or
     the one recorded when the mediate phase started)."""
     complaint_on = func.coalesce(
-        select(LegalProceeding.complaint_filed_on).where(LegalProceeding.case_id == Case.id)
+        select(LegalProceeding.complaint_filed_on).where(LegalProceeding.case_id == Case.id,
+                                                         LegalProceeding.kind == "criminal")  # one per case
         .correlate(Case).scalar_subquery(),
         select(CaseRoute.complaint_on).where(CaseRoute.case_id == Case.id).correlate(Case).scalar_subquery(),
     )

@@ -143,7 +143,8 @@ def start_immediate(actor, case: Case, *, on: date | None) -> None:
 
 
 def _recorded_complaint(case: Case, route: CaseRoute | None) -> date | None:
-    proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case.id))
+    proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case.id,
+                                                           LegalProceeding.kind == "criminal"))  # the complaint
     return (proc.complaint_filed_on if proc else None) or (route.complaint_on if route else None)
 
 

@@ -185,7 +185,8 @@ def _legal(territory: str, start: date, cut_off: date):
     owner = aliased(Entity)
     stmt = (select(LegalProceeding.complaint_filed_on, owner.code)
             .join(Case, Case.id == LegalProceeding.case_id).join(owner, owner.id == Case.owner_entity_id)
-            .where(LegalProceeding.complaint_filed_on >= start, LegalProceeding.complaint_filed_on <= cut_off,
+            .where(LegalProceeding.kind == "criminal",  # a complaint is the criminal proceeding's filing
+                   LegalProceeding.complaint_filed_on >= start, LegalProceeding.complaint_filed_on <= cut_off,
                    *cases_inside(territory)))
     for filed_on, entity in db.session.execute(stmt):
         yield "complaints", filed_on, {"entity": entity}
