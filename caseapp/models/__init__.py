@@ -20,6 +20,7 @@ from caseapp.models.accounts import (  # noqa: F401
     UserRole,
     UserSession,
 )
+from caseapp.models.attachments import CaseAttachment  # noqa: F401
 from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
