@@ -25,8 +25,6 @@ def attachment_json(row) -> dict:
 @bp.post("/cases/<code>/attachments")
 @case_roles
 def upload_attachment(code):
-    if not request.mimetype == "multipart/form-data":
-        raise Invalid(_("Send the file as multipart/form-data with the fields file and kind."))
     unknown = sorted(set(request.form) - FORM_FIELDS | set(request.files) - FILE_FIELDS)
     if unknown:
         raise Invalid(_("Some fields are not valid; nothing was saved."),

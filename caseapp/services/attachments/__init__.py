@@ -2,6 +2,7 @@
 from caseapp.services.attachments.rules import check_file, set_size_limit, size_limit, sniff  # noqa: F401
 from caseapp.services.attachments.store import (  # noqa: F401
     Download,
+    addable_kinds,
     delete_for_victim,
     download,
     list_attachments,

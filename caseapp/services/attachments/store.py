@@ -38,9 +38,16 @@ def _original_name(filename) -> str | None:
     return clean_text(posixpath.basename(filename.replace("\\", "/")), MAX_NAME)
 
 
+def addable_kinds(actor, case: Case) -> list[str]:
+    """The kinds of document the actor may attach to the case (none on a case of another entity)."""
+    return [k for k in ATTACHMENT_KINDS if authz.can_attach(actor, case, k, ATTACHMENT_SECTIONS[k])]
+
+
 def upload(actor, code, *, kind, data: bytes | None, filename=None) -> CaseAttachment:
     """Keep a document on the case, encrypted under the victim's key."""
     case = load_case_for(actor, code)
+    if not addable_kinds(actor, case):  # who may add nothing is refused before her input is looked at
+        authz.require_attach(actor, case, None, None)
     kind = _kind(kind)
     section = ATTACHMENT_SECTIONS[kind]
     authz.require_attach(actor, case, kind, section)

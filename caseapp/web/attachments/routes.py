@@ -2,7 +2,7 @@
 answers the file with the API's headers (one response builder for both)."""
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,11 +11,10 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.validators import InputRequired
 
-from caseapp import authz
 from caseapp.authz import action_required, role_required
+from caseapp.errors import Conflict, Invalid
 from caseapp.labels import choices
 from caseapp.models.accounts import CASE_ROLES
-from caseapp.models.attachments import ATTACHMENT_KINDS, ATTACHMENT_SECTIONS
 from caseapp.services import attachments
 from caseapp.services.attachments.rules import MB, ceiling
 from caseapp.web import flow
@@ -48,7 +47,7 @@ def attachment_block():
     (the page itself read the case, and logged it)."""
 
     def case_attachments(case):
-        kinds = [k for k in ATTACHMENT_KINDS if authz.can_attach(current_user, case, k, ATTACHMENT_SECTIONS[k])]
+        kinds = attachments.addable_kinds(current_user, case)
         limit, _version = attachments.size_limit()
         return {"rows": attachments.visible(current_user, case), "kinds": kinds,
                 "form": upload_form(kinds) if kinds and not case.victim.erased else None,
@@ -60,15 +59,16 @@ def attachment_block():
 @bp.route("/cases/<code>", methods=["POST"])
 @case_roles_required
 def upload(code):
-    form = UploadForm(prefix="att")
-    form.kind.choices = choices("attachment_kind", ATTACHMENT_KINDS)
-
-    def call(f):
-        data = f.file.data.read() if f.file.data else None
-        name = f.file.data.filename if f.file.data else None
-        return attachments.upload(current_user, code, kind=f.kind.data, data=data, filename=name)
-
-    flow.act(form, call, success=_("Document attached and encrypted."))
+    # No form validation before the service: it says 404, 403 or what is wrong with the file, in that order, as
+    # for the API (the CSRF token was checked before the view).
+    sent = request.files.get("att-file")
+    try:
+        attachments.upload(current_user, code, kind=request.form.get("att-kind"),
+                           data=sent.read() if sent else None, filename=sent.filename if sent else None)
+    except (Invalid, Conflict) as error:
+        flow.flash_error(error)
+    else:
+        flash(_("Document attached and encrypted."), "success")
     return redirect(url_for("cases.detail", code=code) + "#attachments-title")
 
 
