@@ -284,13 +284,20 @@ def test_a_ciphertext_moved_to_another_row_does_not_decrypt(app, client, people)
             db.session.get(CaseAttachment, second).content()
 
 
-def test_a_shredded_victims_attachments_are_gone_and_cannot_be_decrypted(app, client, people):
+@pytest.mark.parametrize("path", ["cli", "approved request"])
+def test_a_shredded_victims_attachments_are_gone_and_cannot_be_decrypted(app, client, people, factory, path):
     attachment_id = api_upload(client, people, "sw", people["code"]).get_json()["id"]
+    admin = factory.user("admin", roles=("admin",), entity="CTG")
     with app.test_request_context():
         row = db.session.get(CaseAttachment, attachment_id)
         kept = (bytes(row.content_enc), row._content_aad(), row.case.victim.data_key)
         key_row_id = kept[2].id
-        erasure.erase_case(people["code"])
+        if path == "cli":
+            erasure.erase_case(people["code"])
+        else:
+            sw = db.session.get(User, people["sw"].id)
+            request_id = erasure.request_erasure(sw, people["code"], "victim_request").id
+            erasure.approve_erasure(db.session.get(User, admin.id), request_id)
     assert _count(app) == 0
     with app.test_request_context():
         from caseapp.models.keys import DataKey
