@@ -116,6 +116,7 @@ PAGES = [
     ("ad", "/indicators/admin/plans"),
     ("ad", "/indicators/admin/products/{product_id}"),
     ("ad", "/audit/alerts/thresholds"),
+    ("ad", "/attachments/admin/limit"),
 ]
 
 HOSTILE_TEXT = [
