@@ -66,7 +66,8 @@ def upload(code):
         attachments.upload(current_user, code, kind=request.form.get("att-kind"),
                            data=sent.read() if sent else None, filename=sent.filename if sent else None)
     except (Invalid, Conflict) as error:
-        flow.flash_error(error)
+        for message in error.messages():  # the page redirects: every message is a flash, the general one first
+            flash(message, "error")
     else:
         flash(_("Document attached and encrypted."), "success")
     return redirect(url_for("cases.detail", code=code) + "#attachments-title")
