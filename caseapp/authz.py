@@ -169,6 +169,42 @@ def can_read_step_notes(user, case: Case, kind) -> bool:
     return can(user, action, case)
 
 
+# Attachments (services.attachments): who uploads each kind; a reader sees a kind only with its section in view.
+ATTACHMENT_UPLOADERS = {
+    "consent": {"social_worker"}, "acta_unica": {"social_worker"}, "identity_document": {"social_worker", "lawyer"},
+    "court_order": {"lawyer"}, "other": {"social_worker", "lawyer"},
+}
+
+
+def can_read_attachments(user, case: Case, section: str) -> bool:
+    return section in case_sections(user, case)
+
+
+def can_attach(user, case: Case, kind: str, section: str) -> bool:
+    """Upload a document of `kind` to the case: the owner's professionals in a role that keeps that kind, with its
+    section in view (a receiving entity only reads what its referral shares)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return (case.owner_entity_id == user.entity_id and user.has_role(*ATTACHMENT_UPLOADERS.get(kind, ()))
+            and section in case_sections(user, case))
+
+
+def require_attach(user, case: Case, kind: str, section: str) -> None:
+    if can_attach(user, case, kind, section):
+        return
+    g.audit_denial = {"action": "case.attachment.upload", "obj": case}
+    if not case_sections(user, case):
+        raise NotFound()
+    raise Forbidden()
+
+
+def require_attachment_read(user, case: Case, section: str) -> None:
+    """An attachment of a section the reader may not see is absent to her (404), like a case she may not see."""
+    if can_read_attachments(user, case, section):
+        return
+    g.audit_denial = {"action": "case.attachment.download", "obj": case}
+    raise NotFound()
+
 def require(user, action: str, obj=None) -> None:
     """Raise unless allowed. A case the user may not read at all is NotFound (its existence is not told)."""
     if can(user, action, obj):

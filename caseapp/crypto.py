@@ -242,6 +242,22 @@ def decrypt_value(dek: bytes, blob: bytes, aad: bytes) -> str:
         raise CryptoError("ciphertext failed to authenticate (tampered, moved or wrong key)") from None
 
 
+def encrypt_bytes(dek: bytes, data: bytes, aad: bytes) -> bytes:
+    """A file (an attachment) under a victim's DEK, in the format of a field: version | nonce | ct+tag. Always
+    AES-256-GCM, even under the benchmark's null cipher: files are never written in clear."""
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT_VERSION + nonce + AESGCM(dek).encrypt(nonce, bytes(data), aad)
+
+
+def decrypt_bytes(dek: bytes, blob: bytes, aad: bytes) -> bytes:
+    if not blob or blob[:1] != FORMAT_VERSION:
+        raise CryptoError("unknown ciphertext format")
+    try:
+        return AESGCM(dek).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], aad)
+    except InvalidTag:
+        raise CryptoError("ciphertext failed to authenticate (tampered, moved or wrong key)") from None
+
+
 class Encrypted:
     """A model attribute stored encrypted in the column `<name>_enc`, read and written as plain text.
 

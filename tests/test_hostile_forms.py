@@ -119,6 +119,7 @@ PAGES = [
     ("ad", "/indicators/admin/plans"),
     ("ad", "/indicators/admin/products/{product_id}"),
     ("ad", "/audit/alerts/thresholds"),
+    ("ad", "/attachments/admin/limit"),
     ("swlw", "/cases/{own}/assignments"),
     ("ad", "/assignments/reassign"),  # last: a valid move takes swlw's cases away
 ]

@@ -25,6 +25,7 @@ Outcome symbols: an int is an exact status; ``LOGIN`` is a redirect to the login
 """
 from __future__ import annotations
 
+import io
 import os
 from collections import defaultdict
 
@@ -346,6 +347,16 @@ EXPECTED: dict[str, dict] = {
        for verb, name in (("POST", "open_proceeding"), ("PUT", "update_proceeding"), ("POST", "record_stage"),
                           ("PATCH", "update_legal_event"), ("POST", "decide_protection_measure"),
                           ("POST", "end_protection_measure"))},
+    # --- attachments (the world's are signed consents: identity section, not shared with the referred case) ----
+    "GET api.list_attachments": api(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
+    "GET api.download_attachment": api(403, sw=case(OK, referred=404), lw=case(OK, referred=404),
+                                       swlw=case(OK, referred=404)),
+    "POST api.upload_attachment": api(403, sw=OWNER_ONLY, lw=OWNER_ONLY, swlw=OWNER_ONLY),
+    "GET attachments.download": spec(403, sw=case(OK, referred=404), lw=case(OK, referred=404),
+                                     swlw=case(OK, referred=404)),
+    "POST attachments.upload": spec(403, sw=OWNER_ONLY, lw=OWNER_ONLY, swlw=OWNER_ONLY),
+    "GET attachments.limit": ADMIN_PAGE,
+    "POST attachments.limit": ADMIN_POST,
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.
@@ -362,13 +373,13 @@ LAST = ("referrals.answer", "api.accept_referral", "api.reject_referral", "api.c
 
 # Forms with a prefix carry their CSRF token as "<prefix>-csrf_token": the empty POST sends it under each.
 FORM_PREFIXES = ("accept", "reject", "complete", "withdraw", "ref", "step", "imm", "ext", "goal", "proc", "ev", "pm",
-                 "close", "place", "psy", "jur", "reopen", "erasure", "rule", "kind", "shelter")
+                 "close", "place", "psy", "jur", "reopen", "erasure", "rule", "kind", "shelter", "att")
 
 ENTITY_CODE_ENDPOINTS = {"admin.entity_detail", "admin.entity_deactivate", "admin.entity_reactivate"}
 PRODUCT_ENDPOINTS = {"indicators.product", "api.product_progress"}
 POLICY_ENDPOINTS = {"indicators.policy", "api.policy_summary"}
 OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure",
-               "proc_id": "proceeding", "event_id": "event"}
+               "proc_id": "proceeding", "event_id": "event", "attachment_id": "attachment"}
 
 
 class UnknownVariable(LookupError):
@@ -628,6 +639,13 @@ def _owner_forms(app, world, scenario):
     return forms
 
 
+class _Scan(io.BytesIO):
+    """A scanned document for a file field: the test client closes a file once sent; a replayed form sends it again."""
+
+    def close(self):
+        self.seek(0)
+
+
 def _filled(form_data, types, required):
     """Fill the empty required fields the owner would type into, so the replayed form is a valid one."""
     filler = {"text": "Texto de prueba", "textarea": "Texto de prueba", "number": "1", "date": "2025-03-12"}
@@ -636,6 +654,9 @@ def _filled(form_data, types, required):
         empty = isinstance(value, str) and not value.strip()
         if empty and types.get(name) in filler and (name in required or types[name] == "textarea"):
             out[name] = filler[types[name]]
+    for name, kind in types.items():
+        if kind == "file":  # the document she would choose: a small PDF, a fresh stream for each post
+            out[name] = (_Scan(b"%PDF-1.7\n%%EOF\n"), "escaneo.pdf")
     return out
 
 

@@ -15,6 +15,7 @@ access-log row are all failures, named with the endpoint.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -32,7 +33,7 @@ from tests.cases_factory import make_case
 from tests.conftest import csrf_token
 from tests.world import form_payload, post_forms
 
-CASE_BLUEPRINTS = ("cases", "route", "referrals", "legal")
+CASE_BLUEPRINTS = ("cases", "route", "referrals", "legal", "attachments")
 CASE_API_PREFIXES = ("/api/v1/cases", "/api/v1/referrals")
 
 # Endpoints that never touch case data: not walked. Keep this short, and say why.
@@ -53,6 +54,7 @@ NOT_CASE_DATA = {
     "GET cases.new": "the blank registration form",
     "GET cases.search": "a bare redirect to the case list (searches are POSTs: identity never in a URL)",
     "GET referrals.override": "the blank consent-override form (a list of entities)",
+    "attachments.limit": "a deployment setting (the largest attachment)",
 }
 # Dates of the fixture world: the case was identified and taken in on IDENTIFIED, everything else after it.
 IDENTIFIED = date(2025, 3, 10)
@@ -204,6 +206,16 @@ def _stay(world):
                           admitted_on="2025-03-11").id
 
 
+SCAN = b"%PDF-1.7\n1 0 obj<<>>endobj\n%%EOF\n"
+
+
+def _attachment(world):
+    from caseapp.services import attachments
+
+    return attachments.upload(_user(world, "owner"), world["code"], kind="consent", data=SCAN,
+                              filename="consentimiento.pdf").id
+
+
 def _closed_case(world):
     from caseapp.services import route
 
@@ -230,6 +242,7 @@ class Valid:
     page: str | None = None
     form: dict = field(default_factory=dict)
     pick: dict = field(default_factory=dict)
+    data: dict | None = None  # API: a multipart body instead of JSON (an upload)
 
 
 def _route_page(world):
@@ -421,7 +434,16 @@ def _api_child_referral(world):
     return Valid(values=valid.values, json={})
 
 
+def _api_upload_attachment(world):
+    return Valid(data={"kind": "consent", "file": (io.BytesIO(SCAN), "consentimiento.pdf", "application/pdf")})
+
+
 # Web: the forms of the pages, filled in.
+
+def _web_upload_attachment(world):
+    return Valid(page=_case_page(world), form={"att-kind": "consent",
+                                                "att-file": (io.BytesIO(SCAN), "consentimiento.pdf")})
+
 
 def _web_new_case(world):
     return Valid(page="/cases/new", form={
@@ -724,6 +746,8 @@ VALID_REQUESTS = {
     "POST api.reopen_case": _api_reopen,
     "POST api.request_erasure": _api_request_erasure,
     "POST api.send_child_referral": _api_child_referral,
+    "POST api.upload_attachment": _api_upload_attachment,
+    "POST attachments.upload": _web_upload_attachment,
     "POST cases.send_child_referral": _web_child_referral,
     "POST cases.new": _web_new_case,
     "POST cases.search": _web_search,
@@ -758,6 +782,7 @@ RESOLVERS = {
     "code": lambda w: w["code"],
     "section": lambda w: "psychosocial",
     "referral_id": _sent_referral,
+    "attachment_id": _attachment,
 }
 
 
@@ -865,7 +890,8 @@ def test_route_writes_an_access_log_row(app, client, login_as, world, walked):
     user = world["users"][valid.who]
     if is_api:
         before = _head(app)
-        response = client.open(url, method=method, json=valid.json,
+        body = {"json": valid.json} if valid.data is None else {"data": valid.data}
+        response = client.open(url, method=method, **body,
                                headers={"Authorization": f"Bearer {world['tokens'][valid.who]}"})
         refused = response.status_code >= 300
         why = (response.get_json(silent=True) or {}) if refused else {}

@@ -239,6 +239,10 @@ def build_world(app, factory) -> World:
 
             case = db.session.scalar(select(Case).where(Case.code == code))
             w.objects[("consent", scenario)] = case.consents[0].id
+            from caseapp.services import attachments  # a signed consent scan (identity section) on every case
+
+            w.objects[("attachment", scenario)] = attachments.upload(
+                actor, code, kind="consent", data=b"%PDF-1.7\n%%EOF\n", filename="consentimiento.pdf").id
         sw_a, sw_b = w.user("swlw", "ALFA").id, w.user("swlw", "BETA").id
         w.referrals["referred"] = _referral(w.cases["referred"], "ALFA", "BETA", "accepted", sw_a)
         w.referrals["pending"] = _referral(w.cases["pending"], "ALFA", "BETA", "sent", sw_a)
@@ -373,7 +377,10 @@ class FormParser(HTMLParser):
             self._form["required"].add(name)
         if tag == "input" and name:
             kind = (a.get("type") or "text").lower()
-            if kind in ("submit", "button", "image", "reset", "file"):
+            if kind == "file":  # no value to send as it is; a test that fills the form may attach a file
+                self._form["types"][name] = kind
+                return
+            if kind in ("submit", "button", "image", "reset"):
                 return
             self._form["types"][name] = kind
             if kind in ("checkbox", "radio"):

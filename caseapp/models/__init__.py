@@ -23,6 +23,7 @@ from caseapp.models.accounts import (  # noqa: F401
     UserSession,
 )
 from caseapp.models.assignments import CaseAssignment  # noqa: F401
+from caseapp.models.attachments import CaseAttachment  # noqa: F401
 from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401

@@ -15,6 +15,7 @@ from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.cases import Case, ErasureRequest
+from caseapp.services import attachments
 from caseapp.services.primitives import (
     commit,
     load_case,
@@ -102,6 +103,7 @@ def _shred(case: Case, actor, detail: dict | None = None) -> None:
     victim.data_key.destroy()
     victim.document_bidx = victim.name_bidx = victim.phone_bidx = None
     victim.erased = True
+    attachments.delete_for_victim(victim.id)  # undecryptable now; their ciphertext goes too
     # Every case of this victim (same person, other episodes) is named in the log.
     audit.record("case.erase", case, actor=actor, detail=detail)
 

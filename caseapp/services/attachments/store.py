@@ -1,0 +1,123 @@
+"""Uploading, listing and downloading a case's attachments: the one path the web and the API both call.
+
+Every upload and download is in the access log, by attachment id and kind: never a file name (the log outlives
+an erasure, a name may be hers).
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from caseapp import audit, authz
+from caseapp.crypto import KeyDestroyed
+from caseapp.errors import Conflict, Invalid, NotFound
+from caseapp.extensions import db
+from caseapp.models.attachments import ATTACHMENT_KINDS, ATTACHMENT_SECTIONS, CaseAttachment
+from caseapp.models.cases import Case
+from caseapp.services.attachments.rules import check_file
+from caseapp.services.primitives import clean_text, commit, commit_read, load_case_for, whole_number
+from caseapp.timeutil import utcnow
+
+MAX_NAME = 200
+
+
+def _kind(kind) -> str:
+    if not isinstance(kind, str) or kind.strip() not in ATTACHMENT_KINDS:
+        raise Invalid(_("Some fields are not valid; nothing was saved."),
+                      field_errors={"kind": _("Choose from the list.")})
+    return kind.strip()
+
+
+def _original_name(filename) -> str | None:
+    """The base name the browser sent (no directories), kept encrypted; only its readers ever see it."""
+    if not isinstance(filename, str):
+        return None
+    return clean_text(posixpath.basename(filename.replace("\\", "/")), MAX_NAME)
+
+
+def addable_kinds(actor, case: Case) -> list[str]:
+    """The kinds of document the actor may attach to the case (none on a case of another entity)."""
+    return [k for k in ATTACHMENT_KINDS if authz.can_attach(actor, case, k, ATTACHMENT_SECTIONS[k])]
+
+
+def upload(actor, code, *, kind, data: bytes | None, filename=None) -> CaseAttachment:
+    """Keep a document on the case, encrypted under the victim's key."""
+    case = load_case_for(actor, code)
+    if not addable_kinds(actor, case):  # who may add nothing is refused before her input is looked at
+        authz.require_attach(actor, case, None, None)
+    kind = _kind(kind)
+    section = ATTACHMENT_SECTIONS[kind]
+    authz.require_attach(actor, case, kind, section)
+    if case.victim.erased:
+        raise Conflict(_("This victim's identity was erased: no document can be attached to her case."),
+                       rule="identity_erased")
+    media_type = check_file(data)
+    row = CaseAttachment(case=case, kind=kind, section=section, media_type=media_type, size=len(data),
+                         uploaded_by_id=actor.id, uploaded_at=utcnow())
+    row.set_content(data)
+    row.filename = _original_name(filename)
+    db.session.add(row)
+    db.session.flush()
+    audit.record("case.attachment.upload", case, actor=actor,
+                 detail={"attachment": row.id, "kind": kind, "media_type": media_type, "size": len(data)})
+    commit()
+    return row
+
+
+def visible(actor, case: Case) -> list[CaseAttachment]:
+    """The attachments of the sections the actor may read, oldest first, without their bytes (the caller has read
+    the case, and logged it)."""
+    sections = authz.case_sections(actor, case)
+    if not sections:
+        return []
+    return list(db.session.scalars(select(CaseAttachment).where(
+        CaseAttachment.case_id == case.id, CaseAttachment.section.in_(sorted(sections))).order_by(CaseAttachment.id)))
+
+
+def list_attachments(actor, code) -> tuple[Case, list[CaseAttachment]]:
+    """The case's attachments the actor may see (the API's list: the read is logged here)."""
+    case = load_case_for(actor, code)
+    rows = visible(actor, case)
+    audit.record("case.attachment.list", case, actor=actor, detail={"attachments": [r.id for r in rows]})
+    commit_read()
+    return case, rows
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    media_type: str
+    download_name: str  # kind, id and extension: never her name nor the name it was uploaded with
+
+    @property
+    def headers(self) -> dict:
+        """Saved as a file, never shown inline, never sniffed into another type, never cached (web and API)."""
+        return {"Content-Disposition": f'attachment; filename="{self.download_name}"', "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff"}
+
+
+def download(actor, code, attachment_id) -> Download:
+    """The original bytes of one attachment of the case named `code`, for a reader of its section."""
+    case = load_case_for(actor, code)
+    number = whole_number(attachment_id, 1)
+    row = db.session.get(CaseAttachment, number) if number is not None else None
+    if row is None or row.case_id != case.id:
+        raise NotFound()
+    authz.require_attachment_read(actor, case, row.section)
+    try:
+        data = row.content()
+    except KeyDestroyed:
+        raise NotFound() from None  # shredded with her (and deleted): nothing to give
+    audit.record("case.attachment.download", case, actor=actor, detail={"attachment": row.id, "kind": row.kind})
+    commit_read()
+    return Download(data=data, media_type=row.media_type, download_name=f"{row.kind}-{row.id}.{row.extension}")
+
+
+def delete_for_victim(victim_id: int) -> None:
+    """Erasure: her attachments go with her data key (called by the registry's crypto-shredding)."""
+    case_ids = select(Case.id).where(Case.victim_id == victim_id)
+    db.session.execute(delete(CaseAttachment).where(CaseAttachment.case_id.in_(case_ids))
+                       .execution_options(synchronize_session="fetch"))
