@@ -4,6 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -25,6 +26,9 @@ from caseapp.models.accounts import Entity, User
 from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
+
+if TYPE_CHECKING:
+    from caseapp.models.safety import SafetyFlag
 
 CASE_STATUSES = ("identified", "in_immediate_assistance", "in_mediate_assistance", "closed")
 CLOSURE_REASONS = ("goals_met", "voluntary_withdrawal", "transferred", "lost_contact", "death", "other")
@@ -110,6 +114,10 @@ class Case(Versioned, Timestamped, db.Model):
     indirect_victims: Mapped[list[IndirectVictim]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="IndirectVictim.id"
     )
+    # Safety flags in force (models.safety; history in the same table): lists load them with selectinload.
+    safety_flags: Mapped[list[SafetyFlag]] = relationship(
+        primaryjoin="and_(SafetyFlag.case_id == Case.id, SafetyFlag.cleared_at.is_(None))",
+        viewonly=True, order_by="SafetyFlag.id")
 
     def _encryption_key(self) -> bytes:
         return self.victim._encryption_key()
@@ -205,8 +213,12 @@ class Consent(UnderVictimKey, Versioned, db.Model):
     taken_by: Mapped[User | None] = relationship(foreign_keys=[taken_by_id])
 
 
+# Family members who also receive assistance (indirect victims, Law 985): their relationship to the victim.
+RELATIONSHIPS = ("mother", "father", "partner", "child", "sibling", "grandparent", "other_relative", "other")
+
+
 class IndirectVictim(UnderVictimKey, Versioned, db.Model):
-    """A family member who also receives assistance."""
+    """A family member who also receives assistance (services.family): identity under the victim's key."""
 
     __tablename__ = "indirect_victims"
 
@@ -216,8 +228,14 @@ class IndirectVictim(UnderVictimKey, Versioned, db.Model):
     relationship_kind: Mapped[str] = mapped_column(String(24), nullable=False)
     age_group: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
     names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_type_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     names = Encrypted("names")
+    document_type = Encrypted("document_type")
+    document_number = Encrypted("document_number")
     case: Mapped[Case] = relationship(back_populates="indirect_victims")
 
 
