@@ -4,7 +4,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -26,9 +25,6 @@ from caseapp.models.accounts import Entity, User
 from caseapp.models.base import Timestamped, UnderVictimKey, Versioned
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.victims import Victim
-
-if TYPE_CHECKING:
-    from caseapp.models.safety import SafetyFlag
 
 CASE_STATUSES = ("identified", "in_immediate_assistance", "in_mediate_assistance", "closed")
 CLOSURE_REASONS = ("goals_met", "voluntary_withdrawal", "transferred", "lost_contact", "death", "other")
@@ -115,7 +111,7 @@ class Case(Versioned, Timestamped, db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="IndirectVictim.id"
     )
     # Safety flags in force (models.safety; history in the same table): lists load them with selectinload.
-    safety_flags: Mapped[list[SafetyFlag]] = relationship(
+    safety_flags: Mapped[list[SafetyFlag]] = relationship(  # noqa: F821 (models.safety imports this module)
         primaryjoin="and_(SafetyFlag.case_id == Case.id, SafetyFlag.cleared_at.is_(None))",
         viewonly=True, order_by="SafetyFlag.id")
 

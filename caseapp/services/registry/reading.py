@@ -37,7 +37,7 @@ def get_case(actor, code: str) -> Case:
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
     come with it: every reader of a case shows them, and loading them after the log row's commit would open a second
     transaction for two more statements."""
-    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening))
+    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
     authz.require(actor, "case.read", case)
     audit.record("case.view", case, actor=actor)
     commit_read()
