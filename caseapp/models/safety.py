@@ -31,7 +31,7 @@ class SafetyFlag(UnderVictimKey, Versioned, db.Model):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     # "case_id:kind" while the flag is in force, NULL once cleared: the database refuses a second flag of a kind
     # set at the same time by two people (NULLs never collide, on SQLite or PostgreSQL).
-    in_force_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    in_force_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     professional_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # contact_only_through
     set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     set_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)

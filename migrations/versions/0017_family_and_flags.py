@@ -28,7 +28,7 @@ def upgrade():
         sa.Column("uid", sa.String(length=32), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("in_force_key", sa.String(length=64), nullable=True),
+        sa.Column("in_force_key", sa.String(length=40), nullable=True),
         sa.Column("professional_id", sa.Integer(), nullable=True),
         sa.Column("set_by_id", sa.Integer(), nullable=False),
         sa.Column("set_at", sa.DateTime(), nullable=False),

@@ -15,6 +15,8 @@ from caseapp.web.family import bp
 from caseapp.web.family.forms import MemberForm, MemberStepForm
 
 case_roles = authz.role_required(*CASE_ROLES)
+# Registering and correcting family members goes with editing the case: its social workers.
+social_workers = authz.role_required("social_worker")
 
 
 def _page(code, form=None, status=200):
@@ -32,7 +34,7 @@ def index(code):
 
 
 @bp.route("/<code>/family", methods=["POST"])
-@case_roles
+@social_workers
 def add(code):
     form = MemberForm()
     outcome = flow.submit(form, lambda f: family.add_member(current_user, code, f.data_dict()),
@@ -43,7 +45,7 @@ def add(code):
 
 
 @bp.route("/<code>/family/<int:member_id>/edit", methods=["GET", "POST"])
-@case_roles
+@social_workers
 def edit(code, member_id):
     case, members = family.list_members(current_user, code)
     member = next((m for m in members if m.id == member_id), None)
