@@ -178,3 +178,18 @@ def test_a_shredded_victims_family_members_cannot_be_read(app, client, world):
     listed = client.get(f"/api/v1/cases/{world['code']}/family-members", headers=world["tokens"]["sw"]).json
     assert listed["items"][0]["names"] is None and listed["items"][0]["erased"] is True
     assert listed["items"][0]["relationship"] == "mother"  # the coarse fields stay, like hers
+
+
+def test_the_web_corrects_a_family_member_and_refuses_a_stale_copy(app, client, login_as, world):
+    member = _add_by_api(client, world).json
+    c = login_as(world["people"]["sw"])
+    url = f"/cases/{world['code']}/family/{member['id']}/edit"
+    token = page_csrf(c, url)
+    form = {**MEMBER, "csrf_token": token, "relationship": "sibling", "version": member["version"]}
+    assert c.post(url, data=form).status_code == 302
+    stale = c.post(url, data={**form, "relationship": "father"})  # the same, older copy again
+    assert stale.status_code == 409
+    listed = client.get(f"/api/v1/cases/{world['code']}/family-members", headers=world["tokens"]["sw"]).json
+    assert listed["items"][0]["relationship"] == "sibling"
+    # the lawyer reads them but does not correct them
+    assert login_as(world["people"]["lawyer"]).get(url).status_code == 403
