@@ -121,6 +121,15 @@ def can(user, action: str, obj=None) -> bool:
                 return owner and user.has_role("coordinator")
             case "case.assign":
                 return owner and may_assign(user, obj)
+            # Family members (services.family): their identity goes with the victim's identity section.
+            case "case.family.read":
+                return "identity" in sections
+            case "case.family.write":
+                return owner and "identity" in sections and user.has_role("social_worker")
+            # Safety flags (services.safety): every reader of the case sees which flags are in force; the owner's
+            # professionals set and clear them and read their reasons.
+            case "case.safety.set" | "case.safety.reasons":
+                return owner and bool(sections) and user.has_role(*CASE_ROLES)
     if isinstance(obj, Referral):
         match action:
             case "referral.answer":

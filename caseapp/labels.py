@@ -159,6 +159,16 @@ LABELS = {
     "open_stay_policy": {"refuse": _l("is refused until her departure is recorded"),
                          "end": _l("ends her stay on the closure date")},
     "traffic_light": {"green": _l("Green (high)"), "yellow": _l("Yellow (medium)"), "red": _l("Red (low)")},
+    # --- family members and safety flags -------------------------------------------------------------------
+    "relationship": {"mother": _l("Mother"), "father": _l("Father"), "partner": _l("Partner"),
+                     "child": _l("Son or daughter"), "sibling": _l("Brother or sister"),
+                     "grandparent": _l("Grandmother or grandfather"), "other_relative": _l("Other relative"),
+                     "other": _lp("family relationship", "Other")},
+    "family_step_status": {"planned": _lp("family step", "Planned"), "done": _lp("family step", "Done")},
+    "safety_flag": {"high_risk": _l("High risk"), "threats_received": _l("Threats received"),
+                    "no_phone_contact": _l("Do not contact by phone"),
+                    "no_contact_relatives": _l("Do not contact relatives"),
+                    "contact_only_through": _l("Contact only through a named professional")},
     "stats_dimension": {
         "year": _l("Year"), "semester": _l("Half-year"), "bimester": _l("Two-month period"), "quarter": _l("Quarter"),
         "month": _l("Month"), "entity": _l("Entity"), "exploitation_purpose": _l("Purpose of exploitation"),
@@ -366,6 +376,16 @@ AUDIT_ACTIONS.update({
     "case.assign": _l("Professional assigned to a case"), "case.unassign": _l("Assignment to a case ended"),
     "case.reassign": _l("Case moved to another professional"), "case.my_cases": _l("My cases viewed"),
     "case.reassign_bulk": _l("Moving a professional's cases"),
+})
+# Family members and safety flags (services.family, services.safety).
+AUDIT_ACTIONS.update({
+    "case.family.read": _l("Reading the family members"), "case.family.write": _l("Recording a family member"),
+    "case.family.view": _l("Family members viewed"), "case.family.add": _l("Family member registered"),
+    "case.family.update": _l("Family member changed"),
+    "case.family.step.add": _l("Assistance to a family member recorded"),
+    "case.safety.set": _l("Safety flag set"), "case.safety.clear": _l("Safety flag cleared"),
+    "case.safety.reasons": _l("Reading the reasons of the safety flags"),
+    "case.safety.view": _l("Safety flags and their history viewed"),
 })
 # Actions logged with a variable part: a denied page request, a denied screen, a refused step of one kind.
 AUDIT_ACTION_PREFIXES = (

@@ -103,6 +103,9 @@ PAGES = [
     ("swlw", "/legal/cases/{own}"),
     ("swlw", "/route/cases/{fresh}"),
     ("swlw", "/referrals/cases/{own}/new"),
+    ("swlw", "/cases/{own}/family"),
+    ("swlw", "/cases/{own}/family/{member}/edit"),
+    ("swlw", "/cases/{own}/safety"),
     ("swlw", "/referrals/{ref}"),
     ("swlw", "/referrals/{sent}"),
     ("co", "/referrals/override"),
@@ -173,7 +176,8 @@ def world(module_app):
 def _fill(path, world):
     return path.format(own=world.cases["own"], fresh=world.cases["fresh"], ref=world.referrals["pending"],
                        sent=world.referrals["own"], inactive=world.inactive_user,
-                       target=world.target_user, target_entity=world.target_entity, product_id=world.product_id)
+                       target=world.target_user, target_entity=world.target_entity, product_id=world.product_id,
+                       member=world.objects[("member", "own")])
 
 
 def _discover(app, world):

@@ -357,6 +357,30 @@ EXPECTED: dict[str, dict] = {
     "POST attachments.upload": spec(403, sw=OWNER_ONLY, lw=OWNER_ONLY, swlw=OWNER_ONLY),
     "GET attachments.limit": ADMIN_PAGE,
     "POST attachments.limit": ADMIN_POST,
+    # Family members (identity section: not through a "summary" referral) and safety flags (the owner's case roles
+    # set them and read their reasons; every reader sees which are in force, through the case pages and JSON).
+    "GET family.index": spec(403, sw=case(OK, referred=403), lw=case(OK, referred=403), swlw=case(OK, referred=403)),
+    "POST family.add": spec(403, sw=case(422, referred=403), swlw=case(422, referred=403)),  # social workers
+    "GET family.edit": spec(403, sw=case(OK, referred=403), swlw=case(OK, referred=403)),
+    "POST family.edit": spec(403, sw=case(422, referred=403), swlw=case(422, referred=403)),
+    "POST family.add_step": spec(403, sw=302, lw=302, swlw=302),  # a button: errors flashed, back to the page
+    "GET safety.index": spec(403, sw=case(OK, referred=403), lw=case(OK, referred=403), swlw=case(OK, referred=403)),
+    "POST safety.set_flag": spec(403, sw=case(422, referred=403), lw=case(422, referred=403),
+                                 swlw=case(422, referred=403)),
+    "POST safety.clear_flag": spec(403, sw=302, lw=302, swlw=302),
+    "GET api.list_family_members": api(403, sw=case(OK, referred=403), lw=case(OK, referred=403),
+                                       swlw=case(OK, referred=403)),
+    "POST api.add_family_member": api(403, sw=case(422, referred=403), lw=case(403), swlw=case(422, referred=403)),
+    "PATCH api.update_family_member": api(403, sw=case(422, referred=403), lw=case(403),
+                                          swlw=case(422, referred=403)),
+    "POST api.add_family_member_step": api(403, sw=case(422, referred=403), lw=case(422, referred=403),
+                                           swlw=case(422, referred=403)),
+    "GET api.list_safety_flags": api(403, sw=case(OK, referred=403), lw=case(OK, referred=403),
+                                     swlw=case(OK, referred=403)),
+    "POST api.set_safety_flag": api(403, sw=case(422, referred=403), lw=case(422, referred=403),
+                                    swlw=case(422, referred=403)),
+    "POST api.clear_safety_flag": api(403, sw=case(422, referred=403), lw=case(422, referred=403),
+                                      swlw=case(422, referred=403)),
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.
@@ -379,7 +403,8 @@ ENTITY_CODE_ENDPOINTS = {"admin.entity_detail", "admin.entity_deactivate", "admi
 PRODUCT_ENDPOINTS = {"indicators.product", "api.product_progress"}
 POLICY_ENDPOINTS = {"indicators.policy", "api.policy_summary"}
 OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure",
-               "proc_id": "proceeding", "event_id": "event", "attachment_id": "attachment"}
+               "proc_id": "proceeding", "event_id": "event", "attachment_id": "attachment",
+               "member_id": "member", "flag_id": "flag"}
 
 
 class UnknownVariable(LookupError):

@@ -192,6 +192,7 @@ def build_world(app, factory) -> World:
     from caseapp.services import casework as legal
     from caseapp.services import casework as shelters
     from caseapp.services import casework as steps
+    from caseapp.services import family, safety
     from caseapp.services.registry import erasure
     from tests.cases_factory import make_case
 
@@ -243,6 +244,9 @@ def build_world(app, factory) -> World:
 
             w.objects[("attachment", scenario)] = attachments.upload(
                 actor, code, kind="consent", data=b"%PDF-1.7\n%%EOF\n", filename="consentimiento.pdf").id
+            w.objects[("member", scenario)] = family.add_member(actor, code, {"names": "Familiar",
+                                                                              "relationship": "mother"}).id
+            w.objects[("flag", scenario)] = safety.set_flag(actor, code, kind="high_risk", reason="Riesgo").id
         sw_a, sw_b = w.user("swlw", "ALFA").id, w.user("swlw", "BETA").id
         w.referrals["referred"] = _referral(w.cases["referred"], "ALFA", "BETA", "accepted", sw_a)
         w.referrals["pending"] = _referral(w.cases["pending"], "ALFA", "BETA", "sent", sw_a)

@@ -28,6 +28,7 @@ def case_json(case) -> dict:
     dates = due_dates(case)
     body["immediate_due_on"] = _iso(dates.get("immediate_due_on"))
     body["mediate_due_on"] = _iso(dates.get("mediate_due_on"))
+    body["safety_flags"] = [f.kind for f in case.safety_flags]  # to every reader, whatever the referral shares
     return body
 
 
@@ -40,6 +41,7 @@ def search_item(case) -> dict:
         "code": case.code, "status": case.status, "owner_entity": case.owner_entity.code,
         "identified_on": case.identified_on.isoformat(), "linked_on": _iso(case.linked_on),
         "victim_status": case.victim_status, "is_child": case.is_child, "version": case.version,
+        "safety_flags": [f.kind for f in case.safety_flags],
     }
     if authz.can(current_user, "case.identity.read", case) and not case.victim.erased:
         item["given_names"] = case.victim.given_names

@@ -11,6 +11,7 @@ from caseapp.models import (  # noqa: F401
     publication,
     referrals,
     route,
+    safety,
 )
 from caseapp.models.accounts import (  # noqa: F401
     AccountChangeRequest,
@@ -30,4 +31,5 @@ from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
 from caseapp.models.legal import LegalStageChange  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
+from caseapp.models.safety import FamilyStep, SafetyFlag  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401

@@ -108,6 +108,10 @@ class Case(Versioned, Timestamped, db.Model):
     indirect_victims: Mapped[list[IndirectVictim]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="IndirectVictim.id"
     )
+    # Safety flags in force (models.safety; history in the same table): lists load them with selectinload.
+    safety_flags: Mapped[list[SafetyFlag]] = relationship(  # noqa: F821 (models.safety imports this module)
+        primaryjoin="and_(SafetyFlag.case_id == Case.id, SafetyFlag.cleared_at.is_(None))",
+        viewonly=True, order_by="SafetyFlag.id")
 
     def _encryption_key(self) -> bytes:
         return self.victim._encryption_key()
@@ -203,8 +207,12 @@ class Consent(UnderVictimKey, Versioned, db.Model):
     taken_by: Mapped[User | None] = relationship(foreign_keys=[taken_by_id])
 
 
+# Family members who also receive assistance (indirect victims, Law 985): their relationship to the victim.
+RELATIONSHIPS = ("mother", "father", "partner", "child", "sibling", "grandparent", "other_relative", "other")
+
+
 class IndirectVictim(UnderVictimKey, Versioned, db.Model):
-    """A family member who also receives assistance."""
+    """A family member who also receives assistance (services.family): identity under the victim's key."""
 
     __tablename__ = "indirect_victims"
 
@@ -214,8 +222,14 @@ class IndirectVictim(UnderVictimKey, Versioned, db.Model):
     relationship_kind: Mapped[str] = mapped_column(String(24), nullable=False)
     age_group: Mapped[str] = mapped_column(String(8), nullable=False, default="unknown")
     names_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_type_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     names = Encrypted("names")
+    document_type = Encrypted("document_type")
+    document_number = Encrypted("document_number")
     case: Mapped[Case] = relationship(back_populates="indirect_victims")
 
 

@@ -7,9 +7,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
+from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.services.primitives import (
     commit_read,
@@ -33,7 +35,8 @@ def inbox(actor, direction: str = "incoming", status: str | None = None, on: dat
         raise invalid({"direction": _("Use incoming or outgoing.")})
     on = on or today()
     column = Referral.to_entity_id if direction == "incoming" else Referral.from_entity_id
-    query = select(Referral).where(column == actor.entity_id).order_by(Referral.due_on, Referral.id)
+    query = (select(Referral).where(column == actor.entity_id).order_by(Referral.due_on, Referral.id)
+             .options(selectinload(Referral.case).selectinload(Case.safety_flags)))  # the inbox shows them
     if status:
         query = query.where(Referral.status == status)
     rows = [InboxRow(r, r.status == "sent" and r.due_on is not None and r.due_on < on)

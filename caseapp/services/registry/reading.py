@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp import audit, authz
@@ -36,7 +37,7 @@ def get_case(actor, code: str) -> Case:
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
     come with it: every reader of a case shows them, and loading them after the log row's commit would open a second
     transaction for two more statements."""
-    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening))
+    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
     authz.require(actor, "case.read", case)
     audit.record("case.view", case, actor=actor)
     commit_read()
@@ -135,7 +136,8 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
         except (TypeError, ValueError):
             raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
         stmt = stmt.where(Case.id < cursor)
-    rows = list(db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit + 1)).unique())
+    rows = list(db.session.scalars(stmt.options(selectinload(Case.safety_flags))  # the list shows them
+                                   .order_by(Case.id.desc()).limit(limit + 1)).unique())
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
     audit.record("case.list", actor=actor, object_type="case", detail={
@@ -174,6 +176,9 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
                  if key and _phone_key(c.victim.phone) == key] if key else []
     else:
         found = list(db.session.scalars(visible.where(Case.code == value.strip().upper())).unique())
+    if found:  # the results show each case's safety flags: loaded for all of them at once
+        db.session.scalars(select(Case).options(selectinload(Case.safety_flags))
+                           .where(Case.id.in_([c.id for c in found]))).unique().all()
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })

@@ -1,0 +1,213 @@
+"""Safety flags: set and cleared with a reason by the owner's professionals (web and API), logged, history kept;
+shown on every page of the case and in every list that shows it, to a receiving entity whatever its referral
+shares; their reasons only to the owner's professionals."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from caseapp import crypto
+from caseapp.extensions import db
+from caseapp.models.accounts import ApiToken, User
+from caseapp.models.audit import AuditEvent
+from caseapp.models.safety import SafetyFlag
+from caseapp.services import referrals, registry
+from caseapp.timeutil import utcnow
+from tests.cases_factory import make_case
+from tests.world import page_csrf
+
+REASON = "Llamadas de un número desconocido preguntando por ella"
+
+
+def _token(app, user_id) -> dict:
+    token = crypto.new_token()
+    with app.app_context():
+        db.session.add(ApiToken(user_id=user_id, token_hash=crypto.hash_token(token), created_at=utcnow()))
+        db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def world(app, factory):
+    people = {
+        "sw": factory.user("ana", roles=("social_worker",), entity="SDIS"),
+        "lawyer": factory.user("luz", roles=("lawyer",), entity="SDIS"),
+        "coord": factory.user("carla", roles=("coordinator",), entity="SDIS"),
+        "oim": factory.user("beto", roles=("social_worker",), entity="OIM"),
+        "icbf": factory.user("ines", roles=("social_worker",), entity="ICBF"),
+    }
+    with app.test_request_context():
+        ana, beto = db.session.get(User, people["sw"].id), db.session.get(User, people["oim"].id)
+        code = make_case(ana.id, identified_on=date(2025, 3, 10))
+        registry.give_consent(ana, code, "sharing", method="written", given_on="2025-03-10", entity_code="OIM")
+        # the referral shares the summary and the one section its service needs (the health-like psychosocial
+        # one): not her identity, and not the flags' section, which is none
+        ref = referrals.send(ana, code, to_entity="OIM", service="psychological_assessment", reason="Valoración",
+                             sections=["summary", "psychosocial"], due_on="2099-01-01")
+        referrals.accept(beto, ref.id, version=ref.version)
+    return {"code": code, "people": people, "tokens": {k: _token(app, u.id) for k, u in people.items()}}
+
+
+def _set_by_api(client, world, who="sw", **body):
+    return client.post(f"/api/v1/cases/{world['code']}/safety-flags",
+                       json={"kind": "threats_received", "reason": REASON, **body}, headers=world["tokens"][who])
+
+
+def _set_by_web(client, login_as, world, who="sw", **form):
+    c = login_as(world["people"][who])
+    url = f"/cases/{world['code']}/safety"
+    token = page_csrf(c, url)
+    return c.post(url, data={"csrf_token": token, "kind": "threats_received", "reason": REASON, **form})
+
+
+SETTERS = {"api": lambda client, login_as, world, who="sw", **kw: _set_by_api(client, world, who, **kw),
+           "web": _set_by_web}
+
+
+@pytest.mark.parametrize("path", SETTERS)
+@pytest.mark.parametrize("who", ["sw", "lawyer"])
+def test_the_case_professionals_set_a_flag_with_its_reason_encrypted_and_logged(app, client, login_as, world, path,
+                                                                                   who):
+    r = SETTERS[path](client, login_as, world, who)
+    assert r.status_code in (201, 302), r.get_data(as_text=True)[:500]
+    with app.app_context():
+        flag = db.session.scalar(select(SafetyFlag))
+        assert flag.kind == "threats_received" and flag.cleared_at is None
+        assert REASON.encode() not in flag.reason_enc and flag.reason == REASON
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.safety.set")) is not None
+    api = client.get(f"/api/v1/cases/{world['code']}", headers=world["tokens"]["sw"])
+    assert api.json["safety_flags"] == ["threats_received"]
+
+
+@pytest.mark.parametrize("path", SETTERS)
+def test_a_flag_already_set_is_refused_and_a_reason_is_required(app, client, login_as, world, path):
+    assert _set_by_api(client, world).status_code == 201
+    again = _set_by_api(client, world)
+    assert again.status_code == 409 and again.json["rule"] == "flag_already_set"
+    web = _set_by_web(client, login_as, world)
+    assert web.status_code == 409 and "ya está" in web.get_data(as_text=True)
+    blank = SETTERS[path](client, login_as, world, kind="high_risk", reason="   ")
+    assert blank.status_code == 422
+    with app.app_context():
+        assert [f.kind for f in db.session.scalars(select(SafetyFlag))] == ["threats_received"]
+
+
+def test_contact_only_through_names_a_professional_of_the_owning_entity(app, client, world):
+    missing = _set_by_api(client, world, kind="contact_only_through")
+    assert missing.status_code == 422 and "professional" in missing.json["fields"]
+    stranger = _set_by_api(client, world, kind="contact_only_through", professional="beto")  # OIM's
+    assert stranger.status_code == 422
+    ok = _set_by_api(client, world, kind="contact_only_through", professional="luz")
+    assert ok.status_code == 201 and ok.json["professional"] == "luz"
+
+
+@pytest.mark.parametrize("path", ["api", "web"])
+def test_clearing_needs_a_reason_and_keeps_the_history(app, client, login_as, world, path):
+    flag = _set_by_api(client, world).json
+    code, h = world["code"], world["tokens"]["lawyer"]
+    if path == "api":
+        def clear(reason):
+            return client.post(f"/api/v1/cases/{code}/safety-flags/{flag['id']}/clear",
+                               json={"reason": reason, "version": flag["version"]}, headers=h)
+    else:
+        c = login_as(world["people"]["lawyer"])
+
+        def clear(reason):
+            token = page_csrf(c, f"/cases/{code}/safety")
+            return c.post(f"/cases/{code}/safety/clear", data={"csrf_token": token, "flag_id": flag["id"],
+                                                               "version": flag["version"], "reason": reason})
+    clear("")
+    with app.app_context():
+        assert db.session.get(SafetyFlag, flag["id"]).cleared_at is None  # no reason: still in force
+    clear("Capturaron a la red; la fiscalía confirma")
+    assert client.get(f"/api/v1/cases/{code}", headers=h).json["safety_flags"] == []
+    history = client.get(f"/api/v1/cases/{code}/safety-flags", headers=h).json["items"]
+    assert [(f["kind"], f["in_force"], f["clear_reason"]) for f in history] == [
+        ("threats_received", False, "Capturaron a la red; la fiscalía confirma")]
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case.safety.clear")) is not None
+    # set again after clearing: a new row, the old one stays
+    assert _set_by_api(client, world).status_code == 201
+    assert len(client.get(f"/api/v1/cases/{code}/safety-flags", headers=h).json["items"]) == 2
+
+
+def test_a_stale_clear_is_refused(client, world):
+    flag = _set_by_api(client, world).json
+    r = client.post(f"/api/v1/cases/{world['code']}/safety-flags/{flag['id']}/clear",
+                    json={"reason": "ya no", "version": flag["version"] + 1}, headers=world["tokens"]["sw"])
+    assert r.status_code == 409 and r.json["rule"] == "stale_version"
+    r = client.post(f"/api/v1/cases/{world['code']}/safety-flags/{flag['id']}/clear", json={"reason": "ya no"},
+                    headers=world["tokens"]["sw"])
+    assert r.status_code == 422
+
+
+def test_hostile_readers(client, login_as, world):
+    flag = _set_by_api(client, world).json
+    code, t = world["code"], world["tokens"]
+    # another entity with no referral: the case does not exist for it
+    assert _set_by_api(client, world, who="icbf", kind="high_risk").status_code == 404
+    assert client.get(f"/api/v1/cases/{code}/safety-flags", headers=t["icbf"]).status_code == 404
+    assert client.post(f"/api/v1/cases/{code}/safety-flags/{flag['id']}/clear",
+                       json={"reason": "x", "version": 1}, headers=t["icbf"]).status_code == 404
+    # the receiving entity sees the flag but neither its reason nor the power to change it
+    assert _set_by_api(client, world, who="oim", kind="high_risk").status_code == 403
+    assert client.get(f"/api/v1/cases/{code}/safety-flags", headers=t["oim"]).status_code == 403
+    # a coordinator acts on no case: no flags, no reasons, on the API or the web
+    assert client.get(f"/api/v1/cases/{code}/safety-flags", headers=t["coord"]).status_code == 403
+    assert _set_by_api(client, world, who="coord", kind="high_risk").status_code == 403
+    c = login_as(world["people"]["coord"])
+    page = c.get(f"/cases/{code}/safety")
+    assert page.status_code == 403 and REASON not in page.get_data(as_text=True)
+    # a flag of another case cannot be cleared through this one
+    assert client.post(f"/api/v1/cases/{code}/safety-flags/999999/clear", json={"reason": "x", "version": 1},
+                       headers=t["sw"]).status_code == 404
+
+
+def test_a_flag_travels_with_a_referral_that_does_not_share_her_identity(client, login_as, world):
+    _set_by_api(client, world, kind="no_contact_relatives")
+    code = world["code"]
+    body = client.get(f"/api/v1/cases/{code}", headers=world["tokens"]["oim"]).json
+    assert body["safety_flags"] == ["no_contact_relatives"] and "identity" not in body
+    c = login_as(world["people"]["oim"])
+    for url in (f"/cases/{code}", f"/route/cases/{code}", "/referrals/"):
+        html = c.get(url).get_data(as_text=True)
+        assert "No contactar a familiares" in html, url
+        assert REASON not in html
+    items = client.get("/api/v1/cases", headers=world["tokens"]["oim"]).json["items"]
+    assert [i["safety_flags"] for i in items if i["code"] == code] == [["no_contact_relatives"]]
+
+
+def test_every_page_and_list_of_the_owner_shows_the_flag(client, login_as, world):
+    _set_by_api(client, world, kind="high_risk")
+    code = world["code"]
+    c = login_as(world["people"]["sw"])
+    for url in (f"/cases/{code}", f"/cases/{code}/edit", f"/route/cases/{code}", f"/referrals/cases/{code}/new",
+                f"/cases/{code}/family", "/cases/"):
+        r = c.get(url)
+        assert r.status_code == 200 and "Riesgo alto" in r.get_data(as_text=True), url
+    token = page_csrf(c, "/cases/")
+    found = c.post("/cases/search", data={"csrf_token": token, "code": code})
+    assert "Riesgo alto" in found.get_data(as_text=True)
+
+
+def test_lists_load_the_flags_with_one_statement_whatever_the_rows(app, client, login_as, world, count_queries):
+    c = login_as(world["people"]["sw"])
+
+    def cost():
+        c.get("/cases/")
+        with count_queries() as count:
+            assert c.get("/cases/").status_code == 200
+        return count()
+
+    with app.test_request_context():
+        codes = [make_case(world["people"]["sw"].id, document_number=f"7100{i:04d}") for i in range(2)]
+    for code in codes:
+        _set_by_api(client, {**world, "code": code}, kind="high_risk")
+    few = cost()
+    with app.test_request_context():
+        codes = [make_case(world["people"]["sw"].id, document_number=f"7200{i:04d}") for i in range(4)]
+    for code in codes:
+        _set_by_api(client, {**world, "code": code}, kind="high_risk")
+    assert cost() == few
