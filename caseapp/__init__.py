@@ -17,7 +17,8 @@ def resource_dir(name: str) -> Path:
     return inside if inside.is_dir() else ROOT / name
 
 # Web areas, each a blueprint package under caseapp/web/ (one per domain area).
-WEB_AREAS = ("auth", "main", "admin", "cases", "route", "referrals", "indicators", "audit")
+WEB_AREAS = ("auth", "main", "admin", "cases", "route", "referrals", "indicators", "audit",
+             "notifications")
 
 
 def create_app(config) -> Flask:

@@ -327,6 +327,9 @@ AUDIT_ACTIONS = {
     "shelter.list": _l("Shelters and their free beds viewed"),
     "shelter.view": _l("Shelters viewed"),
     "stats.export": _l("Statistics exported"), "stats.read": _l("Reading statistics"),
+    # notifications
+    "notification.list": _l("Notifications viewed"), "notification.open": _l("Notification opened"),
+    "admin.user.email": _l("E-mail address for notifications set"),
 }
 # Actions logged with a variable part: a denied page request, a denied screen, a refused step of one kind.
 AUDIT_ACTION_PREFIXES = (

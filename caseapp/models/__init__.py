@@ -6,6 +6,7 @@ from caseapp.models import (  # noqa: F401
     catalogues,
     indicators,
     keys,
+    notifications,
     publication,
     referrals,
     route,
@@ -24,5 +25,6 @@ from caseapp.models.audit import AuditEvent  # noqa: F401
 from caseapp.models.cases import Case, Consent, IdentificationScreening, IndirectVictim  # noqa: F401
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
+from caseapp.models.notifications import MailOutbox, Notification  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401
