@@ -54,6 +54,10 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
 
 # Web POST routes fuzzed elsewhere or without a form worth fuzzing, with the reason.
 NO_FORM = {
+    "notifications.read_one": "a button with only the CSRF token, on one's own unread notifications (the world "
+                              "has none; tests/test_notifications.py)",
+    "notifications.read_all": "a button with only the CSRF token, shown with unread notifications "
+                              "(tests/test_notifications.py)",
     "auth.logout": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.logout_everywhere": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.verify": "second login step: only reachable in the middle of a login (tests/web/test_auth.py)",

@@ -312,6 +312,13 @@ EXPECTED: dict[str, dict] = {
     "GET api.stats_cases": api(403, co=422),  # needs its query parameters
     "GET api.audit_log": api(403, au=OK),
     "GET api.entities": api(OK),  # the route's entities and their territories: anyone signed in
+    # --- notifications: one's own; another user's (NOTIFICATION_ID is nobody's here) does not exist -------------
+    "GET notifications.index": ANY_USER_PAGE,
+    "GET notifications.open_one": spec(404),
+    "POST notifications.read_one": spec(404, anon=(400, LOGIN)),
+    "POST notifications.read_all": spec(REACH, anon=(400, LOGIN)),
+    "GET api.notifications": api(403, sw=OK, lw=OK, swlw=OK),
+    "POST api.notification_read": api(403, sw=404, lw=404, swlw=404),
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.
@@ -334,6 +341,9 @@ ENTITY_CODE_ENDPOINTS = {"admin.entity_detail", "admin.entity_deactivate", "admi
 PRODUCT_ENDPOINTS = {"indicators.product", "api.product_progress"}
 POLICY_ENDPOINTS = {"indicators.policy", "api.policy_summary"}
 OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure"}
+
+
+NOTIFICATION_ID = 2_000_000  # no user's notification
 
 
 class UnknownVariable(LookupError):
@@ -367,6 +377,8 @@ def _args(world, endpoint, rule, scenario, variant):
             values[arg] = world.step_kind_id
         elif arg == "product_id":
             values[arg] = world.product_id
+        elif arg == "notification_id":
+            values[arg] = NOTIFICATION_ID
         elif arg == "section":
             values[arg] = "psychosocial"
         else:

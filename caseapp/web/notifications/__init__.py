@@ -1,4 +1,4 @@
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from flask_login import current_user
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -11,6 +11,14 @@ def unread_notifications() -> int:
 
         g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
     return g.unread_notifications
+
+
+@bp.before_app_request
+def count_early():
+    """Count before the view commits anything: then the count shares the transaction that found the session (one
+    statement), instead of opening a new one after the view's commit (two)."""
+    if request.method == "GET" and request.blueprint not in (None, "api"):
+        unread_notifications()
 
 
 @bp.app_context_processor
