@@ -35,7 +35,7 @@ class Notification(db.Model):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
     item: Mapped[str | None] = mapped_column(String(32))  # the phase of a due date (immediate | mediate)
     due_on: Mapped[date | None] = mapped_column(Date)
-    dedup_key: Mapped[str | None] = mapped_column(String(120))
+    dedup_key: Mapped[str | None] = mapped_column(String(40))  # a code, e.g. "oi:42:2026-06-12"
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -24,7 +24,7 @@ def upgrade():
         sa.Column("referral_id", sa.Integer(), sa.ForeignKey("referrals.id"), nullable=True),
         sa.Column("item", sa.String(length=32), nullable=True),
         sa.Column("due_on", sa.Date(), nullable=True),
-        sa.Column("dedup_key", sa.String(length=120), nullable=True),
+        sa.Column("dedup_key", sa.String(length=40), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("read_at", sa.DateTime(), nullable=True),
         sa.UniqueConstraint("user_id", "dedup_key", name="uq_notifications_user_dedup"),

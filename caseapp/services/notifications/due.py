@@ -43,7 +43,7 @@ def _batch(cases: list[Case], on: date) -> int:
         if found is None:
             continue
         kind, phase, due_on = found
-        key = f"{kind}:{case.id}:{phase}:{due_on.isoformat()}"
+        key = f"{kind[0]}{phase[0]}:{case.id}:{due_on.isoformat()}"  # kind, phase, case, date: one item
         wanted += [(user, case, kind, phase, due_on, key) for user in people[case.id]]
     if not wanted:
         return 0
