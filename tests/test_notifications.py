@@ -305,3 +305,14 @@ def test_the_api_needs_a_case_role(app, client, people):
     r = _api(app, client, people["oim_coord"])("/api/v1/notifications")
     assert r.status_code == 403
     assert client.get("/api/v1/notifications").status_code == 401
+
+
+def test_the_mandatory_child_referral_tells_the_child_protection_authority(app, factory, people):
+    icbf_entity = factory.entity("ICBF", name="Instituto Colombiano de Bienestar Familiar", kind="child_protection")
+    assert icbf_entity is not None
+    icbf = factory.user("ines", roles=("social_worker",), entity="ICBF")
+    with app.test_request_context():
+        code = make_case(people["ana"].id, is_child=True, birth_date="2012-01-01", age_group="12-17")
+        referrals.send_child_referral(db.session.get(User, people["ana"].id), code)
+    assert [n.kind for n in _rows(app, icbf)] == ["referral_new"]
+    assert _kinds(app, people)["beto"] == []
