@@ -78,6 +78,18 @@ class Base:
     # ("inline"), so that a test reads what it has just written.
     PUBLICATION_BUILD = "background"
     MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    # E-mail of notifications, optional (no RUTA_SMTP_HOST: in-app only). A message says only "Tiene una novedad
+    # en Ruta" and links to RUTA_BASE_URL + /notifications/: never a name, a case code, an entity or any detail.
+    # Queued in the database with the change that caused it, sent by `flask notifications mail` (cron).
+    SMTP_HOST = os.environ.get("RUTA_SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("RUTA_SMTP_PORT", "587"))
+    SMTP_USER = os.environ.get("RUTA_SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("RUTA_SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("RUTA_SMTP_FROM", "ruta@localhost")
+    SMTP_STARTTLS = os.environ.get("RUTA_SMTP_STARTTLS", "true").strip().lower() in ("1", "true", "yes")
+    SMTP_TIMEOUT = 10
+    BASE_URL = os.environ.get("RUTA_BASE_URL", "")
     MAX_FORM_PARTS = 1000
 
     WTF_CSRF_TIME_LIMIT = 3600
@@ -124,6 +136,8 @@ class Testing(Base):
     KEYRING_AUTOCREATE = True
     DEMO_ALLOWED = True
     RATELIMIT_ENABLED = True
+    SMTP_HOST = ""  # a test that sends e-mail starts its own SMTP server and points here
+    BASE_URL = "http://ruta.test"
 
 
 class Production(Base):

@@ -18,7 +18,7 @@ def resource_dir(name: str) -> Path:
 
 # Web areas, each a blueprint package under caseapp/web/ (one per domain area).
 WEB_AREAS = ("auth", "main", "admin", "cases", "route", "referrals", "indicators", "audit",
-             "assignments", "legal", "attachments", "family", "safety")
+             "assignments", "legal", "attachments", "family", "safety", "notifications")
 
 
 def create_app(config) -> Flask:

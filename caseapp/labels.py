@@ -370,6 +370,9 @@ AUDIT_ACTIONS = {
     "shelter.list": _l("Shelters and their free beds viewed"),
     "shelter.view": _l("Shelters viewed"),
     "stats.export": _l("Statistics exported"), "stats.read": _l("Reading statistics"),
+    # notifications
+    "notification.list": _l("Notifications viewed"), "notification.open": _l("Notification opened"),
+    "admin.user.email": _l("E-mail address for notifications set"),
 }
 # Assignments of professionals to cases (services.casework.assignments) and "Mis casos".
 AUDIT_ACTIONS.update({

@@ -56,6 +56,10 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
 NO_FORM = {
     "legal.end_measure": "offered on a granted measure only (the world's is requested); the same date-and-version "
                          "form as the decision, which is fuzzed; its rules: tests/test_legal_follow_up.py",
+    "notifications.read_one": "a button with only the CSRF token, on one's own unread notifications (the world "
+                              "has none; tests/test_notifications.py)",
+    "notifications.read_all": "a button with only the CSRF token, shown with unread notifications "
+                              "(tests/test_notifications.py)",
     "auth.logout": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.logout_everywhere": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.verify": "second login step: only reachable in the middle of a login (tests/web/test_auth.py)",

@@ -381,6 +381,13 @@ EXPECTED: dict[str, dict] = {
                                     swlw=case(422, referred=403)),
     "POST api.clear_safety_flag": api(403, sw=case(422, referred=403), lw=case(422, referred=403),
                                       swlw=case(422, referred=403)),
+    # --- notifications: one's own; another user's (NOTIFICATION_ID is nobody's here) does not exist -------------
+    "GET notifications.index": ANY_USER_PAGE,
+    "GET notifications.open_one": spec(404),
+    "POST notifications.read_one": spec(404, anon=(400, LOGIN)),
+    "POST notifications.read_all": spec(REACH, anon=(400, LOGIN)),
+    "GET api.notifications": api(403, sw=OK, lw=OK, swlw=OK),
+    "POST api.notification_read": api(403, sw=404, lw=404, swlw=404),
 }
 
 # Where a path variable takes several meaningful values, each is asked separately.
@@ -405,6 +412,9 @@ POLICY_ENDPOINTS = {"indicators.policy", "api.policy_summary"}
 OBJECT_ARGS = {"step_id": "step", "goal_id": "goal", "stay_id": "stay", "consent_id": "consent", "measure_id": "measure",
                "proc_id": "proceeding", "event_id": "event", "attachment_id": "attachment",
                "member_id": "member", "flag_id": "flag"}
+
+
+NOTIFICATION_ID = 2_000_000  # no user's notification
 
 
 class UnknownVariable(LookupError):
@@ -438,6 +448,8 @@ def _args(world, endpoint, rule, scenario, variant):
             values[arg] = world.step_kind_id
         elif arg == "product_id":
             values[arg] = world.product_id
+        elif arg == "notification_id":
+            values[arg] = NOTIFICATION_ID
         elif arg == "section":
             values[arg] = "psychosocial"
         else:

@@ -1,7 +1,8 @@
 """Flask command groups (`flask <group> ...`), one module per group."""
 import importlib
 
-GROUPS = ("entities", "users", "keys", "audit", "demo", "victims", "backup", "plans", "stats", "translate")
+GROUPS = ("entities", "users", "keys", "audit", "demo", "victims", "backup", "plans", "stats", "translate",
+          "notifications")
 
 
 def init_app(app) -> None:

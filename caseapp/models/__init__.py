@@ -8,6 +8,7 @@ from caseapp.models import (  # noqa: F401
     indicators,
     keys,
     legal,
+    notifications,
     publication,
     referrals,
     route,
@@ -30,6 +31,7 @@ from caseapp.models.cases import Case, Consent, IdentificationScreening, Indirec
 from caseapp.models.catalogues import ExploitationPurpose  # noqa: F401
 from caseapp.models.keys import DataKey  # noqa: F401
 from caseapp.models.legal import LegalStageChange  # noqa: F401
+from caseapp.models.notifications import MailOutbox, Notification  # noqa: F401
 from caseapp.models.referrals import Referral  # noqa: F401
 from caseapp.models.safety import FamilyStep, SafetyFlag  # noqa: F401
 from caseapp.models.victims import Victim  # noqa: F401

@@ -67,6 +67,8 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
     # When the account first held the admin role; never cleared, so an account that was ever an admin gets case
     # roles or another entity only with a second admin's approval (accounts.approvals).
     admin_since: Mapped[datetime | None] = mapped_column(DateTime)
+    # Where "you have news in Ruta" is sent (notifications); optional, set by an admin.
+    email: Mapped[str | None] = mapped_column(String(254))
 
     totp_secret = Encrypted("totp_secret")
 

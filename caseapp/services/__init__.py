@@ -8,6 +8,7 @@ packages below it, never one above (the import-linter contract in pyproject.toml
     registry                                            victims and cases: registration, reading, updates,
                                                         consents, purposes of exploitation, erasure
     referrals                                           referrals between entities, the mandatory ICBF one
+    notifications                                       in-app notifications and the e-mail outbox
     casework                                            steps, step kinds, life plan, notes, legal follow-up,
                                                         shelters
     route                                               the case lifecycle (the only writer of Case.status),

@@ -13,6 +13,7 @@ from caseapp.extensions import db
 from caseapp.labels import label
 from caseapp.models.referrals import Referral
 from caseapp.models.route import AssistanceStep
+from caseapp.services import notifications
 from caseapp.services.casework import steps as step_service
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import clean_text, commit, invalid, require_version
@@ -56,6 +57,7 @@ def _answer(actor, referral_id, new_status: str, *, from_statuses: tuple, action
     audit_action = {"accepted": "referral.accept", "rejected": "referral.reject",
                     "withdrawn": "referral.withdraw"}[new_status]
     audit.record(audit_action, referral.case, actor=actor, detail={"referral": referral.id})
+    notifications.notify(f"referral.{new_status}", referral, actor=actor)
     commit(_answered_at_once())
     return referral
 

@@ -19,6 +19,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.referrals import SHARED_SECTIONS, Referral
+from caseapp.services import notifications
 from caseapp.services.primitives import (
     commit,
     load_case_for,
@@ -63,6 +64,7 @@ def ensure_child_referral(actor, case: Case) -> Referral | None:
     referral.reason = REASON
     db.session.flush()
     audit.record("referral.send.mandatory", case, actor=actor, detail={"referral": referral.id, "to": icbf.code})
+    notifications.notify("referral.sent", referral, actor=actor)
     return referral
 
 

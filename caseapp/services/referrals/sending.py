@@ -15,6 +15,7 @@ from caseapp.labels import label
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.referrals import SHARED_SECTIONS, Referral, SharingOverride
+from caseapp.services import notifications
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
     clean_text,
@@ -140,5 +141,6 @@ def send(actor, code: str, *, to_entity: str, service: str, reason: str | None, 
     audit.record("referral.send", case, actor=actor,
                  detail={"referral": referral.id, "to": target.code, "sections": shared,
                          "consent": "override" if override else "sharing"})
+    notifications.notify("referral.sent", referral, actor=actor)
     commit()
     return referral

@@ -16,6 +16,7 @@ from caseapp import audit
 from caseapp.extensions import db
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
+from caseapp.services import notifications
 
 
 def end_referrals(actor, case: Case, on: date, *conditions, detail: dict | None = None) -> list[Referral]:
@@ -27,6 +28,7 @@ def end_referrals(actor, case: Case, on: date, *conditions, detail: dict | None 
         referral.status, referral.access_ended_on = "ended", on
         audit.record("referral.access_ended", case, actor=actor,
                      detail={"referral": referral.id, "to": referral.to_entity.code, **(detail or {})})
+        notifications.notify("referral.ended", referral, actor=actor)
     return ended
 
 
