@@ -5,6 +5,7 @@ from sqlalchemy import exists, select
 
 from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES, User, UserRole
+from caseapp.models.assignments import CaseAssignment
 from caseapp.models.cases import Case
 
 
@@ -14,16 +15,22 @@ def _professional():
 
 
 def recipients_for_cases(cases) -> dict[int, list[User]]:
-    """The professionals of each case: the owning entity's social workers and lawyers who created it or are
-    assigned to it. The one place that says who a case's professionals are for notifications (when cases get
-    several assigned professionals, this reads them instead)."""
+    """The professionals of each case: the owning entity's active social workers and lawyers with an open
+    assignment to it (services.casework.assignments), in one statement. A receiving entity's professional assigned
+    to a referred case is told through its referrals, not through the owner's due dates."""
     cases = list(cases)
-    wanted = {c.id: {i for i in (c.created_by_id, c.assigned_to_id) if i} for c in cases}
-    ids = set().union(*wanted.values()) if wanted else set()
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids), _professional()))} if ids \
-        else {}
-    return {c.id: [users[i] for i in sorted(wanted[c.id]) if i in users and users[i].entity_id == c.owner_entity_id]
-            for c in cases}
+    found: dict[int, list[User]] = {c.id: [] for c in cases}
+    if not cases:
+        return found
+    owner = {c.id: c.owner_entity_id for c in cases}
+    rows = db.session.execute(
+        select(CaseAssignment.case_id, User).join(User, User.id == CaseAssignment.user_id)
+        .where(CaseAssignment.case_id.in_(owner), CaseAssignment.ended_at.is_(None), _professional())
+        .order_by(User.id))
+    for case_id, user in rows:
+        if user.entity_id == owner[case_id] and user not in found[case_id]:
+            found[case_id].append(user)
+    return found
 
 
 def recipients_for_case(case: Case) -> list[User]:
