@@ -128,7 +128,7 @@ def sections(actor, territory: str, level: str, period: str, *, products=None) -
     if end > pub.cut_off:
         about.note = _("This period has not closed yet: its counts go up to %(date)s.", date=pub.cut_off.isoformat())
     about.rows += [[_("Data as of"), pub.cut_off.isoformat()],
-                   [_("Counted on"), to_local(pub.built_at).strftime("%Y-%m-%d %H:%M")],
+                   [_("Counted on"), to_local(pub.built_at).strftime("%d/%m/%Y %H:%M")],
                    [_("Smallest count published (k)"), pub.k]]
     ctx = _Context(pub, level, period, _Labels(), suppression_note(pub.k))
     made = [about, _cases(ctx)]
