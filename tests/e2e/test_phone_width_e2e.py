@@ -40,6 +40,7 @@ def busy_case(app, factory):
     hearing and a protection measure, worked by a user who is both social worker and lawyer."""
     worker = factory.user("ana", roles=("social_worker", "lawyer"), entity="SDIS")
     factory.entity("OIM", kind="international")
+    factory.entity("ICBF", name="Instituto Colombiano de Bienestar Familiar")
     with app.test_request_context():
         from caseapp.models.accounts import User
 
@@ -67,16 +68,21 @@ def _measure_kind() -> str:
     return next(iter(PROTECTION_KINDS))
 
 
-def test_every_main_page_fits_a_phone(app, factory, page, browser_login, busy_case):
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_main_page_fits_the_screen(app, factory, page, browser_login, busy_case, viewport):
     worker, code = busy_case
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(viewport)
     browser_login(worker)
     pages = ["/", "/cases/", f"/cases/{code}", f"/route/cases/{code}", "/route/agenda", "/referrals/",
              "/route/monthly-list"]
     for path in pages:
         response = page.goto(path)
         assert response.status == 200, path
-        assert _scroll_width(page) <= PHONE["width"], path
+        assert _scroll_width(page) <= viewport["width"], path
+    if viewport is DESKTOP:
+        page.goto(f"/cases/{code}")
+        assert page.get_by_role("cell", name="11/03/2025").first.is_visible()  # a real table on a wide screen
+        return
 
     # the steps' controls and the consents' actions sit inside the screen, under their column's name
     page.goto(f"/route/cases/{code}")
@@ -98,6 +104,21 @@ def test_every_main_page_fits_a_phone(app, factory, page, browser_login, busy_ca
     assert consents.first.get_by_text("11/03/2025").first.is_visible()
     assert not page.get_by_text("2025-03-11").count()
     assert not axe_violations(page), _summary(axe_violations(page))
+
+    # a consent to share: the entity is picked from a list, not typed
+    page.get_by_text("Registrar un consentimiento").click()
+    form = page.locator("form[action$='/consents']")
+    form.locator("select[name=kind]").select_option("sharing")
+    form.locator("select[name=method]").select_option("written")
+    form.locator("input[name=given_on]").fill("2025-03-12")
+    entity = form.get_by_label("Entidad con la que se pueden compartir los datos")
+    assert entity.evaluate("e => e.tagName") == "SELECT"
+    assert "SDIS" not in entity.locator("option").all_inner_texts()[1:]  # not the case's own entity
+    entity.select_option("ICBF")
+    assert _scroll_width(page) <= PHONE["width"]
+    form.get_by_role("button", name="Registrar consentimiento").click()
+    page.get_by_text("Consentimiento registrado.").wait_for()
+    assert page.get_by_role("table").filter(has_text="12/03/2025").count() >= 1
 
 
 def test_login_fits_a_phone(page):
