@@ -184,3 +184,34 @@ def test_registration_sent_again_after_back_makes_one_case(app, factory, page, b
     assert page.get_by_text(f"el caso {first} se registró una sola vez", exact=False).is_visible()
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Case)) == 1
+
+
+def test_a_new_form_reached_by_back_registers_its_own_case(app, factory, page, browser_login):
+    """Nothing lost: a registration form she opened anew and left unsent, reached again with Back, registers the
+    new victim (it does not borrow the token of a form sent earlier)."""
+    worker = factory.user("trabajadora", roles=("social_worker",), entity="CTG")
+    page.set_viewport_size(PHONE)
+    browser_login(worker)
+    for n, doc in enumerate(("1047382915", "52998877")):
+        page.goto("/cases/new")
+        if n == 1:
+            page.goto("/cases/")
+            page.go_back()
+            page.wait_for_url("**/cases/new")
+        page.get_by_role("textbox", name="Nombres", exact=True).fill(["Luz Marina", "Rosa Elena"][n])
+        page.get_by_role("textbox", name="Apellidos", exact=True).fill(["Caicedo Valencia", "Mina Ortiz"][n])
+        page.get_by_role("combobox", name="Tipo de documento").select_option("CC")
+        page.get_by_role("textbox", name="Número de documento").fill(doc)
+        page.locator("#identified_on").fill("2025-06-02")
+        page.get_by_role("combobox", name="Fuente de la identificación").select_option("coat")
+        page.get_by_role("checkbox", name=re.compile("Explotación sexual")).check()
+        page.get_by_role("combobox", name="Trata", exact=True).select_option("internal")
+        page.get_by_role("combobox", name="Condición de la persona").select_option("victim")
+        page.get_by_role("group", name="¿Acepta la asistencia?").get_by_label("Sí").check()
+        page.get_by_role("group", name=re.compile("tratamiento de sus datos sensibles")).get_by_label("Sí").check()
+        page.get_by_role("combobox", name="Cómo se obtuvo el consentimiento").select_option("written")
+        page.get_by_role("button", name="Registrar caso").click()
+        page.wait_for_url(re.compile(rf"/cases/CTG-2025-0000{n + 1}$"))
+        assert page.get_by_text(f"Caso CTG-2025-0000{n + 1} registrado.").is_visible()
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Case)) == 2

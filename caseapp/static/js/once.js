@@ -1,22 +1,27 @@
 // A form with a one-time token (data-once="<name of its hidden token field>") is sent once even when she presses
-// Back after sending it and sends it again: the page then comes back from the server (pages are no-store) with a
-// fresh token, so the token this tab last sent is put back and the server answers with what that token created.
+// Back after sending it and sends it again: pages are no-store, so that page comes back from the server with a fresh
+// token. The token sent is kept in the history entry of the page it was sent from (history.state), and put back
+// only there: a registration form reached anew (a link, or Back to a form never sent) keeps its own fresh token.
 (function () {
   "use strict";
-  var nav = (window.performance && performance.getEntriesByType) ? performance.getEntriesByType("navigation")[0] : null;
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     var field = form.elements[form.getAttribute("data-once")];
-    if (!field) { return; }
+    if (!field || !window.history || !window.history.replaceState) { return; }
     var key = "ruta-once:" + form.getAttribute("action");
-    function restore(fromHistory) {
-      var sent = null;
-      try { sent = window.sessionStorage.getItem(key); } catch (e) { return; }
-      if (fromHistory && sent) { field.value = sent; }
+    function restore() {
+      var state = window.history.state;
+      if (state && typeof state[key] === "string") { field.value = state[key]; }
     }
-    restore(nav && nav.type === "back_forward");
-    window.addEventListener("pageshow", function (event) { if (event.persisted) { restore(true); } });
+    restore();
+    window.addEventListener("pageshow", function (event) { if (event.persisted) { restore(); } });
     form.addEventListener("submit", function () {
-      try { window.sessionStorage.setItem(key, field.value); } catch (e) { /* storage off: the server still dedupes a reload */ }
+      var state = {};
+      var current = window.history.state;
+      if (current && typeof current === "object") {
+        Object.keys(current).forEach(function (k) { state[k] = current[k]; });
+      }
+      state[key] = field.value;
+      window.history.replaceState(state, "");
     });
   });
 }());
