@@ -300,10 +300,11 @@ def change_status(code):
 @bp.route("/<code>/consents", methods=["POST"])
 @action_required("case.create")
 def give_consent(code):
-    # every active entity is a valid choice here; give_consent refuses the case's owner with its own message
+    # Every active entity is a valid choice here (give_consent refuses the case's owner with its own message). The
+    # list sits on the form for every kind and says it is only for sharing: another kind does not read it.
     flow.act(GiveConsentForm(entities=consent_service.sharing_entities()), lambda f: consent_service.give_consent(
         current_user, code, f.kind.data, method=f.method.data, given_on=f.given_on.data,
-        entity_code=(f.entity_code.data or "").strip().upper() or None,
+        entity_code=(f.entity_code.data or None) if f.kind.data == "sharing" else None,
         representative=(f.representative.data or "").strip() or None), success=_("Consent recorded."))
     return redirect(url_for(".detail", code=code))
 
