@@ -213,6 +213,12 @@ LABELS = {
         "assistance_step": _l("Assistance step")},
 }
 
+# What a duplicate warning compared (registry.identity.MATCH_ORDER): said in the warning, never the values.
+LABELS["duplicate_match"] = {
+    "document": _l("same document"), "name_birth_date": _l("same full name and date of birth"),
+    "name_phone": _l("same full name and phone"), "name": _l("same full name (no date of birth to compare)"),
+}
+
 
 def label(group: str, code: str | None) -> str:
     """The label of `code` in `group`, in the current language ("" for no code; the code itself only for a code

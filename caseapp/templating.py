@@ -2,8 +2,11 @@
 coded values (`label(group, code)`, `action_label(code)`) so that no template shows a raw code."""
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
+
 from flask import url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -46,6 +49,49 @@ def init_app(app) -> None:
         country_label=labels.country_label,
         territory_label=labels.territory_label,
     )
-    app.jinja_env.filters["local_date"] = lambda d: format_date(d, "medium") if d else "—"
-    app.jinja_env.filters["local_datetime"] = lambda d: format_datetime(d, "medium") if d else "—"
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_datetime"] = local_datetime
+    # A date printed raw (`{{ consent.given_on }}`) reads dd/mm/aaaa too: one format on every screen.
+    app.jinja_env.finalize = _finalize
     app.jinja_env.filters["number"] = lambda n: format_decimal(n) if n is not None else "—"
+
+
+# --- dates: one format on every screen, dd/mm/aaaa (the Colombian way, in both languages) ------------------
+
+DATE_PATTERN = "%d/%m/%Y"
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def local_date(value) -> str:
+    """A date (or an ISO date string, as identity fields are kept) as dd/mm/aaaa; "—" when there is none."""
+    if not value:
+        return "—"
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value  # not a date: shown as it is (escaped by autoescape)
+    return value.strftime(DATE_PATTERN)
+
+
+def local_datetime(value) -> str:
+    """An instant in local time as dd/mm/aaaa HH:MM (Flask-Babel's configured time zone)."""
+    if not value:
+        return "—"
+    if not isinstance(value, datetime):
+        return local_date(value)
+    return format_datetime(value, "dd/MM/yyyy HH:mm")
+
+
+def _finalize(value):
+    """Every `{{ ... }}` passes here: a date, an instant or an ISO date string (the case summary keeps ISO dates for
+    the API) is shown as dd/mm/aaaa; markup (a rendered form field, whose date input needs ISO) is left alone."""
+    if isinstance(value, datetime):
+        return local_datetime(value)
+    if isinstance(value, date):
+        return local_date(value)
+    if type(value) is str and ISO_DATE.fullmatch(value):
+        return local_date(value)
+    return value

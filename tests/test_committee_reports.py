@@ -271,7 +271,7 @@ def test_a_period_not_closed_yet_says_so_and_publishes_nothing(client, login_as,
     assert "aún no ha cerrado" in sections["Acerca de este informe"][0][0]
     # a half-year with a closed month: its counts go up to that month's end, and it says so
     sections = _monthly_csv(client, login_as, march["coord_ctg"], "2026-S1", "half_yearly")
-    assert "sus conteos llegan hasta el 2026-01-31" in sections["Acerca de este informe"][0][0]
+    assert "sus conteos llegan hasta el 31/01/2026" in sections["Acerca de este informe"][0][0]
     assert "Remisiones por entidad requerida" in sections
 
 

@@ -78,7 +78,7 @@ def create_case():
         case = case_service.register_case(current_user, body, confirm_duplicate=confirm, idempotency_key=key)
     except case_service.PossibleDuplicate as dup:
         return jsonify(error="possible_duplicate", message=dup.message, rule=dup.rule, possible_duplicates=dup.hints,
-                       duplicates_withheld=dup.withheld), 409
+                       duplicates_withheld=dup.withheld, matched_on=dup.matched_on), 409
     sent = case.child_referral  # a child's case: the mandatory ICBF referral went with the registration
     response = jsonify(code=case.code, version=case.version, possible_duplicates=case.possible_duplicates,
                        duplicates_withheld=case.duplicates_withheld,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from caseapp.errors import Conflict, DomainError, Invalid
 from caseapp.services.primitives import stale_message
+from caseapp.templating import local_date
 
 
 def attach_errors(form, error: DomainError) -> list[str]:
@@ -88,4 +88,4 @@ def flash_ended_stay(case) -> None:
     closure = getattr(case, "last_closure", None)
     if closure is not None and closure.ended_stay is not None:
         flash(_("Her stay in %(shelter)s ended on %(date)s with the closure of the case.",
-                shelter=closure.ended_stay.shelter.name, date=format_date(closure.closed_on)), "warning")
+                shelter=closure.ended_stay.shelter.name, date=local_date(closure.closed_on)), "warning")

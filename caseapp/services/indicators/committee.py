@@ -123,12 +123,12 @@ def sections(actor, territory: str, level: str, period: str, *, products=None) -
     if pub is None or start > pub.cut_off:
         about.note = _("This period has not closed yet: nothing of it is published. A month is published once it "
                        "has closed.")
-        about.rows.append([_("Data as of"), last_closed_month().isoformat()])
+        about.rows.append([_("Data as of"), last_closed_month().strftime("%d/%m/%Y")])
         return [about]
     if end > pub.cut_off:
-        about.note = _("This period has not closed yet: its counts go up to %(date)s.", date=pub.cut_off.isoformat())
-    about.rows += [[_("Data as of"), pub.cut_off.isoformat()],
-                   [_("Counted on"), to_local(pub.built_at).strftime("%Y-%m-%d %H:%M")],
+        about.note = _("This period has not closed yet: its counts go up to %(date)s.", date=pub.cut_off.strftime("%d/%m/%Y"))
+    about.rows += [[_("Data as of"), pub.cut_off.strftime("%d/%m/%Y")],
+                   [_("Counted on"), to_local(pub.built_at).strftime("%d/%m/%Y %H:%M")],
                    [_("Smallest count published (k)"), pub.k]]
     ctx = _Context(pub, level, period, _Labels(), suppression_note(pub.k))
     made = [about, _cases(ctx)]

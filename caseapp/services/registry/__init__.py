@@ -1,7 +1,7 @@
 """The case registry: victims and their cases — registration, reading and search, updates, consents, the
 purposes-of-exploitation catalogue and erasure. Identity is encrypted under each victim's key and found by blind
 indexes; every read and write goes through authz and the access log."""
-from caseapp.services.registry.consents import give_consent, withdraw_consent
+from caseapp.services.registry.consents import give_consent, sharing_entities, withdraw_consent
 from caseapp.services.registry.erasure import (
     ERASURE_REASONS,
     approve_erasure,
@@ -36,5 +36,5 @@ __all__ = [
     "STAT_FIELDS", "add_purpose", "age_group_at", "approve_erasure", "case_summary", "erase_case",
     "find_duplicates", "get_case", "give_consent", "list_cases", "pending_requests", "purpose_label",
     "purposes_by_code", "purposes_in_force", "record_screening", "register_case", "reject_erasure",
-    "request_erasure", "retire_purpose", "search_cases", "update_case", "validate_case_data", "withdraw_consent",
+    "request_erasure", "retire_purpose", "search_cases", "sharing_entities", "update_case", "validate_case_data", "withdraw_consent",
 ]

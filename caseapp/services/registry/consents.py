@@ -28,6 +28,15 @@ from caseapp.timeutil import today, utcnow
 CHILD_METHODS = ("legal_representative", "child_protection_authority")
 
 
+def sharing_entities(case=None) -> list[Entity]:
+    """The entities a consent to share `case` may name: the active ones other than its owner (the consent form
+    offers them as a list; give_consent refuses any other). Without a case: every active entity."""
+    stmt = select(Entity).where(Entity.active.is_(True))
+    if case is not None:
+        stmt = stmt.where(Entity.id != case.owner_entity_id)
+    return list(db.session.scalars(stmt.order_by(Entity.name, Entity.code)))
+
+
 def give_consent(actor, code: str, kind: str, *, method: str, given_on, entity_code: str | None = None,
                  representative: str | None = None) -> Consent:
     """Record a consent given by the victim (or, for a child, authorised by her representative)."""

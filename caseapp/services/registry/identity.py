@@ -29,10 +29,12 @@ from caseapp.timeutil import utcnow
 class PossibleDuplicate(Conflict):
     """A case for the same person may already exist: `hints` names the entities to contact, nothing else."""
 
-    def __init__(self, message: str = "", *, hints: list[dict] | None = None, withheld: bool = False):
+    def __init__(self, message: str = "", *, hints: list[dict] | None = None, withheld: bool = False,
+                 matched_on: list[str] | None = None):
         super().__init__(message, rule="possible_duplicate")
         self.hints = hints or []
         self.withheld = withheld  # another entity matched, but the user had her day's share of such hints
+        self.matched_on = matched_on or []  # what matched (MATCH_ORDER codes), for the hints shown
 
 # A hint that another entity holds a case answers "is this document a victim's, and where?": at most this many
 # a day per user (config DUPLICATE_HINTS_PER_DAY), counted in the access log so every app server sees the same.
@@ -85,27 +87,52 @@ def _candidates(column, value: int | None, base=None):
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(500)).unique().all()
 
 
-def _matches(data: dict, exclude_victim_id: int | None = None) -> list[Case]:
-    """Cases whose victim is, decrypted and compared exactly, the same person by document, phone+name or name+birth."""
+# What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
+MATCH_ORDER = ("document", "name_birth_date", "name_phone", "name")
+
+
+def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
+    """Cases whose victim is, decrypted and compared exactly, perhaps the same person, with what matched: the
+    document; or the normalised full name with the birth date, with the phone, or alone when one side has no birth
+    date to tell two namesakes apart (a registration with no document used to pass unwarned)."""
     doc = _document_key(data.get("document_type"), data.get("document_number"))
     name = _name_key(data.get("given_names"), data.get("family_names"))
     phone = _phone_key(data.get("phone"))
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
-    found: dict[int, Case] = {}
+    found: dict[int, tuple[Case, set[str]]] = {}
     if doc:
         for case in _candidates(Victim.document_bidx, _bidx("victims/document", doc)):
             v = case.victim
             if _document_key(v.document_type, v.document_number) == doc:
-                found[case.id] = case
+                found.setdefault(case.id, (case, set()))[1].add("document")
     if name:
         for case in _candidates(Victim.name_bidx, _bidx("victims/name", name)):
             v = case.victim
             if _name_key(v.given_names, v.family_names) != name:
                 continue
-            if (birth and v.birth_date == birth) or (phone and _phone_key(v.phone) == phone):
-                found[case.id] = case
-    return [c for c in found.values() if c.victim_id != exclude_victim_id]
+            reasons = found.setdefault(case.id, (case, set()))[1]
+            if birth and v.birth_date == birth:
+                reasons.add("name_birth_date")
+            if phone and _phone_key(v.phone) == phone:
+                reasons.add("name_phone")
+            if not (birth and v.birth_date) and "name_birth_date" not in reasons:
+                reasons.add("name")  # no birth date on one side: the same full name is enough to ask
+            if not reasons:
+                del found[case.id]  # a namesake born on another day, with another phone: a different person
+    return found
+
+
+def _matches(data: dict, exclude_victim_id: int | None = None) -> list[Case]:
+    """Cases whose victim is perhaps the same person (see _match_reasons)."""
+    return [c for c, _r in _match_reasons(data).values() if c.victim_id != exclude_victim_id]
+
+
+def matched_on(found: dict[int, tuple[Case, set[str]]], hints: list[dict]) -> list[str]:
+    """What was compared for the matches the user is shown (a withheld entity's match tells nothing)."""
+    shown = {h["entity_code"] for h in hints}
+    reasons = set().union(*(r for c, r in found.values() if c.owner_entity.code in shown)) if found else set()
+    return [r for r in MATCH_ORDER if r in reasons]
 
 
 def _hints(actor, cases: list[Case]) -> list[dict]:
@@ -137,7 +164,15 @@ def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
     Each cross-entity match is in the access log (shown: allowed; withheld: denied), where the auditors' alert
     "repeated warnings" reads it. The caller commits.
     """
-    hints = _hints(actor, _matches(clean))
+    hints, withheld, _compared = duplicate_check(actor, clean)
+    return hints, withheld
+
+
+def duplicate_check(actor, clean: dict) -> tuple[list[dict], bool, list[str]]:
+    """duplicate_hints, and what matched for the hints shown (MATCH_ORDER codes: what the warning says it
+    compared)."""
+    found = _match_reasons(clean)
+    hints = _hints(actor, [c for c, _r in found.values()])
     own = db.session.get(Entity, actor.entity_id).code
     others = sorted({h["entity_code"] for h in hints if h["entity_code"] != own})
     limit = current_app.config.get("DUPLICATE_HINTS_PER_DAY", HINTS_PER_DAY)
@@ -145,12 +180,12 @@ def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
     if not others:
         # Beyond the limit "no case elsewhere" is not said either: otherwise the answer would still tell, without
         # limit, whether a document belongs to a victim somewhere (only not where).
-        return hints, withheld
+        return hints, withheld, matched_on(found, hints)
     audit.record(CROSS_ENTITY_HINT, object_type="case", actor=actor, outcome="denied" if withheld else "allowed",
                  detail={"entities": others, "withheld": withheld})
     if withheld:
         hints = [h for h in hints if h["entity_code"] == own]
-    return hints, withheld
+    return hints, withheld, matched_on(found, hints)
 
 
 def find_duplicates(actor, data: dict) -> list[dict]:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from caseapp import audit, authz, crypto
+from caseapp import audit, authz, crypto, labels
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import (
@@ -25,7 +25,7 @@ from caseapp.services.casework import assignments
 from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
-from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_hints
+from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
 from caseapp.timeutil import utcnow
 
 # --- registration -----------------------------------------------------------------------------------------
@@ -77,11 +77,13 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     lawyer_name = data.pop("lawyer", None) if isinstance(data, dict) else None
     clean = validate_case_data(data)  # before any hint: an invalid or incomplete form learns nothing
     lawyer = assignments.lawyer_for_registration(actor, lawyer_name)
-    hints, withheld = duplicate_hints(actor, clean)
+    hints, withheld, compared = duplicate_check(actor, clean)
     if (hints or withheld) and not confirm_duplicate:
-        # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log.
+        # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log
+        # (which entities and what matched, as codes: never a name or a number).
         audit.record("case.duplicate_hint", object_type="case", actor=actor,
-                     detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld})
+                     detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld,
+                             "matched_on": compared})
         db.session.commit()
         if withheld and not hints:
             message = _("You have had today's share of checks against other entities, so whether another entity "
@@ -90,7 +92,9 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         else:
             message = _("A case for this person may already exist. Contact the entity shown before registering "
                         "again.")
-        raise PossibleDuplicate(message, hints=hints, withheld=withheld)
+        if compared:  # the warning says what was compared, so she can judge whether it is the same person
+            message = f"{message} " + _("Compared: %(what)s.", what=labels.label_list("duplicate_match", compared))
+        raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
     identified_on: date = clean["identified_on"]
     is_child = clean.pop("_is_child")
     victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})

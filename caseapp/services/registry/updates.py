@@ -87,7 +87,7 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
         if later and clean["identified_on"] > min(later):
             raise Invalid(_("Some fields are not valid; nothing was saved."), field_errors={"identified_on": [
                 _("The identification date cannot be after the case's consents or its intake (%(date)s).",
-                  date=min(later).isoformat())]})
+                  date=min(later).strftime("%d/%m/%Y"))]})
     if victim.erased and any(k in IDENTITY_FIELDS or k == "declined_reasons" for k in clean):
         raise Conflict(_("This victim's identity was erased; it cannot be edited."))
     if clean.get("declined_reasons") and not case.declined_assistance:

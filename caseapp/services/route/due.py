@@ -125,7 +125,7 @@ def add_rule(actor, *, effective_from: date, immediate_days: int, immediate_exte
         errors["effective_from"] = _("Say from when the rule is in force.")
     elif latest is not None and effective_from <= latest.effective_from:
         errors["effective_from"] = _("A new rule must start after the current one (%(date)s).",
-                                     date=latest.effective_from.isoformat())
+                                     date=latest.effective_from.strftime("%d/%m/%Y"))
     if not (legal_source or "").strip():
         errors["legal_source"] = _("Name the legal source.")
     for name, value, low, high in (("immediate_days", immediate_days, 1, 365),

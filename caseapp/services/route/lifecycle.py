@@ -134,7 +134,7 @@ def start_immediate(actor, case: Case, *, on: date | None) -> None:
     consent = case.active_consent("assistance")
     if consent is not None and on < consent.given_on and "on" not in errors:
         errors["on"] = _("Assistance cannot start before she consented to it (%(date)s).",
-                         date=consent.given_on.isoformat())
+                         date=consent.given_on.strftime("%d/%m/%Y"))
     if errors:
         raise _dates_invalid(errors)
     previous = case.status
@@ -224,7 +224,7 @@ def close(actor, case: Case, *, reason, on: date | None, note: str | None = None
     started = max(d for d in (case.identified_on, case.intake_on, case.immediate_closed_on) if d is not None)
     if on < started and "closed_on" not in errors:
         errors["closed_on"] = _("The case cannot close before its current phase started (%(date)s).",
-                                date=started.isoformat())
+                                date=started.strftime("%d/%m/%Y"))
     if errors:
         raise _dates_invalid(errors)
     _check_referrals(case)

@@ -23,7 +23,7 @@ from caseapp.web.audit.forms import CaseLookupForm, FilterForm, PeriodForm, Thre
 @bp.app_template_filter("audit_time")
 def audit_time(value) -> str:
     """A log instant in Colombian time, to the second (auditors compare rows, so no rounding)."""
-    return to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+    return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else "—"
 
 
 def _attach(form, error: Invalid) -> None:

@@ -444,16 +444,20 @@ class GiveConsentForm(FlaskForm):
     kind = ChoiceField(_l("Consent"), validators=[InputRequired(message=MSG_REQUIRED)])
     method = ChoiceField(_l("How consent was obtained"), validators=[InputRequired(message=MSG_REQUIRED)])
     given_on = SpanishDateField(_l("Date"), validators=[InputRequired(message=MSG_REQUIRED)])
-    entity_code = text(_l("Entity code (for sharing)"), 16)
+    # picked from a list of entities, not typed (a typed code was easy to get wrong)
+    entity_code = ChoiceField(_l("Entity the data may be shared with"), validators=[Optional()],
+                              filters=[lambda v: v.strip().upper() if isinstance(v, str) else v])
     representative = text(_l("Legal representative or child-protection authority who authorises (child)"), 200)
     submit = SubmitField(_l("Record consent"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, entities=(), **kwargs):
         super().__init__(*args, **kwargs)
         from caseapp.models.cases import CONSENT_KINDS
 
         self.kind.choices = choices(CONSENT_KINDS, "consent_kind", blank=_l("— Choose —"))
         self.method.choices = choices(CONSENT_METHODS, "consent_method", blank=_l("— Choose —"))
+        self.entity_code.choices = [option("", _l("— Only for sharing —"))] + [
+            option(e.code, f"{e.name} ({e.code})") for e in entities]
 
 
 class ErasureRequestForm(FlaskForm):

@@ -160,6 +160,7 @@ def new():
         form.form_token.data = crypto.new_token(16)
     duplicates = None
     withheld = False
+    matched_on: list[str] = []
     status = 200
     if request.method == "POST":
         already = _sent_forms().get(form.form_token.data)
@@ -176,6 +177,7 @@ def new():
             except case_service.PossibleDuplicate as dup:
                 duplicates = dup.hints or []
                 withheld = dup.withheld
+                matched_on = dup.matched_on
                 form.confirm_duplicate.data = False
                 status = 409
             except Invalid as err:
@@ -199,7 +201,8 @@ def new():
                 return redirect(url_for(".detail", code=case.code))
         else:
             status = 422
-    return render_template("cases/new.html", form=form, duplicates=duplicates, withheld=withheld), status
+    return render_template("cases/new.html", form=form, duplicates=duplicates, withheld=withheld,
+                           matched_on=matched_on), status
 
 
 # --- detail, edit and actions on a case -------------------------------------------------------------------
@@ -214,9 +217,16 @@ def detail(code):
     return render_template(
         "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
         awaits_child_protection=awaits, child_referral=referrals.mandatory_referral(case) if awaits else None,
-        status_form=StatusForm(formdata=None), consent_form=GiveConsentForm(formdata=None),
+        status_form=StatusForm(formdata=None), consent_form=_consent_form(case),
         withdraw_form=WithdrawConsentForm(formdata=None), erasure_form=_erasure_request_form(formdata=None),
     )
+
+
+def _consent_form(case) -> GiveConsentForm | None:
+    """The consent form, its entities listed only for a user who may record a consent on this case."""
+    if not authz.can(current_user, "case.consent", case):
+        return None
+    return GiveConsentForm(formdata=None, entities=consent_service.sharing_entities(case))
 
 
 def _edit_data(case) -> dict:
@@ -290,9 +300,11 @@ def change_status(code):
 @bp.route("/<code>/consents", methods=["POST"])
 @action_required("case.create")
 def give_consent(code):
-    flow.act(GiveConsentForm(), lambda f: consent_service.give_consent(
+    # Every active entity is a valid choice here (give_consent refuses the case's owner with its own message). The
+    # list sits on the form for every kind and says it is only for sharing: another kind does not read it.
+    flow.act(GiveConsentForm(entities=consent_service.sharing_entities()), lambda f: consent_service.give_consent(
         current_user, code, f.kind.data, method=f.method.data, given_on=f.given_on.data,
-        entity_code=(f.entity_code.data or "").strip().upper() or None,
+        entity_code=(f.entity_code.data or None) if f.kind.data == "sharing" else None,
         representative=(f.representative.data or "").strip() or None), success=_("Consent recorded."))
     return redirect(url_for(".detail", code=code))
 
