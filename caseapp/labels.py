@@ -327,6 +327,8 @@ AUDIT_ACTIONS = {
     "shelter.list": _l("Shelters and their free beds viewed"),
     "shelter.view": _l("Shelters viewed"),
     "stats.export": _l("Statistics exported"), "stats.read": _l("Reading statistics"),
+    # the case timeline and its printable summary
+    "case.timeline.view": _l("Timeline of a case viewed"), "case.summary.pdf": _l("Case summary printed (PDF)"),
 }
 # Actions logged with a variable part: a denied page request, a denied screen, a refused step of one kind.
 AUDIT_ACTION_PREFIXES = (
