@@ -232,3 +232,48 @@ def test_the_timeline_costs_the_same_with_one_row_or_six(app, login_as, people, 
         counts.append(count())
     assert counts[0] == counts[1], counts
     assert counts[0] <= 30 + AUDIT_APPEND_STATEMENTS, counts
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_where_she_is_lodged_goes_only_to_readers_of_her_identity(app, login_as, people, path):
+    from caseapp.services import accounts
+
+    code = _build(app, people)
+    with app.test_request_context():
+        shelter = casework.save_shelter(accounts.CLI, code="CASA-T", name="Casa Violeta", city="Cartagena",
+                                        operator_entity="SDIS", capacity=10)
+        casework.place(_u(people["ana"].id), code, shelter_id=shelter.id, admitted_on="2025-03-16")
+    own = _kinds(app, login_as, people["ana"], path, code)
+    shared = _kinds(app, login_as, people["beto"], path, code)
+    assert "stay.admitted" in own and "stay.admitted" not in shared
+    # the lodging step the stay is, too: the receiver sees one step fewer recorded than the owner
+    assert own.count("step.recorded") == shared.count("step.recorded") + 1
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_receiver_shared_the_legal_section_reads_it_but_never_the_lawyers_notes(app, login_as, people, path):
+    code = _build(app, people)
+    with app.test_request_context():
+        from caseapp.models.referrals import Referral
+
+        ref = db.session.scalar(select(Referral).where(Referral.status == "accepted"))
+        ref.shared_sections = "summary,legal"
+        db.session.commit()
+    kinds = _kinds(app, login_as, people["beto"], path, code)  # a social worker of the receiving entity
+    assert "legal.event" in kinds and "legal.measure.granted" in kinds
+    assert "note.legal" not in kinds and "note.psychosocial" not in kinds
+
+
+def test_an_erased_victim_and_a_name_beyond_latin1_still_print(app, login_as, people):
+    with app.test_request_context():
+        code = make_case(people["ana"].id, given_names="Łucja 😀 Ana", document_number="52999222",
+                         identified_on=IDENTIFIED)
+    client = _client(app, login_as, people["ana"])
+    printed = client.get(f"/cases/{code}/summary.pdf")
+    assert printed.status_code == 200 and "Ana" in _pdf_text(printed.data)
+    with app.test_request_context():
+        registry.erase_case(code)
+    printed = client.get(f"/cases/{code}/summary.pdf")
+    assert printed.status_code == 200
+    text = _pdf_text(printed.data)
+    assert "Ana" not in text and "52999222" not in text and "borrada" in text
