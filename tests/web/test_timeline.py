@@ -277,3 +277,16 @@ def test_an_erased_victim_and_a_name_beyond_latin1_still_print(app, login_as, pe
     assert printed.status_code == 200
     text = _pdf_text(printed.data)
     assert "Ana" not in text and "52999222" not in text and "borrada" in text
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_nothing_of_the_summary_reaches_a_log_line(app, login_as, people, path, caplog):
+    import logging
+
+    code = _build(app, people)
+    with caplog.at_level(logging.DEBUG):
+        assert _get(app, login_as, people["ana"], path, f"/cases/{code}/summary.pdf").status_code == 200
+        assert _get(app, login_as, people["ana"], path, f"/cases/{code}/timeline").status_code == 200
+    logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
+    for secret in (GIVEN, DOCUMENT, HEARING_TITLE, "Aplazada"):
+        assert secret not in logged, secret
