@@ -290,3 +290,14 @@ def test_nothing_of_the_summary_reaches_a_log_line(app, login_as, people, path, 
     logged = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     for secret in (GIVEN, DOCUMENT, HEARING_TITLE, "Aplazada"):
         assert secret not in logged, secret
+
+
+def test_the_case_page_shows_the_newest_entries_the_reader_may_see(app, login_as, people):
+    code = _build(app, people)
+    own = _client(app, login_as, people["ana"]).get(f"/cases/{code}").get_data(as_text=True)
+    own_kinds = re.findall(r'data-kind="([a-z_.]+)"', own)
+    assert 0 < len(own_kinds) <= 6 and "(completa)" in own  # the newest six, and a link to all of them
+    assert any(k.startswith("legal.") for k in own_kinds)  # the lawyer's measure of 15/03 is among the newest
+    shared = _client(app, login_as, people["beto"]).get(f"/cases/{code}").get_data(as_text=True)
+    shared_kinds = re.findall(r'data-kind="([a-z_.]+)"', shared)
+    assert shared_kinds and not [k for k in shared_kinds if k.startswith(("legal.", "note.", "goal."))]

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
@@ -72,11 +73,6 @@ def _day(value) -> date | None:
     return value
 
 
-def _kind_labels() -> dict[str, str]:
-    locale = str(get_locale() or "es")
-    return {k.code: k.label(locale) for k in db.session.scalars(select(StepKind))}
-
-
 # --- sources ------------------------------------------------------------------------------------------------
 
 
@@ -114,7 +110,7 @@ def _phases(r: _Reading) -> Iterable[TimelineEntry]:
 def consents_seen_by(actor, case: Case) -> list[Consent]:
     """The consents of a case a reader sees: all of them for the owning entity; for a receiving entity, her
     consents to assistance and data processing and her consent to share with that entity, never with another one."""
-    rows = db.session.scalars(select(Consent).where(Consent.case_id == case.id).order_by(Consent.id))
+    rows = case.consents  # loaded once with the case on its page (registry.get_case)
     if case.owner_entity_id == actor.entity_id:
         return list(rows)
     return [c for c in rows if c.entity_id is None or c.entity_id == actor.entity_id]
@@ -132,10 +128,9 @@ def _consents(r: _Reading) -> Iterable[TimelineEntry]:
 def _steps(r: _Reading) -> Iterable[TimelineEntry]:
     """Assistance steps, as the route page shows them to this reader (steps_of: a lodging step only with her
     identity): when each was recorded, done, or found not provided."""
-    kinds = None
+    locale = str(get_locale() or "es")
     for step in steps_of(r.actor, r.case):
-        kinds = kinds if kinds is not None else _kind_labels()
-        name = kinds.get(step.kind.code, step.kind.code)
+        name = step.kind.label(locale)  # the kind comes with the step (joined)
         yield TimelineEntry(_day(step.created_at), "step.recorded", _("Step recorded: %(kind)s", kind=name),
                             "summary")
         if step.status == "done" and step.done_on:
@@ -155,10 +150,13 @@ def referrals_seen_by(actor, case: Case):
 
 
 def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
-    rows = list(db.session.scalars(referrals_seen_by(r.actor, r.case)))
-    kinds = _kind_labels() if rows else {}
-    for ref in rows:
-        what = {"entity": ref.to_entity.code, "service": kinds.get(ref.service, ref.service)}
+    english = str(get_locale() or "es").startswith("en")
+    # the service's label with each referral (one statement); the case is the one already loaded
+    stmt = (referrals_seen_by(r.actor, r.case).options(lazyload(Referral.case))
+            .outerjoin(StepKind, StepKind.code == Referral.service)
+            .add_columns(StepKind.label_en if english else StepKind.label_es))
+    for ref, service in db.session.execute(stmt):
+        what = {"entity": ref.to_entity.code, "service": service or ref.service}
         sent = _day(ref.sent_at) or _day(ref.created_at)
         yield TimelineEntry(sent, "referral.sent", _("Referral sent to %(entity)s: %(service)s", **what), "summary")
         if ref.responded_on:

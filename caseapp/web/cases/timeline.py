@@ -9,6 +9,20 @@ from caseapp.models.accounts import CASE_ROLES
 from caseapp.services import followup
 from caseapp.web.cases import bp
 
+LATEST = 6  # entries the case page shows; the timeline page shows them all
+
+
+@bp.context_processor
+def latest_timeline():
+    """`latest_timeline(case)` for the case page's timeline panel (templates/cases/_timeline_panel.html): the newest
+    entries this reader may see, and whether there are more. The case page's read is already in the access log."""
+
+    def latest(case):
+        entries = followup.entries_of(current_user, case)
+        return entries[:LATEST], len(entries) > LATEST
+
+    return {"latest_timeline": latest}
+
 
 @bp.route("/<code>/timeline")
 @role_required(*CASE_ROLES)
