@@ -379,6 +379,8 @@ AUDIT_ACTIONS = {
     # notifications
     "notification.list": _l("Notifications viewed"), "notification.open": _l("Notification opened"),
     "admin.user.email": _l("E-mail address for notifications set"),
+    # the case timeline and its printable summary
+    "case.timeline.view": _l("Timeline of a case viewed"), "case.summary.pdf": _l("Case summary printed (PDF)"),
 }
 # Assignments of professionals to cases (services.casework.assignments) and "Mis casos".
 AUDIT_ACTIONS.update({

@@ -389,6 +389,13 @@ EXPECTED: dict[str, dict] = {
     "GET api.notifications": api(403, sw=OK, lw=OK, swlw=OK),
     "POST api.notification_read": api(403, sw=404, lw=404, swlw=404),
 }
+# The case timeline and its printable summary (issue 13, G2): any case role that reads the case, section by section.
+EXPECTED.update({
+    "GET cases.timeline": spec(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
+    "GET cases.summary_pdf": spec(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
+    "GET api.case_timeline": api(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
+    "GET api.case_summary_pdf": api(403, sw=CASE_READ, lw=CASE_READ, swlw=CASE_READ),
+})
 
 # Where a path variable takes several meaningful values, each is asked separately.
 VARIANTS = {

@@ -22,7 +22,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Area modules: each adds its routes to `bp` and its OpenAPI path items in PATHS (and SCHEMAS).
 AREAS = ("cases", "route", "legal", "shelters", "lifecycle", "followup", "referrals", "indicators", "audit",
-         "entities", "assignments", "attachments", "family", "safety", "notifications")
+         "entities", "assignments", "attachments", "family", "safety", "notifications", "timeline")
 PUBLIC_ENDPOINTS = {"api.openapi"}
 
 # Only case roles (social worker, lawyer) act on cases: coordinators, auditors and admins get 403.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from caseapp import audit, authz
 from caseapp.extensions import db
@@ -12,6 +12,7 @@ from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import CaseClosure, CaseRoute
 from caseapp.services.casework import goals_of, kinds_for, legal_of, notes_of, stays_of, steps_of
+from caseapp.services.followup.timeline import referrals_seen_by
 from caseapp.services.primitives import commit_read, load_case_for
 from caseapp.services.referrals import awaits_child_protection, fulfillable_referrals
 from caseapp.services.route import due
@@ -61,11 +62,7 @@ def overview(actor, code: str) -> RouteOverview:
         view.legal_notes = notes_of(case, "legal")
     view.to_fulfil = fulfillable_referrals(actor, case)
     view.awaits_child_protection = awaits_child_protection(case)
-    referrals = select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)
-    if case.owner_entity_id != actor.entity_id:
-        referrals = referrals.where(or_(Referral.to_entity_id == actor.entity_id,
-                                        Referral.from_entity_id == actor.entity_id))
-    view.referrals = list(db.session.scalars(referrals))
+    view.referrals = list(db.session.scalars(referrals_seen_by(actor, case).order_by(Referral.id)))
     view.closures = list(db.session.scalars(
         select(CaseClosure).where(CaseClosure.case_id == case.id).order_by(CaseClosure.id)))
     audit.record("case.route.view", case, actor=actor, detail={"sections": sorted(sections)})
