@@ -43,6 +43,7 @@ def init_app(app) -> None:
         action_label=labels.action_label,
         country_label=labels.country_label,
         territory_label=labels.territory_label,
+        divipola_municipalities=labels.municipality_options,
     )
     app.jinja_env.filters["local_date"] = lambda d: format_date(d, "medium") if d else "—"
     app.jinja_env.filters["local_datetime"] = lambda d: format_datetime(d, "medium") if d else "—"

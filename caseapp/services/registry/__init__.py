@@ -20,6 +20,7 @@ from caseapp.services.registry.fields import (
     validate_case_data,
 )
 from caseapp.services.registry.identity import PossibleDuplicate, find_duplicates
+from caseapp.services.registry.places import PLACE_FIELDS, places_of
 from caseapp.services.registry.purposes import (
     add_purpose,
     purpose_label,
@@ -37,4 +38,5 @@ __all__ = [
     "find_duplicates", "get_case", "give_consent", "list_cases", "pending_requests", "purpose_label",
     "purposes_by_code", "purposes_in_force", "record_screening", "register_case", "reject_erasure",
     "request_erasure", "retire_purpose", "search_cases", "update_case", "validate_case_data", "withdraw_consent",
+    "PLACE_FIELDS", "places_of",
 ]
