@@ -201,8 +201,7 @@ LABELS["control_method_former"] = {
 LABELS["stats_dimension"].update({
     "exploitation_department": _l("Department of exploitation"),
     "recruitment_department": _l("Department of recruitment"),
-    "destination_country": _l("Country of destination"), "recruitment_method": _l("Recruitment method"),
-    "control_method": _l("Method of control")})
+    "destination_country": _l("Country of destination"), "recruitment_method": _l("Recruitment method")})
 
 
 def municipality_options() -> list[tuple[str, str]]:
