@@ -104,15 +104,17 @@ LABELS = {
         "other": _lp("identification source", "Other")},
     "trafficking_scope": {"internal": _l("Internal (within Colombia)"), "external": _l("External (across borders)")},
     "victim_status": {"victim": _l("Victim"), "possible_victim": _l("Possible victim")},
+    # HTCDS methods of control (the former codes' mapping: "control_method_former" below).
     "control_method": {
         "debt_bondage": _l("Debt bondage"), "takes_earnings": _l("Takes her earnings"), "threats": _l("Threats"),
+        "restricts_financial_access": _l("Restricts her access to money"), "uses_children": _l("Uses her children"),
+        "withholds_necessities": _l("Withholds food, water or other necessities"),
         "psychological_abuse": _l("Psychological abuse"), "physical_abuse": _l("Physical abuse"),
         "sexual_abuse": _l("Sexual abuse"), "false_promises": _l("False promises"),
         "psychoactive_substances": _l("Psychoactive substances"), "restricts_movement": _l("Restricts movement"),
         "restricts_medical_care": _l("Restricts medical care"), "withholds_documents": _l("Withholds documents"),
         "threat_of_law_enforcement": _l("Threat of denunciation to the authorities"),
-        "threats_to_family": _l("Threats to her family"), "excessive_working_hours": _l("Excessive working hours"),
-        "isolation": _l("Isolation"), "other": _lp("control method", "Other")},
+        "excessive_working_hours": _l("Excessive working hours"), "other": _lp("control method", "Other")},
     "consent_kind": {"assistance": _l("Assistance"),
                      "data_processing": _l("Processing of sensitive data (Law 1581 of 2012)"),
                      "sharing": _l("Sharing with another entity")},
@@ -218,6 +220,31 @@ LABELS["duplicate_match"] = {
     "document": _l("same document"), "name_birth_date": _l("same full name and date of birth"),
     "name_phone": _l("same full name and phone"), "name": _l("same full name (no date of birth to compare)"),
 }
+# --- places and the HTCDS alignment (caseapp.services.registry.places) ----------------------------------------
+LABELS["recruitment_method"] = {
+    "abduction": _l("Abduction"), "educational_facility": _l("At a school or university"),
+    "familial": _l("By a relative"), "internet": _l("Internet (social media, online advertisement)"),
+    "international_marriage_broker": _l("International marriage broker"),
+    "intimate_partner": _l("Intimate partner or marriage proposal"), "job_offer": _l("Job offer or advertisement"),
+    "posing_as_benefactor": _l("Posing as a benefactor"), "public_area": _l("In a public place"),
+    "offer_of_accommodation": _l("Offer of accommodation"), "shelter": _l("At a shelter"),
+    "smuggling_ransom": _l("Smuggling, ransom"), "work": _l("At work"),
+    "other": _lp("recruitment method", "Other"), "unknown": NOT_STATED}
+# Ruta's first codes of the methods of control that HTCDS lacks, named with the HTCDS method they now count as
+# (the mapping itself: caseapp.models.cases.CONTROL_METHODS_FORMER).
+LABELS["control_method_former"] = {
+    "threats_to_family": _l("Threats to her family (now: Threats)"),
+    "isolation": _l("Isolation (now: Restricts movement)")}
+LABELS["stats_dimension"].update({
+    "exploitation_department": _l("Department of exploitation"),
+    "recruitment_department": _l("Department of recruitment"),
+    "destination_country": _l("Country of destination"), "recruitment_method": _l("Recruitment method")})
+
+
+def municipality_options() -> list[tuple[str, str]]:
+    """(code, name) of the municipalities the catalogue names, by name: offered as a typing aid, any DANE code of a
+    known department being valid (caseapp.models.territory)."""
+    return sorted(((code, territories.name(code)) for code in territories.MUNICIPALITIES), key=lambda p: p[1])
 
 
 def label(group: str, code: str | None) -> str:

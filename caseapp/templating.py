@@ -48,6 +48,7 @@ def init_app(app) -> None:
         action_label=labels.action_label,
         country_label=labels.country_label,
         territory_label=labels.territory_label,
+        divipola_municipalities=labels.municipality_options,
     )
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime

@@ -31,6 +31,7 @@ API_VICTIM = {
 CASE = {
     "sex": "female", "nationality": "CO", "identified_on": "2025-04-04", "identification_source": "coat",
     "exploitation_purposes": ["sexual_exploitation"], "trafficking_scope": "external", "consent_assistance": False,
+    "destination_country": "MX",
     "declined_reasons": "Teme represalias de la red contra su hijo",
 }
 

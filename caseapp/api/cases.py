@@ -203,6 +203,7 @@ def _schemas() -> dict:
         CONSENT_METHODS,
         CONTROL_METHODS,
         IDENTIFICATION_SOURCES,
+        RECRUITMENT_METHODS,
         SCREENING_ACTS,
         SCREENING_MEANS,
         TRAFFICKING_SCOPES,
@@ -236,6 +237,12 @@ def _schemas() -> dict:
         "trafficking_scope": _enum(TRAFFICKING_SCOPES),
         "control_methods": {"type": "array", "items": _enum(CONTROL_METHODS)},
         "victim_status": _enum(VICTIM_STATUSES),
+        # Places: codes only, never an address.
+        **{f"{where}_municipality": {**text, "pattern": "^[0-9]{5}$", "description": "DIVIPOLA (DANE) code"}
+           for where in ("identification", "recruitment", "exploitation")},
+        "destination_country": {**text, "pattern": "^[A-Z]{2}$", "description":
+                                "ISO 3166-1 alpha-2; required when trafficking_scope is external, refused when internal"},
+        "recruitment_method": _enum(RECRUITMENT_METHODS),
     }
     new_case = {
         "type": "object",

@@ -35,7 +35,11 @@ SOURCES = ("coat", "coat", "coat", "fiscalia", "policia", "migracion", "icbf", "
 PURPOSE_WEIGHTS = {"sexual_exploitation": 8, "forced_labour": 4, "servile_marriage": 2, "begging": 1,
                    "servitude": 2, "sex_tourism": 1, "forced_criminality": 2, "forced_recruitment": 1}
 CONTROL = ("debt_bondage", "takes_earnings", "threats", "psychological_abuse", "false_promises",
-           "withholds_documents", "restricts_movement", "isolation", "threats_to_family")
+           "withholds_documents", "restricts_movement", "restricts_financial_access", "withholds_necessities")
+# Coarse places: municipalities (DIVIPOLA) and destination countries of external trafficking.
+MUNICIPALITIES = ("13001", "13001", "13430", "11001", "11001", "05001", "76001", "08001", "54001", "68001")
+DESTINATIONS = ("MX", "ES", "PA", "CL", "PE", "EC", "TR", "CN", "CO")
+RECRUITMENT = ("job_offer", "job_offer", "internet", "intimate_partner", "familial", "posing_as_benefactor")
 NARRATIVES = (
     "Le ofrecieron trabajo como modelo webcam con pago en dólares; al llegar le retuvieron el documento.",
     "Viajó con una supuesta agencia de empleo para trabajar en un restaurante; le cobraron una deuda por el viaje.",
@@ -134,7 +138,21 @@ def _person(fake: Faker, rng: random.Random, identified_on: date, *, child: bool
         data["declined_reasons"] = rng.choice(DECLINED)
     if child:
         data["representative"] = "Defensoría de Familia — ICBF"
+    data.update(_places(data))
     return data
+
+
+def _places(data: dict) -> dict:
+    """Her case's coarse places, from a generator of their own (the other fields keep their seeded sequence)."""
+    rng = random.Random(f"{SEED}:{data['identified_on']}:{data['given_names']}")  # noqa: S311 - demo data, not security
+    external = data["trafficking_scope"] == "external"
+    return {
+        "identification_municipality": rng.choice(MUNICIPALITIES),
+        "recruitment_municipality": rng.choice(MUNICIPALITIES),
+        "exploitation_municipality": None if external else rng.choice(MUNICIPALITIES),
+        "destination_country": rng.choice(DESTINATIONS) if external else None,
+        "recruitment_method": rng.choice(RECRUITMENT),
+    }
 
 
 def _icbf_answers(case: Case) -> None:

@@ -33,12 +33,22 @@ IDENTIFICATION_SOURCES = (
 )
 TRAFFICKING_SCOPES = ("internal", "external")
 VICTIM_STATUSES = ("victim", "possible_victim")
-# HTCDS "means of control" value list.
+# HTCDS "methods of control" value list (vic_MethodsOfControl of the Human Trafficking Case Data Standard).
 CONTROL_METHODS = (
-    "debt_bondage", "takes_earnings", "threats", "psychological_abuse", "physical_abuse", "sexual_abuse",
-    "false_promises", "psychoactive_substances", "restricts_movement", "restricts_medical_care",
-    "withholds_documents", "threat_of_law_enforcement", "threats_to_family", "excessive_working_hours",
-    "isolation", "other",
+    "debt_bondage", "takes_earnings", "restricts_financial_access", "threats", "psychological_abuse",
+    "physical_abuse", "sexual_abuse", "false_promises", "psychoactive_substances", "restricts_movement",
+    "restricts_medical_care", "excessive_working_hours", "uses_children", "threat_of_law_enforcement",
+    "withholds_necessities", "withholds_documents", "other",
+)
+# Codes of Ruta's first list that HTCDS does not have, and the HTCDS code each now counts as: the one mapping,
+# read by validation (an old client's code is accepted as its HTCDS code) and the labels; migration 0020 holds a
+# frozen copy to rewrite the stored codes.
+CONTROL_METHODS_FORMER = {"threats_to_family": "threats", "isolation": "restricts_movement"}
+# HTCDS vic_MethodOfRecruitment (one per case here: the main one).
+RECRUITMENT_METHODS = (
+    "abduction", "educational_facility", "familial", "internet", "international_marriage_broker",
+    "intimate_partner", "job_offer", "posing_as_benefactor", "public_area", "offer_of_accommodation", "shelter",
+    "smuggling_ransom", "work", "other", "unknown",
 )
 CONSENT_KINDS = ("assistance", "data_processing", "sharing")
 CONSENT_METHODS = ("written", "verbal_witnessed", "digital", "legal_representative", "child_protection_authority")
@@ -89,6 +99,13 @@ class Case(Versioned, Timestamped, db.Model):
     declined_assistance: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     declined_reasons_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     control_methods: Mapped[str] = mapped_column(String(500), nullable=False, default="")  # comma-separated codes
+    # Places, coarse and never an address: DIVIPOLA municipality codes (5 digits), the destination country of
+    # external trafficking (ISO 3166-1 alpha-2) and the HTCDS recruitment method (services.registry.places).
+    identification_municipality: Mapped[str | None] = mapped_column(String(5))
+    recruitment_municipality: Mapped[str | None] = mapped_column(String(5))
+    exploitation_municipality: Mapped[str | None] = mapped_column(String(5))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    recruitment_method: Mapped[str | None] = mapped_column(String(32))
     # Keyed hash of the registering user's one-time form token (or API Idempotency-Key): a resent form
     # finds the case it already created instead of creating a second one, even when both arrive at once.
     registration_key: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -48,9 +48,17 @@ def is_valid(code) -> bool:
     return len(code) == 5 and code[:2] in DEPARTMENTS and code[2:] != "000"
 
 
-def clean(code) -> tuple[str, str | None]:
-    """The one check of a territory typed by someone (entity screens, CLI, plan import): the normalised code
-    (blank is national) and, when it is no territory, the message saying what to type."""
+def clean(code, *, municipality: bool = False) -> tuple[str, str | None]:
+    """The one check of a territory typed by someone (entity screens, CLI, plan import, a case's places): the
+    normalised code (blank is national) and, when it is no territory, the message saying what to type.
+    `municipality`: only a municipality's 5-digit code will do (a case's places are municipalities, never more
+    precise: an address is refused like any text that is no code)."""
+    if municipality:
+        code = normalise(code)
+        if len(code) == 5 and is_valid(code):
+            return code, None
+        return code, _("Unknown municipality: %(code)s. Use the municipality's DANE code (5 digits, e.g. 13001 "
+                       "Cartagena, 11001 Bogotá).", code=code[:16])
     code = normalise(code) or NATIONAL
     if is_valid(code):
         return code, None

@@ -19,6 +19,7 @@ def _data(**kw):
         "document_number": "1077123456", "birth_date": "1998-02-11", "phone": "3124445566",
         "sex": "female", "nationality": "CO", "identified_on": "2025-08-01", "identification_source": "fiscalia",
         "exploitation_purposes": ["forced_labour"], "trafficking_scope": "external", "consent_assistance": True,
+        "destination_country": "PA",
     }
     base.update(kw)
     return base

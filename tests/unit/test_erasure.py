@@ -21,6 +21,7 @@ DATA = {
     "nationality": "VE", "migrant_status": "regular_migrant", "identified_on": "2025-02-14",
     "identification_source": "migracion", "exploitation_purposes": ["sexual_exploitation"],
     "trafficking_scope": "external", "consent_assistance": True, "narrative": "Ofrecimiento de trabajo falso.",
+    "destination_country": "CO",
 }
 
 

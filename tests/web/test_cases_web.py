@@ -498,7 +498,7 @@ def test_after_erasure_the_edit_form_has_no_identity_and_still_saves(app, client
     response = client.post(f"/cases/{code}/edit", data={
         "csrf_token": token, "version": version, "identified_on": "2025-03-10", "identification_source": "ngo",
         "trafficking_scope": "external", "victim_status": "victim", "exploitation_purposes": ["forced_labour"],
-        "sex": "female", "nationality": "VE"})
+        "sex": "female", "nationality": "VE", "destination_country": "CO"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     with app.app_context():
         case = db.session.scalar(select(Case).where(Case.code == code))

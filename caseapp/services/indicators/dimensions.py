@@ -23,6 +23,12 @@ TIME_DIMS = ("year", "semester", "bimester", "quarter", "month")  # coarse to fi
 COUNT_DIMS = ("entity", "provider_entity", "exploitation_purpose", "trafficking_scope", "identification_source",
               "victim_status", "phase", "status", "age_group", "sex", "gender_identity", "nationality",
               "ethnic_group", "migrant_status", "disability", "lgbtiq")
+# A case's places, by department (a municipality is finer than the counts need), and how she was recruited: counted
+# and protected like every other dimension (services.registry.places).
+PLACE_DIMS = ("exploitation_department", "recruitment_department", "destination_country", "recruitment_method")
+DEPARTMENT_DIMS = {"exploitation_department": "exploitation_municipality",
+                   "recruitment_department": "recruitment_municipality"}
+COUNT_DIMS += PLACE_DIMS
 MULTI_VALUED = frozenset({"exploitation_purpose", "provider_entity"})
 DIMENSIONS = TIME_DIMS + COUNT_DIMS
 DIM_LABELS = LABELS["stats_dimension"]
@@ -33,7 +39,8 @@ VALUE_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "phase":
                 "ethnic_group": "ethnic_group", "age_group": "age_group", "nationality": "nationality",
                 "gender_identity": "gender_identity", "migrant_status": "migrant_status", "disability": "yes_no",
                 "lgbtiq": "yes_no", "identification_source": "identification_source",
-                "victim_status": "victim_status"}
+                "victim_status": "victim_status", "destination_country": "nationality",
+                "recruitment_method": "recruitment_method"}
 VALUE_LABELS = {dim: LABELS[group] for dim, group in VALUE_GROUPS.items() if group in LABELS}
 UNKNOWN_VALUE = "unknown"
 UNITS = ("cases", "victims")

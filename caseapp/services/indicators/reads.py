@@ -30,9 +30,16 @@ from caseapp import audit
 from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import LABELS
+from caseapp.models import territory as territories
 from caseapp.models.accounts import Entity
 from caseapp.models.catalogues import ExploitationPurpose
-from caseapp.services.indicators.dimensions import DIMENSIONS, UNITS, UNKNOWN_VALUE, VALUE_GROUPS
+from caseapp.services.indicators.dimensions import (
+    DEPARTMENT_DIMS,
+    DIMENSIONS,
+    UNITS,
+    UNKNOWN_VALUE,
+    VALUE_GROUPS,
+)
 from caseapp.services.indicators.formulas import FORMULAS
 from caseapp.services.primitives import commit_read
 from caseapp.services.registry import COUNTRY_CODES
@@ -56,8 +63,10 @@ def _known(dim: str, value: str) -> bool:
     """Whether `value` is one of the codes of dimension `dim` (so it may be written to the log)."""
     if value == UNKNOWN_VALUE:
         return True
-    if dim == "nationality":
+    if dim in ("nationality", "destination_country"):
         return value in COUNTRY_CODES
+    if dim in DEPARTMENT_DIMS:
+        return value in territories.DEPARTMENTS
     if dim in VALUE_GROUPS:
         return value in LABELS.get(VALUE_GROUPS[dim], {})
     if dim.endswith("entity"):

@@ -15,11 +15,13 @@ from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.labels import LABELS, label
+from caseapp.models import territory as territories
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.services.indicators import publication, reads
 from caseapp.services.indicators.dimensions import (
+    DEPARTMENT_DIMS,
     DIMENSIONS,
     TIME_DIMS,
     UNITS,
@@ -238,6 +240,8 @@ def value_label(dim: str, value: str) -> str:
         return label(group, value)
     if dim in TIME_DIMS:
         return _period_label(dim, value)
+    if dim in DEPARTMENT_DIMS:
+        return territories.name(value) or label("stats_missing", UNKNOWN_VALUE)
     if dim == "exploitation_purpose":
         if value == UNKNOWN_VALUE:
             return label("stats_missing", value)

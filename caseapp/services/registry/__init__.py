@@ -20,6 +20,7 @@ from caseapp.services.registry.fields import (
     validate_case_data,
 )
 from caseapp.services.registry.identity import PossibleDuplicate, find_duplicates
+from caseapp.services.registry.places import PLACE_FIELDS, places_of
 from caseapp.services.registry.purposes import (
     add_purpose,
     purpose_label,
@@ -36,5 +37,6 @@ __all__ = [
     "STAT_FIELDS", "add_purpose", "age_group_at", "approve_erasure", "case_summary", "erase_case",
     "find_duplicates", "get_case", "give_consent", "list_cases", "pending_requests", "purpose_label",
     "purposes_by_code", "purposes_in_force", "record_screening", "register_case", "reject_erasure",
-    "request_erasure", "retire_purpose", "search_cases", "sharing_entities", "update_case", "validate_case_data", "withdraw_consent",
+    "request_erasure", "retire_purpose", "search_cases", "sharing_entities", "update_case", "validate_case_data",
+    "withdraw_consent", "PLACE_FIELDS", "places_of",
 ]

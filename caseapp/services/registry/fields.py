@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from babel import Locale
 from flask_babel import gettext as _
 
 from caseapp.errors import Invalid
 from caseapp.models.cases import (
     CONSENT_METHODS,
     CONTROL_METHODS,
+    CONTROL_METHODS_FORMER,
     IDENTIFICATION_SOURCES,
     SCREENING_ACTS,
     SCREENING_MEANS,
@@ -30,6 +30,7 @@ from caseapp.models.victims import (
     YES_NO_UNKNOWN,
 )
 from caseapp.services.primitives import blank
+from caseapp.services.registry.places import COUNTRY_CODES, PLACE_FIELDS, check_destination, clean_place
 from caseapp.services.registry.purposes import purposes_by_code
 from caseapp.timeutil import today
 
@@ -47,7 +48,7 @@ STAT_FIELDS = (
 CASE_FIELDS = (
     "identified_on", "identification_source", "exploitation_purposes", "trafficking_scope", "control_methods",
     "victim_status",
-)
+) + PLACE_FIELDS
 CONSENT_FIELDS = (
     "consent_assistance", "consent_data_processing", "consent_method", "consent_given_on", "declined_reasons",
     "representative",
@@ -68,11 +69,6 @@ CHILD_AGE_GROUPS = ("0-8", "9-17")
 EARLIEST = date(1900, 1, 1)
 _DOC_NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z .\-]*$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
-# ISO 3166-1 alpha-2 from CLDR (babel), without CLDR's regions and exceptionally reserved codes.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
-COUNTRY_CODES = frozenset(
-    k for k in Locale.parse("en").territories if len(k) == 2 and k.isalpha() and k not in _NOT_COUNTRIES
-)
 
 CHOICES = {
     "document_type": DOCUMENT_TYPES, "sex": SEXES, "gender_identity": GENDER_IDENTITIES, "age_group": AGE_GROUPS,
@@ -180,6 +176,8 @@ def validate_case_data(data: dict, *, partial: bool = False, context: dict | Non
             items = check_list(value, errors, key)
             if items is None:
                 continue
+            if key == "control_methods":  # a code of the first list counts as its HTCDS code
+                items = list(dict.fromkeys(CONTROL_METHODS_FORMER.get(v, v) for v in items))
             if key in LIST_CHOICES and any(v not in LIST_CHOICES[key] for v in items):
                 errors[key] = _("Choose from the list.")
                 continue
@@ -214,6 +212,11 @@ def validate_case_data(data: dict, *, partial: bool = False, context: dict | Non
             if key in CHOICES and value not in CHOICES[key]:
                 errors[key] = _("Choose from the list.")
                 continue
+            if key in PLACE_FIELDS:
+                value, error = clean_place(key, value)
+                if error:
+                    errors[key] = error
+                    continue
             if key == "nationality":
                 value = value.upper()
                 if value not in COUNTRY_CODES:
@@ -263,6 +266,8 @@ def validate_case_data(data: dict, *, partial: bool = False, context: dict | Non
             errors["document_number"] = _("Enter the document number, or choose 'no document'.")
         elif (doc_type in (None, "NONE")) and doc_number:
             errors["document_type"] = _("Choose the type of the document.")
+
+    check_destination(clean, errors, context, partial)
 
     identified_on, birth = merged("identified_on"), merged("birth_date")
     if isinstance(birth, str):

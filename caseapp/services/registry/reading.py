@@ -29,6 +29,7 @@ from caseapp.services.primitives import (
 )
 from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
 from caseapp.services.registry.identity import _bidx, _candidates, _document_key, _name_key, _phone_key
+from caseapp.services.registry.places import places_of
 
 # --- reading ----------------------------------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ def case_summary(actor, case: Case) -> dict:
         "declined_assistance": case.declined_assistance,
         "exploitation_purposes": [{"code": p.code, "label": p.label_es} for p in case.purposes],
         "control_methods": case.control_method_list,
+        **places_of(case),
         "erased": victim.erased,
         "statistics": {k: getattr(victim, k) for k in STAT_FIELDS},
         "consents": [

@@ -26,6 +26,7 @@ from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
 from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
+from caseapp.services.registry.places import apply_places
 from caseapp.timeutil import utcnow
 
 # --- registration -----------------------------------------------------------------------------------------
@@ -110,6 +111,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
     )
     case.purposes = clean["exploitation_purposes"]
+    apply_places(case, clean)
     db.session.add(case)
     consent_on = clean.get("consent_given_on") or identified_on
     representative = clean.get("representative")

@@ -34,6 +34,7 @@ from caseapp.services.registry.fields import (
     validate_case_data,
 )
 from caseapp.services.registry.identity import _reindex
+from caseapp.services.registry.places import apply_places
 from caseapp.services.registry.reading import _iso
 from caseapp.services.registry.registration import _set_identity
 from caseapp.timeutil import utcnow
@@ -50,6 +51,7 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
     context = {
         "identified_on": case.identified_on, "age_group": victim.age_group,
         "purpose_codes": [p.code for p in case.purposes],
+        "trafficking_scope": case.trafficking_scope, "destination_country": case.destination_country,
     }
     if not victim.erased:
         context.update(document_type=victim.document_type, document_number=victim.document_number,
@@ -103,6 +105,7 @@ def update_case(actor, code: str, data: dict, *, version: int) -> Case:
     for key in ("identified_on", "identification_source", "trafficking_scope", "victim_status"):
         if key in clean:
             setattr(case, key, clean[key])
+    apply_places(case, clean)
     if "control_methods" in clean:
         case.control_methods = ",".join(clean["control_methods"])
     if "exploitation_purposes" in clean:

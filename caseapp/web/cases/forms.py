@@ -36,6 +36,7 @@ from caseapp.models.cases import (
     CONSENT_METHODS,
     CONTROL_METHODS,
     IDENTIFICATION_SOURCES,
+    RECRUITMENT_METHODS,
     SCREENING_ACTS,
     SCREENING_MEANS,
     TRAFFICKING_SCOPES,
@@ -160,6 +161,12 @@ def text(label, max_len, *, required=False, hint=None):
     return StringField(label, validators=validators, description=hint or "")
 
 
+def municipality(label):
+    """A municipality's 5-digit DANE code, offered from a list of known ones (the datalist of _places_fields)."""
+    return StringField(label, validators=[Optional()], render_kw={
+        "inputmode": "numeric", "autocomplete": "off", "list": "divipola-municipalities", "size": 8})
+
+
 def long_text(label, max_len):
     return TextAreaField(label, validators=[Optional(), Length(max=max_len, message=MSG_TOO_LONG)])
 
@@ -261,12 +268,21 @@ class CaseFieldsForm(FlaskForm):
     control_methods = MultiCheckboxField(_l("Methods of control"), validators=[Optional()])
     victim_status = ChoiceField(_l("Victim status"), validators=[InputRequired(message=MSG_REQUIRED)])
 
+    # Places, coarse and never an address: DANE codes and a country (services.registry.places checks them).
+    identification_municipality = municipality(_l("Municipality of identification"))
+    recruitment_municipality = municipality(_l("Municipality of recruitment"))
+    exploitation_municipality = municipality(_l("Municipality of exploitation"))
+    destination_country = ChoiceField(_l("Country of destination"), validators=[Optional()])
+    recruitment_method = ChoiceField(_l("Recruitment method"), validators=[Optional()])
+    PLACES = ("identification_municipality", "recruitment_municipality", "exploitation_municipality",
+              "destination_country", "recruitment_method")
+
     IDENTITY = ("given_names", "family_names", "document_type", "document_number", "birth_date", "phone",
                 "address", "contact_person", "narrative")
     STATISTICS = ("sex", "gender_identity", "age_group", "nationality", "ethnic_group", "disability", "lgbtiq",
                   "migrant_status")
     CASE = ("identified_on", "identification_source", "exploitation_purposes", "trafficking_scope",
-            "control_methods", "victim_status")
+            "control_methods", "victim_status") + PLACES
 
     def __init__(self, *args, purposes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -291,6 +307,8 @@ class CaseFieldsForm(FlaskForm):
         self.trafficking_scope.choices = choices(TRAFFICKING_SCOPES, "trafficking_scope", blank=choose)
         self.victim_status.choices = choices(VICTIM_STATUSES, "victim_status", blank=choose)
         self.control_methods.choices = choices(CONTROL_METHODS, "control_method")
+        self.destination_country.choices = [option("", _l("— None (internal trafficking) —"))] + country_choices()
+        self.recruitment_method.choices = choices(RECRUITMENT_METHODS, "recruitment_method", blank=not_stated)
         self.exploitation_purposes.choices = [option(p.code, purpose_label(p)) for p in purposes]
 
     def without_identity(self) -> None:

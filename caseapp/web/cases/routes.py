@@ -243,6 +243,7 @@ def _edit_data(case) -> dict:
         exploitation_purposes=[p.code for p in case.purposes], trafficking_scope=case.trafficking_scope,
         control_methods=case.control_method_list, victim_status=case.victim_status, version=str(case.version),
     )
+    data.update(case_service.places_of(case))
     return data
 
 

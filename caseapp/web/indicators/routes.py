@@ -13,14 +13,16 @@ from flask_login import current_user
 from caseapp.authz import action_required
 from caseapp.errors import Invalid
 from caseapp.labels import LABELS, label
+from caseapp.models import territory as territories
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import exports, stats
 from caseapp.services.indicators import plans as plan_service
-from caseapp.services.indicators.dimensions import UNKNOWN_VALUE
+from caseapp.services.indicators.dimensions import DEPARTMENT_DIMS, UNKNOWN_VALUE
 from caseapp.services.registry import COUNTRY_CODES
 from caseapp.web import flow
 from caseapp.web.indicators import bp
 from caseapp.web.indicators import charts as ch
+from caseapp.web.indicators.critical_points import critical_points
 from caseapp.web.indicators.forms import (
     PlanConfirmForm,
     PlanUploadForm,
@@ -93,8 +95,10 @@ def dashboard():
                                 legend=[("bar-progress", _("Cumulative progress")),
                                         ("bar-ideal", _("Ideal trajectory"))])
     breakdown_charts = [(t, _breakdown_chart(t, i)) for i, t in enumerate(data["breakdowns"])]
+    critical_table, critical_chart = critical_points(current_user, data["year"])
     return render_template("indicators/dashboard.html", **data, year_chart=year_chart, history_chart=history_chart,
                            cumulative_chart=cumulative_chart, breakdown_charts=breakdown_charts,
+                           critical_table=critical_table, critical_chart=critical_chart,
                            policies=ind.list_policies(current_user), products=ind.list_products(current_user))
 
 
@@ -191,9 +195,14 @@ FILTER_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "age_gr
 
 
 def _filter_options(dim: str) -> list[tuple[str, str]] | None:
-    if dim == "nationality":  # "unknown" is how the counts group a nationality left blank
+    if dim in ("nationality", "destination_country"):  # "unknown": a nationality (a destination) left blank
         names = sorted(((code, label("nationality", code)) for code in COUNTRY_CODES), key=lambda pair: pair[1])
         return [(UNKNOWN_VALUE, label("nationality", None)), *names]
+    if dim in DEPARTMENT_DIMS:
+        names = sorted(territories.DEPARTMENTS.items(), key=lambda pair: pair[1])
+        return [(UNKNOWN_VALUE, label("stats_missing", UNKNOWN_VALUE)), *names]
+    if dim == "recruitment_method":
+        return [(code, label(dim, code)) for code in LABELS[dim]]
     group = FILTER_GROUPS.get(dim)
     if group is None:
         return None

@@ -19,7 +19,7 @@ from caseapp.models.cases import Case, case_purposes
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.route import AssistanceStep
 from caseapp.models.victims import Victim
-from caseapp.services.indicators.dimensions import COUNT_DIMS, MULTI_VALUED
+from caseapp.services.indicators.dimensions import COUNT_DIMS, DEPARTMENT_DIMS, MULTI_VALUED
 from caseapp.services.indicators.publication.tables import Record
 from caseapp.services.indicators.scope import cases_inside
 
@@ -35,6 +35,8 @@ _COLUMNS = (
     ("sex", Victim.sex), ("gender_identity", Victim.gender_identity), ("nationality", Victim.nationality),
     ("ethnic_group", Victim.ethnic_group), ("migrant_status", Victim.migrant_status),
     ("disability", Victim.disability), ("lgbtiq", Victim.lgbtiq),
+    ("destination_country", Case.destination_country), ("recruitment_method", Case.recruitment_method),
+    *((dim, getattr(Case, column)) for dim, column in DEPARTMENT_DIMS.items()),
 )
 
 
@@ -49,6 +51,8 @@ def case_dims(case_ids, cut_off: date) -> dict[int, dict]:
         for (name, _col), value in zip(_COLUMNS, row[3:], strict=True):
             values[name] = value
         values["phase"] = PHASES.get(values["status"], "closed")
+        for dim in DEPARTMENT_DIMS:  # a municipality counts in its department (the first two DANE digits)
+            values[dim] = values[dim][:2] if values[dim] else None
         values["exploitation_purpose"] = []
         values["provider_entity"] = []
         found[row[0]] = values
