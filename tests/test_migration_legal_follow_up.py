@@ -14,7 +14,7 @@ from caseapp import create_app
 from caseapp.extensions import db
 from tests.cases_factory import make_case
 
-BEFORE = "0013"
+BEFORE = "0014"
 
 
 def test_existing_proceedings_become_criminal_with_one_history_row(empty_database_url, instance_path):

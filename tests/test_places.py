@@ -163,7 +163,7 @@ def test_the_migration_rewrites_stored_former_codes(empty_database_url, instance
         code = make_case(user.id)
         db.session.commit()
         db.session.remove()
-        downgrade(revision="0013")
+        downgrade(revision="0018")
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE cases SET control_methods = 'isolation,threats,threats_to_family,debt_bondage'"))
         upgrade()
@@ -173,7 +173,7 @@ def test_the_migration_rewrites_stored_former_codes(empty_database_url, instance
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE cases SET control_methods = 'uses_children,threats', "
                               "destination_country = 'ES'"))
-        downgrade(revision="0013")
+        downgrade(revision="0018")
         with db.engine.connect() as conn:
             stored = conn.execute(text("SELECT control_methods FROM cases WHERE code = :c"), {"c": code}).scalar()
         assert stored == "other,threats"

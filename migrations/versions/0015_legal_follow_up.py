@@ -7,7 +7,7 @@ last written), and each existing event belongs to its case's proceeding. A downg
 than one proceeding (one would be lost); otherwise it drops what this revision added.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-04
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -6,16 +6,16 @@ The stored codes of the two methods of control HTCDS lacks are rewritten to the 
 frozen copy of caseapp.models.cases.CONTROL_METHODS_FORMER: a migration never imports the models). Downgrading
 leaves the rewritten codes and turns the three HTCDS methods the first list lacked into "other", a code it knew.
 
-Revision ID: 0020
-Revises: 0013
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-04
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0013"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
