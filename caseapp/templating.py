@@ -9,6 +9,7 @@ from flask import url_for
 from flask_babel import format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from caseapp import authz, labels
 
@@ -52,6 +53,7 @@ def init_app(app) -> None:
     )
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime
+    app.jinja_env.filters["iso_date"] = iso_date
     # A date printed raw (`{{ consent.given_on }}`) reads dd/mm/aaaa too: one format on every screen.
     app.jinja_env.finalize = _finalize
     app.jinja_env.filters["number"] = lambda n: format_decimal(n) if n is not None else "—"
@@ -84,6 +86,11 @@ def local_datetime(value) -> str:
     if not isinstance(value, datetime):
         return local_date(value)
     return format_datetime(value, "dd/MM/yyyy HH:mm")
+
+
+def iso_date(value) -> Markup:
+    """A date for a machine (`<time datetime=...>`): ISO, marked safe so the dd/mm/aaaa finalize leaves it."""
+    return escape(value.isoformat() if value else "")
 
 
 def _finalize(value):

@@ -335,11 +335,13 @@ def test_every_file_of_ruta_writes_the_same_dialect_and_guard(ctx):
     from caseapp.spreadsheets import safe_text
 
     rows = [{"case": "CTG-2025-00001", "status": "Cerrado", "stage": "Juicio", "complaint_on": "2025-03-06",
-             "next_hearing": "", "pending_actions": "=HYPERLINK(\"http://x\")"}]
+             "next_hearing": "", "pending_actions": "=HYPERLINK(\"http://x\")", "stage_changes": "@SUM(1)",
+             "hearings_held": 1, "measures_granted": 0}]
     data = followup.table_csv(rows)
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
-    assert lines[1] == 'CTG-2025-00001;Cerrado;Juicio;2025-03-06;;"\'=HYPERLINK(""http://x"")"'
+    assert lines[1] == 'CTG-2025-00001;Cerrado;Juicio;2025-03-06;;"\'=HYPERLINK(""http://x"")";\'@SUM(1);1;0'
     book = load_workbook(io.BytesIO(followup.table_xlsx(rows, "2025-03")))
     assert book.active["F2"].value.startswith("'=") and book.active["F2"].data_type == "s"
+    assert book.active["G2"].value == "'@SUM(1)" and book.active["H2"].value == 1
     assert safe_text(" -2+3") == "' -2+3"  # a leading space does not hide a formula

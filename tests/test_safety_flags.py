@@ -171,7 +171,7 @@ def test_a_flag_travels_with_a_referral_that_does_not_share_her_identity(client,
     body = client.get(f"/api/v1/cases/{code}", headers=world["tokens"]["oim"]).json
     assert body["safety_flags"] == ["no_contact_relatives"] and "identity" not in body
     c = login_as(world["people"]["oim"])
-    for url in (f"/cases/{code}", f"/route/cases/{code}", "/referrals/"):
+    for url in (f"/cases/{code}", f"/route/cases/{code}", "/referrals/", f"/cases/{code}/timeline"):
         html = c.get(url).get_data(as_text=True)
         assert "No contactar a familiares" in html, url
         assert REASON not in html
@@ -184,7 +184,8 @@ def test_every_page_and_list_of_the_owner_shows_the_flag(client, login_as, world
     code = world["code"]
     c = login_as(world["people"]["sw"])
     for url in (f"/cases/{code}", f"/cases/{code}/edit", f"/route/cases/{code}", f"/referrals/cases/{code}/new",
-                f"/cases/{code}/family", "/cases/"):
+                f"/cases/{code}/family", "/cases/", f"/legal/cases/{code}", f"/cases/{code}/timeline",
+                f"/cases/{code}/assignments", "/my-cases"):
         r = c.get(url)
         assert r.status_code == 200 and "Riesgo alto" in r.get_data(as_text=True), url
     token = page_csrf(c, "/cases/")

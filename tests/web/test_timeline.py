@@ -301,3 +301,22 @@ def test_the_case_page_shows_the_newest_entries_the_reader_may_see(app, login_as
     shared = _client(app, login_as, people["beto"]).get(f"/cases/{code}").get_data(as_text=True)
     shared_kinds = re.findall(r'data-kind="([a-z_.]+)"', shared)
     assert shared_kinds and not [k for k in shared_kinds if k.startswith(("legal.", "note.", "goal."))]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_stage_change_and_a_measure_ended_are_on_the_timeline(app, login_as, people, path):
+    """The legal follow-up keeps each stage change: the timeline lists them all (criminal and other proceedings),
+    and a measure granted then ended shows both, the decision still read as granted."""
+    code = _build(app, people)
+    with app.test_request_context():
+        lia = _u(people["lia"].id)
+        migratory = casework.open_proceeding(lia, code, kind="migratory", stage_on="2025-03-16")
+        casework.record_stage(lia, migratory.id, version=migratory.version, stage="in_process", on="2025-03-20")
+        measure = casework.add_measure(lia, code, kind="police_measures", requested_on="2025-03-17")
+        measure = casework.decide_measure(lia, measure.id, version=measure.version, decision="granted",
+                                          decided_on="2025-03-18", authority="Fiscalia")
+        casework.end_measure(lia, measure.id, version=measure.version, ended_on="2025-03-25")
+    kinds = _kinds(app, login_as, people["lia"], path, code)
+    assert kinds.count("legal.stage") == 2  # requested, then in process
+    assert kinds.count("legal.measure.granted") == 2 and kinds.count("legal.measure.ended") == 1
+    assert "legal.stage" not in _kinds(app, login_as, people["beto"], path, code)  # shared the summary only

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
@@ -42,15 +42,16 @@ class AgendaItem:
 _ROLE_SECTION = {"social_worker": "psychosocial", "lawyer": "legal"}
 
 
-def my_open_cases(actor) -> dict[Case, frozenset[str]]:
+def my_open_cases(actor, *, with_flags: bool = False) -> dict[Case, frozenset[str]]:
     """The open cases the user is assigned to and may still see, with the roles whose items she may read there.
 
     A case of another entity counts while its referral is live; a role there gives items only if the referral
-    shares that role's section (one more statement per referred case, never per owned case)."""
+    shares that role's section (one more statement per referred case, never per owned case). `with_flags` loads
+    their safety flags in force too (one statement), for a list that shows them."""
     rows = db.session.execute(authz.visible_cases(actor).add_columns(CaseAssignment.role).join(
         CaseAssignment, CaseAssignment.case_id == Case.id).where(
         CaseAssignment.user_id == actor.id, CaseAssignment.ended_at.is_(None), Case.status != "closed")
-        .order_by(Case.id)).all()
+        .order_by(Case.id).options(*([selectinload(Case.safety_flags)] if with_flags else []))).all()
     roles: dict[Case, set[str]] = {}
     for case, role in rows:
         mine = roles.setdefault(case, set())
@@ -108,10 +109,12 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
                 LifePlanGoal.target_on.is_not(None), LifePlanGoal.target_on <= horizon)):
             items.append(AgendaItem(codes[goal.case_id], _("Life plan goal"), goal.target_on,
                                     goal.target_on < on, "goal"))
+        # A hearing on its date, and the next hearing its outcome set (legal follow-up), on that one.
         for event in db.session.scalars(select(LegalEvent).where(
                 LegalEvent.case_id.in_(set(ids) | set(legal_ids)), LegalEvent.kind == "hearing",
-                LegalEvent.on >= on, LegalEvent.on <= horizon)):
-            items.append(AgendaItem(codes[event.case_id], _("Hearing"), event.on, False, "hearing"))
+                or_(LegalEvent.on.between(on, horizon), LegalEvent.next_on.between(on, horizon)))):
+            for when in sorted({d for d in (event.on, event.next_on) if d and on <= d <= horizon}):
+                items.append(AgendaItem(codes[event.case_id], _("Hearing"), when, False, "hearing"))
         # A measure asked for and not yet decided stays on her agenda until it is, dated by its request.
         for measure in db.session.scalars(select(ProtectionMeasure).where(
                 ProtectionMeasure.case_id.in_(legal_ids), ProtectionMeasure.status == "requested")):

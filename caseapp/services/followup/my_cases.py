@@ -51,7 +51,7 @@ def my_cases(actor, on: date | None = None) -> MyCases:
     """The signed-in professional's caseload: a constant number of statements whatever its size."""
     authz.require(actor, "case.my_cases")
     on = on or today()
-    mine = my_open_cases(actor)
+    mine = my_open_cases(actor, with_flags=True)  # the list shows each case's safety flags
     items = agenda_items(actor, on, 7, mine)
     by_case: dict[str, list[AgendaItem]] = {}
     for item in items:

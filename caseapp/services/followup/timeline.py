@@ -21,8 +21,9 @@ from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
-from caseapp.labels import label
+from caseapp.labels import label, stage_label
 from caseapp.models.cases import Case, Consent
+from caseapp.models.legal import LegalStageChange
 from caseapp.models.referrals import Referral
 from caseapp.models.route import (
     CaseClosure,
@@ -178,11 +179,20 @@ def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
 
 
 def _legal(r: _Reading) -> Iterable[TimelineEntry]:
-    """The legal follow-up, read by its existing columns only (complaint, hearings and events, measures)."""
+    """The legal follow-up by its dates and codes only: the complaint, each proceeding's stage changes (their
+    kept history), hearings and events, protection measures requested, decided and ended."""
     case_id = r.case.id
-    proc = db.session.scalar(select(LegalProceeding).where(LegalProceeding.case_id == case_id))
-    if proc is not None and proc.complaint_filed_on:
-        yield TimelineEntry(proc.complaint_filed_on, "legal.complaint", _("Criminal complaint filed"), "legal")
+    kinds = {}
+    for proc in db.session.scalars(select(LegalProceeding).where(LegalProceeding.case_id == case_id)):
+        kinds[proc.id] = proc.kind
+        if proc.kind == "criminal" and proc.complaint_filed_on:
+            yield TimelineEntry(proc.complaint_filed_on, "legal.complaint", _("Criminal complaint filed"), "legal")
+    if kinds:
+        for change in db.session.scalars(select(LegalStageChange).where(LegalStageChange.case_id == case_id)):
+            kind = kinds.get(change.proceeding_id, "criminal")
+            yield TimelineEntry(change.changed_on, "legal.stage", _(
+                "%(proceeding)s: stage %(stage)s", proceeding=label("proceeding_kind", kind),
+                stage=stage_label(kind, change.stage)), "legal")
     for event in db.session.scalars(select(LegalEvent).where(LegalEvent.case_id == case_id)):
         yield TimelineEntry(event.on, "legal.event", _("Legal event: %(kind)s", kind=label("event_kind", event.kind)),
                             "legal")
@@ -190,9 +200,14 @@ def _legal(r: _Reading) -> Iterable[TimelineEntry]:
         kind = label("protection", m.kind)
         yield TimelineEntry(m.requested_on, "legal.measure.requested",
                             _("Protection measure requested: %(kind)s", kind=kind), "legal")
-        if m.decided_on and m.status != "requested":
-            yield TimelineEntry(m.decided_on, "legal.measure." + m.status, _(
-                "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", m.status)),
+        decided = "granted" if m.status == "ended" else m.status  # only a granted measure ends
+        if m.decided_on and decided != "requested":
+            yield TimelineEntry(m.decided_on, "legal.measure." + decided, _(
+                "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", decided)),
+                "legal")
+        if m.ended_on:
+            yield TimelineEntry(m.ended_on, "legal.measure.ended", _(
+                "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", "ended")),
                 "legal")
 
 
