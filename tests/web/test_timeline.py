@@ -320,3 +320,24 @@ def test_every_stage_change_and_a_measure_ended_are_on_the_timeline(app, login_a
     assert kinds.count("legal.stage") == 2  # requested, then in process
     assert kinds.count("legal.measure.granted") == 2 and kinds.count("legal.measure.ended") == 1
     assert "legal.stage" not in _kinds(app, login_as, people["beto"], path, code)  # shared the summary only
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_summary_carries_the_safety_flags_to_every_reader_and_every_proceeding_to_the_lawyer(
+        app, login_as, people, path):
+    """A flag travels with the case whatever a referral shares, so the printed file warns too (never its reason);
+    the legal part lists every proceeding with its stage and a hearing's next date."""
+    from caseapp.services import safety
+
+    code = _build(app, people)
+    with app.test_request_context():
+        lia = _u(people["lia"].id)
+        safety.set_flag(_u(people["ana"].id), code, kind="no_phone_contact", reason="Red vigila su celular")
+        casework.open_proceeding(lia, code, kind="migratory", stage_on="2025-03-16")
+        event = casework.add_event(lia, code, kind="hearing", on="2025-03-20", title="Audiencia dos")
+        casework.update_event(lia, event.id, version=event.version, outcome="Aplazada de nuevo", next_on="2025-04-02")
+    for who in ("ana", "lia", "beto"):
+        text = _pdf_text(_get(app, login_as, people[who], path, f"/cases/{code}/summary.pdf").data)
+        assert "No contactar por" in text and "Red vigila" not in text, who
+    text = _pdf_text(_get(app, login_as, people["lia"], path, f"/cases/{code}/summary.pdf").data)
+    assert "Regularizaci" in text and "02/04/2025" in text

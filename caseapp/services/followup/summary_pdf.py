@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from caseapp import audit, authz
-from caseapp.labels import label
+from caseapp.labels import label, stage_label
 from caseapp.services.casework import legal_of
 from caseapp.services.followup.timeline import consents_seen_by, entries_of, readable_parts
 from caseapp.services.primitives import commit_read, load_case_for
@@ -133,23 +133,35 @@ def _consents(pdf: _Document, consents) -> None:
         pdf.line_of(f"- {what}: {given}" + (f"; {withdrawn}" if withdrawn else ""))
 
 
+def _safety(pdf: _Document, case) -> None:
+    """The safety flags in force, first: every reader of the case sees them (never their reasons), on paper too."""
+    if not case.safety_flags:
+        return
+    pdf.heading(_("Safety flags"))
+    for f in case.safety_flags:
+        named = f.professional.display_name or f.professional.username if f.professional else None
+        pdf.line_of("- " + label("safety_flag", f.kind) + (f": {named}" if named else ""))
+
+
 def _legal(pdf: _Document, case) -> None:
     view = legal_of(case)
     pdf.heading(_("Legal follow-up"))
-    proc = view.proceeding
-    if proc is not None:
-        pdf.fact(_("Stage"), label("stage", proc.stage))
-        pdf.fact(_("Legal representation"), label("representation", proc.representation))
-        pdf.fact(_("Complaint filed on"), dmy(proc.complaint_filed_on) if proc.complaint_filed_on else "-")
+    for proc in view.proceedings:
+        pdf.fact(label("proceeding_kind", proc.kind), stage_label(proc.kind, proc.stage))
+        if proc.kind == "criminal":
+            pdf.fact(_("Legal representation"), label("representation", proc.representation))
+            pdf.fact(_("Complaint filed on"), dmy(proc.complaint_filed_on) if proc.complaint_filed_on else "-")
     for event in view.events:
         title = event.title or label("event_kind", event.kind)
         outcome = f" - {event.outcome}" if event.outcome else ""
-        pdf.line_of(f"- {dmy(event.on)}: {title}{outcome}")
+        following = " - " + _("next hearing %(date)s", date=dmy(event.next_on)) if event.next_on else ""
+        pdf.line_of(f"- {dmy(event.on)}: {title}{outcome}{following}")
     for m in view.measures:
         decided = f" ({dmy(m.decided_on)})" if m.decided_on else ""
-        pdf.line_of(f"- {label('protection', m.kind)}: {label('protection_status', m.status)}{decided}; "
+        ended = f" ({dmy(m.ended_on)})" if m.ended_on else ""
+        pdf.line_of(f"- {label('protection', m.kind)}: {label('protection_status', m.status)}{ended or decided}; "
                     + _("requested on %(date)s", date=dmy(m.requested_on)))
-    if proc is None and not view.events and not view.measures:
+    if not view.proceedings and not view.events and not view.measures:
         pdf.line_of(_("No legal follow-up recorded."))
 
 
@@ -182,6 +194,7 @@ def case_summary_pdf(actor, code: str) -> tuple[str, bytes]:
     pdf.line_of(_("Printed on %(date)s by %(user)s. Only the sections this reader may see: %(sections)s.",
                   date=dmy(today()), user=actor.username,
                   sections=", ".join(label("section", s) for s in sorted(parts) if s in authz.ALL_SECTIONS)))
+    _safety(pdf, case)
     _summary(pdf, summary, case)
     _identity(pdf, summary)
     _account(pdf, summary)
