@@ -414,6 +414,8 @@ AUDIT_ACTIONS.update({
     "case.assign": _l("Professional assigned to a case"), "case.unassign": _l("Assignment to a case ended"),
     "case.reassign": _l("Case moved to another professional"), "case.my_cases": _l("My cases viewed"),
     "case.reassign_bulk": _l("Moving a professional's cases"),
+    "case.assignments.view": _l("Professionals of a case viewed"),
+    "case.caseloads.view": _l("Caseloads of the entity viewed"),
 })
 # Family members and safety flags (services.family, services.safety).
 AUDIT_ACTIONS.update({

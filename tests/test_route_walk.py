@@ -33,7 +33,7 @@ from tests.cases_factory import make_case
 from tests.conftest import csrf_token
 from tests.world import form_payload, post_forms
 
-CASE_BLUEPRINTS = ("cases", "route", "referrals", "legal", "attachments")
+CASE_BLUEPRINTS = ("cases", "route", "referrals", "legal", "attachments", "assignments", "family", "safety")
 CASE_API_PREFIXES = ("/api/v1/cases", "/api/v1/referrals")
 
 # Endpoints that never touch case data: not walked. Keep this short, and say why.
@@ -702,6 +702,113 @@ def _web_update_step(world):
                  form={f"s{step_id}-status": "done", f"s{step_id}-done_on": "2025-03-13"})
 
 
+
+# Assignments, family members and safety flags (issue 13).
+
+def _lawyer_assignment(world):
+    """The owner (social worker and lawyer) assigned to her case as its lawyer too: an assignment one may end."""
+    from caseapp.services.casework import assignments
+
+    return assignments.assign(_user(world, "owner"), world["code"], "walker", "lawyer").id
+
+
+def _family_member(world):
+    from caseapp.services import family
+
+    return family.add_member(_user(world, "owner"), world["code"], {"names": "Familiar", "relationship": "mother"})
+
+
+def _safety_flag(world):
+    from caseapp.services import safety
+
+    return safety.set_flag(_user(world, "owner"), world["code"], kind="high_risk", reason="Amenazas de la red")
+
+
+def _second_social_worker(world) -> str:
+    from caseapp.models.accounts import User
+
+    user = User(username="walker2", display_name="Walker dos", entity_id=_user(world, "owner").entity_id,
+                active=True)
+    user.set_roles(("social_worker",))
+    db.session.add(user)
+    db.session.commit()
+    return user.username
+
+
+def _api_add_assignment(world):
+    return Valid(json={"username": "walker", "role": "lawyer"})
+
+
+def _api_end_assignment(world):
+    _lawyer_assignment(world)
+    return Valid(json={"username": "walker", "role": "lawyer"})
+
+
+def _api_add_family_member(world):
+    return Valid(json={"names": "Familiar", "relationship": "mother"})
+
+
+def _api_update_family_member(world):
+    member = _family_member(world)
+    return Valid(values={"member_id": member.id}, json={"names": "Familiar dos", "version": member.version})
+
+
+def _api_add_family_member_step(world):
+    member = _family_member(world)
+    return Valid(values={"member_id": member.id}, json={"kind": _step_kind().code, "status": "done",
+                                                        "on": "2025-03-12"})
+
+
+def _api_set_safety_flag(world):
+    return Valid(json={"kind": "high_risk", "reason": "Amenazas de la red"})
+
+
+def _api_clear_safety_flag(world):
+    flag = _safety_flag(world)
+    return Valid(values={"flag_id": flag.id}, json={"reason": "Ya no hay riesgo", "version": flag.version})
+
+
+def _web_assign(world):
+    return Valid(page=f"/cases/{world['code']}/assignments", form={"username": "walker", "role": "lawyer"})
+
+
+def _web_end_assignment(world):
+    row_id = _lawyer_assignment(world)
+    return Valid(page=f"/cases/{world['code']}/assignments", pick={"row": str(row_id)})
+
+
+def _web_reassign(world):
+    to = _second_social_worker(world)
+    return Valid(who="admin", page="/assignments/reassign",
+                 form={"from_username": "walker", "to_username": to, "role": "social_worker"})
+
+
+def _web_add_family_member(world):
+    return Valid(page=f"/cases/{world['code']}/family", form={"names": "Familiar", "relationship": "mother"})
+
+
+def _web_edit_family_member(world):
+    member = _family_member(world)
+    return Valid(values={"member_id": member.id}, page=f"/cases/{world['code']}/family/{member.id}/edit",
+                 form={"names": "Familiar dos"})
+
+
+def _web_add_family_step(world):
+    member = _family_member(world)
+    return Valid(values={"member_id": member.id}, page=f"/cases/{world['code']}/family",
+                 form={"kind": _step_kind().code, "status": "done", "on": "2025-03-12"})
+
+
+def _web_set_safety_flag(world):
+    return Valid(page=f"/cases/{world['code']}/safety", form={"kind": "high_risk", "reason": "Amenazas de la red"})
+
+
+def _web_clear_safety_flag(world):
+    flag = _safety_flag(world)
+    return Valid(page=f"/cases/{world['code']}/safety", pick={"flag_id": str(flag.id)},
+                 form={"reason": "Ya no hay riesgo"})
+
+
 VALID_REQUESTS = {
     "POST api.create_case": _api_create_case,
     "PATCH api.update_case": _api_update_case,
@@ -775,6 +882,21 @@ VALID_REQUESTS = {
     "POST route.review_goal": _web_review_goal,
     "POST route.leave": _web_leave,
     "POST route.update_step": _web_update_step,
+    "POST api.add_assignment": _api_add_assignment,
+    "DELETE api.end_assignment": _api_end_assignment,
+    "POST api.add_family_member": _api_add_family_member,
+    "PATCH api.update_family_member": _api_update_family_member,
+    "POST api.add_family_member_step": _api_add_family_member_step,
+    "POST api.set_safety_flag": _api_set_safety_flag,
+    "POST api.clear_safety_flag": _api_clear_safety_flag,
+    "POST assignments.case_assignments": _web_assign,
+    "POST assignments.end_assignment": _web_end_assignment,
+    "POST assignments.reassign": _web_reassign,
+    "POST family.add": _web_add_family_member,
+    "POST family.edit": _web_edit_family_member,
+    "POST family.add_step": _web_add_family_step,
+    "POST safety.set_flag": _web_set_safety_flag,
+    "POST safety.clear_flag": _web_clear_safety_flag,
 }
 
 # URL arguments of GET routes (and defaults for the valid requests).
@@ -783,6 +905,8 @@ RESOLVERS = {
     "section": lambda w: "psychosocial",
     "referral_id": _sent_referral,
     "attachment_id": _attachment,
+    "member_id": lambda w: _family_member(w).id,
+    "flag_id": lambda w: _safety_flag(w).id,
 }
 
 

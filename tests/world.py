@@ -372,7 +372,7 @@ class FormParser(HTMLParser):
         if tag == "form":
             self._form = {"action": a.get("action") or "", "method": (a.get("method") or "get").lower(),
                           "fields": {}, "choices": {}, "types": {}, "multi": set(),
-                          "required": set()}
+                          "required": set(), "selected": set()}
             return
         if self._form is None:
             return
@@ -408,6 +408,7 @@ class FormParser(HTMLParser):
             self._form["choices"][self._select].append(value)
             if "selected" in a:
                 self._form["fields"][self._select] = value
+                self._form["selected"].add(self._select)
         elif tag == "textarea" and name:
             self._textarea = name
             self._form["types"][name] = "textarea"
@@ -440,12 +441,14 @@ def post_forms(html: str) -> list[dict]:
 
 
 def form_payload(form: dict) -> dict:
-    """The form as a browser would send it untouched (first choice where nothing is selected)."""
+    """The form as a browser would send it untouched (a blank option the page selects stays blank; where nothing is
+    selected, the first real choice, so that a replayed form is a valid one)."""
     data = {}
     for name, value in form["fields"].items():
         if isinstance(value, list):
             data[name] = value
-        elif form["types"].get(name) == "select" and not value and form["choices"].get(name):
+        elif form["types"].get(name) == "select" and not value and form["choices"].get(name) \
+                and name not in form.get("selected", ()):
             data[name] = next((c for c in form["choices"][name] if c), "")
         else:
             data[name] = value

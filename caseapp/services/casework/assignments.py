@@ -23,7 +23,7 @@ from caseapp.models.assignments import ASSIGNMENT_ROLES, CaseAssignment
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import StepKind
-from caseapp.services.primitives import commit, keeping_loaded, load_case_for
+from caseapp.services.primitives import commit, commit_read, keeping_loaded, load_case_for
 from caseapp.timeutil import utcnow
 
 MAX_USERNAME = 64
@@ -52,6 +52,12 @@ def open_assignments(case: Case) -> list[CaseAssignment]:
     return list(db.session.scalars(select(CaseAssignment).where(
         CaseAssignment.case_id == case.id, CaseAssignment.ended_at.is_(None))
         .order_by(CaseAssignment.role.desc(), CaseAssignment.id)))
+
+
+def viewed(actor, case: Case) -> None:
+    """Log that the case's professionals and their history were read (the page's GET)."""
+    audit.record("case.assignments.view", case, actor=actor)
+    commit_read()
 
 
 def history(case: Case) -> list[CaseAssignment]:
@@ -219,7 +225,11 @@ def caseloads(actor) -> list[Caseload]:
                                      .group_by(CaseAssignment.user_id)).all())
     users = db.session.scalars(select(User).where(or_(
         User.entity_id == actor.entity_id, User.id.in_(counts))).order_by(User.username))
-    return [Caseload(u, counts.get(u.id, 0)) for u in users if u.has_role(*ASSIGNMENT_ROLES) or u.id in counts]
+    loads = [Caseload(u, counts.get(u.id, 0)) for u in users if u.has_role(*ASSIGNMENT_ROLES) or u.id in counts]
+    audit.record("case.caseloads.view", actor=actor, object_type="entity", object_ref=actor.entity.code,
+                 detail={"professionals": len(loads)})
+    commit_read()
+    return loads
 
 
 def reassign_all(actor, from_username, to_username, role) -> int:

@@ -63,6 +63,7 @@ def case_assignments(code):
         if outcome.ok:
             return redirect(url_for(".case_assignments", code=code))
         return _case_page(case, form, outcome.status)
+    assignments.viewed(current_user, case)
     return _case_page(case)
 
 

@@ -308,6 +308,8 @@ class CaseFieldsForm(FlaskForm):
         self.victim_status.choices = choices(VICTIM_STATUSES, "victim_status", blank=choose)
         self.control_methods.choices = choices(CONTROL_METHODS, "control_method")
         self.destination_country.choices = [option("", _l("— None (internal trafficking) —"))] + country_choices()
+        if not self.destination_country.data:  # "None" shown selected, so the page says what an untouched form sends
+            self.destination_country.data = ""
         self.recruitment_method.choices = choices(RECRUITMENT_METHODS, "recruitment_method", blank=not_stated)
         self.exploitation_purposes.choices = [option(p.code, purpose_label(p)) for p in purposes]
 
