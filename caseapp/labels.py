@@ -239,6 +239,10 @@ LABELS["stats_dimension"].update({
     "exploitation_department": _l("Department of exploitation"),
     "recruitment_department": _l("Department of recruitment"),
     "destination_country": _l("Country of destination"), "recruitment_method": _l("Recruitment method")})
+# The dimensions of the family members' counts (services.indicators.dimensions.FAMILY_BASES).
+LABELS["stats_dimension"].update({
+    "relationship": _l("Relationship to the victim"), "department": _l("Department of the attending entity"),
+    "step_kind": _l("Kind of step")})
 
 
 def municipality_options() -> list[tuple[str, str]]:

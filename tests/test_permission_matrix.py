@@ -324,6 +324,7 @@ EXPECTED: dict[str, dict] = {
     "GET api.product_progress": api(403, co=OK),  # aggregates: coordinators (DESIGN.md section 5)
     "GET api.policy_summary": api(403, co=OK),
     "GET api.stats_cases": api(403, co=422),  # needs its query parameters
+    "GET api.stats_family": api(403, co=OK),  # by relationship unless asked otherwise
     "GET api.audit_log": api(403, au=OK),
     "GET api.entities": api(OK),  # the route's entities and their territories: anyone signed in
     # Assignments: the owner's professionals assigned to the case change them ("own" is staffed by swlw only); a

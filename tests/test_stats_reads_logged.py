@@ -63,6 +63,13 @@ API_PATHS = [
      ("stats.read", "product_progress", {"product": "3.5", "year": 2025, "as_of": "2025-06-30"})),
     ("/api/v1/policies/CTG-PPIG/summary?as_of=2025-06-30",
      ("stats.read", "policy_summary", {"policy": "CTG-PPIG", "as_of": "2025-06-30"})),
+    # the family members assisted: codes of their own dimensions are written, a name typed as a value is not
+    ("/api/v1/stats/family?by=department&step_kind=reception&unit=steps&period=2025",
+     ("stats.read", "stats_family", {"by": ["department"], "filters": {"step_kind": "reception"},
+                                     "period": "2025", "unit": "steps"})),
+    ("/api/v1/stats/family?by=month&relationship=Rosa%20Elvira",
+     ("stats.read", "stats_family", {"by": ["month"], "filters": {"relationship": reads.OTHER},
+                                     "unit": "members"})),
 ]
 WEB_PATHS = [
     ("/indicators/?year=2025", ("stats.read", "dashboard", {"year": 2025})),
@@ -255,6 +262,7 @@ NOT_A_READ = {
 }
 SAMPLE = {
     "api.stats_cases": "/api/v1/stats/cases?by=sex",
+    "api.stats_family": "/api/v1/stats/family",
     "api.product_progress": "/api/v1/products/3.5/progress?as_of=2025-06-30",
     "api.policy_summary": "/api/v1/policies/CTG-PPIG/summary",
     "indicators.dashboard": "/indicators/",

@@ -12,6 +12,7 @@ from caseapp.api import bp
 from caseapp.api.openapi import error_responses
 from caseapp.services import indicators as ind
 from caseapp.services.indicators import stats
+from caseapp.services.indicators.dimensions import FAMILY_DIMS, FAMILY_UNITS
 
 RESERVED = {"by", "period", "unit", "basis"}
 
@@ -43,6 +44,15 @@ def stats_cases():
     table = stats.cases_table(current_user, request.args.get("by", ""), filters=filters,
                               period=request.args.get("period"), unit=request.args.get("unit", "cases"),
                               basis=request.args.get("basis", "identified"))
+    return jsonify(table.as_json())
+
+
+@bp.route("/stats/family")
+def stats_family():
+    """Family members who received assistance (indirect victims) and their steps, apart from the victims' counts."""
+    filters = {k: v for k, v in request.args.items() if k not in RESERVED}
+    table = stats.family_table(current_user, request.args.get("by") or "relationship", filters=filters,
+                               period=request.args.get("period"), unit=request.args.get("unit", "members"))
     return jsonify(table.as_json())
 
 
@@ -172,6 +182,25 @@ PATHS: dict = {
              "description": "2025, 2025-S1, 2025-B3, 2025-Q2 or 2025-03"},
             {"name": "unit", "in": "query", "schema": {"type": "string", "enum": list(stats.UNITS)}},
             {"name": "basis", "in": "query", "schema": {"type": "string", "enum": ["identified", "linked"]}},
+        ],
+        "responses": {**_ok("CaseCounts", "The protected counts"), **error_responses(401, 403, 422)},
+    }},
+    "/api/v1/stats/family": {"get": {
+        "summary": "Anonymised counts of family members who received assistance (indirect victims) and of their "
+                   "assistance steps, apart from the victims' counts, with the same disclosure control",
+        "description": "Any other query parameter named like a dimension filters on it (e.g. relationship=mother). "
+                       "A reserved count is null, with `suppressed` true.",
+        "tags": ["indicators"],
+        "parameters": [
+            {"name": "by", "in": "query", "schema": {"type": "string", "default": "relationship"},
+             "description": "One or two of: " + ", ".join(stats.TIME_DIMS + FAMILY_DIMS) + " (step_kind: steps "
+                            "only)", "example": "relationship,department"},
+            {"name": "period", "in": "query", "schema": {"type": "string"},
+             "description": "2025, 2025-S1, 2025-B3, 2025-Q2 or 2025-03"},
+            {"name": "unit", "in": "query", "schema": {"type": "string", "enum": list(FAMILY_UNITS),
+                                                       "default": "members"},
+             "description": "members: each family member once, in the month of her first service of the year; "
+                            "steps: the services done for them."},
         ],
         "responses": {**_ok("CaseCounts", "The protected counts"), **error_responses(401, 403, 422)},
     }},

@@ -9,7 +9,8 @@ import pytest
 from caseapp import audit
 from caseapp.extensions import db
 from caseapp.models.accounts import User
-from caseapp.services import casework, registry
+from caseapp.models.cases import RELATIONSHIPS
+from caseapp.services import casework, family, registry
 from caseapp.services.indicators import publication
 from caseapp.services.indicators.publication import rebuild
 from tests.cases_factory import make_case
@@ -188,7 +189,18 @@ def test_the_users_list_costs_the_same_with_n_or_3n_users(app, client, login_as,
 
 COORDINATOR_READS = ["/indicators/?year=2025", "/api/v1/products/3.5/progress?period=2025",
                      "/api/v1/stats/cases?by=sex&period=2025", "/api/v1/stats/cases?by=nationality&period=2025",
-                     "/api/v1/policies/CTG-PPIG/summary?as_of=2025-12-31"]
+                     "/api/v1/policies/CTG-PPIG/summary?as_of=2025-12-31",
+                     "/api/v1/stats/family?by=relationship&period=2025"]
+
+
+def _family_members(app, user, codes, first: int) -> None:
+    """A family member assisted for each case, of a relationship after the last one's: the family's table grows
+    with the cases."""
+    with app.test_request_context():
+        ana = db.session.get(User, user.id)
+        for i, code in enumerate(codes, start=first):
+            member = family.add_member(ana, code, {"names": f"Familiar {i}", "relationship": RELATIONSHIPS[i % 8]})
+            family.add_member_step(ana, code, member.id, kind="reception", status="done", on="2025-03-12")
 
 
 @pytest.mark.parametrize("url", COORDINATOR_READS)
@@ -198,7 +210,7 @@ def test_the_coordinators_reads_are_lookups_of_the_same_cost_with_n_or_3n_cases(
     rows = Rows(app, people)
 
     def cases(n):
-        rows.cases(n)
+        _family_members(app, people["ana"], rows.cases(n), rows.made - n)
         result = runner.invoke(args=["stats", "publish", "--stale", "--year", str(IDENTIFIED.year)])
         assert result.exit_code == 0, result.output
         assert '"territory": "CO"' in result.output
@@ -207,8 +219,11 @@ def test_the_coordinators_reads_are_lookups_of_the_same_cost_with_n_or_3n_cases(
     headers = api(app, people["coord"]) if url.startswith("/api") else None
     login_as(people["coord"])
     # the dashboard: one lookup per table it shows (six breakdowns, the year's figures); was 36, and counted the
-    # publication on the request; and the critical points by department (three: its cells, its total, its log row)
-    ceiling = 34 if url.startswith("/indicators/") else 17
+    # publication on the request; and the critical points by department (its cells, its total, and its own log row:
+    # 35 on SQLite, over the 34 this said). The family members assisted add one lookup (+1: both their tables and
+    # totals in one statement); the critical points and the family are now read inside the dashboard's read, one
+    # log row for the page (-3): 33.
+    ceiling = 33 if url.startswith("/indicators/") else 17
     same_cost(lambda: measure(client, count_queries, "get", url, headers=headers), lambda: cases(2 * N), ceiling)
 
 

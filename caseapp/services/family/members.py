@@ -1,10 +1,12 @@
 """Family members (indirect victims): identity under the victim's key (shredded with hers), relationship, age group
 and their own assistance steps.
 
-Their steps are FamilyStep rows, never AssistanceStep: the route's phases, due dates, the direct-victim indicators
-and the publication do not see them. A family member is "assisted" when she has a step done; that count is shown
-apart (`assisted_count`). Reading them goes with the victim's identity section; writing them with editing the case
-(the owner's social workers); a step for one is recorded by whoever may record that kind of step on the case.
+Their steps are FamilyStep rows, never AssistanceStep: the route's phases, due dates and the direct-victim
+indicators do not see them. A family member is "assisted" when she has a step done; that count is shown apart, on
+the case (`assisted_count`) and to coordinators, protected, in bases of the publication of their own
+(services.indicators.publication.family). Reading them goes with the victim's identity section; writing them with
+editing the case (the owner's social workers); a step for one is recorded by whoever may record that kind of step
+on the case.
 """
 from __future__ import annotations
 

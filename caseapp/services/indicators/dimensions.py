@@ -40,10 +40,21 @@ VALUE_GROUPS = {"sex": "sex", "trafficking_scope": "trafficking_scope", "phase":
                 "gender_identity": "gender_identity", "migrant_status": "migrant_status", "disability": "yes_no",
                 "lgbtiq": "yes_no", "identification_source": "identification_source",
                 "victim_status": "victim_status", "destination_country": "nationality",
-                "recruitment_method": "recruitment_method"}
+                "recruitment_method": "recruitment_method", "relationship": "relationship"}
 VALUE_LABELS = {dim: LABELS[group] for dim, group in VALUE_GROUPS.items() if group in LABELS}
 UNKNOWN_VALUE = "unknown"
 UNITS = ("cases", "victims")
+
+# Family members who received assistance (indirect victims, Law 985) and their assistance steps: bases of their own
+# (publication/family.py), never mixed into the direct victims' - a base counts members, the other their steps.
+# Their dimensions, in the order their tables name them: the relationship to the victim, the department of the case
+# (of the territory of the entity that owns it: the route attending her and her family; "CO" for a national
+# entity) and, for steps, the kind of step. Never a member's identity.
+FAMILY_MEMBERS, FAMILY_STEPS = "family:members", "family:steps"
+FAMILY_DIMS = ("relationship", "department", "step_kind")
+FAMILY_BASES = {FAMILY_MEMBERS: ("relationship", "department"), FAMILY_STEPS: FAMILY_DIMS}
+FAMILY_UNITS = {"members": FAMILY_MEMBERS, "steps": FAMILY_STEPS}
+NATIONAL_DEPARTMENT = "CO"
 
 
 # --- the threshold ---------------------------------------------------------------------------------------------
@@ -119,9 +130,20 @@ def time_value(value: str, dim: str, target: str) -> str | None:
     return None
 
 
+def dimensions_of(base: str) -> tuple[str, ...]:
+    """The dimensions a base's tables can be asked by: a family base's own, else the cases'."""
+    if base in FAMILY_BASES:
+        return TIME_DIMS + FAMILY_BASES[base]
+    return DIMENSIONS
+
+
+_ORDER = DIMENSIONS + FAMILY_DIMS  # no base mixes the cases' dimensions with the family's
+
+
 def canonical(dims) -> tuple[str, ...]:
+    """Dimensions in the order a publication's tables name them."""
     dims = tuple(dict.fromkeys(dims))
-    return tuple(sorted(dims, key=DIMENSIONS.index))
+    return tuple(sorted(dims, key=_ORDER.index))
 
 
 def _sample_value(dim: str) -> str:

@@ -307,7 +307,8 @@ def history(status: ProductStatus) -> list[YearPoint]:
 
 @reads.logged("dashboard", code="product")
 def dashboard(actor, *, year: int | None = None, code: str | None = None, policy: str | None = None) -> dict:
-    """Everything the coordinator's dashboard shows for a product and year: status, history, breakdowns."""
+    """Everything the coordinator's dashboard shows for a product and year: status, history, breakdowns, critical
+    points, family members assisted."""
 
     authz.require(actor, "stats.read")
     year = year or today().year
@@ -319,9 +320,16 @@ def dashboard(actor, *, year: int | None = None, code: str | None = None, policy
     if as_of.year == year:
         breakdowns = stats.breakdown_tables(actor, product, FORMULAS[product.formula].breakdowns, year)
     status = evaluate(product, as_of, year, value_of=publication.reader_values(viewer_territory(actor)))
+    # The page's other tables are read inside this one read, so the page is one row of the access log: seed 003's
+    # critical points (cases by department of exploitation) and the family members assisted, apart from the victims.
+    try:
+        critical = stats.cases_table(actor, "exploitation_department", period=str(year))
+    except Invalid:
+        critical = None
     return {"product": product, "status": status, "history": history(status), "breakdowns": breakdowns,
             "year": year, "years": sorted({r.period.year for r in status.periods} | {today().year}),
-            "can_enter": can_enter(actor, product)}
+            "can_enter": can_enter(actor, product), "critical": critical,
+            "family": stats.family_summary(actor, year)}
 
 
 # --- the admin's product sheet ---------------------------------------------------------------------------------

@@ -33,9 +33,13 @@ from caseapp.labels import LABELS
 from caseapp.models import territory as territories
 from caseapp.models.accounts import Entity
 from caseapp.models.catalogues import ExploitationPurpose
+from caseapp.models.route import StepKind
 from caseapp.services.indicators.dimensions import (
     DEPARTMENT_DIMS,
     DIMENSIONS,
+    FAMILY_DIMS,
+    FAMILY_UNITS,
+    NATIONAL_DEPARTMENT,
     UNITS,
     UNKNOWN_VALUE,
     VALUE_GROUPS,
@@ -54,6 +58,7 @@ _TERRITORY = re.compile(r"CO|\d{2}|\d{5}")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 
 _inside: ContextVar[bool] = ContextVar("stats_read_inside", default=False)
+ASKABLE = DIMENSIONS + FAMILY_DIMS  # every dimension a question may name, of the cases' bases or the family's
 
 
 # --- what was asked, as codes ----------------------------------------------------------------------------------
@@ -67,6 +72,10 @@ def _known(dim: str, value: str) -> bool:
         return value in COUNTRY_CODES
     if dim in DEPARTMENT_DIMS:
         return value in territories.DEPARTMENTS
+    if dim == "department":
+        return value in territories.DEPARTMENTS or value == NATIONAL_DEPARTMENT
+    if dim == "step_kind":
+        return _in_table(StepKind.code, value)
     if dim in VALUE_GROUPS:
         return value in LABELS.get(VALUE_GROUPS[dim], {})
     if dim.endswith("entity"):
@@ -83,7 +92,7 @@ def _in_table(column, value: str) -> bool:
 
 def _dims(value) -> list[str]:
     items = value.split(",") if isinstance(value, str) else list(value or ())
-    return [d if d in DIMENSIONS else OTHER for d in (str(i).strip() for i in items) if d]
+    return [d if d in ASKABLE else OTHER for d in (str(i).strip() for i in items) if d]
 
 
 def _filters(value) -> dict:
@@ -91,7 +100,7 @@ def _filters(value) -> dict:
     for dim, raw in (value or {}).items():
         if raw in (None, ""):
             continue
-        if dim not in DIMENSIONS:
+        if dim not in ASKABLE:
             unknown += 1  # a key that is no dimension: counted, never named
             continue
         raw = str(raw).strip()
@@ -109,8 +118,8 @@ def _code(value: str, allowed) -> str:
 # How each argument of a logged entry point is written: by its name, the vocabulary it must belong to.
 _ARGS = {
     "by": _dims,
-    "dim": lambda v: _code(v, DIMENSIONS),
-    "unit": lambda v: _code(v, UNITS),
+    "dim": lambda v: _code(v, ASKABLE),
+    "unit": lambda v: _code(v, UNITS + tuple(FAMILY_UNITS)),
     "basis": lambda v: _code(v, BASES),
     "base": lambda v: _code(v, lambda s: re.fullmatch(r"[a-z_]+(:[a-z0-9_]+)*", s) is not None),
     "formula": lambda v: _code(v, FORMULAS),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import g, has_request_context
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,16 +20,19 @@ from caseapp.models import territory as territories
 from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
+from caseapp.models.route import StepKind
 from caseapp.services.indicators import publication, reads
 from caseapp.services.indicators.dimensions import (
     DEPARTMENT_DIMS,
     DIMENSIONS,
+    NATIONAL_DEPARTMENT,
     TIME_DIMS,
     UNITS,
     UNKNOWN_VALUE,
     VALUE_GROUPS,
     _sample_value,
     canonical,
+    dimensions_of,
     get_k,
     time_value,
 )
@@ -103,10 +107,10 @@ def parse_period(text: str | None) -> tuple[str, str] | None:
 
 
 
-def parse_by(text) -> tuple[str, ...]:
+def parse_by(text, dimensions=DIMENSIONS) -> tuple[str, ...]:
     items = [t.strip() for t in (text.split(",") if isinstance(text, str) else (text or [])) if t and t.strip()]
-    if not items or len(items) > 2 or len(set(items)) != len(items) or any(i not in DIMENSIONS for i in items):
-        raise Invalid(_("Choose one or two dimensions among: %(dims)s.", dims=", ".join(DIMENSIONS)),
+    if not items or len(items) > 2 or len(set(items)) != len(items) or any(i not in dimensions for i in items):
+        raise Invalid(_("Choose one or two dimensions among: %(dims)s.", dims=", ".join(dimensions)),
                       field_errors={"by": _("Invalid dimension.")})
     if sum(i in TIME_DIMS for i in items) > 1:
         raise Invalid(_("Choose at most one period dimension (year, quarter or month)."),
@@ -118,14 +122,15 @@ def parse_by(text) -> tuple[str, ...]:
 def query(actor, by, *, filters: dict | None = None, period: str | None = None, base: str = "identified",
           unit: str = "cases", check: bool = True) -> Table:
     """One or two dimensions (a period level counts as one), optional filters and a period, read from the reader's
-    territory's publication. Only its tables exist: every dimension alone and by each period level, and pairs of
-    dimensions over a year."""
+    territory's publication. Only its tables exist: every dimension of the base alone and by each period level, and
+    pairs of dimensions over a year."""
     if check:
         authz.require(actor, "stats.read")
-    by = parse_by(by)
+    dimensions = dimensions_of(base)
+    by = parse_by(by, dimensions)
     filters = {k: str(v) for k, v in (filters or {}).items() if v not in (None, "")}
     for key in filters:
-        if key not in DIMENSIONS or key in TIME_DIMS or key in by:
+        if key not in dimensions or key in TIME_DIMS or key in by:
             raise Invalid(_("You cannot filter by that dimension here."), field_errors={key: _("Invalid filter.")})
     territory = viewer_territory(actor)
     require_inside(actor, territory)
@@ -240,8 +245,12 @@ def value_label(dim: str, value: str) -> str:
         return label(group, value)
     if dim in TIME_DIMS:
         return _period_label(dim, value)
-    if dim in DEPARTMENT_DIMS:
+    if dim in DEPARTMENT_DIMS or dim == "department":
+        if value == NATIONAL_DEPARTMENT:
+            return _("National entities")
         return territories.name(value) or label("stats_missing", UNKNOWN_VALUE)
+    if dim == "step_kind":
+        return step_kind_labels().get(value, value)
     if dim == "exploitation_purpose":
         if value == UNKNOWN_VALUE:
             return label("stats_missing", value)
@@ -254,6 +263,18 @@ def value_label(dim: str, value: str) -> str:
         name = db.session.scalar(select(Entity.name).where(Entity.code == value))
         return f"{value} — {name}" if name else value
     return value
+
+
+def step_kind_labels() -> dict[str, str]:
+    """Every kind of step's label in the current language, read once per request (one statement for a whole
+    table)."""
+    if has_request_context() and "_step_kind_labels" in g:
+        return g._step_kind_labels
+    column = StepKind.label_en if _english() else StepKind.label_es
+    found = dict(db.session.execute(select(StepKind.code, column)).all())
+    if has_request_context():
+        g._step_kind_labels = found
+    return found
 
 
 def _english() -> bool:

@@ -95,7 +95,7 @@ def dashboard():
                                 legend=[("bar-progress", _("Cumulative progress")),
                                         ("bar-ideal", _("Ideal trajectory"))])
     breakdown_charts = [(t, _breakdown_chart(t, i)) for i, t in enumerate(data["breakdowns"])]
-    critical_table, critical_chart = critical_points(current_user, data["year"])
+    critical_table, critical_chart = critical_points(data["critical"], data["year"])
     return render_template("indicators/dashboard.html", **data, year_chart=year_chart, history_chart=history_chart,
                            cumulative_chart=cumulative_chart, breakdown_charts=breakdown_charts,
                            critical_table=critical_table, critical_chart=critical_chart,

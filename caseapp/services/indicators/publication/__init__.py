@@ -7,8 +7,8 @@ from caseapp.services.indicators.publication.build import (
     cut_off_for,
     resolve,
 )
-from caseapp.services.indicators.publication.read import cell, cells, count, publication, stale
+from caseapp.services.indicators.publication.read import cell, cells, count, period_cells, publication, stale
 from caseapp.services.indicators.publication.values import product_value, reader_values
 
-__all__ = ["build", "cell", "cells", "count", "current_cut_off", "cut_off_for", "product_value", "publication",
-           "reader_values", "resolve", "stale"]
+__all__ = ["build", "cell", "cells", "count", "current_cut_off", "cut_off_for", "period_cells", "product_value",
+           "publication", "reader_values", "resolve", "stale"]

@@ -6,6 +6,8 @@ Bases of a territory's publication for a year (up to its cut-off day):
 - `product:<id>` for every computed product of a policy inside the territory: the formula's rows (a distinct unit at
   its first qualifying date of the year); a share has `product:<id>:num` and `product:<id>:den`.
 A unit's dimensions are those of its case.
+The events of the route are bases of their own (events.py), and so are the family members who received assistance
+and their steps (family.py), never counted among the victims.
 """
 from __future__ import annotations
 

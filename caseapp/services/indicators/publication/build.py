@@ -18,6 +18,7 @@ from caseapp.services.indicators import formulas
 from caseapp.services.indicators.dimensions import get_k
 from caseapp.services.indicators.publication import bases
 from caseapp.services.indicators.publication.events import event_bases
+from caseapp.services.indicators.publication.family import family_bases
 from caseapp.services.indicators.publication.protect import protect
 from caseapp.services.indicators.publication.tables import BaseTables, tabulate
 from caseapp.services.indicators.scope import policy_territory
@@ -110,6 +111,7 @@ def build(territory: str, year: int) -> Publication | None:
     for product in computed_products(territory):
         all_bases.extend(product_bases(product, start, cut_off))
     all_bases.extend(event_bases(territory, start, cut_off))
+    all_bases.extend(family_bases(territory, start, cut_off))  # the family members, apart from the victims
     published = suppressed = programmes = 0
     narrowest = None
     rows = []

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
-from caseapp.models.cases import Case, Consent
+from caseapp.models.cases import Case, Consent, IndirectVictim
 from caseapp.models.indicators import Policy, Product
 from caseapp.models.publication import Publication, PublishedCell
 from caseapp.models.referrals import Referral
@@ -28,6 +28,7 @@ from caseapp.models.route import (
     PhaseExtension,
     ProtectionMeasure,
 )
+from caseapp.models.safety import FamilyStep
 from caseapp.models.victims import Victim
 from caseapp.services.indicators.dimensions import get_k
 from caseapp.services.indicators.publication import rebuild
@@ -36,7 +37,7 @@ from caseapp.timeutil import utcnow
 
 # What a publication counts from: a change in any of these is a change of the publication.
 STAMPED = (Case, Victim, Consent, Referral, AssistanceStep, PhaseExtension, CaseClosure, LegalProceeding,
-           ProtectionMeasure, Entity, Policy, Product)
+           ProtectionMeasure, Entity, Policy, Product, IndirectVictim, FamilyStep)
 
 
 def on_change() -> bool:
@@ -142,6 +143,19 @@ def cells(pub: Publication | None, base: str, level: str, dims: tuple[str, ...])
         PublishedCell.time == level)
     return {(period, tuple(key.split("|")) if dims else ()): value
             for period, key, value in db.session.execute(stmt)}
+
+
+def period_cells(pub: Publication | None, bases, level: str, period: str, dims_options) -> dict[tuple, int | None]:
+    """Several tables of one period in one statement, for a page that shows them side by side: (base, dims, values)
+    -> published value, None when suppressed; a cell that is not there holds 0."""
+    if pub is None:
+        return {}
+    stmt = select(PublishedCell.base, PublishedCell.dims, PublishedCell.key, PublishedCell.value).where(
+        PublishedCell.publication_id == pub.id, PublishedCell.base.in_(tuple(bases)),
+        PublishedCell.dims.in_([",".join(d) for d in dims_options]), PublishedCell.time == level,
+        PublishedCell.period == period)
+    return {(base, tuple(dims.split(",")) if dims else (), tuple(key.split("|")) if dims else ()): value
+            for base, dims, key, value in db.session.execute(stmt)}
 
 
 def cell(pub: Publication | None, base: str, level: str, period: str, dims=(), values=()) -> tuple[int, bool]:
