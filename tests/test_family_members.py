@@ -193,3 +193,34 @@ def test_the_web_corrects_a_family_member_and_refuses_a_stale_copy(app, client, 
     assert listed["items"][0]["relationship"] == "sibling"
     # the lawyer reads them but does not correct them
     assert login_as(world["people"]["lawyer"]).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("path", ADDERS)
+def test_once_her_identity_is_erased_nothing_new_names_her_family_or_the_flags(app, client, login_as, world, path):
+    """Her key is destroyed: a new family member, a correction or a flag's reason cannot be encrypted under it.
+    The answer is a clear refusal (409), never a server error, on the web and the API."""
+    member = _add_by_api(client, world).json
+    with app.test_request_context():
+        erasure.erase_case(world["code"])
+    assert ADDERS[path](client, login_as, world).status_code == 409
+    code, t = world["code"], world["tokens"]["sw"]
+    assert client.patch(f"/api/v1/cases/{code}/family-members/{member['id']}",
+                        json={"relationship": "father", "version": member["version"]}, headers=t).status_code == 409
+    r = client.post(f"/api/v1/cases/{code}/safety-flags", json={"kind": "high_risk", "reason": "Riesgo"}, headers=t)
+    assert r.status_code == 409 and r.json["rule"] == "identity_erased"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IndirectVictim)) == 1
+
+
+def test_a_web_correction_without_the_version_read_is_refused(app, client, login_as, world):
+    """A form posted without its version field must not be taken as made from the current copy."""
+    member = _add_by_api(client, world).json
+    assert client.patch(f"/api/v1/cases/{world['code']}/family-members/{member['id']}",
+                        json={"relationship": "sibling", "version": member["version"]},
+                        headers=world["tokens"]["sw"]).status_code == 200
+    c = login_as(world["people"]["sw"])
+    url = f"/cases/{world['code']}/family/{member['id']}/edit"
+    form = {**MEMBER, "csrf_token": page_csrf(c, url), "relationship": "father"}  # no version
+    assert c.post(url, data=form).status_code in (409, 422)
+    listed = client.get(f"/api/v1/cases/{world['code']}/family-members", headers=world["tokens"]["sw"]).json
+    assert listed["items"][0]["relationship"] == "sibling"

@@ -65,6 +65,14 @@ def load_case_for(actor, code, action: str = "case.read") -> Case:
 # --- versions and commits ----------------------------------------------------------------------------------------
 
 
+def require_identity_kept(case: Case) -> None:
+    """Refuse a write that needs the victim's key (free text, a family member's identity) once her identity was
+    erased: the key is destroyed, so nothing new can be encrypted under it."""
+    if case.victim.erased:
+        raise Conflict(_("This victim's identity was erased: nothing that names her or her family can be "
+                         "recorded on the case any more."), rule="identity_erased")
+
+
 def _as_version(version) -> int | None:
     if isinstance(version, bool):
         return None

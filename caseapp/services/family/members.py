@@ -29,6 +29,7 @@ from caseapp.services.primitives import (
     load_case_for,
     not_future,
     parse_date,
+    require_identity_kept,
     require_version,
     whole_number,
 )
@@ -99,6 +100,7 @@ def add_member(actor, code: str, data: dict) -> IndirectVictim:
     """Register a family member who also receives assistance (names, relationship, age group, document if any)."""
     case = load_case_for(actor, code, "case.family.write")
     require_open(case)
+    require_identity_kept(case)
     errors: dict = {}
     fields = _identity(data, errors)
     if errors:
@@ -125,6 +127,7 @@ def update_member(actor, code: str, member_id, data: dict) -> IndirectVictim:
     case = load_case_for(actor, code, "case.family.write")
     member = _member(case, member_id)
     require_version(member, data.get("version"))
+    require_identity_kept(case)
     errors: dict = {}
     fields = _identity(data, errors, partial=True)
     if errors:
@@ -139,6 +142,7 @@ def add_member_step(actor, code: str, member_id, *, kind, status, on=None, notes
     """Record a service given to (done) or planned for (planned) a family member."""
     case = load_case_for(actor, code, "case.family.read")
     member = _member(case, member_id)
+    require_identity_kept(case)  # her notes and her relative's record are under the victim's key
     kind_row = kind_by_code(kind)
     errors: dict = {}
     if kind_row is None or not kind_row.active:

@@ -23,6 +23,7 @@ from caseapp.services.primitives import (
     commit_read,
     invalid,
     load_case_for,
+    require_identity_kept,
     require_version,
     whole_number,
 )
@@ -60,6 +61,7 @@ def _professional(case: Case, username, errors: dict) -> User | None:
 def set_flag(actor, code: str, *, kind, reason, professional=None) -> SafetyFlag:
     """Set a flag on the case (`professional`: the username named by a flag "contact only through")."""
     case = load_case_for(actor, code, "case.safety.set")
+    require_identity_kept(case)  # the reason is encrypted under her key
     errors: dict = {}
     if kind not in SAFETY_FLAG_KINDS:
         errors["kind"] = _("Choose from the list.")
@@ -93,6 +95,7 @@ def clear_flag(actor, code: str, flag_id, *, reason, version) -> SafetyFlag:
     if flag.cleared_at is not None:
         raise Conflict(_("This flag was already cleared."), rule="flag_already_cleared")
     require_version(flag, version)
+    require_identity_kept(case)
     reason = clean_text(reason, MAX_REASON)
     if not reason:
         raise invalid({"reason": _("Say why the flag is cleared.")})

@@ -2,7 +2,7 @@
 step for one of them. Thin views over services.family (permission, rules and the access log are there)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -56,6 +56,7 @@ def edit(code, member_id):
                             "document_number": member.document_number, "version": member.version})
     status = 200
     if form.is_submitted():
+        form.version.data = request.form.get("version")  # the version she read, never the current one
         outcome = flow.submit(form, lambda f: family.update_member(current_user, code, member_id, f.data_dict()),
                               success=_("Family member saved."))
         if outcome.ok:
