@@ -337,7 +337,10 @@ def test_the_summary_carries_the_safety_flags_to_every_reader_and_every_proceedi
         event = casework.add_event(lia, code, kind="hearing", on="2025-03-20", title="Audiencia dos")
         casework.update_event(lia, event.id, version=event.version, outcome="Aplazada de nuevo", next_on="2025-04-02")
     for who in ("ana", "lia", "beto"):
-        text = _pdf_text(_get(app, login_as, people[who], path, f"/cases/{code}/summary.pdf").data)
+        data = _get(app, login_as, people[who], path, f"/cases/{code}/summary.pdf").data
+        text = _pdf_text(data)
         assert "No contactar por" in text and "Red vigila" not in text, who
+        pages = PdfReader(io.BytesIO(data)).pages
+        assert all("Alertas de seguridad: No contactar por" in p.extract_text() for p in pages), who  # every page
     text = _pdf_text(_get(app, login_as, people["lia"], path, f"/cases/{code}/summary.pdf").data)
     assert "Regularizaci" in text and "02/04/2025" in text

@@ -48,8 +48,13 @@ class _Document(FPDF):
         self.set_margins(18, 18, 18)
         self.set_title(_latin1(_("Case summary %(code)s", code=code)))
         self.set_creator("Ruta")
+        self.flags = ""  # the safety flags in force, repeated at the foot of every page
 
     def footer(self):
+        if self.flags:
+            self.set_y(-17)
+            self.set_font("Helvetica", "B", 8)
+            self.cell(0, 5, _latin1(_("Safety flags") + ": " + self.flags), align="C")
         self.set_y(-12)
         self.set_font("Helvetica", size=8)
         self.cell(0, 6, _latin1(_("Confidential: data of a victim of trafficking. Case %(code)s - page %(page)s",
@@ -138,6 +143,7 @@ def _safety(pdf: _Document, case) -> None:
     if not case.safety_flags:
         return
     pdf.heading(_("Safety flags"))
+    pdf.flags = "; ".join(label("safety_flag", f.kind) for f in case.safety_flags)
     for f in case.safety_flags:
         named = f.professional.display_name or f.professional.username if f.professional else None
         pdf.line_of("- " + label("safety_flag", f.kind) + (f": {named}" if named else ""))
