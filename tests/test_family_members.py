@@ -8,28 +8,23 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from caseapp import crypto
 from caseapp.extensions import db
-from caseapp.models.accounts import ApiToken, User
+from caseapp.models.accounts import User
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case, IndirectVictim
 from caseapp.models.route import AssistanceStep
 from caseapp.services import referrals, registry
 from caseapp.services.registry import erasure
-from caseapp.timeutil import utcnow
 from tests.cases_factory import make_case
-from tests.world import page_csrf
+from tests.world import new_api_token, page_csrf
 
 NAMES = "Rosa Elvira Pérez"
 DOCUMENT = "1047123456"
 
 
 def _token(app, user_id) -> dict:
-    token = crypto.new_token()
     with app.app_context():
-        db.session.add(ApiToken(user_id=user_id, token_hash=crypto.hash_token(token), created_at=utcnow()))
-        db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"Bearer {new_api_token(user_id)}"}
 
 
 @pytest.fixture
