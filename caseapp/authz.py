@@ -20,6 +20,7 @@ from caseapp.errors import Forbidden, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES, User
 from caseapp.models.assignments import CaseAssignment
+from caseapp.models.attachments import ATTACHMENT_SECTIONS
 from caseapp.models.cases import Case, Consent
 from caseapp.models.referrals import SHARED_SECTIONS, Referral
 from caseapp.models.route import StepKind
@@ -178,15 +179,29 @@ def can_read_step_notes(user, case: Case, kind) -> bool:
     return can(user, action, case)
 
 
-# Attachments (services.attachments): who uploads each kind; a reader sees a kind only with its section in view.
+# Attachments (services.attachments): who uploads each kind; who reads them is readable_attachment_kinds.
 ATTACHMENT_UPLOADERS = {
     "consent": {"social_worker"}, "acta_unica": {"social_worker"}, "identity_document": {"social_worker", "lawyer"},
     "court_order": {"lawyer"}, "other": {"social_worker", "lawyer"},
 }
 
 
-def can_read_attachments(user, case: Case, section: str) -> bool:
-    return section in case_sections(user, case)
+def readable_attachment_kinds(user, case: Case) -> frozenset[str]:
+    """The one rule for reading attachments (list, download, the case page; web, API): the kinds of the case's
+    documents `user` may see and download, with the name each was uploaded with.
+
+    A scan names her whatever its kind (an acta única or a court order carries her name and cédula), so every
+    kind needs the identity section, and its own section too. The section comes from the kind, which the
+    ciphertext is bound to (AES-GCM associated data); the stored `section` column is never trusted here.
+    """
+    sections = case_sections(user, case)
+    if "identity" not in sections:
+        return frozenset()
+    return frozenset(kind for kind, section in ATTACHMENT_SECTIONS.items() if section in sections)
+
+
+def can_read_attachment(user, case: Case, kind: str) -> bool:
+    return kind in readable_attachment_kinds(user, case)
 
 
 def can_attach(user, case: Case, kind: str, section: str) -> bool:
@@ -207,12 +222,13 @@ def require_attach(user, case: Case, kind: str, section: str) -> None:
     raise Forbidden()
 
 
-def require_attachment_read(user, case: Case, section: str) -> None:
-    """An attachment of a section the reader may not see is absent to her (404), like a case she may not see."""
-    if can_read_attachments(user, case, section):
+def require_attachment_read(user, case: Case, kind: str) -> None:
+    """An attachment she may not read is absent to her (404), like a case she may not see."""
+    if can_read_attachment(user, case, kind):
         return
     g.audit_denial = {"action": "case.attachment.download", "obj": case}
     raise NotFound()
+
 
 def require(user, action: str, obj=None) -> None:
     """Raise unless allowed. A case the user may not read at all is NotFound (its existence is not told)."""

@@ -17,9 +17,10 @@ FILE_FIELDS = frozenset({"file"})
 
 
 def attachment_json(row) -> dict:
-    # Listed only to readers of its section: they may see the name it was uploaded with (none once she is erased).
-    return {"id": row.id, "kind": row.kind, "section": row.section, "media_type": row.media_type, "size": row.size,
-            "uploaded_at": iso(row.uploaded_at), "filename": row.filename or None}
+    # Listed only to readers of her identity and of its kind's section (authz.readable_attachment_kinds): they may
+    # see the name it was uploaded with (none once she is erased). The section is the kind's, not the stored column.
+    return {"id": row.id, "kind": row.kind, "section": row.kind_section, "media_type": row.media_type,
+            "size": row.size, "uploaded_at": iso(row.uploaded_at), "filename": row.filename or None}
 
 
 @bp.post("/cases/<code>/attachments")
@@ -61,11 +62,13 @@ SCHEMAS: dict = {
                                     "at most the size an administrator sets (8 MB by default)"},
             "kind": {"type": "string", "enum": list(ATTACHMENT_KINDS),
                      "description": "consent and identity_document and other: identity section; acta_unica: "
-                                    "psychosocial; court_order: legal (lawyers upload it)"}}},
+                                    "psychosocial; court_order: legal (lawyers upload it). Reading any kind "
+                                    "needs the identity section and the kind's own"}}},
     "AttachmentCreated": {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}},
     "Attachment": {"type": "object", "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(ATTACHMENT_KINDS)},
-        "section": {"type": "string"}, "media_type": {"type": "string", "enum": list(MEDIA_TYPES)},
+        "section": {"type": "string", "description": "The case section of its kind"},
+        "media_type": {"type": "string", "enum": list(MEDIA_TYPES)},
         "size": {"type": "integer"}, "uploaded_at": {"type": "string"},
         "filename": {"type": ["string", "null"], "description": "As uploaded (encrypted at rest); null once her "
                                                                 "identity is erased"}}},
@@ -85,7 +88,7 @@ _download["responses"]["200"]["content"] = {t: {"schema": {"type": "string", "fo
 PATHS: dict = {
     "/api/v1/cases/{code}/attachments": {
         "parameters": [CODE_PARAM],
-        "get": operation("The case's attachments the caller may see (only the sections she reads; no bytes)",
+        "get": operation("The case's attachments the caller may see (her identity and each kind's section; no bytes)",
                          "attachments", ok="The list", schema="Attachments", errors=READ_ERRORS),
         "post": _upload},
     "/api/v1/cases/{code}/attachments/{attachment_id}": {

@@ -3,6 +3,7 @@
 The bytes are AES-256-GCM under the victim's data key, bound to the row (uid, case, kind) by the associated data,
 and stored in the database: backed up with the case and shredded with her. The original file name is encrypted
 too; what stays in clear is what the list and the access log need (kind, section, media type, size, who, when).
+Who reads them is authz.readable_attachment_kinds: her identity section and the kind's own section.
 """
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ class CaseAttachment(UnderVictimKey, db.Model):
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
     kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    # Written at upload, NOT trusted: it is outside the associated data, so an UPDATE could reclassify a document.
+    # Access and what is shown go by `kind_section` (from the kind, which is bound to the ciphertext).
     section: Mapped[str] = mapped_column(String(16), nullable=False)
     media_type: Mapped[str] = mapped_column(String(32), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)  # of the original bytes
@@ -68,6 +71,11 @@ class CaseAttachment(UnderVictimKey, db.Model):
     def content(self) -> bytes:
         """The original bytes; KeyDestroyed once her data key is gone, CryptoError if moved or tampered with."""
         return crypto.decrypt_bytes(self._encryption_key(), self.content_enc, self._content_aad())
+
+    @property
+    def kind_section(self) -> str:
+        """The case section this document belongs to, by its kind (authz.readable_attachment_kinds)."""
+        return ATTACHMENT_SECTIONS[self.kind]
 
     @property
     def extension(self) -> str:

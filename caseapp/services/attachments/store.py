@@ -68,13 +68,14 @@ def upload(actor, code, *, kind, data: bytes | None, filename=None) -> CaseAttac
 
 
 def visible(actor, case: Case) -> list[CaseAttachment]:
-    """The attachments of the sections the actor may read, oldest first, without their bytes (the caller has read
-    the case, and logged it)."""
-    sections = authz.case_sections(actor, case)
-    if not sections:
+    """The attachments the actor may read (authz.readable_attachment_kinds), oldest first, without their bytes (the
+    caller has read the case, and logged it). Selected by kind, never by the stored section column. Only a reader
+    of her identity ever gets a row, so the name it was uploaded with goes no further than the file itself."""
+    kinds = authz.readable_attachment_kinds(actor, case)
+    if not kinds:
         return []
     return list(db.session.scalars(select(CaseAttachment).where(
-        CaseAttachment.case_id == case.id, CaseAttachment.section.in_(sorted(sections))).order_by(CaseAttachment.id)))
+        CaseAttachment.case_id == case.id, CaseAttachment.kind.in_(sorted(kinds))).order_by(CaseAttachment.id)))
 
 
 def list_attachments(actor, code) -> tuple[Case, list[CaseAttachment]]:
@@ -100,13 +101,13 @@ class Download:
 
 
 def download(actor, code, attachment_id) -> Download:
-    """The original bytes of one attachment of the case named `code`, for a reader of its section."""
+    """The original bytes of one attachment of the case named `code`, for a reader of its kind."""
     case = load_case_for(actor, code)
     number = whole_number(attachment_id, 1)
     row = db.session.get(CaseAttachment, number) if number is not None else None
     if row is None or row.case_id != case.id:
         raise NotFound()
-    authz.require_attachment_read(actor, case, row.section)
+    authz.require_attachment_read(actor, case, row.kind)
     try:
         data = row.content()
     except KeyDestroyed:
