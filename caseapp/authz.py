@@ -258,6 +258,26 @@ def visible_cases(user, section: str | None = None):
     return select(Case).where(or_(Case.owner_entity_id == user.entity_id, exists().where(live_referral(*conditions))))
 
 
+def consents_seen_by(user, case: Case) -> list[Consent]:
+    """The consents of a case a reader sees, on every path (case page, API, timeline, printable summary): all of
+    them for the owning entity; for a receiving entity, her consents to assistance and data processing and her
+    consent to share with that entity, never with another one (which entities she agreed to share with is the
+    owner's to know). `case.consents` is loaded once with the case (registry.get_case)."""
+    rows = case.consents
+    if case.owner_entity_id == user.entity_id:
+        return list(rows)
+    return [c for c in rows if c.entity_id is None or c.entity_id == user.entity_id]
+
+
+def referrals_seen_by(user, case: Case):
+    """SQL: the referrals of a case a reader sees: all of them for the owning entity, else only those to or from
+    her own entity (another receiving entity's referral is none of hers)."""
+    stmt = select(Referral).where(Referral.case_id == case.id)
+    if case.owner_entity_id != user.entity_id:
+        stmt = stmt.where(or_(Referral.to_entity_id == user.entity_id, Referral.from_entity_id == user.entity_id))
+    return stmt
+
+
 def role_required(*roles: str):
     """View decorator: 403 (logged by the error handler) unless the user has one of the roles."""
 

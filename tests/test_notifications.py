@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
+from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case, Consent
 from caseapp.models.notifications import Notification
 from caseapp.models.referrals import Referral
@@ -222,6 +223,30 @@ def test_the_header_counts_unread_and_marking_read_lowers_it(app, client, login_
     client.post(f"/notifications/{note.id}/read", data={"csrf_token": token})
     assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
     assert _rows(app, people["bea"])[0].read_at is None  # hers is hers
+
+
+def test_opening_from_the_list_marks_read_and_a_get_changes_nothing(app, client, login_as, people):
+    """The list opens a notification with a POST that marks it read; a GET of the same address (a link or an image
+    on another site) opens it and leaves it unread, and a POST without the page's CSRF token is refused."""
+    code = _case(app, people)
+    rid = _send_api(app, client, login_as, people, code)
+    login_as(people["beto"])
+    note = _rows(app, people["beto"])[0]
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert f'<form method="post" action="/notifications/{note.id}"' in page
+    assert f'href="/notifications/{note.id}"' not in page  # no GET link that would have to change state
+    r = client.get(f"/notifications/{note.id}")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/referrals/{rid}")
+    assert _rows(app, people["beto"])[0].read_at is None
+    assert client.post(f"/notifications/{note.id}").status_code == 400
+    assert _rows(app, people["beto"])[0].read_at is None
+    r = client.post(f"/notifications/{note.id}", data={"csrf_token": csrf_token(client, "/notifications/")})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/referrals/{rid}")
+    assert _rows(app, people["beto"])[0].read_at is not None
+    assert 'id="unread-count"' not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        opened = db.session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "notification.open")).all()
+    assert opened == ["allowed", "allowed"]  # each open is a read in the access log, GET or POST
 
 
 def test_mark_all_read(app, client, login_as, people):

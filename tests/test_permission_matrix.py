@@ -385,6 +385,7 @@ EXPECTED: dict[str, dict] = {
     # --- notifications: one's own; another user's (NOTIFICATION_ID is nobody's here) does not exist -------------
     "GET notifications.index": ANY_USER_PAGE,
     "GET notifications.open_one": spec(404),
+    "POST notifications.open_one": spec(404, anon=(400, LOGIN)),
     "POST notifications.read_one": spec(404, anon=(400, LOGIN)),
     "POST notifications.read_all": spec(REACH, anon=(400, LOGIN)),
     "GET api.notifications": api(403, sw=OK, lw=OK, swlw=OK),

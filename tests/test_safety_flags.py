@@ -3,6 +3,7 @@ shown on every page of the case and in every list that shows it, to a receiving 
 shares; their reasons only to the owner's professionals."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -212,3 +213,72 @@ def test_lists_load_the_flags_with_one_statement_whatever_the_rows(app, client, 
     for code in codes:
         _set_by_api(client, {**world, "code": code}, kind="high_risk")
     assert cost() == few
+
+
+def test_a_sent_referral_carries_the_flags_to_the_receiver_before_she_accepts(app, client, world):
+    """GET /api/v1/referrals/<id> and the referral list: the receiving entity's client sees the flags in force of a
+    referral still `sent`, and never their reasons; so does the sender."""
+    with app.test_request_context():
+        ana = db.session.get(User, world["people"]["sw"].id)
+        code = make_case(ana.id, document_number="52000777")
+        registry.give_consent(ana, code, "sharing", method="written", given_on="2025-03-10", entity_code="OIM")
+        rid = referrals.send(ana, code, to_entity="OIM", service="psychological_assessment", reason="Valoración",
+                             sections=["summary", "psychosocial"]).id
+    _set_by_api(client, {**world, "code": code}, kind="threats_received")
+    for who, url in (("oim", f"/api/v1/referrals/{rid}"), ("oim", "/api/v1/referrals?status=sent"),
+                     ("sw", f"/api/v1/referrals/{rid}"), ("sw", "/api/v1/referrals?direction=outgoing")):
+        r = client.get(url, headers=world["tokens"][who])
+        assert r.status_code == 200 and REASON not in r.get_data(as_text=True), url
+        found = [r.json] if isinstance(r.json, dict) else [i for i in r.json if i["id"] == rid]
+        assert [i["status"] for i in found] == ["sent"] and found[0]["safety_flags"] == ["threats_received"], url
+    # the accepted referral of the fixture, with no flag on its case: an empty list, not a missing field
+    assert all(i["safety_flags"] == [] for i in client.get("/api/v1/referrals", headers=world["tokens"]["oim"]).json
+               if i["id"] != rid)
+
+
+def _flagged_cases(app, client, world, n: int, start: int, *, shelter=False) -> list[str]:
+    """n more open cases of ana's with a flag "high risk" (placed in a shelter, with `shelter`)."""
+    from caseapp.services import accounts, casework
+
+    codes = []
+    with app.test_request_context():
+        ana = db.session.get(User, world["people"]["sw"].id)
+        if shelter and not casework.list_shelters(ana):
+            casework.save_shelter(accounts.CLI, code="CASA-1", name="Casa Violeta", city="Bogotá",
+                                  operator_entity="SDIS", capacity=20)
+        for i in range(start, start + n):
+            code = make_case(ana.id, document_number=f"7300{i:04d}", status="in_immediate_assistance",
+                             intake_on=date(2025, 3, 10))
+            if shelter:
+                casework.place(ana, code, shelter_id=casework.list_shelters(ana)[0].shelter.id,
+                               admitted_on="2025-03-11")
+            codes.append(code)
+    for code in codes:
+        _set_by_api(client, {**world, "code": code}, kind="high_risk")
+    return codes
+
+
+@pytest.mark.parametrize("url", ["/route/agenda", "/route/shelters"])
+def test_the_agenda_and_the_shelters_page_show_the_flag_at_one_statement_whatever_the_rows(
+        app, client, login_as, world, count_queries, url):
+    c = login_as(world["people"]["sw"])
+
+    def page(codes):
+        c.get(url)
+        with count_queries() as count:
+            r = c.get(url)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200
+        for code in codes:  # the badge follows the case's code in its row
+            assert re.search(re.escape(code) + r"</a>\s*<span class=\"badge badge-safety\">Riesgo alto</span>",
+                             html), code
+        return [s for s in count.statements if "safety_flags" in s], count()
+
+    shelter = url.endswith("shelters")
+    few = _flagged_cases(app, client, world, 1, 0, shelter=shelter)
+    flags_few, total_few = page(few)
+    many = few + _flagged_cases(app, client, world, 3, 1, shelter=shelter)
+    flags_many, total_many = page(many)
+    assert len(flags_few) == len(flags_many) == 1, flags_many
+    if not shelter:  # the shelters page writes one access-log row per case shown (tests/web/test_page_statements)
+        assert total_many == total_few

@@ -295,7 +295,10 @@ def _schemas() -> dict:
             "identified_on": date, "linked_on": date, "is_child": {"type": "boolean"},
             "child_referral_required": {"type": "boolean"}, "immediate_due_on": date, "mediate_due_on": date,
             "identity": {"type": "object", "description": "Only for users who may see identity"},
-            "consents": {"type": "array", "items": {"$ref": "#/components/schemas/Consent"}}}},
+            "consents": {"type": "array", "items": {"$ref": "#/components/schemas/Consent"},
+                         "description": "All of them for the owning entity; for a receiving entity, those to "
+                                        "assistance and data processing and her consent to share with that entity "
+                                        "only"}}},
         "StatusChange": {
             "type": "object", "required": ["status", "version"], "additionalProperties": False,
             "description": "One move of the case lifecycle; each refusal names its rule (409 or 422, `rule`).",

@@ -7,6 +7,7 @@ from flask_login import current_user
 from caseapp.api import ANY, DATE, TEXT, body_of, bp
 from caseapp.api.openapi import error_responses
 from caseapp.models.referrals import REFERRAL_STATUSES, SHARED_SECTIONS
+from caseapp.models.safety import SAFETY_FLAG_KINDS
 from caseapp.services import referrals as service
 
 
@@ -16,6 +17,9 @@ def _referral_json(r, overdue: bool | None = None) -> dict:
         "service": r.service, "status": r.status, "mandatory": r.mandatory, "shared_sections": sorted(r.sections),
         "due_on": r.due_on.isoformat() if r.due_on else None, "version": r.version,
         "step": r.step_id, "access_ended_on": r.access_ended_on.isoformat() if r.access_ended_on else None,
+        # a flag travels with any referral, a sent one included: the receiver knows before she accepts (lists load
+        # them with the page, services.safety.flags_with_cases)
+        "safety_flags": [f.kind for f in r.case.safety_flags],
     }
     if overdue is not None:
         body["overdue"] = overdue
@@ -113,7 +117,10 @@ SCHEMAS: dict = {
                             "description": "When the receiving entity's access ended"},
         "mandatory": {"type": "boolean"}, "shared_sections": {"type": "array", "items": {"type": "string"}},
         "due_on": {"type": ["string", "null"], "format": "date"}, "overdue": {"type": "boolean"},
-        "version": {"type": "integer"}}},
+        "version": {"type": "integer"},
+        "safety_flags": {"type": "array", "items": {"type": "string", "enum": list(SAFETY_FLAG_KINDS)},
+                         "description": "The case's safety flags in force (never their reasons), whatever the "
+                                        "referral's status or sections"}}},
     "ReferralAnswer": {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
         "version": {"type": "integer", "description": "The version read: the answer is refused if it changed"},
         "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"},

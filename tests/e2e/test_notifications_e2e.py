@@ -39,7 +39,7 @@ def test_a_referral_reaches_the_receiving_entity(app, factory, page, browser_log
     assert counter.inner_text() == "1"
     page.get_by_role("link", name="Notificaciones").click()
     page.wait_for_url("**/notifications/")
-    item = page.get_by_role("link", name=f"Nueva remisión del caso {code} a su entidad.")
+    item = page.get_by_role("button", name=f"Nueva remisión del caso {code} a su entidad.")  # a POST: it marks read
     item.wait_for()
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off a phone's screen

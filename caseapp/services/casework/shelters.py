@@ -61,11 +61,11 @@ def list_shelters(actor, include_inactive: bool = False) -> list[ShelterRow]:
 
 def _open_stays_of_visible_cases(actor) -> list[ShelterStay]:
     # Where she is lodged is part of her identity and contact: another entity sees it only when its referral
-    # shares that section.
+    # shares that section. The list shows each case's safety flags: loaded with it (one statement).
     visible = authz.visible_cases(actor, section="identity").with_only_columns(Case.id)
     return list(db.session.scalars(select(ShelterStay).where(ShelterStay.left_on.is_(None),
                                                              ShelterStay.case_id.in_(visible))
-                                   .options(selectinload(ShelterStay.case))
+                                   .options(selectinload(ShelterStay.case).selectinload(Case.safety_flags))
                                    .order_by(ShelterStay.admitted_on, ShelterStay.id)))
 
 

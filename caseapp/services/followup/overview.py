@@ -12,7 +12,6 @@ from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import CaseClosure, CaseRoute
 from caseapp.services.casework import goals_of, kinds_for, legal_of, notes_of, stays_of, steps_of
-from caseapp.services.followup.timeline import referrals_seen_by
 from caseapp.services.primitives import commit_read, load_case_for
 from caseapp.services.referrals import awaits_child_protection, fulfillable_referrals
 from caseapp.services.route import due
@@ -62,7 +61,7 @@ def overview(actor, code: str) -> RouteOverview:
         view.legal_notes = notes_of(case, "legal")
     view.to_fulfil = fulfillable_referrals(actor, case)
     view.awaits_child_protection = awaits_child_protection(case)
-    view.referrals = list(db.session.scalars(referrals_seen_by(actor, case).order_by(Referral.id)))
+    view.referrals = list(db.session.scalars(authz.referrals_seen_by(actor, case).order_by(Referral.id)))
     view.closures = list(db.session.scalars(
         select(CaseClosure).where(CaseClosure.case_id == case.id).order_by(CaseClosure.id)))
     audit.record("case.route.view", case, actor=actor, detail={"sections": sorted(sections)})

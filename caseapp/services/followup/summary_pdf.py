@@ -16,7 +16,7 @@ from fpdf import FPDF
 from caseapp import audit, authz
 from caseapp.labels import label, stage_label
 from caseapp.services.casework import legal_of
-from caseapp.services.followup.timeline import consents_seen_by, entries_of, readable_parts
+from caseapp.services.followup.timeline import entries_of, readable_parts
 from caseapp.services.primitives import commit_read, load_case_for
 from caseapp.services.registry import case_summary
 from caseapp.timeutil import today
@@ -204,7 +204,7 @@ def case_summary_pdf(actor, code: str) -> tuple[str, bytes]:
     _summary(pdf, summary, case)
     _identity(pdf, summary)
     _account(pdf, summary)
-    _consents(pdf, consents_seen_by(actor, case))
+    _consents(pdf, authz.consents_seen_by(actor, case))
     if "legal" in parts:  # authz: the legal section is read by whoever has it
         _legal(pdf, case)
     _timeline(pdf, entries)

@@ -16,13 +16,13 @@ from datetime import date, datetime
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
 from caseapp.labels import label, stage_label
-from caseapp.models.cases import Case, Consent
+from caseapp.models.cases import Case
 from caseapp.models.legal import LegalStageChange
 from caseapp.models.referrals import Referral
 from caseapp.models.route import (
@@ -108,17 +108,8 @@ def _phases(r: _Reading) -> Iterable[TimelineEntry]:
                             _("Phase extended: %(phase)s", phase=label("phase", ext.phase)), "summary")
 
 
-def consents_seen_by(actor, case: Case) -> list[Consent]:
-    """The consents of a case a reader sees: all of them for the owning entity; for a receiving entity, her
-    consents to assistance and data processing and her consent to share with that entity, never with another one."""
-    rows = case.consents  # loaded once with the case on its page (registry.get_case)
-    if case.owner_entity_id == actor.entity_id:
-        return list(rows)
-    return [c for c in rows if c.entity_id is None or c.entity_id == actor.entity_id]
-
-
 def _consents(r: _Reading) -> Iterable[TimelineEntry]:
-    for c in consents_seen_by(r.actor, r.case):
+    for c in authz.consents_seen_by(r.actor, r.case):
         what = label("consent_kind", c.kind) + (f" ({c.entity.code})" if c.entity is not None else "")
         yield TimelineEntry(c.given_on, "consent.given", _("Consent given: %(what)s", what=what), "summary")
         if c.withdrawn_on:
@@ -141,19 +132,10 @@ def _steps(r: _Reading) -> Iterable[TimelineEntry]:
                                 _("Step not provided: %(kind)s", kind=name), "summary")
 
 
-def referrals_seen_by(actor, case: Case):
-    """SQL: the referrals of a case a reader sees: all of them for the owning entity, else only those to or from
-    her own entity (another receiving entity's referral is none of hers)."""
-    stmt = select(Referral).where(Referral.case_id == case.id)
-    if case.owner_entity_id != actor.entity_id:
-        stmt = stmt.where(or_(Referral.to_entity_id == actor.entity_id, Referral.from_entity_id == actor.entity_id))
-    return stmt
-
-
 def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
     english = str(get_locale() or "es").startswith("en")
     # the service's label with each referral (one statement); the case is the one already loaded
-    stmt = (referrals_seen_by(r.actor, r.case).options(lazyload(Referral.case))
+    stmt = (authz.referrals_seen_by(r.actor, r.case).options(lazyload(Referral.case))
             .outerjoin(StepKind, StepKind.code == Referral.service)
             .add_columns(StepKind.label_en if english else StepKind.label_es))
     for ref, service in db.session.execute(stmt):

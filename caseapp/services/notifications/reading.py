@@ -114,10 +114,11 @@ def mark_all_read(actor) -> int:
     return result.rowcount or 0
 
 
-def open_notification(actor, notification_id) -> NotificationView:
-    """Mark it read and say where it leads, checked against the access the reader has now (logged either way)."""
+def open_notification(actor, notification_id, *, mark_read: bool) -> NotificationView:
+    """Say where it leads, checked against the access the reader has now (logged either way); `mark_read` only on a
+    POST (the list's button): a GET, which any page may send cross-site, changes nothing but the access log."""
     row = _own(actor, notification_id)
-    if row.read_at is None:
+    if mark_read and row.read_at is None:
         row.read_at = utcnow()
     view = view_of(actor, row)
     audit.record("notification.open", actor=actor, object_type="notification", object_ref=str(row.id),

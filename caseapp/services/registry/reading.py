@@ -56,6 +56,7 @@ def case_summary(actor, case: Case) -> dict:
     if not sections:
         return {"code": case.code}
     victim = case.victim
+    consents = authz.consents_seen_by(actor, case)  # a receiving entity sees no consent to share with another one
     out = {
         "code": case.code,
         "status": case.status,
@@ -82,7 +83,7 @@ def case_summary(actor, case: Case) -> dict:
         "consents": [
             {"id": c.id, "kind": c.kind, "entity": c.entity.code if c.entity else None, "given_on": _iso(c.given_on),
              "method": c.method, "withdrawn_on": _iso(c.withdrawn_on), "version": c.version}
-            for c in case.consents
+            for c in consents
         ],
         "screening": None,
         "sections": sorted(sections),
@@ -97,7 +98,7 @@ def case_summary(actor, case: Case) -> dict:
     if "identity" in sections:
         out["identity"] = {k: (None if victim.erased else getattr(victim, k)) for k in IDENTITY_FIELDS
                            if k not in ACCOUNT_FIELDS}
-        for consent, row in zip(out["consents"], case.consents, strict=True):
+        for consent, row in zip(out["consents"], consents, strict=True):
             consent["representative"] = None if victim.erased else row.representative
     if "account" in sections:
         out["account"] = {"narrative": None if victim.erased else victim.narrative,

@@ -2,9 +2,10 @@
 from caseapp.services.safety.flags import (
     clear_flag,
     flag_history,
+    flags_by_code,
     flags_with_cases,
     professionals_for,
     set_flag,
 )
 
-__all__ = ["clear_flag", "flag_history", "flags_with_cases", "professionals_for", "set_flag"]
+__all__ = ["clear_flag", "flag_history", "flags_by_code", "flags_with_cases", "professionals_for", "set_flag"]

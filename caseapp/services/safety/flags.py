@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from caseapp import audit
+from caseapp import audit, authz
 from caseapp.errors import Conflict, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import CASE_ROLES, User, UserRole
@@ -36,6 +36,22 @@ NAMED = "contact_only_through"  # the kind that names the one professional who m
 def flags_with_cases():
     """Loader option for a query of cases (or `Referral.case` chains): their flags in force, one statement."""
     return selectinload(Case.safety_flags)
+
+
+def flags_by_code(actor, codes) -> dict[str, list[SafetyFlag]]:
+    """The flags in force of the cases named by `codes`, by case code, among the cases the actor may see: one
+    statement, for a list built from case codes rather than cases (the agenda)."""
+    codes = set(codes)
+    if not codes:
+        return {}
+    visible = authz.visible_cases(actor).with_only_columns(Case.id)
+    found: dict[str, list[SafetyFlag]] = {}
+    for code, flag in db.session.execute(
+            select(Case.code, SafetyFlag).join(Case, Case.id == SafetyFlag.case_id)
+            .where(Case.code.in_(codes), Case.id.in_(visible), SafetyFlag.cleared_at.is_(None))
+            .order_by(SafetyFlag.id)):
+        found.setdefault(code, []).append(flag)
+    return found
 
 
 def professionals_for(case: Case) -> list[User]:

@@ -1,5 +1,8 @@
-"""Notification screens: the list (newest first), opening one, and marking as read (POSTs: CSRF checked by
-the application-wide CSRFProtect)."""
+"""Notification screens: the list (newest first), opening one, and marking as read.
+
+Every change is a POST (CSRF checked by the application-wide CSRFProtect): the list opens a notification with a
+POST button that marks it read on the way; a GET of the same address opens it without marking it read, so that a
+link or an image on another site cannot clear her counter."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -19,10 +22,10 @@ def index():
     return render_template("notifications/list.html", rows=rows, next_before=next_before)
 
 
-@bp.route("/<int:notification_id>")
+@bp.route("/<int:notification_id>", methods=["GET", "POST"])
 @login_required
 def open_one(notification_id):
-    view = service.open_notification(current_user, notification_id)
+    view = service.open_notification(current_user, notification_id, mark_read=request.method == "POST")
     if view.target is None:
         flash(_("You no longer have access to what this notification was about."), "info")
         return redirect(url_for("notifications.index"))

@@ -31,7 +31,7 @@ from caseapp.models.route import (
     AssistanceStep,
     StepKind,
 )
-from caseapp.services import casework, followup, route
+from caseapp.services import casework, followup, route, safety
 from caseapp.services.primitives import load_case_for
 from caseapp.timeutil import today
 from caseapp.web import flow
@@ -369,7 +369,9 @@ def reopen_case(code):
 @action_required("route.agenda")
 def agenda():
     result = followup.agenda(current_user)
-    return render_template("route/agenda.html", result=result)
+    # each row shows its case's safety flags: found for all the agenda's cases at once (one statement)
+    flags = safety.flags_by_code(current_user, (i.case_code for i in result["overdue"] + result["upcoming"]))
+    return render_template("route/agenda.html", result=result, flags=flags)
 
 
 @bp.route("/shelters", endpoint="shelters")
