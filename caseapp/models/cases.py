@@ -41,7 +41,7 @@ CONTROL_METHODS = (
     "withholds_necessities", "withholds_documents", "other",
 )
 # Codes of Ruta's first list that HTCDS does not have, and the HTCDS code each now counts as: the one mapping,
-# read by validation (an old client's code is accepted as its HTCDS code) and the labels; migration 0020 holds a
+# read by validation (an old client's code is accepted as its HTCDS code) and the labels; migration 0019 holds a
 # frozen copy to rewrite the stored codes.
 CONTROL_METHODS_FORMER = {"threats_to_family": "threats", "isolation": "restricts_movement"}
 # HTCDS vic_MethodOfRecruitment (one per case here: the main one).
