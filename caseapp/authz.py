@@ -146,15 +146,24 @@ def can(user, action: str, obj=None) -> bool:
     return False
 
 
+def owner_staff():
+    """SQL (on CaseAssignment, with Case and User in scope): an open assignment of an active user of the case's
+    owning entity — those who keep a case staffed. A receiving entity's professional does not: her access ends
+    with the referral, and the case must not fall out of its owner's hands with it. The one definition of a
+    staffed case: may_assign and the unassigned cases of "Mis casos" (services.followup.my_cases) both use it."""
+    return and_(CaseAssignment.ended_at.is_(None), User.id == CaseAssignment.user_id, User.active.is_(True),
+                User.entity_id == Case.owner_entity_id)
+
+
 def may_assign(user, case: Case) -> bool:
     """Assign and unassign the professionals of a case (its owner's): a professional assigned to it; or, when no
-    active professional is assigned (hers left or was deactivated), any professional of the owning entity, so that
-    the case is picked up rather than lost. The entity's admin moves cases in bulk (case.reassign_bulk)."""
+    active professional of the owning entity is assigned (hers left or was deactivated), any professional of the
+    owning entity, so that the case is picked up rather than lost. The entity's admin moves cases in bulk
+    (case.reassign_bulk)."""
     if not user.has_role(*CASE_ROLES):
         return False
-    open_rows = select(CaseAssignment.user_id).join(User, User.id == CaseAssignment.user_id).where(
-        CaseAssignment.case_id == case.id, CaseAssignment.ended_at.is_(None), User.active.is_(True))
-    users = set(db.session.scalars(open_rows))
+    users = set(db.session.scalars(select(CaseAssignment.user_id).where(
+        CaseAssignment.case_id == case.id, Case.id == CaseAssignment.case_id, owner_staff())))
     return user.id in users or not users
 
 

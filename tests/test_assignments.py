@@ -154,7 +154,7 @@ def test_the_next_hearing_an_outcome_sets_is_on_the_lawyers_agenda(app, client, 
     ("coco", "social_worker", "assignee_role"),  # a coordinator
     ("ines", "lawyer", "assignee_inactive"),     # a deactivated lawyer
     ("lina", "social_worker", "assignee_role"),  # a lawyer as the social worker
-    ("nadie", "lawyer", "assignee_unknown"),
+    ("nadie", "lawyer", "assignee_entity"),   # nobody has that name: the same answer
     ("lina", "judge", "assignment_role"),
 ])
 def test_who_may_be_assigned(app, people, case_code, paths, path, who, role, rule):

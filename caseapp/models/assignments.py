@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from caseapp.extensions import db
@@ -25,6 +25,10 @@ class CaseAssignment(db.Model):
         # "Mis casos" and the agenda: a user's open assignments; a case's open ones.
         Index("ix_case_assignments_user_open", "user_id", "ended_at"),
         Index("ix_case_assignments_case_open", "case_id", "ended_at"),
+        # One open row per user and role on a case, held by the database (a partial unique index, migration 0020):
+        # two assigns at once cannot both open one (services.casework.assignments answers 409).
+        Index("uq_case_assignments_open", "case_id", "user_id", "role", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -252,6 +253,12 @@ class LegalProceeding(UnderVictimKey, Versioned, Timestamped, db.Model):
     services.casework.proceedings.change_stage, in step with its history (LegalStageChange)."""
 
     __tablename__ = "legal_proceedings"
+    __table_args__ = (
+        # One criminal proceeding per case, held by the database (a partial unique index, migration 0020): two
+        # requests opening it at once cannot both succeed (services.casework.proceedings answers 409).
+        Index("uq_legal_proceedings_criminal", "case_id", unique=True, sqlite_where=text("kind = 'criminal'"),
+              postgresql_where=text("kind = 'criminal'")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)

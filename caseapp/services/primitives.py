@@ -123,6 +123,19 @@ def commit(conflict_message: str | None = None) -> None:
         raise Conflict(conflict_message or stale_message(), rule="stale_version") from None
 
 
+def insert_unique(row, race: Conflict) -> None:
+    """Add `row` and write it at once, in a savepoint: when a unique index the database holds refuses it (another
+    request wrote the same thing meanwhile, past the service's own check) the answer is `race` — the Conflict that
+    check gives — and the rest of the transaction is kept."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError as error:
+        if not lost_race(error):
+            raise
+        raise race from None
+
+
 def commit_read() -> None:
     """Commit a read's access-log row without expiring what the read loaded: the transaction wrote nothing the page
     shows, so reloading each row on its next use (one statement per row) would only cost time."""

@@ -23,7 +23,7 @@ from caseapp.models.assignments import ASSIGNMENT_ROLES, CaseAssignment
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import StepKind
-from caseapp.services.primitives import commit, commit_read, keeping_loaded, load_case_for
+from caseapp.services.primitives import commit, commit_read, insert_unique, keeping_loaded, load_case_for
 from caseapp.timeutil import utcnow
 
 MAX_USERNAME = 64
@@ -36,15 +36,16 @@ def _role(role) -> str:
     return role
 
 
-def _user_named(username) -> User:
-    user = None
+def _user_named(username) -> User | None:
+    """The user with that username, or None: the caller answers for a name nobody has as it answers for a user it
+    may not name (check_assignee), so that no form tells who exists."""
     if isinstance(username, str) and username.strip() and len(username) <= MAX_USERNAME:
-        user = db.session.scalar(select(User).where(User.username == username.strip()))
-    if user is None:
-        raise Invalid(_("There is no user with that name."), field_errors={"username": _("There is no user with "
-                                                                                          "that name.")},
-                      rule="assignee_unknown")
-    return user
+        return db.session.scalar(select(User).where(User.username == username.strip()))
+    return None
+
+
+def _typed(username) -> str:
+    return username.strip()[:MAX_USERNAME] if isinstance(username, str) else ""
 
 
 def open_assignments(case: Case) -> list[CaseAssignment]:
@@ -79,8 +80,18 @@ def _entities_for(case: Case, role: str) -> set[int]:
     return ids
 
 
-def check_assignee(case: Case, user: User, role: str) -> None:
-    """Raise Invalid unless `user` may be assigned to `case` in `role` (the rule of who may work a case)."""
+def check_assignee(case: Case, user: User | None, role: str, *, named: str = "") -> None:
+    """Raise Invalid unless `user` may be assigned to `case` in `role` (the rule of who may work a case).
+
+    A name nobody has (`user` None; `named` is what was typed) and a user of an entity that does not work the case
+    get one answer, so that a professional cannot learn who exists, in which role or whether active, across
+    entities; the finer reasons (inactive, wrong role) are given only for users of the entities that work it."""
+    if user is None or user.entity_id not in _entities_for(case, role):
+        raise Invalid(_("%(user)s belongs to an entity that does not work this case: only the owning entity or "
+                        "one that accepted a referral for this service.",
+                        user=user.username if user is not None else named),
+                      field_errors={"username": _("Belongs to an entity that does not work this case.")},
+                      rule="assignee_entity")
     if not user.is_active:
         raise Invalid(_("%(user)s is not an active user: choose someone else.", user=user.username),
                       field_errors={"username": _("Not an active user.")}, rule="assignee_inactive")
@@ -88,11 +99,6 @@ def check_assignee(case: Case, user: User, role: str) -> None:
         raise Invalid(_("%(user)s does not hold the role of this assignment.", user=user.username),
                       field_errors={"username": _("Does not hold the role of this assignment.")},
                       rule="assignee_role")
-    if user.entity_id not in _entities_for(case, role):
-        raise Invalid(_("%(user)s belongs to an entity that does not work this case: only the owning entity or "
-                        "one that accepted a referral for this service.", user=user.username),
-                      field_errors={"username": _("Belongs to an entity that does not work this case.")},
-                      rule="assignee_entity")
 
 
 def candidates(case: Case) -> dict[str, list[User]]:
@@ -112,17 +118,24 @@ def _open_row(case: Case, user: User, role: str) -> CaseAssignment | None:
         CaseAssignment.ended_at.is_(None)))
 
 
-def _add(actor, case: Case, user: User, role: str, *, action: str = "case.assign") -> CaseAssignment:
-    check_assignee(case, user, role)
+def _add(actor, case: Case, user: User | None, role: str, *, action: str = "case.assign",
+         named: str = "") -> CaseAssignment:
+    check_assignee(case, user, role, named=named)
     if _open_row(case, user, role) is not None:
-        raise Conflict(_("%(user)s is already assigned to this case in that role.", user=user.username),
-                       rule="already_assigned")
+        raise _already_assigned(user)
     row = CaseAssignment(case=case, user_id=user.id, role=role, assigned_at=utcnow(),
                          assigned_by_id=actor.id if actor is not None else None)
     row.user = user
-    db.session.add(row)
+    # Two assigns at once both pass the check above: the database's unique index on open rows refuses the second,
+    # with the same answer, on every path that assigns (assign, reassign, the bulk move).
+    insert_unique(row, _already_assigned(user))
     audit.record(action, case, actor=actor, detail={"user": user.username, "role": role})
     return row
+
+
+def _already_assigned(user: User) -> Conflict:
+    return Conflict(_("%(user)s is already assigned to this case in that role.", user=user.username),
+                    rule="already_assigned")
 
 
 def _end(actor, case: Case, row: CaseAssignment, *, action: str = "case.unassign") -> None:
@@ -144,7 +157,7 @@ def assign(actor, code, username, role) -> CaseAssignment:
     """Assign the user named `username` to the case in `role`."""
     case = load_case_for(actor, code, "case.assign")
     role = _role(role)
-    row = _add(actor, case, _user_named(username), role)
+    row = _add(actor, case, _user_named(username), role, named=_typed(username))
     with keeping_loaded():
         commit()
     return row
@@ -156,12 +169,12 @@ def unassign(actor, code, username, role, *, replacement=None) -> CaseAssignment
     case = load_case_for(actor, code, "case.assign")
     role = _role(role)
     user = _user_named(username)
-    row = _open_row(case, user, role)
-    if row is None:
+    row = _open_row(case, user, role) if user is not None else None
+    if row is None:  # a name nobody has gets the same answer
         raise Conflict(_("%(user)s is not assigned to this case in that role (someone may have changed it "
-                         "already).", user=user.username), rule="not_assigned")
+                         "already).", user=_typed(username)), rule="not_assigned")
     if replacement not in (None, ""):
-        _add(actor, case, _user_named(replacement), role, action="case.reassign")
+        _add(actor, case, _user_named(replacement), role, action="case.reassign", named=_typed(replacement))
         db.session.flush()
     _keeps_a_social_worker(case, row)
     _end(actor, case, row, action="case.reassign" if replacement else "case.unassign")
@@ -188,10 +201,7 @@ def lawyer_for_registration(actor, username) -> User | None:
     The case does not exist yet: she must be an active lawyer of the registering entity."""
     if username in (None, ""):
         return None
-    try:
-        user = _user_named(username)
-    except Invalid:
-        user = None
+    user = _user_named(username)
     if user is None or not user.is_active or not user.has_role("lawyer") or user.entity_id != actor.entity_id:
         raise Invalid(_("Some fields are not valid; nothing was saved."),
                       field_errors={"lawyer": _("Choose an active lawyer of your entity.")},
@@ -238,21 +248,21 @@ def reassign_all(actor, from_username, to_username, role) -> int:
     authz.require(actor, "case.reassign_bulk")
     role = _role(role)
     source, target = _user_named(from_username), _user_named(to_username)
-    if source.id == target.id:
+    if source is not None and source is target:
         raise Invalid(_("Choose two different people."), field_errors={"to_username": _("Choose two different "
                                                                                         "people.")},
                       rule="same_user")
-    rows = list(db.session.scalars(select(CaseAssignment).options(joinedload(CaseAssignment.case))
-                                   .join(Case, Case.id == CaseAssignment.case_id).where(and_(
-                                       CaseAssignment.user_id == source.id, CaseAssignment.role == role,
-                                       CaseAssignment.ended_at.is_(None), Case.status != "closed",
-                                       Case.owner_entity_id == actor.entity_id))))
+    rows = [] if source is None else list(db.session.scalars(
+        select(CaseAssignment).options(joinedload(CaseAssignment.case)).join(Case, Case.id == CaseAssignment.case_id)
+        .where(and_(CaseAssignment.user_id == source.id, CaseAssignment.role == role,
+                    CaseAssignment.ended_at.is_(None), Case.status != "closed",
+                    Case.owner_entity_id == actor.entity_id))))
     if not rows:
-        raise Conflict(_("%(user)s has no open case of your entity in that role.", user=source.username),
+        raise Conflict(_("%(user)s has no open case of your entity in that role.", user=_typed(from_username)),
                        rule="not_assigned")
     for row in rows:
-        if _open_row(row.case, target, role) is None:
-            _add(actor, row.case, target, role, action="case.reassign")
+        if target is None or _open_row(row.case, target, role) is None:
+            _add(actor, row.case, target, role, action="case.reassign", named=_typed(to_username))
         _end(actor, row.case, row, action="case.reassign")
     commit()
     return len(rows)

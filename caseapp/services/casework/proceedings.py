@@ -27,6 +27,7 @@ from caseapp.models.route import (
 from caseapp.services.primitives import (
     clean_text,
     commit,
+    insert_unique,
     invalid,
     load_case_for,
     not_future,
@@ -103,8 +104,7 @@ def open_proceeding(actor, code: str, *, kind, stage=None, stage_on=None, compla
         errors["kind"] = _("Choose a kind from the list.")
         raise invalid(errors)
     if kind == "criminal" and criminal_of(case) is not None:
-        raise Conflict(_("This case already has its criminal proceeding: update that one."),
-                       rule="criminal_proceeding_exists")
+        raise _criminal_exists()
     proc = LegalProceeding(case=case, kind=kind, stage=PROCEEDING_STAGES[kind][0], updated_by_id=actor.id)
     _proceeding_fields(proc, errors, complaint_filed_on=complaint_filed_on, receiving_office=receiving_office,
                        criminal_case_number=criminal_case_number, representation=representation or "none")
@@ -112,10 +112,16 @@ def open_proceeding(actor, code: str, *, kind, stage=None, stage_on=None, compla
     change_stage(proc, stage or PROCEEDING_STAGES[kind][0], stage_on or proc.complaint_filed_on, actor, errors)
     if errors:
         raise invalid(errors)
-    db.session.add(proc)
+    # Two requests at once both pass the check above: the database's unique index refuses the second.
+    insert_unique(proc, _criminal_exists())
     audit.record("case.legal.proceeding.open", case, actor=actor, detail={"kind": kind, "stage": proc.stage})
     commit()
     return proc
+
+
+def _criminal_exists() -> Conflict:
+    return Conflict(_("This case already has its criminal proceeding: update that one."),
+                    rule="criminal_proceeding_exists")
 
 
 def proceeding_for(actor, proc_id: int, action: str = "case.legal.write") -> LegalProceeding:

@@ -42,24 +42,35 @@ class AgendaItem:
 _ROLE_SECTION = {"social_worker": "psychosocial", "lawyer": "legal"}
 
 
-def my_open_cases(actor, *, with_flags: bool = False) -> dict[Case, frozenset[str]]:
-    """The open cases the user is assigned to and may still see, with the roles whose items she may read there.
+@dataclass(frozen=True)
+class CaseAccess:
+    """What an assigned professional gets from one of her cases: the roles whose items she reads there, and the
+    sections she may read (authz.case_sections), which every item of the agenda is held to."""
+    roles: frozenset[str]
+    sections: frozenset[str]
+
+
+def my_open_cases(actor, *, with_flags: bool = False) -> dict[Case, CaseAccess]:
+    """The open cases the user is assigned to and may still see, with the roles whose items she may read there
+    and the sections she may read.
 
     A case of another entity counts while its referral is live; a role there gives items only if the referral
-    shares that role's section (one more statement per referred case, never per owned case). `with_flags` loads
-    their safety flags in force too (one statement), for a list that shows them."""
+    shares that role's section. The sections are computed once per case (one more statement per referred case,
+    never per owned case). `with_flags` loads their safety flags in force too (one statement), for a list that
+    shows them."""
     rows = db.session.execute(authz.visible_cases(actor).add_columns(CaseAssignment.role).join(
         CaseAssignment, CaseAssignment.case_id == Case.id).where(
         CaseAssignment.user_id == actor.id, CaseAssignment.ended_at.is_(None), Case.status != "closed")
         .order_by(Case.id).options(*([selectinload(Case.safety_flags)] if with_flags else []))).all()
     roles: dict[Case, set[str]] = {}
+    sections: dict[Case, frozenset[str]] = {}
     for case, role in rows:
         mine = roles.setdefault(case, set())
-        if not actor.has_role(role):
-            continue
-        if case.owner_entity_id == actor.entity_id or _ROLE_SECTION[role] in authz.case_sections(actor, case):
+        if case not in sections:
+            sections[case] = authz.case_sections(actor, case)
+        if actor.has_role(role) and _ROLE_SECTION[role] in sections[case]:
             mine.add(role)
-    return {case: frozenset(r) for case, r in roles.items()}
+    return {case: CaseAccess(frozenset(r), sections[case]) for case, r in roles.items()}
 
 
 def agenda(actor, on: date | None = None, days: int = 7) -> dict:
@@ -83,8 +94,11 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
     items: list[AgendaItem] = []
     mine = my_open_cases(actor) if mine is None else mine
     cases = list(mine)
-    social = [c for c in cases if "social_worker" in mine[c]]
-    legal_ids = [c.id for c in cases if "lawyer" in mine[c]]
+    social = [c for c in cases if "social_worker" in mine[c].roles]
+    legal_ids = [c.id for c in cases if "lawyer" in mine[c].roles]
+    # On a referred case, an item shows only what its referral shares: a step of a section it shares, a hearing
+    # only with the legal section (the same rule as the case's own pages, authz.case_sections).
+    sections = {c.id: mine[c].sections for c in cases}
     ids = [c.id for c in social]
     codes = {c.id: c.code for c in cases}
     dates_of = due.phase_dates_of(social)
@@ -100,6 +114,8 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
         for step in db.session.scalars(select(AssistanceStep).options(joinedload(AssistanceStep.kind)).where(
                 AssistanceStep.case_id.in_(set(ids) | set(legal_ids)), AssistanceStep.status.in_(OPEN_STEP_STATUSES),
                 AssistanceStep.planned_on.is_not(None), AssistanceStep.planned_on <= horizon)):
+            if step.kind.section not in sections[step.case_id]:
+                continue
             legal = step.kind.section == "legal"
             if step.case_id in ids or (legal and step.case_id in legal_ids):
                 items.append(AgendaItem(codes[step.case_id], step.kind.label_es if _lang_es() else step.kind.label_en,
@@ -113,6 +129,8 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
         for event in db.session.scalars(select(LegalEvent).where(
                 LegalEvent.case_id.in_(set(ids) | set(legal_ids)), LegalEvent.kind == "hearing",
                 or_(LegalEvent.on.between(on, horizon), LegalEvent.next_on.between(on, horizon)))):
+            if "legal" not in sections[event.case_id]:
+                continue
             for when in sorted({d for d in (event.on, event.next_on) if d and on <= d <= horizon}):
                 items.append(AgendaItem(codes[event.case_id], _("Hearing"), when, False, "hearing"))
         # A measure asked for and not yet decided stays on her agenda until it is, dated by its request.

@@ -9,7 +9,6 @@ from sqlalchemy import exists, func, select
 
 from caseapp import audit, authz
 from caseapp.extensions import db
-from caseapp.models.accounts import User
 from caseapp.models.assignments import CaseAssignment
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
@@ -41,9 +40,9 @@ class MyCases:
 
 
 def _unassigned_condition(entity_id: int):
-    """SQL: an open case of the entity with no open assignment of an active user."""
-    staffed = exists().where(CaseAssignment.case_id == Case.id, CaseAssignment.ended_at.is_(None),
-                             User.id == CaseAssignment.user_id, User.active.is_(True))
+    """SQL: an open case of the entity with no open assignment of an active user of that entity (authz.owner_staff:
+    a receiving entity's professional does not keep it staffed)."""
+    staffed = exists().where(CaseAssignment.case_id == Case.id, authz.owner_staff())
     return (Case.owner_entity_id == entity_id) & (Case.status != "closed") & ~staffed
 
 
@@ -57,9 +56,9 @@ def my_cases(actor, on: date | None = None) -> MyCases:
     for item in items:
         by_case.setdefault(item.case_code, []).append(item)
     rows = []
-    for case, roles in mine.items():
+    for case, access in mine.items():
         own = [i for i in by_case.get(case.code, []) if i.kind != "referral"]
-        rows.append(MyCase(case, roles, next_due=own[0] if own else None, overdue=sum(i.overdue for i in own)))
+        rows.append(MyCase(case, access.roles, next_due=own[0] if own else None, overdue=sum(i.overdue for i in own)))
     unassigned = list(db.session.scalars(select(Case).where(_unassigned_condition(actor.entity_id))
                                          .order_by(Case.identified_on, Case.id).limit(UNASSIGNED_SHOWN)))
     unassigned_count = len(unassigned) if len(unassigned) < UNASSIGNED_SHOWN else db.session.scalar(
