@@ -24,6 +24,8 @@ class Notification(db.Model):
     __table_args__ = (
         # The header's counter: unread rows of one user, read from the index alone.
         Index("ix_notifications_user_unread", "user_id", "read_at"),
+        # Her list, newest first, without sorting all she ever received (migration 0021).
+        Index("ix_notifications_user_newest", "user_id", "id"),
         # The time-based ones are idempotent: one per user and item (NULLs, the event ones, never collide).
         UniqueConstraint("user_id", "dedup_key", name="uq_notifications_user_dedup"),
     )

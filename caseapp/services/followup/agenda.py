@@ -138,11 +138,14 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
                 ProtectionMeasure.case_id.in_(legal_ids), ProtectionMeasure.status == "requested")):
             items.append(AgendaItem(codes[measure.case_id], _("Protection measure awaiting a decision"),
                                     measure.requested_on, False, "measure"))
-    for ref in db.session.scalars(select(Referral).options(joinedload(Referral.case)).where(
+    # Only the columns an item shows: an entity's backlog of waiting referrals can be hundreds, and loading each
+    # case (with its victim, entity and purposes) cost most of the agenda's time at 100,000 victims.
+    answer = _("Answer a referral")
+    for ref_id, due_on, code in db.session.execute(select(Referral.id, Referral.due_on, Case.code).join(
+            Case, Case.id == Referral.case_id).where(
             Referral.to_entity_id == actor.entity_id, Referral.status == "sent",
             Referral.due_on.is_not(None), Referral.due_on <= horizon)):
-        items.append(AgendaItem(ref.case.code, _("Answer a referral"), ref.due_on, ref.due_on < on, "referral",
-                                referral_id=ref.id))
+        items.append(AgendaItem(code, answer, due_on, due_on < on, "referral", referral_id=ref_id))
     items.sort(key=lambda i: (i.due_on, i.case_code))
     return items
 
