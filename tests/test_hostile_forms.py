@@ -60,6 +60,8 @@ NO_FORM = {
                               "has none; tests/test_notifications.py)",
     "notifications.read_all": "a button with only the CSRF token, shown with unread notifications "
                               "(tests/test_notifications.py)",
+    "notifications.open_one": "a button with only the CSRF token, on one's own notifications (opens and marks it "
+                              "read; the world has none; tests/test_notifications.py)",
     "auth.logout": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.logout_everywhere": "a button with only the CSRF token; ends the session the fuzzer uses",
     "auth.verify": "second login step: only reachable in the middle of a login (tests/web/test_auth.py)",
