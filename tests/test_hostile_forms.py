@@ -304,6 +304,12 @@ GET_PAGES = [
 ]
 
 
+# The publication is a cache of protected counts that a read may count again: in tests during the request
+# (PUBLICATION_BUILD = "inline"), in production in a background build. Whether it is out of date when a fuzzed read
+# first touches it depends on what earlier tests in the worker wrote, so it is no read's write here.
+PUBLICATION_CACHE = ("publications ", "published_cells ")
+
+
 def _query_fuzzer(app, client, action, names):
     @SETTINGS
     @given(st.dictionaries(st.sampled_from(names + ["cursor", "page", "format", "year"]), field_value,
@@ -317,7 +323,8 @@ def _query_fuzzer(app, client, action, names):
         assert response.status_code < 500, f"{response.status_code} for {shown!r}"
         response.get_data()
         response.close()  # a streamed download keeps its request context until closed
-        assert not diff_snapshots(before, snapshot(app)), f"a read wrote something for {shown!r}"
+        written = [c for c in diff_snapshots(before, snapshot(app)) if not c.startswith(PUBLICATION_CACHE)]
+        assert not written, f"a read wrote something for {shown!r}: {written}"
 
     return run
 
