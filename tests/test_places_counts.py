@@ -43,7 +43,7 @@ def santa_marta(app, factory):
     factory.entity("SMR", "Entidad de Santa Marta", territory="47001")
     sw = factory.user("sw.smr", roles=("social_worker",), entity="SMR")
     coord = factory.user("coord.smr", roles=("coordinator",), entity="SMR")
-    return sw, token_for(app, coord)
+    return sw, token_for(app, coord), coord
 
 
 SPEC = [("47001", "internal", None, 9), ("13001", "internal", None, 7), ("05001", "internal", None, 2),
@@ -51,15 +51,14 @@ SPEC = [("47001", "internal", None, 9), ("13001", "internal", None, 7), ("05001"
 
 
 def test_a_small_department_is_reserved_and_cannot_be_narrowed(app, client, santa_marta):
-    sw, headers = santa_marta
+    sw, headers, _coord = santa_marta
     _cases(app, sw, SPEC)
     by_dept = _get(client, headers, DIM)
     rows = {r[DIM]: r for r in by_dept["rows"]}
     assert rows["05"]["count"] is None and rows["05"]["suppressed"]
     assert rows["47"]["count"] == 9 or rows["47"]["suppressed"]
     by_scope = {r[SCOPE]: r["count"] for r in _get(client, headers, SCOPE)["rows"]}
-    pair = _get(client, headers, f"{DIM},{SCOPE}")
-    depts = sorted(set(rows) | {r[DIM] for r in pair["rows"]})
+    depts = sorted(rows)
     scopes = ("internal", "external")
     col = {(d, s): i for i, (d, s) in enumerate((d, s) for d in depts for s in scopes)}
     h = highspy.Highs()
@@ -71,13 +70,10 @@ def test_a_small_department_is_reserved_and_cannot_be_narrowed(app, client, sant
         low, high = (value, value) if value is not None else (1.0, highspy.kHighsInf)  # a reserved row holds someone
         h.addRow(low, high, len(idx), idx, np.ones(len(idx)))
 
-    for d in depts:  # every published figure that involves the department: alone, with the scope, the totals
-        equation([(d, s) for s in scopes], rows[d]["count"] if d in rows else 0)
+    for d in depts:  # every published figure that involves the department: alone, the scope's, the totals
+        equation([(d, s) for s in scopes], rows[d]["count"])
     for s in scopes:
         equation([(d, s) for d in depts], by_scope.get(s, 0))
-    listed = {(r[DIM], r[SCOPE]): r["count"] for r in pair["rows"]}
-    for cell in col:
-        equation([cell], listed.get(cell, 0))
     equation(list(col), by_dept["total"] if not by_dept["total_suppressed"] else None)
     ranges = []
     target = [col[("05", s)] for s in scopes]
@@ -90,14 +86,32 @@ def test_a_small_department_is_reserved_and_cannot_be_narrowed(app, client, sant
         ranges.append(np.inf if unbounded else sum(h.getSolution().col_value[i] for i in target))
     assert ranges[0] <= 2 <= ranges[1]
     assert ranges[1] - ranges[0] >= K, ranges
-    # and by each period of the year: Antioquia's months are never published as a number
-    for level in ("month", "quarter", "semester"):
-        for r in _get(client, headers, level, f"&{DIM}=05")["rows"]:
-            assert r["count"] is None
+
+
+@pytest.mark.parametrize(("query", "page"), [
+    (f"by={DIM},{SCOPE}&period=2025", f"by={DIM}&by2={SCOPE}&period=2025"),  # paired with another dimension
+    (f"by={SCOPE}&period=2025&{DIM}=05", f"by={SCOPE}&period=2025&f_{DIM}=05"),  # as a filter
+    # by month: Antioquia's two women would be read month by month
+    (f"by=month&period=2025&{DIM}=05", f"by=month&period=2025&f_{DIM}=05"),
+    (f"by={DIM}&period=2025-Q1", f"by={DIM}&period=2025-Q1"),  # over a quarter
+    ("by=recruitment_method,month&period=2025", "by=recruitment_method&by2=month&period=2025"),
+    ("by=destination_country,age_group&period=2025", "by=destination_country&by2=age_group&period=2025"),
+])
+def test_places_are_published_over_a_year_and_alone(app, client, santa_marta, login_as, query, page):
+    """The places and the recruitment method have one table, by year and by themselves: every other combination is
+    refused with a message saying which one is published, on the API and on the counts page."""
+    sw, headers, coord = santa_marta
+    _cases(app, sw, SPEC)
+    r = client.get(f"/api/v1/stats/cases?{query}", headers=headers)
+    assert r.status_code == 422 and "rows" not in r.get_json()
+    assert "por año y solos" in r.get_json()["message"]
+    login_as(coord)
+    html = client.get(f"/indicators/counts?{page}").get_data(as_text=True)
+    assert "por año y solos" in html and "<tbody" not in html
 
 
 def test_the_other_place_dimensions_are_published_protected(app, client, santa_marta):
-    sw, headers = santa_marta
+    sw, headers, _coord = santa_marta
     _cases(app, sw, SPEC + [(None, "external", "MX", 2)])
     countries = {r["destination_country"]: r["count"] for r in _get(client, headers, "destination_country")["rows"]}
     assert countries["MX"] is None and countries["ES"] in (6, None) and countries["unknown"] in (18, None)
@@ -129,3 +143,23 @@ def test_the_dashboard_ranks_critical_points_and_reserves_small_ones(app, client
     assert published == sorted(published, reverse=True)
     first_reserved = next(i for i, (_name, count) in enumerate(shown) if count is None)
     assert all(count is None for _name, count in shown[first_reserved:])  # a reserved count has no rank
+
+
+def test_the_build_counts_places_in_one_table_each(app, client, santa_marta):
+    """The build tabulates a place by itself over a year and nowhere else: what the readers refuse is not stored
+    either (a stored cell no reader may ask for would still be a figure in the protection's programmes)."""
+    from sqlalchemy import select
+
+    from caseapp.extensions import db
+    from caseapp.models.publication import PublishedCell
+    from caseapp.services.indicators.dimensions import YEAR_ALONE_DIMS
+
+    sw, headers, _coord = santa_marta
+    _cases(app, sw, SPEC)
+    assert _get(client, headers, DIM)["rows"]  # built
+    with app.app_context():
+        stored = set(db.session.execute(select(PublishedCell.base, PublishedCell.time, PublishedCell.dims)))
+    with_places = {(base, time, dims) for base, time, dims in stored if set(dims.split(",")) & YEAR_ALONE_DIMS}
+    assert {(time, dims) for _base, time, dims in with_places} == {("year", d) for d in YEAR_ALONE_DIMS}
+    assert {base for base, _t, _d in with_places} >= {"identified", "linked", "identified:victims"}
+    assert any(time == "month" for _b, time, _d in stored) and any("," in dims for _b, _t, dims in stored)

@@ -172,8 +172,11 @@ PATHS: dict = {
     }},
     "/api/v1/stats/cases": {"get": {
         "summary": "Anonymised counts of cases by one or two dimensions, with disclosure control",
-        "description": "Any other query parameter named like a dimension filters on it (e.g. sex=female). Counts "
-                       "from 1 to k-1, and the cells hidden to protect them, are the string \"<k\".",
+        "description": "Any other query parameter named like a dimension filters on it (e.g. sex=female). A "
+                       "reserved count (from 1 to k-1, or hidden to protect one) is null, with `suppressed` true. "
+                       "Two dimensions (a filter counts as one) are published over a year, one by any period; "
+                       "the places (" + ", ".join(sorted(stats.YEAR_ALONE_DIMS)) + ") by themselves over a year "
+                       "only. Any other combination is refused (422).",
         "tags": ["indicators"],
         "parameters": [
             {"name": "by", "in": "query", "required": True, "schema": {"type": "string"},

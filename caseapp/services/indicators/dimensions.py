@@ -29,6 +29,11 @@ PLACE_DIMS = ("exploitation_department", "recruitment_department", "destination_
 DEPARTMENT_DIMS = {"exploitation_department": "exploitation_municipality",
                    "recruitment_department": "recruitment_municipality"}
 COUNT_DIMS += PLACE_DIMS
+# ...published over a year and by themselves only: by month and paired with every other dimension they tripled the
+# linear programmes a publication's protection solves (3,579 against 1,026 at 100,000 victims: a national build did
+# not finish), and a department's month, or a department by age group, is the finest figure there would be to read a
+# woman from. publication.tables.published is the rule; the build and every reader ask it.
+YEAR_ALONE_DIMS = frozenset(PLACE_DIMS)
 MULTI_VALUED = frozenset({"exploitation_purpose", "provider_entity"})
 DIMENSIONS = TIME_DIMS + COUNT_DIMS
 DIM_LABELS = LABELS["stats_dimension"]

@@ -9,6 +9,7 @@ from caseapp.services.indicators.dimensions import (
     TIME_DIMS,
     UNITS,
     VALUE_LABELS,
+    YEAR_ALONE_DIMS,
     get_k,
     set_k,
     setting_version,
@@ -33,7 +34,7 @@ from caseapp.services.indicators.tables import _sort_key as sort_key  # values i
 
 __all__ = [
     "DEFAULT_K", "DIMENSIONS", "DIM_LABELS", "FamilySummary", "Row", "family_summary", "family_table", "SETTING_K",
-    "TIME_DIMS", "Table", "UNITS",
+    "TIME_DIMS", "Table", "UNITS", "YEAR_ALONE_DIMS",
     "VALUE_LABELS", "RESERVED", "add_margins", "breakdown_tables", "cases_table", "get_k", "log_export",
     "parse_by", "parse_period", "product_base", "query", "set_k", "setting_version", "sort_key", "time_value", "value_label",
 ]

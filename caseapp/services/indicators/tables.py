@@ -30,6 +30,7 @@ from caseapp.services.indicators.dimensions import (
     UNITS,
     UNKNOWN_VALUE,
     VALUE_GROUPS,
+    YEAR_ALONE_DIMS,
     _sample_value,
     canonical,
     dimensions_of,
@@ -37,6 +38,7 @@ from caseapp.services.indicators.dimensions import (
     time_value,
 )
 from caseapp.services.indicators.formulas import FORMULAS, row_sources
+from caseapp.services.indicators.publication.tables import published
 from caseapp.services.indicators.scope import cases_inside, require_inside, viewer_territory
 
 # A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
@@ -142,7 +144,11 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
                       field_errors={"period": _("Invalid period.")})
     level = by_time or (time_sel[0] if time_sel else "year")
     dims = canonical(tuple(d for d in by if d not in TIME_DIMS) + tuple(filters))
-    if len(dims) > 2 or (len(dims) == 2 and level != "year"):
+    if any(d in YEAR_ALONE_DIMS for d in dims) and not published(dims, level, YEAR_ALONE_DIMS):
+        raise Invalid(_("The places (departments, country of destination) and the recruitment method are "
+                        "published over a year and by themselves: choose a year and no other dimension or filter."),
+                      field_errors={"by": _("Not published by place.")})
+    if not published(dims, level, YEAR_ALONE_DIMS):
         raise Invalid(_("That combination is not published: two dimensions are counted over a year, one dimension "
                         "by any period. Remove a filter or choose a year."),
                       field_errors={"by": _("Too many dimensions.")})

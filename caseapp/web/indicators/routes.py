@@ -225,8 +225,13 @@ def counts():
         else:
             crosstab = _crosstab(table)
     return render_template("indicators/counts.html", args=args, table=table, crosstab=crosstab, chart=chart,
-                           error=error, dims=stats.DIMENSIONS, filter_dims=[d for d in stats.DIMENSIONS
-                                                                              if d not in stats.TIME_DIMS])
+                           error=error, dims=stats.DIMENSIONS, filter_dims=_filter_dims())
+
+
+def _filter_dims() -> list[str]:
+    """The dimensions a table may be filtered by: not a period (the period field says it), not a place (published
+    by itself over a year only)."""
+    return [d for d in stats.DIMENSIONS if d not in stats.TIME_DIMS and d not in stats.YEAR_ALONE_DIMS]
 
 
 def _crosstab(table: stats.Table) -> dict:

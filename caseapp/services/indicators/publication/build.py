@@ -15,7 +15,7 @@ from caseapp.models import territory as territories
 from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.models.publication import Publication, PublishedCell
 from caseapp.services.indicators import formulas
-from caseapp.services.indicators.dimensions import get_k
+from caseapp.services.indicators.dimensions import YEAR_ALONE_DIMS, get_k
 from caseapp.services.indicators.publication import bases
 from caseapp.services.indicators.publication.events import event_bases
 from caseapp.services.indicators.publication.family import family_bases
@@ -66,7 +66,8 @@ def product_bases(product: Product, start: date, end: date) -> list[BaseTables]:
         records = bases.unit_records(rows(product, start, end, territory), end)
         # a product is published by its breakdowns' dimensions only (what its screens and files show)
         dims = tuple(d for d in bases.DIMS if d in formula.breakdowns)
-        base = tabulate(name, records, dims, bases.MULTI, last_month=end.month, ytd=True)
+        base = tabulate(name, records, dims, bases.MULTI, last_month=end.month, ytd=True,
+                        year_alone=YEAR_ALONE_DIMS)
         base.official = _official_cells(product, end)
         if product.formula == "women_linked":
             base.subset_of = [("linked", True)]
@@ -103,7 +104,7 @@ def build(territory: str, year: int) -> Publication | None:
         cases, victims = bases.case_records(territory, start, cut_off, basis)
         for name, records in ((basis, cases), (f"{basis}:victims", victims)):
             all_bases.append(tabulate(name, records, bases.DIMS, bases.MULTI, last_month=cut_off.month,
-                                      derived=bases.DERIVED))
+                                      derived=bases.DERIVED, year_alone=YEAR_ALONE_DIMS))
     # the linked among the identified (where the data agrees); a woman counted once among her cases
     all_bases[2].subset_of = [("identified", False)]
     all_bases[3].subset_of = [("identified:victims", False), ("linked", True)]

@@ -7,7 +7,8 @@ values: purposes of exploitation, provider entities).
 
 Tables of a base, for one year: every time level (year, semester, two-month period, quarter, month) alone and by
 each dimension; at the year level, every pair of dimensions; and the cumulative year-to-date total at each month's
-end ("ytd", what a product's progress at a cut-off date reads). A cell is identified by
+end ("ytd", what a product's progress at a cut-off date reads). A dimension published over a year alone
+(`year_alone`: the places) has its one table by year and no other (`published`, the one rule the readers ask too). A cell is identified by
 (time level, period, dimensions, values); a cell that is not in `cells` holds 0.
 
 Relations (`lines`): the cells of a line add up to its margin (a month's cells to the quarter's and to the
@@ -85,6 +86,14 @@ class BaseTables:
     ytd: bool = False  # has the year-to-date totals
 
 
+def published(dims: tuple[str, ...], level: str, year_alone=frozenset()) -> bool:
+    """Whether a base has the table by `dims` at time `level`: one dimension by any period, two over a year; a
+    dimension in `year_alone` only by itself over a year."""
+    if len(dims) > 2 or (len(dims) == 2 and level != "year"):
+        return False
+    return not (set(dims) & set(year_alone)) or (len(dims) == 1 and level == "year")
+
+
 def _values(record: Record, dim: str, multi) -> tuple:
     value = record.values.get(dim)
     if dim in multi:
@@ -93,20 +102,22 @@ def _values(record: Record, dim: str, multi) -> tuple:
 
 
 def tabulate(name: str, records, dims: tuple[str, ...], multi=frozenset(), *, last_month: int = 12,
-             pairs: bool = True, ytd: bool = False, derived: dict | None = None) -> BaseTables:
+             pairs: bool = True, ytd: bool = False, derived: dict | None = None,
+             year_alone=frozenset()) -> BaseTables:
     """Count every table of the base and list the relations between its cells (the year to date at each month's
     end only for a product's progress: `ytd`)."""
     multi = frozenset(multi)
     base = BaseTables(name, tuple(dims), multi, ytd=ytd)
     cells = base.cells
-    pair_dims = list(combinations(dims, 2)) if pairs else []
+    pair_dims = [p for p in combinations(dims, 2) if published(p, "year", year_alone)] if pairs else []
+    by_level = {level: [d for d in dims if published((d,), level, year_alone)] for level in TIME_LEVELS}
     for record in records:
         periods = {level: period_of(record.on, level) for level in TIME_LEVELS}
         vals = {d: _values(record, d, multi) for d in dims}
         for level, period in periods.items():
             key = (level, period, (), ())
             cells[key] = cells.get(key, 0) + record.weight
-            for d in dims:
+            for d in by_level[level]:
                 for v in vals[d]:
                     key = (level, period, (d,), (v,))
                     cells[key] = cells.get(key, 0) + record.weight
