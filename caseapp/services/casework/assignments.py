@@ -138,10 +138,29 @@ def _already_assigned(user: User) -> Conflict:
                     rule="already_assigned")
 
 
-def _end(actor, case: Case, row: CaseAssignment, *, action: str = "case.unassign") -> None:
+def _end(actor, case: Case, row: CaseAssignment, *, action: str = "case.unassign", reason: str | None = None) -> None:
     row.ended_at = utcnow()
-    row.ended_by_id = actor.id
-    audit.record(action, case, actor=actor, detail={"user": row.user.username, "role": row.role})
+    row.ended_by_id = actor.id if actor is not None else None
+    audit.record(action, case, actor=actor, detail={"user": row.user.username, "role": row.role,
+                                                    **({"reason": reason} if reason else {})})
+
+
+def end_without_access(actor, case: Case) -> list[CaseAssignment]:
+    """Close the open assignments of the professionals whose entity no longer works the case, in the caller's
+    transaction: check_assignee's rule applied again when what it reads changed - a referral withdrawn, fulfilled or
+    ended, the consent it rested on withdrawn. Every path that takes a referral out of "accepted" calls it
+    (referrals.answers, referrals.sharing, casework.steps.settle_referral), so that no agenda, caseload or history
+    keeps someone assigned to a case she can no longer open. The owning entity's professionals are never closed
+    here, and neither is a last social worker: an owner's case keeps hers."""
+    rows = [r for r in open_assignments(case) if r.user.entity_id != case.owner_entity_id]
+    if not rows:
+        return []
+    db.session.flush()  # the referral's new status, which _entities_for reads
+    working = {role: _entities_for(case, role) for role in {r.role for r in rows}}
+    ended = [r for r in rows if r.user.entity_id not in working[r.role]]
+    for row in ended:
+        _end(actor, case, row, reason="access_ended")
+    return ended
 
 
 def _keeps_a_social_worker(case: Case, leaving: CaseAssignment) -> None:
