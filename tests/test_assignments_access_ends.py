@@ -19,6 +19,7 @@ from caseapp.models.assignments import CaseAssignment
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case, Consent
 from caseapp.models.referrals import Referral
+from caseapp.services import referrals
 from caseapp.services.casework import assignments
 from tests.cases_factory import make_case
 from tests.conftest import csrf_token
@@ -136,3 +137,27 @@ def test_a_rejected_or_sent_referral_ending_closes_nothing(app, client, login_as
     before = _open_roles(app, code)
     withdraw_referral(app, client, login_as, people, code, referral_id, "api")
     assert _open_roles(app, code) == before == {"ana": "social_worker"}
+
+
+def test_the_child_protection_authoritys_assignment_ends_when_she_is_no_child(app, client, factory, people):
+    """The mandatory referral to ICBF gives access only while the case is a child's: a corrected birth date ends it
+    (referrals.child.end_child_referral), and with it ICBF's professional's assignment."""
+    factory.entity("ICBF", name="Instituto Colombiano de Bienestar Familiar", kind="child_protection")
+    ines = factory.user("ines", roles=("social_worker",), entity="ICBF")
+    with app.test_request_context():
+        code = make_case(people["ana"].id, is_child=True, birth_date="2012-01-01", age_group="12-17",
+                         status="in_immediate_assistance")
+        referral = referrals.send_child_referral(db.session.get(User, people["ana"].id), code)
+        referral_id, version = referral.id, referral.version
+    accepted = client.post(f"/api/v1/referrals/{referral_id}/accept", headers=_token(app, ines),
+                           json={"version": version})
+    assert accepted.status_code == 200, accepted.get_json()
+    with app.test_request_context():
+        assignments.assign(db.session.get(User, people["ana"].id), code, "ines", "social_worker")
+    assert _open_roles(app, code) == {"ana": "social_worker", "ines": "social_worker"}
+    with app.app_context():
+        case_version = db.session.scalar(select(Case).where(Case.code == code)).version
+    corrected = client.patch(f"/api/v1/cases/{code}", headers=_token(app, people["ana"]),
+                             json={"version": case_version, "birth_date": "1995-01-01", "age_group": "27-29"})
+    assert corrected.status_code == 200, corrected.get_json()
+    assert _open_roles(app, code) == {"ana": "social_worker"}
