@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("route", __name__, url_prefix="/route")
 
-from caseapp.web.route import routes  # noqa: E402,F401
+from caseapp.web.route import admin, routes  # noqa: E402,F401
