@@ -188,6 +188,14 @@ def can_read_step_notes(user, case: Case, kind) -> bool:
     return can(user, action, case)
 
 
+def referral_carries_flags(user, referral) -> bool:
+    """Whether the case's safety flags show with `referral` (inbox, referral page, API) to `user`. A flag travels
+    with any referral while it is open - sent (she may be received) or accepted (she is) - whatever sections it
+    shares; once rejected, withdrawn, done or ended, its receiver learns nothing new of her. The owning entity sees
+    them on every referral of its case."""
+    return referral.status in ("sent", "accepted") or referral.case.owner_entity_id == user.entity_id
+
+
 # Attachments (services.attachments): who uploads each kind; who reads them is readable_attachment_kinds.
 ATTACHMENT_UPLOADERS = {
     "consent": {"social_worker"}, "acta_unica": {"social_worker"}, "identity_document": {"social_worker", "lawyer"},
@@ -206,7 +214,10 @@ def readable_attachment_kinds(user, case: Case) -> frozenset[str]:
     sections = case_sections(user, case)
     if "identity" not in sections:
         return frozenset()
-    return frozenset(kind for kind, section in ATTACHMENT_SECTIONS.items() if section in sections)
+    kinds = frozenset(kind for kind, section in ATTACHMENT_SECTIONS.items() if section in sections)
+    # A signed consent names every entity she agreed to share with, which a receiving entity is not told
+    # (consents_seen_by): its scan stays with the owning entity.
+    return kinds if case.owner_entity_id == user.entity_id else kinds - {"consent"}
 
 
 def can_read_attachment(user, case: Case, kind: str) -> bool:

@@ -42,6 +42,8 @@ def nav_items():
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         can=lambda action, obj=None: authz.can(current_user, action, obj),
+        referral_flags=lambda referral: (referral.case.safety_flags
+                                         if authz.referral_carries_flags(current_user, referral) else []),
         nav_items=nav_items,
         get_locale=get_locale,
         label=labels.label,

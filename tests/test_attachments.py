@@ -239,13 +239,13 @@ def test_each_kind_is_seen_only_by_readers_of_its_section(app, client, people):
 
 @pytest.mark.parametrize("shared, sees", [("summary", False), ("summary,identity", True)])
 def test_a_receiving_entity_sees_only_the_sections_shared_with_it(app, client, people, shared, sees):
-    consent = api_upload(client, people, "sw", people["code"]).get_json()["id"]
+    scan = api_upload(client, people, "sw", people["code"], kind="identity_document").get_json()["id"]
     with app.test_request_context():
         _referral(people["code"], "CTG", "BOG", "accepted", people["sw"].id, sections=shared)
     h = _bearer(people, "other")
     listed = client.get(f"/api/v1/cases/{people['code']}/attachments", headers=h).get_json()["attachments"]
-    assert [a["id"] for a in listed] == ([consent] if sees else [])
-    got = client.get(f"/api/v1/cases/{people['code']}/attachments/{consent}", headers=h)
+    assert [a["id"] for a in listed] == ([scan] if sees else [])
+    got = client.get(f"/api/v1/cases/{people['code']}/attachments/{scan}", headers=h)
     assert got.status_code == (200 if sees else 404)
     # it reads what is shared; it never adds to another entity's case
     assert api_upload(client, people, "other", people["code"]).status_code == 403

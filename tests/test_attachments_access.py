@@ -15,14 +15,15 @@ from tests.test_attachments import PDF, api_upload
 from tests.world import _referral, new_api_token
 
 UPLOADER = {"consent": "sw", "acta_unica": "sw", "identity_document": "sw", "court_order": "lw", "other": "sw"}
-# What a receiving entity (social worker and lawyer) reads, by the sections its referral shares.
+# What a receiving entity (social worker and lawyer) reads, by the sections its referral shares. Never a signed
+# consent: it names the other entities she agreed to share with (tests/test_receiver_disclosure_paths.py).
 READABLE = {
     "summary": set(),
     "summary,psychosocial,legal": set(),  # the reviewer's case: no identity, no scan at all
-    "summary,identity": {"consent", "identity_document", "other"},
-    "summary,identity,psychosocial": {"consent", "identity_document", "other", "acta_unica"},
-    "summary,identity,legal": {"consent", "identity_document", "other", "court_order"},
-    "summary,identity,psychosocial,legal": set(ATTACHMENT_KINDS),
+    "summary,identity": {"identity_document", "other"},
+    "summary,identity,psychosocial": {"identity_document", "other", "acta_unica"},
+    "summary,identity,legal": {"identity_document", "other", "court_order"},
+    "summary,identity,psychosocial,legal": set(ATTACHMENT_KINDS) - {"consent"},
 }
 
 

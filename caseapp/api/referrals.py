@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
+from caseapp import authz
 from caseapp.api import ANY, DATE, TEXT, body_of, bp
 from caseapp.api.openapi import error_responses
 from caseapp.models.referrals import REFERRAL_STATUSES, SHARED_SECTIONS
@@ -17,9 +18,10 @@ def _referral_json(r, overdue: bool | None = None) -> dict:
         "service": r.service, "status": r.status, "mandatory": r.mandatory, "shared_sections": sorted(r.sections),
         "due_on": r.due_on.isoformat() if r.due_on else None, "version": r.version,
         "step": r.step_id, "access_ended_on": r.access_ended_on.isoformat() if r.access_ended_on else None,
-        # a flag travels with any referral, a sent one included: the receiver knows before she accepts (lists load
-        # them with the page, services.safety.flags_with_cases)
-        "safety_flags": [f.kind for f in r.case.safety_flags],
+        # a flag travels with an open referral, a sent one included: the receiver knows before she accepts (lists
+        # load them with the page, services.safety.flags_with_cases); authz.referral_carries_flags says when
+        "safety_flags": [f.kind for f in r.case.safety_flags] if authz.referral_carries_flags(current_user, r)
+        else [],
     }
     if overdue is not None:
         body["overdue"] = overdue

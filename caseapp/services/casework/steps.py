@@ -5,7 +5,7 @@ The first immediate step opens the immediate phase (through the case lifecycle, 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, NotFound
@@ -36,14 +36,21 @@ from caseapp.timeutil import today, utcnow
 LODGING = "lodging"  # the kind of the step a shelter stay is (services.casework.shelters)
 
 
+def lodging_steps(case_ids):
+    """SQL: the ids of the steps of the cases `case_ids` that say where she is lodged (a lodging step, or the step of
+    a shelter stay). They show only to a reader of her identity and contact, like the stay itself: every list of
+    steps (the route page, the agenda, "Mis casos") leaves them out for any other reader."""
+    return select(AssistanceStep.id).where(AssistanceStep.case_id.in_(case_ids), or_(
+        AssistanceStep.kind_id.in_(select(StepKind.id).where(StepKind.code == LODGING)),
+        AssistanceStep.id.in_(select(ShelterStay.step_id).where(ShelterStay.case_id.in_(case_ids)))))
+
+
 def steps_of(actor, case: Case, *, by_phase: bool = False) -> list[AssistanceStep]:
-    """The steps of a case the reader may see. That she is lodged, since when and by whom is where she is: a lodging
-    step shows only to a reader of her identity and contact, like the stay itself."""
+    """The steps of a case the reader may see (lodging_steps: where she is lodged, to a reader of her identity
+    only)."""
     stmt = select(AssistanceStep).where(AssistanceStep.case_id == case.id)
     if not authz.can(actor, "case.identity.read", case):
-        stmt = stmt.where(
-            AssistanceStep.kind_id.not_in(select(StepKind.id).where(StepKind.code == LODGING)),
-            AssistanceStep.id.not_in(select(ShelterStay.step_id).where(ShelterStay.case_id == case.id)))
+        stmt = stmt.where(AssistanceStep.id.not_in(lodging_steps([case.id])))
     order = (AssistanceStep.phase, AssistanceStep.id) if by_phase else (AssistanceStep.id,)
     return list(db.session.scalars(stmt.order_by(*order)))
 

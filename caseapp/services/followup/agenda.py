@@ -21,6 +21,7 @@ from caseapp.models.route import (
     LifePlanGoal,
     ProtectionMeasure,
 )
+from caseapp.services.casework.steps import lodging_steps
 from caseapp.services.primitives import commit_read
 from caseapp.services.route import due
 from caseapp.timeutil import today
@@ -111,10 +112,13 @@ def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> li
             items.append(AgendaItem(case.code, _("End of mediate assistance"), dates.mediate_due_on,
                                     dates.mediate_due_on < on, "phase"))
     if ids or legal_ids:
+        # where she is lodged, on the cases whose identity the reader may not see (casework.lodging_steps)
+        unlodged = [cid for cid in set(ids) | set(legal_ids) if "identity" not in sections[cid]]
+        hidden = set(db.session.scalars(lodging_steps(unlodged))) if unlodged else set()
         for step in db.session.scalars(select(AssistanceStep).options(joinedload(AssistanceStep.kind)).where(
                 AssistanceStep.case_id.in_(set(ids) | set(legal_ids)), AssistanceStep.status.in_(OPEN_STEP_STATUSES),
                 AssistanceStep.planned_on.is_not(None), AssistanceStep.planned_on <= horizon)):
-            if step.kind.section not in sections[step.case_id]:
+            if step.kind.section not in sections[step.case_id] or step.id in hidden:
                 continue
             legal = step.kind.section == "legal"
             if step.case_id in ids or (legal and step.case_id in legal_ids):
