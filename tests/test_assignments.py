@@ -15,7 +15,7 @@ from caseapp.models.accounts import User
 from caseapp.models.assignments import CaseAssignment
 from caseapp.models.audit import AuditEvent
 from caseapp.models.cases import Case
-from caseapp.models.route import LegalEvent, ProtectionMeasure
+from caseapp.models.route import AssistanceStep, LegalEvent, ProtectionMeasure, StepKind
 from caseapp.timeutil import today
 from tests.cases_factory import make_case
 from tests.conftest import csrf_token
@@ -342,6 +342,32 @@ def test_only_an_admin_moves_cases_in_bulk(app, client, login_as, people):
 # --- costs ---------------------------------------------------------------------------------------------------
 
 
+def _counters(html: str) -> dict[str, int]:
+    import re
+
+    return {label: int(value.replace(".", "")) for value, label in re.findall(
+        r'<p class="counter-value">([\d.]+)</p><p>(?:<a [^>]*>)?([^<]+)', html)}
+
+
+def test_my_cases_counts_her_own_items_and_her_entitys_waiting_referrals_apart(app, client, login_as, people,
+                                                                                case_code):
+    """The counters a social worker reads in the morning: what is due this week and overdue on her cases, and, apart,
+    the referrals her entity has to answer (not added to her own overdue items: 2 waiting referrals, one overdue,
+    must not read as 2 more overdue items of hers)."""
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.code == case_code))
+        kind = db.session.scalar(select(StepKind).where(StepKind.code == "psychological_assessment"))
+        for days in (-3, 2):
+            db.session.add(AssistanceStep(case=case, phase="immediate", kind=kind, status="planned",
+                                          planned_on=today() + timedelta(days=days), created_by_id=people["ana"].id))
+        db.session.commit()
+        for _i in range(2):  # waiting for SDIS's answer, due 2025-04-01: overdue
+            _referral(make_case(people["omar"].id), "OTRA", "SDIS", "sent", people["omar"].id)
+    login_as(people["ana"])
+    counters = _counters(client.get("/my-cases").get_data(as_text=True))
+    assert counters == {"Vence esta semana": 1, "Vencidos": 1, "Remisiones pendientes de respuesta": 2}, counters
+
+
 @pytest.mark.parametrize("url,ceiling", [("/my-cases", 18), ("/api/v1/agenda", 14)])  # the page: +1 flags, +1 counter
 def test_my_cases_and_the_agenda_cost_the_same_with_n_or_3n_cases(app, client, login_as, people, count_queries,
                                                                    paths, url, ceiling):
@@ -368,3 +394,25 @@ def test_my_cases_and_the_agenda_cost_the_same_with_n_or_3n_cases(app, client, l
     else:
         login_as(people["ana"])
     same_cost(lambda: measure(client, count_queries, "get", url, headers=headers), lambda: cases(6), ceiling)
+
+
+def test_the_agenda_page_shows_the_entitys_waiting_referrals_apart_and_the_most_urgent_only(
+        app, client, login_as, people, monkeypatch):
+    """An entity's backlog of referrals to answer is a count and its most urgent rows on the agenda page (the
+    inbox lists them all), never mixed into her own overdue items; the API still lists every one."""
+    from caseapp.services import followup
+
+    monkeypatch.setattr(followup, "REFERRALS_SHOWN", 2)
+    with app.test_request_context():
+        codes = [make_case(people["omar"].id, document_number=f"7000{i}") for i in range(3)]
+        for code in codes:
+            _referral(code, "OTRA", "SDIS", "sent", people["omar"].id)
+    login_as(people["ana"])
+    page = client.get("/route/agenda").get_data(as_text=True)
+    overdue = page[page.index('id="ov-h"'):page.index('id="up-h"')]
+    waiting = page[page.index('id="ref-h"'):]
+    assert not any(code in overdue for code in codes)
+    assert "Esperan respuesta: 3" in waiting and "abajo, las 2 más urgentes" in waiting
+    assert sum(code in waiting for code in codes) == 2
+    items = client.get("/api/v1/agenda", headers=Paths(app, client, login_as)._token(people["ana"])).get_json()
+    assert sorted(i["case"] for i in items["items"] if i["kind"] == "referral") == sorted(codes)

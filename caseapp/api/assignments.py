@@ -50,7 +50,7 @@ def end_assignment(code):
 @case_roles
 def agenda():
     result = followup.agenda(current_user)
-    items = sorted(result["overdue"] + result["upcoming"], key=lambda i: (i.due_on, i.case_code))
+    items = sorted(result["overdue"] + result["upcoming"] + result["referrals"], key=lambda i: (i.due_on, i.case_code))
     return jsonify(items=[{"case": i.case_code, "kind": i.kind, "due_on": iso(i.due_on), "overdue": i.overdue}
                           for i in items])
 

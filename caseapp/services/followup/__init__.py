@@ -1,12 +1,12 @@
 """Follow-up screens that compose a case's route and a professional's work: the route page of a case, the
 agenda, and the monthly list for the investigation and prosecution table."""
-from caseapp.services.followup.agenda import AgendaItem, agenda
+from caseapp.services.followup.agenda import REFERRALS_SHOWN, AgendaItem, agenda
 from caseapp.services.followup.overview import RouteOverview, overview
 from caseapp.services.followup.summary_pdf import case_summary_pdf, download_headers
 from caseapp.services.followup.table_list import table_csv, table_headers, table_list, table_xlsx
 from caseapp.services.followup.timeline import Timeline, TimelineEntry, entries_of, timeline
 
-__all__ = ["AgendaItem", "RouteOverview", "agenda", "overview", "table_csv", "table_headers", "table_list",
+__all__ = ["REFERRALS_SHOWN", "AgendaItem", "RouteOverview", "agenda", "overview", "table_csv", "table_headers", "table_list",
            "table_xlsx"]
 from caseapp.services.followup.my_cases import MyCases, my_cases  # noqa: E402 - "Mis casos" (assignments)
 

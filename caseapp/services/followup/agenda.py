@@ -28,6 +28,8 @@ from caseapp.timeutil import today
 
 # --- agenda ------------------------------------------------------------------------------------------------
 
+REFERRALS_SHOWN = 20  # the agenda page's waiting referrals, the most urgent first (the inbox lists them all)
+
 
 @dataclass
 class AgendaItem:
@@ -82,9 +84,14 @@ def agenda(actor, on: date | None = None, days: int = 7) -> dict:
     audit.record("route.agenda", actor=actor, object_type="agenda", object_ref=actor.username,
                  detail={"items": len(items)})
     commit_read()
+    own = [i for i in items if i.kind != "referral"]
+    # The referrals her entity has to answer, apart from her own items: an entity's backlog can be hundreds (778 at
+    # a city's entity at 100,000 victims), which the page shows as a count and the most urgent (REFERRALS_SHOWN),
+    # the inbox listing them all.
     return {"on": on, "horizon": on + timedelta(days=days - 1),
-            "overdue": [i for i in items if i.overdue],
-            "upcoming": [i for i in items if not i.overdue]}
+            "overdue": [i for i in own if i.overdue],
+            "upcoming": [i for i in own if not i.overdue],
+            "referrals": [i for i in items if i.kind == "referral"]}
 
 
 def agenda_items(actor, on: date, days: int = 7, mine: dict | None = None) -> list[AgendaItem]:

@@ -65,8 +65,10 @@ def my_cases(actor, on: date | None = None) -> MyCases:
         select(func.count()).select_from(Case).where(_unassigned_condition(actor.entity_id)))
     waiting = db.session.scalar(select(func.count()).select_from(Referral).where(
         Referral.to_entity_id == actor.entity_id, Referral.status == "sent"))
-    result = MyCases(on=on, cases=rows, due_this_week=sum(not i.overdue for i in items),
-                     overdue=sum(i.overdue for i in items), referrals_waiting=waiting, items=items,
+    # her own items: the entity's waiting referrals have their own counter, not added to hers
+    own = [i for i in items if i.kind != "referral"]
+    result = MyCases(on=on, cases=rows, due_this_week=sum(not i.overdue for i in own),
+                     overdue=sum(i.overdue for i in own), referrals_waiting=waiting, items=items,
                      unassigned=unassigned, unassigned_count=unassigned_count)
     audit.record("case.my_cases", actor=actor, object_type="agenda", object_ref=actor.username,
                  detail={"cases": len(rows), "items": len(items)})

@@ -367,9 +367,11 @@ def reopen_case(code):
 @action_required("route.agenda")
 def agenda():
     result = followup.agenda(current_user)
-    # each row shows its case's safety flags: found for all the agenda's cases at once (one statement)
-    flags = safety.flags_by_code(current_user, (i.case_code for i in result["overdue"] + result["upcoming"]))
-    return render_template("route/agenda.html", result=result, flags=flags)
+    referrals = result["referrals"][:followup.REFERRALS_SHOWN]
+    # each row shows its case's safety flags: found for all the rows shown at once (one statement)
+    flags = safety.flags_by_code(current_user, (i.case_code for i in result["overdue"] + result["upcoming"]
+                                                + referrals))
+    return render_template("route/agenda.html", result=result, flags=flags, referrals=referrals)
 
 
 @bp.route("/shelters", endpoint="shelters")
