@@ -146,13 +146,14 @@ def can(user, action: str, obj=None) -> bool:
     return False
 
 
-def owner_staff():
-    """SQL (on CaseAssignment, with Case and User in scope): an open assignment of an active user of the case's
-    owning entity — those who keep a case staffed. A receiving entity's professional does not: her access ends
-    with the referral, and the case must not fall out of its owner's hands with it. The one definition of a
-    staffed case: may_assign and the unassigned cases of "Mis casos" (services.followup.my_cases) both use it."""
+def owner_staff(entity=None):
+    """SQL (on CaseAssignment, with User in scope, and Case unless `entity` is given): an open assignment of an
+    active user of the case's owning entity (or of the entity `entity`, for the cases it owns) — those who keep a
+    case staffed. A receiving entity's professional does not: her access ends with the referral, and the case must
+    not fall out of its owner's hands with it. The one definition of a staffed case: may_assign and the unassigned
+    cases of "Mis casos" (services.followup.my_cases) both use it."""
     return and_(CaseAssignment.ended_at.is_(None), User.id == CaseAssignment.user_id, User.active.is_(True),
-                User.entity_id == Case.owner_entity_id)
+                User.entity_id == (Case.owner_entity_id if entity is None else entity))
 
 
 def may_assign(user, case: Case) -> bool:

@@ -44,7 +44,9 @@ def flags_by_code(actor, codes) -> dict[str, list[SafetyFlag]]:
     codes = set(codes)
     if not codes:
         return {}
-    visible = authz.visible_cases(actor).with_only_columns(Case.id)
+    # the visibility rule evaluated on the named cases only (over every case the actor may see it cost 90 ms at
+    # an entity of 20,000 cases: the agenda page's slowest statement)
+    visible = authz.visible_cases(actor).with_only_columns(Case.id).where(Case.code.in_(codes))
     found: dict[str, list[SafetyFlag]] = {}
     for code, flag in db.session.execute(
             select(Case.code, SafetyFlag).join(Case, Case.id == SafetyFlag.case_id)
