@@ -152,8 +152,9 @@ def _history(proc) -> list:
 def update_legal_event(code, event_id):
     data = body_of({"outcome": TEXT, "next_on": DATE, "version": ANY})
     case_row(LegalEvent, event_id, code)
-    event = casework.update_event(current_user, event_id, version=data.get("version"), outcome=data.get("outcome"),
-                                  next_on=data.get("next_on"))
+    # a PATCH: what the body does not name is kept (an outcome is never erased by a body that only moves a date)
+    named = {key: data[key] for key in ("outcome", "next_on") if key in data}
+    event = casework.update_event(current_user, event_id, version=data.get("version"), **named)
     return jsonify(event_json(event))
 
 

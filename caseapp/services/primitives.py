@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import date
 
@@ -73,12 +74,14 @@ def require_identity_kept(case: Case) -> None:
                          "recorded on the case any more."), rule="identity_erased")
 
 
-def _as_version(version) -> int | None:
+def as_version(version) -> int | None:
+    """A row version as sent by a form or a JSON body, or None when it is not one: ASCII digits only (str.isdigit
+    takes "²", which int() refuses) and short enough to be a version."""
     if isinstance(version, bool):
         return None
     if isinstance(version, int):
         return version
-    if isinstance(version, str) and version.strip().isdigit() and len(version.strip()) < 12:
+    if isinstance(version, str) and re.fullmatch(r"[0-9]{1,11}", version.strip()):
         return int(version.strip())
     return None
 
@@ -92,7 +95,7 @@ def require_current(current: int, version, *, field: str = "version", stale: str
     """The same check against a version number. A record that may not exist yet (a setting, the legal
     proceeding, the screening, a manual value) has version 0 until it does: its form sends 0, and a record created
     meanwhile by someone else makes that a stale edit, never an overwrite."""
-    number = _as_version(version)
+    number = as_version(version)
     if number is None:
         raise Invalid(version_missing_message(), field_errors={field: [version_missing_message()]},
                       rule="version_required")

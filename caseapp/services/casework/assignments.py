@@ -182,13 +182,17 @@ def assign(actor, code, username, role) -> CaseAssignment:
     return row
 
 
-def unassign(actor, code, username, role, *, replacement=None) -> CaseAssignment:
+def unassign(actor, code, username, role, *, replacement=None, row_id=None) -> CaseAssignment:
     """End the user's assignment to the case in `role`; `replacement` (a username) takes her place in the same
-    transaction — needed when she is the last social worker of an open case."""
+    transaction — needed when she is the last social worker of an open case. `row_id`, the assignment the user saw
+    (the web form's row): when she was unassigned and assigned again since, that newer one is not ended from a
+    stale page."""
     case = load_case_for(actor, code, "case.assign")
     role = _role(role)
     user = _user_named(username)
     row = _open_row(case, user, role) if user is not None else None
+    if row is not None and row_id is not None and str(row.id) != str(row_id):
+        row = None  # the assignment she saw has ended: someone changed it already
     if row is None:  # a name nobody has gets the same answer
         raise Conflict(_("%(user)s is not assigned to this case in that role (someone may have changed it "
                          "already).", user=_typed(username)), rule="not_assigned")

@@ -224,16 +224,20 @@ def _check_outcome(on: date | None, outcome: str | None, next_on: date | None, e
         errors["next_on"] = _("The next hearing comes after this one.")
 
 
-def update_event(actor, event_id: int, *, version, outcome=None, next_on=None, title=None) -> LegalEvent:
-    """Complete a hearing with its outcome and the date of the next one (from the copy read)."""
+KEEP = object()  # a field the request does not name: left as it is (an API PATCH)
+
+
+def update_event(actor, event_id: int, *, version, outcome=KEEP, next_on=KEEP, title=None) -> LegalEvent:
+    """Complete a hearing with its outcome and the date of the next one (from the copy read); a field left as
+    KEEP keeps its value."""
     event = db.session.get(LegalEvent, event_id)
     if event is None:
         raise NotFound()
     case = load_case_for(actor, event.case.code, "case.legal.write")
     require_version(event, version)
     errors: dict = {}
-    next_day = parse_date(next_on, "next_on", errors)
-    text = clean_text(outcome)
+    next_day = event.next_on if next_on is KEEP else parse_date(next_on, "next_on", errors)
+    text = event.outcome if outcome is KEEP else clean_text(outcome)
     _check_outcome(event.on, text, next_day, errors)
     if errors:
         rule = "hearing_not_held" if "outcome" in errors else None

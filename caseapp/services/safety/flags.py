@@ -87,6 +87,8 @@ def set_flag(actor, code: str, *, kind, reason, professional=None) -> SafetyFlag
     if not reason:
         errors["reason"] = _("Say why the flag is set.")
     named = _professional(case, professional, errors) if kind == NAMED else None
+    if kind != NAMED and professional not in (None, ""):
+        errors["professional"] = _("A professional is named only on the flag “contact only through”.")
     if errors:
         raise invalid(errors)
     if any(f.kind == kind for f in case.safety_flags):

@@ -75,7 +75,7 @@ def end_assignment(code):
     # each row's form has its own prefix (distinct ids on the page); `row` names which one was sent
     form = forms.EndForm(prefix=f"end{row}" if row.isdigit() and len(row) < 12 else "end")
     flow.act(form, lambda f: assignments.unassign(current_user, code, f.username.data, f.role.data,
-                                                  replacement=f.replacement.data or None),
+                                                  replacement=f.replacement.data or None, row_id=row or "0"),
              success=_("Assignment ended."))
     return redirect(url_for(".case_assignments", code=code))
 

@@ -51,6 +51,7 @@ from caseapp.models.victims import (
     SEXES,
     YES_NO_UNKNOWN,
 )
+from caseapp.services.primitives import as_version
 
 # --- labels of the value lists: read from the one catalogue (caseapp.labels), never defined here ------------
 
@@ -425,7 +426,7 @@ class EditForm(CaseFieldsForm):
     submit = SubmitField(_l("Save changes"))
 
     def validate_version(self, field):
-        if not (field.data or "").isdigit():
+        if as_version(field.data or "") is None:
             raise ValidationError(_l("The form is incomplete; open the case again."))
 
 
@@ -436,7 +437,7 @@ class VersionedActionForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
 
     def validate_version(self, field):
-        if not (field.data or "").isdigit():
+        if as_version(field.data or "") is None:
             raise ValidationError(_l("The form is incomplete; open the case again."))
 
 
