@@ -13,7 +13,9 @@ from caseapp.web.cases.forms import MSG_REQUIRED, ChoiceField
 
 class SetFlagForm(FlaskForm):
     kind = ChoiceField(_l("Flag"), validators=[InputRequired(message=MSG_REQUIRED)])
-    professional = ChoiceField(_l("Named professional (only for “contact only through”)"), validators=[Optional()])
+    # blank selected: only the flag "contact only through" names one (the service refuses one on any other)
+    professional = ChoiceField(_l("Named professional (only for “contact only through”)"), validators=[Optional()],
+                               default="")
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(message=MSG_REQUIRED), Length(max=2000)])
 
     def __init__(self, professionals, *args, **kwargs):
