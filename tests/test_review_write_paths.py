@@ -127,3 +127,19 @@ def test_a_professional_named_on_a_flag_that_names_none_is_refused(env):
              json={"kind": "threats_received", "reason": "Amenazas por teléfono", "professional": "luz"})
     assert r.status_code == 422 and "professional" in r.get_json()["fields"], r.get_json()
     assert _api(env, "sw", "get", f"/cases/{env['code']}/safety-flags").get_json().get("flags", []) == []
+
+
+# --- the same parse on the read side: digits int() refuses --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "url"), [
+    ("coordinator", "/api/v1/stats/cases?by=sex&period=²⁰²⁵"),
+    ("coordinator", "/api/v1/stats/cases?by=month&period=2025-٠٣"),
+    ("auditor", "/api/v1/audit?limit=²"),
+])
+def test_a_number_of_unicode_digits_in_a_query_is_a_clear_422(app, client, factory, role, url):
+    reader = factory.user(f"reader.{role}", roles=(role,), entity="SDIS")
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {new_api_token(reader.id)}"}
+    r = client.get(url, headers=headers)
+    assert r.status_code == 422, r.get_data(as_text=True)[:300]

@@ -74,14 +74,20 @@ def require_identity_kept(case: Case) -> None:
                          "recorded on the case any more."), rule="identity_erased")
 
 
+def ascii_digits(text, most: int = 11) -> bool:
+    """Whether `text` is 1 to `most` ASCII digits: what int() is then given. str.isdigit takes "²" or "١", which
+    int() refuses (a 500 where a clear 422 was due) or reads as another number."""
+    return isinstance(text, str) and re.fullmatch(rf"[0-9]{{1,{most}}}", text) is not None
+
+
 def as_version(version) -> int | None:
-    """A row version as sent by a form or a JSON body, or None when it is not one: ASCII digits only (str.isdigit
-    takes "²", which int() refuses) and short enough to be a version."""
+    """A row version as sent by a form or a JSON body, or None when it is not one (ascii_digits, short enough to be
+    a version)."""
     if isinstance(version, bool):
         return None
     if isinstance(version, int):
         return version
-    if isinstance(version, str) and re.fullmatch(r"[0-9]{1,11}", version.strip()):
+    if isinstance(version, str) and ascii_digits(version.strip()):
         return int(version.strip())
     return None
 

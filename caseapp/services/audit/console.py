@@ -31,7 +31,7 @@ from caseapp.extensions import db
 from caseapp.labels import action_label, label, label_list
 from caseapp.models.audit import OUTCOMES, AuditEvent
 from caseapp.models.cases import Case
-from caseapp.services.primitives import commit_read
+from caseapp.services.primitives import ascii_digits, commit_read
 from caseapp.spreadsheets import safe_text
 from caseapp.timeutil import BOGOTA
 
@@ -266,7 +266,7 @@ def read_page(user, args: Mapping[str, str], *, via: str = "web") -> tuple[Filte
     limit = None
     raw_limit = (args.get("limit") or "").strip()
     if raw_limit:
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        if not ascii_digits(raw_limit) or not 1 <= int(raw_limit) <= MAX_LIMIT:
             raise Invalid(_("Some filters are not valid."),
                           field_errors={"limit": _("Enter a number from 1 to %(max)s.", max=MAX_LIMIT)})
         limit = int(raw_limit)

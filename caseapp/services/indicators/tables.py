@@ -40,6 +40,7 @@ from caseapp.services.indicators.dimensions import (
 from caseapp.services.indicators.formulas import FORMULAS, row_sources
 from caseapp.services.indicators.publication.tables import published
 from caseapp.services.indicators.scope import cases_inside, require_inside, viewer_territory
+from caseapp.services.primitives import ascii_digits
 
 # A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
 # held back to protect another cell would make false.
@@ -88,10 +89,10 @@ def parse_period(text: str | None) -> tuple[str, str] | None:
         return None
     text = str(text).strip().upper()
     try:
-        if len(text) == 4 and text.isdigit():
+        if len(text) == 4 and ascii_digits(text):
             return "year", text
         year, rest = text.split("-", 1)
-        if not (len(year) == 4 and year.isdigit()):
+        if not (len(year) == 4 and ascii_digits(year)):
             raise ValueError(text)
         if rest[:1] in ("Q", "T") and rest[1:] in ("1", "2", "3", "4"):
             return "quarter", f"{year}-Q{rest[1:]}"
@@ -99,7 +100,7 @@ def parse_period(text: str | None) -> tuple[str, str] | None:
             return "semester", f"{year}-S{rest[1:]}"
         if rest[:1] == "B" and rest[1:] in ("1", "2", "3", "4", "5", "6"):
             return "bimester", f"{year}-B{rest[1:]}"
-        if rest.isdigit() and 1 <= int(rest) <= 12:
+        if ascii_digits(rest) and 1 <= int(rest) <= 12:
             return "month", f"{year}-{int(rest):02d}"
     except ValueError:
         pass
