@@ -122,7 +122,8 @@ SCHEMAS: dict = {
         "version": {"type": "integer"},
         "safety_flags": {"type": "array", "items": {"type": "string", "enum": list(SAFETY_FLAG_KINDS)},
                          "description": "The case's safety flags in force (never their reasons), whatever the "
-                                        "referral's status or sections"}}},
+                                        "referral's sections: while it is sent or accepted, and to the owning "
+                                        "entity; empty once it ended for its receiver"}}},
     "ReferralAnswer": {"type": "object", "required": ["version"], "additionalProperties": False, "properties": {
         "version": {"type": "integer", "description": "The version read: the answer is refused if it changed"},
         "note": {"type": "string"}, "reason": {"type": "string", "description": "Required to reject"},
