@@ -21,6 +21,7 @@ from werkzeug.routing import IntegerConverter
 from caseapp import audit
 from caseapp.errors import Conflict, DomainError, Forbidden, NotFound
 from caseapp.extensions import db, login_manager
+from caseapp.services.primitives import forget_submission
 
 log = logging.getLogger("caseapp")
 
@@ -141,6 +142,7 @@ def init_app(app) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
+        forget_submission()  # a refusal logged below is not the write the key stood for
         status = error.status
         if isinstance(error, (Forbidden, NotFound)):
             _record_denial(status)
@@ -182,6 +184,7 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(error):
         db.session.rollback()
+        forget_submission()
         log.exception("unhandled error", extra={"request_id": g.get("request_id")})
         try:
             audit.record_and_commit(f"request:{request.endpoint or 'unknown'}", outcome="error")

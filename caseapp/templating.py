@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from caseapp import authz, labels
+from caseapp import authz, crypto, labels
 
 # (endpoint, label, action that shows it). One list for the whole navigation.
 NAVIGATION = (
@@ -52,6 +52,8 @@ def init_app(app) -> None:
         country_label=labels.country_label,
         territory_label=labels.territory_label,
         divipola_municipalities=labels.municipality_options,
+        # a fresh one-time token per form drawn (several forms of a page must not share one): web.flow.SentOnce
+        submission_token=lambda: crypto.new_token(16),
     )
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime

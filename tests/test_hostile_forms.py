@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import traceback
 
 import pytest
@@ -162,7 +163,7 @@ json_value = st.recursive(json_scalar, lambda inner: st.one_of(st.lists(inner, m
                                                                 st.dictionaries(st.text(max_size=8), inner, max_size=3)),
                           max_leaves=6)
 
-ERROR_MARKERS = ('class="error"', "error-summary", "flash-error", "<h1>Error", "<h1>Error ")
+ERROR_MARKERS = ('class="error"', "error-summary", "flash-error", "flash-warning", "<h1>Error", "<h1>Error ")
 
 
 def _has_error_message(html: str) -> bool:
@@ -250,7 +251,10 @@ def _fuzz_web_endpoint(app, world, endpoint, principal, action, payload):
            if fields else st.just({}))
     def run(mutations):
         assume(not (PG_NUL_BUG and has_nul(mutations)))
-        data = {k: (token if k.endswith("csrf_token") else v) for k, v in payload.items()}
+        # each example is a form drawn afresh: a new one-time token (web.flow.SentOnce), or all but the first
+        # would be refused as sent already
+        data = {k: (token if k.endswith("csrf_token") else secrets.token_urlsafe(16) if k.endswith("submission")
+                    else v) for k, v in payload.items()}
         for name, value in mutations.items():
             if value is MISSING:
                 data.pop(name, None)

@@ -288,6 +288,19 @@ def _workload(app, runner, sw, one, two, instance_path):
                                                      {"kind": kind, "status": "done", "done_on": day})
             assert status == 201, body
             out["steps"].append(body["id"])
+        # the same step sent to both servers at once with one Idempotency-Key: written once, the other told so
+        step_key, barrier3 = f"step-{i}-{uuid.uuid4().hex}", threading.Barrier(2)
+
+        def step_twice(port):
+            barrier3.wait()
+            return ana(port, "POST", f"/cases/{code}/steps", {"kind": "transport", "status": "done",
+                                                              "done_on": "2025-03-12"}, **{"Idempotency-Key": step_key})
+
+        with ThreadPoolExecutor(2) as pool:
+            both = list(pool.map(step_twice, (a, b)))
+        assert sorted(s for s, _ in both) == [201, 409], both
+        assert next(body for s, body in both if s == 409)["rule"] == "already_submitted", both
+        out["steps"].append(next(body for s, body in both if s == 201)["id"])
         status, body = ana(b, "POST", "/referrals", {
             "case": code, "to_entity": "OIM", "service": "psychological_assessment", "reason": "Valoración",
             "sections": ["summary", "psychosocial"]})

@@ -16,6 +16,7 @@ from caseapp.audit import record_and_commit
 from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import csrf, db
 from caseapp.models.accounts import CASE_ROLES, ApiToken
+from caseapp.services.primitives import expect_once, request_fingerprint
 from caseapp.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,6 +36,8 @@ INT_RANGE = (-(2**31), 2**31 - 1)  # ids and counts fit the database's integer
 
 # A `read` token may only read: every other method is refused here, the one place every API call passes.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# A registration retried with its Idempotency-Key answers the case it made (services.registry.registration)
+OWN_IDEMPOTENCY = frozenset({"api.create_case"})
 TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute
 
 
@@ -83,6 +86,9 @@ def bearer_auth():
                        _("This API token can only read. Ask an administrator for a read-write token."),
                        rule="token_read_only")
     g._login_user = row.user
+    if request.method not in READ_METHODS and request.endpoint not in OWN_IDEMPOTENCY:
+        # a retried write (its answer lost on the way) is carried out once: primitives.expect_once
+        expect_once(row.user, request.headers.get("Idempotency-Key"), request_fingerprint(request))
     return None
 
 

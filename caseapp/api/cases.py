@@ -16,6 +16,7 @@ from caseapp.errors import Invalid
 from caseapp.services import registry as case_service
 from caseapp.services import registry as consent_service
 from caseapp.services import route
+from caseapp.services.primitives import check_once_key
 from caseapp.services.registry import ERASURE_REASONS, purposes_in_force
 from caseapp.services.route import due_dates
 from caseapp.timeutil import today
@@ -72,8 +73,8 @@ def create_case():
         raise Invalid(_("Some fields are not valid; nothing was saved."),
                       field_errors={"confirm_duplicate": _("Answer yes or no.")})
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 8 <= len(key) <= 128:
-        raise Invalid(_("The Idempotency-Key header must have 8 to 128 characters."))
+    if key is not None:
+        check_once_key(key)
     try:
         case = case_service.register_case(current_user, body, confirm_duplicate=confirm, idempotency_key=key)
     except case_service.PossibleDuplicate as dup:

@@ -87,12 +87,29 @@ def operation(summary: str, tag: str, *, ok: str, schema: str | None = None, man
     return op
 
 
+# Every write (caseapp.api.bearer_auth -> services.primitives.expect_once)
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "A key of the client's own (8 to 128 printable ASCII characters, e.g. a UUID), new for each "
+                   "write: the same key again, from the same user, writes nothing and answers 409 with rule "
+                   "\"already_submitted\" (a retry after a lost answer is carried out once).",
+    "schema": {"type": "string", "minLength": 8, "maxLength": 128}}
+
+
 def document() -> dict:
     paths, schemas = {}, {"Error": ERROR}
     for area in AREAS:
         module = importlib.import_module(f"caseapp.api.{area}")
         paths.update(getattr(module, "PATHS", {}))
         schemas.update(getattr(module, "SCHEMAS", {}))
+    for operations in paths.values():
+        for method, op in operations.items():
+            if method in ("post", "put", "patch", "delete"):
+                params = op.setdefault("parameters", [])
+                if not any(p.get("name") == "Idempotency-Key" for p in params):
+                    params.append(IDEMPOTENCY_KEY)
+                for status, answer in error_responses(409, 422).items():  # a key sent again; a malformed one
+                    op["responses"].setdefault(status, answer)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Ruta API", "version": "1.0.0",

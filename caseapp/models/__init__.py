@@ -20,6 +20,7 @@ from caseapp.models.accounts import (  # noqa: F401
     Entity,
     RecoveryCode,
     Setting,
+    Submission,
     User,
     UserRole,
     UserSession,

@@ -177,6 +177,23 @@ class PendingLogin(db.Model):
     user: Mapped[User] = relationship()
 
 
+class Submission(db.Model):
+    """A form or API request already carried out, by the keyed hash of its one-time token (the form's hidden
+    `submission` field, the API's Idempotency-Key) and its user: a double click, a resent form or a retried request
+    writes once (services.primitives.expect_once). Kept for a week, then deleted."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # sha256 of what the request asked (method, endpoint, arguments, body): a used key on another request is refused
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+
+    __table_args__ = (db.Index("ix_submissions_user_created", "user_id", "created_at"),)
+
+
 class LoginThrottle(db.Model):
     """Failed sign-in attempts under one key (an account, an address, or the pair), shared by every app server.
 

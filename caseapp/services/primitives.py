@@ -7,25 +7,30 @@
   that answers with what it has just written).
 - `commit()`: commit, or report a real conflict (stale data, a uniqueness race) as Conflict; any other failure
   (a full disk, a lost connection) stays the error it is.
+- `expect_once(actor, key)`: the request's write is done once per one-time key (a form's `submission` field, the
+  API's Idempotency-Key): `commit()` records the key with the write, and a second request with it writes nothing.
 - `invalid(errors)`: bad input, nothing written; `field_errors` is always {field: [messages]}.
 - `parse_date`, `clean_text`, `blank`, `not_future`: reading form and API values the same way everywhere.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
+from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from caseapp import authz
+from caseapp import authz, crypto
 from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
+from caseapp.models.accounts import Submission
 from caseapp.models.cases import Case
-from caseapp.timeutil import today
+from caseapp.timeutil import today, utcnow
 
 MAX_TEXT = 4000
 MAX_CODE = 32
@@ -118,8 +123,104 @@ def lost_race(error: IntegrityError) -> bool:
     return "UNIQUE constraint failed" in str(error.orig)  # sqlite3
 
 
+SUBMISSION_KEPT = timedelta(days=7)
+
+
+def already_submitted_message() -> str:
+    return _("This form had already been sent: it was saved only once.")
+
+
+def submission_key_message() -> str:
+    return _("The one-time key of this request (a form's hidden field, the Idempotency-Key header) must have 8 to "
+             "128 characters: letters, digits and ASCII signs.")
+
+
+_ONCE_KEY = re.compile(r"[!-~]{8,128}")  # visible ASCII: a UUID, random hex or base64
+
+
+def check_once_key(key) -> None:
+    """A one-time key is 8 to 128 visible ASCII characters (what a client generates: a UUID, random hex)."""
+    if not isinstance(key, str) or not _ONCE_KEY.fullmatch(key):
+        raise Invalid(submission_key_message(), rule="idempotency_key_invalid")
+
+
+def request_fingerprint(request) -> str:
+    """What a request asks for (method, endpoint, its URL's arguments, its body): the same key with another
+    request is a client's mistake, not a retry."""
+    digest = hashlib.sha256()
+    for part in (request.method, request.endpoint or "", repr(sorted((request.view_args or {}).items()))):
+        digest.update(part.encode() + b"\x00")
+    if request.mimetype == "multipart/form-data":  # its boundary is new on every send: the fields and files count
+        digest.update(repr(sorted(request.form.items(multi=True))).encode())
+        for name, sent in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest.update(f"{name}\x00{sent.filename}\x00".encode())
+            digest.update(hashlib.sha256(sent.stream.read()).digest())
+            sent.stream.seek(0)
+    else:
+        digest.update(request.get_data(cache=True))
+    return digest.hexdigest()
+
+
+def expect_once(actor, key, fingerprint: str = "") -> None:
+    """This request's write is to happen once for `key`: the next `commit()` records the key's keyed hash (and the
+    request's `fingerprint`) with the write, in the same transaction, and the same request brought again with the
+    key (a double click, a form sent twice, an API call retried after a lost answer) is refused as Conflict
+    "already_submitted" with nothing written; another request with a used key is Invalid "idempotency_key_reused".
+    No key (a CLI, an older client): nothing to check."""
+    if key is None or actor is None:
+        return
+    check_once_key(key)
+    key_hash = crypto.hash_token(f"submission:{actor.id}:{key}")
+    # answered at once when the first one is long done (its own rules, a flag already set, would say less);
+    # the unique key at commit settles two that run at the same time
+    seen = db.session.scalar(select(Submission.fingerprint).where(Submission.key_hash == key_hash))
+    if seen is not None and seen != fingerprint:
+        raise Invalid(_("This one-time key was already used for another request: send a new one. Nothing was "
+                        "saved."), rule="idempotency_key_reused")
+    if seen is not None:
+        raise Conflict(already_submitted_message(), rule="already_submitted")
+    g.submission = (actor.id, key_hash, fingerprint)
+
+
+def forget_submission() -> None:
+    """The request's write failed: a later commit of the same request (a logged refusal) is not that write."""
+    if has_app_context():
+        g.pop("submission", None)
+
+
+def abandon_write() -> None:
+    """A write refused half way: what it added to the session is dropped (a page drawn next commits its read, and
+    must not commit a half-made row with it), and its one-time key stays unused for the corrected form."""
+    db.session.rollback()
+    forget_submission()
+
+
+def _record_submission() -> None:
+    pending = g.pop("submission", None) if has_app_context() else None
+    if pending is None:
+        return
+    user_id, key_hash, fingerprint = pending
+    now = utcnow()
+    # Written before the request's own rows are flushed: the second of two identical requests waits here for the
+    # first one's commit and is told "already sent", and the rows' own conflicts stay what commit() says of them.
+    with db.session.no_autoflush:
+        # what a week-old form could still resend is long gone: keep the table small, the user's rows only
+        db.session.execute(delete(Submission).where(Submission.user_id == user_id,
+                                                    Submission.created_at < now - SUBMISSION_KEPT))
+        try:
+            db.session.execute(insert(Submission).values(key_hash=key_hash, user_id=user_id, created_at=now,
+                                                         fingerprint=fingerprint))
+        except IntegrityError as error:
+            db.session.rollback()  # the second request's write goes with it
+            if not lost_race(error):
+                raise
+            raise Conflict(already_submitted_message(), rule="already_submitted") from None
+
+
 def commit(conflict_message: str | None = None) -> None:
-    """Commit; a concurrent edit of a versioned row or a lost uniqueness race becomes a clear Conflict."""
+    """Commit; a concurrent edit of a versioned row or a lost uniqueness race becomes a clear Conflict. A write
+    expected once (`expect_once`) is recorded with its key, or refused when the key was already used."""
+    _record_submission()
     try:
         db.session.commit()
     except StaleDataError:
@@ -176,11 +277,18 @@ def blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def nul_message() -> str:
+    return _("The text contains a character that cannot be kept (NUL); nothing was saved.")
+
+
 def clean_text(value, limit: int = MAX_TEXT) -> str | None:
-    """Trimmed text (None when blank), cut to `limit` characters."""
+    """Trimmed text (None when blank), cut to `limit` characters. A NUL byte is never text a person wrote (a
+    pasted binary, a probe) and PostgreSQL cannot hold it in clear: refused, as the registry's fields do."""
     if value is None:
         return None
     value = (value if isinstance(value, str) else str(value)).strip()
+    if "\x00" in value:
+        raise Invalid(nul_message(), rule="text_invalid")
     return value[:limit] or None
 
 

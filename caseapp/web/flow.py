@@ -2,7 +2,8 @@
 errors where the reader sees them. A refusal is never silent: an error no field shows becomes a flash message.
 
 `submit` is for a view that shows the form again with its errors; `act` for a button on a page that redirects
-back to it (every error is then a flash message).
+back to it (every error is then a flash message). A form that creates something mixes in `SentOnce`: its hidden
+one-time token makes a double click or a resent form write once (`primitives.expect_once`).
 """
 from __future__ import annotations
 
@@ -10,10 +11,53 @@ from dataclasses import dataclass
 
 from flask import flash
 from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import HiddenField
 
+from caseapp import crypto
 from caseapp.errors import Conflict, DomainError, Invalid
-from caseapp.services.primitives import stale_message
+from caseapp.services.primitives import abandon_write, expect_once, stale_message
 from caseapp.templating import local_date
+
+
+def new_submission_token() -> str:
+    return crypto.new_token(16)
+
+
+class SentOnce:
+    """Mixed into a form that creates a record: a one-time token, new each time the form is shown."""
+
+    submission = HiddenField(default=new_submission_token)
+
+
+def sent_token(form) -> str | None:
+    """The one-time token the browser sent with `form` (None when the form has none, or it was not sent)."""
+    field = getattr(form, "submission", None)
+    raw = getattr(field, "raw_data", None)
+    return raw[0] if raw else None
+
+
+def expect_sent_once(form) -> None:
+    """The form's write happens once for its one-time token (nothing to check for a form without one). No
+    fingerprint: a form sent again is the same form, whatever was changed in it meanwhile."""
+    expect_once(current_user, sent_token(form))
+
+
+def _call(form, call):
+    expect_sent_once(form)
+    try:
+        return call(form)
+    except DomainError:
+        abandon_write()
+        raise
+
+
+def _flash_refusal(error: DomainError, fallback: str) -> None:
+    if error.rule == "already_submitted":  # the first one was saved: a warning, not an error
+        flash(str(error.message), "warning")
+        return
+    for message in error.messages() or [fallback]:
+        flash(message, "error")
 
 
 def attach_errors(form, error: DomainError) -> list[str]:
@@ -49,9 +93,12 @@ def submit(form, call, *, success: str | None = None) -> Outcome:
     if not form.validate_on_submit():
         return Outcome(False, 422)
     try:
-        result = call(form)
+        result = _call(form, call)
     except (Invalid, Conflict) as error:
-        flash_error(error, form)
+        if error.rule == "already_submitted":
+            _flash_refusal(error, "")
+        else:
+            flash_error(error, form)
         return Outcome(False, error.status, error=error)
     if success:
         flash(success, "success")
@@ -72,11 +119,10 @@ def act(form, call, *, success: str | None = None) -> Outcome:
         flash_form_errors(form)
         return Outcome(False, 422)
     try:
-        result = call(form)
+        result = _call(form, call)
     except (Invalid, Conflict) as error:
         fallback = stale_message() if isinstance(error, Conflict) else _("Some fields are not valid; nothing was saved.")
-        for message in error.messages() or [fallback]:
-            flash(message, "error")
+        _flash_refusal(error, fallback)
         return Outcome(False, error.status, error=error)
     if success:
         flash(success, "success")

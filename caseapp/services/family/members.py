@@ -33,6 +33,7 @@ from caseapp.services.primitives import (
     require_version,
     whole_number,
 )
+from caseapp.services.registry.fields import document_number_message, document_number_ok
 from caseapp.services.route.lifecycle import require_open
 from caseapp.timeutil import today, utcnow
 
@@ -86,6 +87,8 @@ def _identity(data: dict, errors: dict, *, partial: bool = False) -> dict:
             errors["document_type"] = _("Choose the type of the document.")
         elif doc_type != "NONE" and not number:
             errors["document_number"] = _("Write the document number.")
+        elif number and not document_number_ok(number):
+            errors["document_number"] = document_number_message()
         out["document_type"] = None if doc_type == "NONE" else doc_type
         out["document_number"] = number if doc_type != "NONE" else None
     return out

@@ -70,6 +70,16 @@ EARLIEST = date(1900, 1, 1)
 _DOC_NUMBER = re.compile(r"^[0-9A-Za-z][0-9A-Za-z .\-]*$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
 
+
+def document_number_ok(value: str) -> bool:
+    """A document number as any document shows it: letters, digits, spaces, dots and hyphens (a victim's or a
+    family member's)."""
+    return bool(_DOC_NUMBER.match(value))
+
+
+def document_number_message() -> str:
+    return _("Use only letters, digits, spaces, dots and hyphens.")
+
 CHOICES = {
     "document_type": DOCUMENT_TYPES, "sex": SEXES, "gender_identity": GENDER_IDENTITIES, "age_group": AGE_GROUPS,
     "ethnic_group": ETHNIC_GROUPS, "disability": YES_NO_UNKNOWN, "lgbtiq": YES_NO_UNKNOWN,
@@ -222,8 +232,8 @@ def validate_case_data(data: dict, *, partial: bool = False, context: dict | Non
                 if value not in COUNTRY_CODES:
                     errors[key] = _("Use a country code of ISO 3166 (two letters, e.g. CO, VE).")
                     continue
-            if key == "document_number" and not _DOC_NUMBER.match(value):
-                errors[key] = _("Use only letters, digits, spaces, dots and hyphens.")
+            if key == "document_number" and not document_number_ok(value):
+                errors[key] = document_number_message()
                 continue
             if key == "phone" and (not _PHONE.match(value) or len(re.sub(r"\D", "", value)) < 7):
                 errors[key] = _("Enter a phone number of at least 7 digits.")

@@ -17,6 +17,7 @@ from caseapp.labels import choices
 from caseapp.models.accounts import CASE_ROLES
 from caseapp.services import attachments
 from caseapp.services.attachments.rules import MB, ceiling
+from caseapp.services.primitives import abandon_write, expect_once
 from caseapp.web import flow
 from caseapp.web.attachments import bp
 
@@ -63,11 +64,14 @@ def upload(code):
     # for the API (the CSRF token was checked before the view).
     sent = request.files.get("att-file")
     try:
+        expect_once(current_user, request.form.get("att-submission"))
         attachments.upload(current_user, code, kind=request.form.get("att-kind"),
                            data=sent.read() if sent else None, filename=sent.filename if sent else None)
     except (Invalid, Conflict) as error:
+        abandon_write()
+        kind = "warning" if error.rule == "already_submitted" else "error"  # a double submit: the first was saved
         for message in error.messages():  # the page redirects: every message is a flash, the general one first
-            flash(message, "error")
+            flash(message, kind)
     else:
         flash(_("Document attached and encrypted."), "success")
     return redirect(url_for("cases.detail", code=code) + "#attachments-title")

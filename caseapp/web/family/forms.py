@@ -12,9 +12,10 @@ from caseapp.models.cases import RELATIONSHIPS
 from caseapp.models.safety import FAMILY_STEP_STATUSES
 from caseapp.models.victims import AGE_GROUPS, DOCUMENT_TYPES
 from caseapp.web.cases.forms import MSG_REQUIRED, ChoiceField, SpanishDateField
+from caseapp.web.flow import SentOnce
 
 
-class MemberForm(FlaskForm):
+class MemberForm(SentOnce, FlaskForm):
     names = StringField(_l("Names and surnames"), validators=[InputRequired(message=MSG_REQUIRED), Length(max=200)])
     relationship = ChoiceField(_l("Relationship to the victim"), validators=[InputRequired(message=MSG_REQUIRED)])
     age_group = ChoiceField(_l("Age group"), validators=[Optional()])
@@ -38,7 +39,7 @@ class MemberForm(FlaskForm):
                 "document_number": self.document_number.data, "version": self.version.data}
 
 
-class MemberStepForm(FlaskForm):
+class MemberStepForm(SentOnce, FlaskForm):
     kind = ChoiceField(_l("Kind of step"), validators=[InputRequired(message=MSG_REQUIRED)])
     status = ChoiceField(_l("Status"), validators=[InputRequired(message=MSG_REQUIRED)])
     on = SpanishDateField(_l("Date done or planned"), validators=[Optional()])

@@ -6,13 +6,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from caseapp.web.flow import SentOnce
+
 
 def _date(label, required=False):
     return DateField(label, validators=[InputRequired() if required else Optional()],
                      render_kw={"autocomplete": "off"})
 
 
-class OpenProceedingForm(FlaskForm):
+class OpenProceedingForm(SentOnce, FlaskForm):
     kind = SelectField(_l("Kind of proceeding"), validators=[DataRequired()])
     stage_on = _date(_l("Started on"), required=True)
     complaint_filed_on = _date(_l("Filed on"))
@@ -27,7 +29,7 @@ class StageForm(FlaskForm):
     version = HiddenField()
 
 
-class HearingForm(FlaskForm):
+class HearingForm(SentOnce, FlaskForm):
     proceeding = SelectField(_l("Proceeding"), validators=[DataRequired()])
     on = _date(_l("Date of the hearing"), required=True)
     title = StringField(_l("Hearing or event"), validators=[Optional(), Length(max=120)])
@@ -39,7 +41,7 @@ class OutcomeForm(FlaskForm):
     version = HiddenField()
 
 
-class NewMeasureForm(FlaskForm):
+class NewMeasureForm(SentOnce, FlaskForm):
     kind = SelectField(_l("Protection measure"), validators=[DataRequired()])
     requested_on = _date(_l("Requested on"), required=True)
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=2000)])

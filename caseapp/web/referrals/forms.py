@@ -14,13 +14,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from caseapp.web.flow import SentOnce
+
 
 class MultiCheckboxField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
 
-class SendForm(FlaskForm):
+class SendForm(SentOnce, FlaskForm):
     to_entity = SelectField(_l("Refer to"), validators=[DataRequired()])
     service = SelectField(_l("Service requested"), validators=[DataRequired()])
     reason = TextAreaField(_l("Reason for the referral"), validators=[DataRequired(), Length(max=2000)])

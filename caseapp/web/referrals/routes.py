@@ -15,7 +15,7 @@ from caseapp.models.accounts import Entity
 from caseapp.models.referrals import SHARED_SECTIONS
 from caseapp.services import casework
 from caseapp.services import referrals as service
-from caseapp.services.primitives import load_case_for
+from caseapp.services.primitives import abandon_write, load_case_for
 from caseapp.timeutil import today
 from caseapp.web import flow
 from caseapp.web.referrals import bp
@@ -127,11 +127,17 @@ def new(code):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
+                flow.expect_sent_once(form)
                 referral = service.send(current_user, code, to_entity=form.to_entity.data, service=form.service.data,
                                         reason=form.reason.data, sections=form.sections.data, due_on=form.due_on.data)
             except Invalid as error:
+                abandon_write()
                 _apply(form, error)
             except Conflict as error:
+                abandon_write()
+                if error.rule == "already_submitted":  # a double click: the first one was sent
+                    flash(error.message, "warning")
+                    return redirect(url_for("route.case_route", code=case.code) + "#referrals")
                 flash(error.message, "error")
                 return render_template("referrals/new.html", form=form, case=case), 409
             else:

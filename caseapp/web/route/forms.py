@@ -14,13 +14,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from caseapp.web.flow import SentOnce
+
 
 def _date(label, required=False):
     return DateField(label, validators=[InputRequired() if required else Optional()],
                      render_kw={"autocomplete": "off"})
 
 
-class StepForm(FlaskForm):
+class StepForm(SentOnce, FlaskForm):
     kind = SelectField(_l("Kind of step"), validators=[DataRequired()])
     status = SelectField(_l("Status"), validators=[DataRequired()])
     planned_on = _date(_l("Planned date"))
@@ -46,7 +48,7 @@ class CloseImmediateForm(FlaskForm):
     version = HiddenField()
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(SentOnce, FlaskForm):
     phase = HiddenField()
     amount = IntegerField(_l("Extension"), validators=[InputRequired(), NumberRange(min=1, max=12)])
     reason = TextAreaField(_l("Reason for the extension"), validators=[DataRequired(), Length(max=2000)])
@@ -56,7 +58,7 @@ class ExtensionForm(FlaskForm):
     version = HiddenField()
 
 
-class GoalForm(FlaskForm):
+class GoalForm(SentOnce, FlaskForm):
     area = SelectField(_l("Area"), validators=[DataRequired()])
     description = TextAreaField(_l("Goal agreed with the victim"), validators=[DataRequired(), Length(max=2000)])
     agreed_on = _date(_l("Agreed on"), required=True)
@@ -69,7 +71,7 @@ class GoalReviewForm(FlaskForm):
     version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(SentOnce, FlaskForm):
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=4000)])
     written_on = _date(_l("Date"), required=True)
 
@@ -84,14 +86,14 @@ class ProceedingForm(FlaskForm):
     version = HiddenField()
 
 
-class LegalEventForm(FlaskForm):
+class LegalEventForm(SentOnce, FlaskForm):
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
     on = _date(_l("Date"), required=True)
     title = StringField(_l("Hearing or event"), validators=[Optional(), Length(max=120)])
     outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=2000)])
 
 
-class MeasureForm(FlaskForm):
+class MeasureForm(SentOnce, FlaskForm):
     kind = SelectField(_l("Protection measure"), validators=[DataRequired()])
     status = SelectField(_l("Status"), validators=[DataRequired()])
     requested_on = _date(_l("Requested on"), required=True)
@@ -112,7 +114,7 @@ class ReopenForm(FlaskForm):
     version = HiddenField()
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(SentOnce, FlaskForm):
     shelter_id = SelectField(_l("Shelter"), validators=[DataRequired()])
     admitted_on = _date(_l("Admitted on"), required=True)
 

@@ -9,9 +9,10 @@ from wtforms.validators import InputRequired, Length, Optional
 from caseapp.labels import choices as label_choices
 from caseapp.models.safety import SAFETY_FLAG_KINDS
 from caseapp.web.cases.forms import MSG_REQUIRED, ChoiceField
+from caseapp.web.flow import SentOnce
 
 
-class SetFlagForm(FlaskForm):
+class SetFlagForm(SentOnce, FlaskForm):
     kind = ChoiceField(_l("Flag"), validators=[InputRequired(message=MSG_REQUIRED)])
     # blank selected: only the flag "contact only through" names one (the service refuses one on any other)
     professional = ChoiceField(_l("Named professional (only for “contact only through”)"), validators=[Optional()],
