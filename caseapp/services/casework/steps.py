@@ -14,7 +14,7 @@ from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.models.route import STEP_STATUSES, AssistanceStep, ShelterStay, StepKind
-from caseapp.services.casework import assignments
+from caseapp.services.casework import referral_moves
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import (
     clean_text,
@@ -181,9 +181,9 @@ def settle_referral(actor, step: AssistanceStep) -> None:
         return
     referral.updated_at = utcnow()  # a new version even when nothing else of the referral changes
     if step.status == "done" and referral.status == "accepted":
-        referral.status, referral.completed_on = "done", step.done_on
+        # the service given, the receiver's access ends
+        referral_moves.move(actor, [referral], "done", completed_on=step.done_on)
         audit.record("referral.complete", step.case, actor=actor, detail={"referral": referral.id, "step": step.id})
-        assignments.end_without_access(actor, step.case)  # the service given, the receiver's access ends
 
 
 def update_step(actor, step_id: int, *, version, status: str, planned_on=None, done_on=None,

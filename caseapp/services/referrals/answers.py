@@ -14,7 +14,7 @@ from caseapp.labels import label
 from caseapp.models.referrals import Referral
 from caseapp.models.route import AssistanceStep
 from caseapp.services import notifications
-from caseapp.services.casework import assignments
+from caseapp.services.casework import referral_moves
 from caseapp.services.casework import steps as step_service
 from caseapp.services.casework.step_kinds import kind_by_code
 from caseapp.services.primitives import clean_text, commit, invalid, require_version
@@ -50,12 +50,8 @@ def _answer(actor, referral_id, new_status: str, *, from_statuses: tuple, action
     _require_status(referral, *from_statuses)
     if note_required and not clean_text(note):
         raise invalid({"note": note_required})
-    left_accepted = referral.status == "accepted"
-    referral.status = new_status
-    if left_accepted:
-        assignments.end_without_access(actor, referral.case)
-    if new_status in ("accepted", "rejected"):
-        referral.responded_by_id, referral.responded_on = actor.id, today()
+    responded = {"responded_by_id": actor.id, "responded_on": today()} if new_status in ("accepted", "rejected") else {}
+    referral_moves.move(actor, [referral], new_status, **responded)
     if clean_text(note):
         referral.answer = clean_text(note)
     audit_action = {"accepted": "referral.accept", "rejected": "referral.reject",

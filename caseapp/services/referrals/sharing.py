@@ -17,7 +17,7 @@ from caseapp.extensions import db
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.services import notifications
-from caseapp.services.casework import assignments
+from caseapp.services.casework import referral_moves
 
 
 def end_referrals(actor, case: Case, on: date, *conditions, detail: dict | None = None) -> list[Referral]:
@@ -25,14 +25,11 @@ def end_referrals(actor, case: Case, on: date, *conditions, detail: dict | None 
     each becomes "ended" on `on` and writes its access-log row."""
     ended = list(db.session.scalars(select(Referral).where(
         Referral.case_id == case.id, Referral.status.in_(("sent", "accepted")), *conditions)))
-    was_accepted = any(r.status == "accepted" for r in ended)
+    referral_moves.move(actor, ended, "ended", access_ended_on=on)
     for referral in ended:
-        referral.status, referral.access_ended_on = "ended", on
         audit.record("referral.access_ended", case, actor=actor,
                      detail={"referral": referral.id, "to": referral.to_entity.code, **(detail or {})})
         notifications.notify("referral.ended", referral, actor=actor)
-    if was_accepted:
-        assignments.end_without_access(actor, case)
     return ended
 
 
