@@ -197,6 +197,13 @@ def referral_carries_flags(user, referral) -> bool:
     return referral.status in ("sent", "accepted") or referral.case.owner_entity_id == user.entity_id
 
 
+def referral_details_visible(user, referral) -> bool:
+    """Whether `user` reads a referral's free text (its reason, the answer, why it was withdrawn): the sending
+    entity always; the receiving entity while its access lasts - once the referral was withdrawn or ended (consent
+    withdrawn), it keeps only the fact, never why (the reason may name her, or say what she fears)."""
+    return referral.status not in ("ended", "withdrawn") or referral.from_entity_id == user.entity_id
+
+
 # Attachments (services.attachments): who uploads each kind; who reads them is readable_attachment_kinds.
 ATTACHMENT_UPLOADERS = {
     "consent": {"social_worker"}, "acta_unica": {"social_worker"}, "identity_document": {"social_worker", "lawyer"},

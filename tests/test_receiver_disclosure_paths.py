@@ -179,3 +179,36 @@ def test_a_consent_scan_stays_with_the_owning_entity(app, client, people):
     assert client.get(f"/api/v1/cases/{code}/attachments/{consent}", headers=owner).data == PDF
     assert client.post(f"/api/v1/cases/{code}/attachments", headers=sam, content_type="multipart/form-data",
                        data={"kind": "consent", "file": (io.BytesIO(PDF), "x.pdf")}).status_code in (403, 404)
+
+
+# --- why a referral was withdrawn (outside review, 2026-12-04) -------------------------------------------------------
+
+WITHDRAWAL = "Mariana Pérez, CC 52123456, teme que la red la encuentre por SALUD"
+
+
+@pytest.mark.parametrize("status", ["sent", "accepted"])
+def test_the_receiver_never_reads_why_a_referral_was_withdrawn(app, client, login_as, people, status):
+    """Its notification leads the receiving entity to the referral page: it says the referral was withdrawn, and
+    neither the sender's reason (which may name her) nor the reason for the referral; the sender reads both, and the
+    receiver's own answer is kept, not written over."""
+    from caseapp.services import referrals
+    from caseapp.services.referrals import answers
+
+    with app.test_request_context():
+        code = make_case(people["ana"].id, status="in_immediate_assistance")
+        rid = _referral(code, "SDIS", "SALUD", "sent", people["ana"].id, sections="summary",
+                        service="psychological_assessment")
+        if status == "accepted":
+            answers.accept(db.session.get(User, people["sam"].id), rid, version=db.session.get(Referral, rid).version,
+                           note="La recibimos el lunes")
+        referrals.withdraw(db.session.get(User, people["ana"].id), rid, version=db.session.get(Referral, rid).version,
+                           reason=WITHDRAWAL)
+    login_as(people["sam"])
+    page = client.get(f"/referrals/{rid}").get_data(as_text=True)
+    assert "Retirada" in page or "retirada" in page.lower()
+    assert "52123456" not in page and "Mariana" not in page
+    login_as(people["ana"])
+    page = client.get(f"/referrals/{rid}").get_data(as_text=True)
+    assert "52123456" in page and "Motivo del retiro" in page
+    if status == "accepted":
+        assert "La recibimos el lunes" in page  # the receiver's answer, not lost under the withdrawal

@@ -45,6 +45,8 @@ class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     answer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # rejection reason / answer notes
     override_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # the sender's reason for withdrawing it: hers, never shown to the receiving entity (authz.referral_details_visible)
+    withdrawal_reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The step that recorded the service when the receiver fulfilled it (status done).
     step_id: Mapped[int | None] = mapped_column(ForeignKey("assistance_steps.id"))
@@ -53,6 +55,7 @@ class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     reason = Encrypted("reason")
     answer = Encrypted("answer")
     override_reason = Encrypted("override_reason")
+    withdrawal_reason = Encrypted("withdrawal_reason")
 
     case: Mapped[Case] = relationship(lazy="joined")
     from_entity: Mapped[Entity] = relationship(foreign_keys=[from_entity_id], lazy="joined")

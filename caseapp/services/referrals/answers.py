@@ -45,15 +45,15 @@ def _require_status(referral: Referral, *statuses: str) -> None:
 
 
 def _answer(actor, referral_id, new_status: str, *, from_statuses: tuple, action: str, version,
-            note: str | None = None, note_required: str | None = None) -> Referral:
+            note: str | None = None, note_required: str | None = None, note_field: str = "answer") -> Referral:
     referral = _locked(actor, referral_id, action, version)
     _require_status(referral, *from_statuses)
     if note_required and not clean_text(note):
         raise invalid({"note": note_required})
     responded = {"responded_by_id": actor.id, "responded_on": today()} if new_status in ("accepted", "rejected") else {}
     referral_moves.move(actor, [referral], new_status, **responded)
-    if clean_text(note):
-        referral.answer = clean_text(note)
+    if clean_text(note):  # the receiver's answer, or the sender's withdrawal reason (never over the answer)
+        setattr(referral, note_field, clean_text(note))
     audit_action = {"accepted": "referral.accept", "rejected": "referral.reject",
                     "withdrawn": "referral.withdraw"}[new_status]
     audit.record(audit_action, referral.case, actor=actor, detail={"referral": referral.id})
@@ -79,7 +79,7 @@ def withdraw(actor, referral_id, *, version, reason: str | None = None) -> Refer
         raise Conflict(_("The mandatory referral to the child-protection authority cannot be withdrawn."),
                        rule="mandatory_referral")
     return _answer(actor, referral_id, "withdrawn", from_statuses=("sent", "accepted"), action="referral.withdraw",
-                   version=version, note=reason)
+                   version=version, note=reason, note_field="withdrawal_reason")
 
 
 def record_service(actor, referral_id, *, version, status: str = "done", planned_on=None, done_on=None,

@@ -51,8 +51,7 @@ def _detail_page(referral, status=200, answer_form=None):
             prefix=name, formdata=None)
         f.version.data = referral.version
         forms[name] = f
-    # Once access ended, the receiver keeps only the fact that it ended: not the reason nor the answers.
-    details_visible = referral.status != "ended" or referral.from_entity_id == current_user.entity_id
+    details_visible = authz.referral_details_visible(current_user, referral)
     return render_template("referrals/detail.html", referral=referral, forms=forms, label=label, labels=LABELS,
                            kinds=_kind_labels(), today=today(), details_visible=details_visible,
                            case_readable=authz.can(current_user, "case.read", referral.case)), status
