@@ -87,6 +87,16 @@ def _suite_clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _dashboards_drawn_afresh():
+    """Each test has a database of its own: a dashboard drawn in another test's must not be served in this one
+    (in production one process serves one database)."""
+    from caseapp.services.indicators import dashboard_cache
+
+    dashboard_cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _background_builds_end():
     """A publication build a test's read started in the background ends with the test: it must not count into the
     next test's database, nor be cut at the interpreter's exit (HiGHS aborts the process then)."""

@@ -201,9 +201,18 @@ def logged(what: str, **names: str):
             return result
 
         wrapper.__stats_read__ = what
+        wrapper.__stats_log__ = (what, names, signature)
         return wrapper
 
     return decorate
+
+
+def log_as(fn, *args, **kwargs) -> None:
+    """Write the row that `fn` (a service decorated with `logged`) writes when called with these arguments: for an
+    answer served from a cache, which is read as often, by whom and for what, as one counted afresh."""
+    what, names, signature = fn.__stats_log__
+    bound = signature.bind(*args, **kwargs)
+    log_read(bound.arguments.get("actor"), what, asked(bound.arguments, names))
 
 
 def export_scope(fn):

@@ -9,13 +9,14 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from caseapp.authz import action_required
 from caseapp.errors import Invalid
 from caseapp.labels import LABELS, label
 from caseapp.models import territory as territories
 from caseapp.services import indicators as ind
-from caseapp.services.indicators import exports, stats
+from caseapp.services.indicators import dashboard_cache, exports, stats
 from caseapp.services.indicators import plans as plan_service
 from caseapp.services.indicators.dimensions import DEPARTMENT_DIMS, UNKNOWN_VALUE
 from caseapp.services.registry import COUNTRY_CODES
@@ -73,8 +74,12 @@ def _breakdown_chart(table: stats.Table, idx: int) -> ch.Chart:
 @bp.route("/")
 @action_required("stats.read")
 def dashboard():
-    data = ind.dashboard(current_user, year=_year_arg(), code=request.args.get("product"),
-                         policy=request.args.get("policy"))
+    body = dashboard_cache.body(current_user, year=_year_arg(), code=request.args.get("product"),
+                                policy=request.args.get("policy"), draw=_draw_dashboard)
+    return render_template("indicators/dashboard.html", body=body)
+
+
+def _draw_dashboard(data: dict) -> Markup:
     s = data["status"]
     year_rows = [(_("Achieved in %(year)s", year=data["year"]), [(ch.frac(s.achieved or 0), "bar-achieved", None)]),
                  (_("Target %(year)s", year=data["year"]), [(ch.frac(s.target), "bar-target", None)])]
@@ -96,10 +101,12 @@ def dashboard():
                                         ("bar-ideal", _("Ideal trajectory"))])
     breakdown_charts = [(t, _breakdown_chart(t, i)) for i, t in enumerate(data["breakdowns"])]
     critical_table, critical_chart = critical_points(data["critical"], data["year"])
-    return render_template("indicators/dashboard.html", **data, year_chart=year_chart, history_chart=history_chart,
-                           cumulative_chart=cumulative_chart, breakdown_charts=breakdown_charts,
-                           critical_table=critical_table, critical_chart=critical_chart,
-                           policies=ind.list_policies(current_user), products=ind.list_products(current_user))
+    # a template's output, escaped by Jinja as it was drawn: markup already
+    return Markup(render_template(  # noqa: S704
+        "indicators/_dashboard_body.html", **data, year_chart=year_chart, history_chart=history_chart,
+        cumulative_chart=cumulative_chart, breakdown_charts=breakdown_charts, critical_table=critical_table,
+        critical_chart=critical_chart, policies=ind.list_policies(current_user),
+        products=ind.list_products(current_user)))
 
 
 # --- product sheet ---------------------------------------------------------------------------------------------
