@@ -20,18 +20,24 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 
 from caseapp.extensions import db
+from caseapp.models.accounts import Entity
+from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.indicators import AchievedValue, Objective, Policy, Product, ProductTarget
 from caseapp.models.publication import Publication
+from caseapp.models.route import StepKind
 from caseapp.services.indicators import reads
 from caseapp.services.indicators.dimensions import get_k
 from caseapp.services.indicators.products import dashboard
 from caseapp.services.indicators.publication import rebuild
-from caseapp.services.indicators.publication.read import on_change
+from caseapp.services.indicators.publication.build import cut_off_for
+from caseapp.services.indicators.publication.read import on_change, publication
 from caseapp.services.indicators.scope import viewer_territory
 from caseapp.timeutil import today
 
 MAX_ENTRIES = 64
-PLANS = (Policy, Objective, Product, ProductTarget, AchievedValue)
+# what the body shows besides the publications: the plans, and the names its breakdowns give (entities, purposes,
+# step kinds)
+SHOWN = (Policy, Objective, Product, ProductTarget, AchievedValue, Entity, ExploitationPurpose, StepKind)
 
 _bodies: OrderedDict = OrderedDict()
 _lock = threading.Lock()
@@ -39,11 +45,12 @@ _lock = threading.Lock()
 
 def state() -> tuple:
     """What the dashboards show, as a mark that changes with it: the publications (how many, the newest id and
-    build - a rebuild replaces its row) and, per table of the plans, its rows and the sum of their versions."""
+    build - a rebuild replaces its row) and, per table of the plans and of the names shown, its rows and the sum of
+    their versions."""
     parts = [select(func.count()).select_from(Publication).scalar_subquery(),
              select(func.max(Publication.id)).scalar_subquery(),
              select(func.max(Publication.built_at)).scalar_subquery()]
-    for model in PLANS:
+    for model in SHOWN:
         parts.append(select(func.count()).select_from(model).scalar_subquery())
         parts.append(select(func.coalesce(func.sum(model.version), 0)).scalar_subquery())
     return tuple(db.session.execute(select(*parts)).one())
@@ -78,6 +85,10 @@ def body(actor, *, year: int, code: str | None, policy: str | None, draw) -> str
         reads.log_as(dashboard, actor, year=year, code=code, policy=policy)
         return found
     drawn = draw(dashboard(actor, year=year, code=code, policy=policy))
+    if cut_off_for(year) is not None and publication(viewer_territory(actor), year) is None:
+        # nothing to show yet (being counted, or under a lower k): the next read asks again, and starts the count
+        # again if this one failed
+        return drawn
     with _lock:
         _bodies[cache_key] = drawn
         _bodies.move_to_end(cache_key)
