@@ -147,6 +147,8 @@ def generate(args) -> dict:  # noqa: C901, PLR0915 - one pass, in the order the 
              "password_hash": pw_hash, "active": True, "must_change_password": False, "version": 1,
              "created_at": now, "updated_at": now} for i, name, e, _r in new_users])
         insert(conn, UserRole.__table__, [{"user_id": i, "role": r} for i, _n, _e, r in new_users])
+        if conn.dialect.name == "postgresql":  # explicit ids: the named users below take the sequence's next one
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
         db.session.commit()
         for code in RECEIVING:  # with API tokens, as generate.py's named users
             for prefix, role in (("sw", "social_worker"), ("lawyer", "lawyer")):
