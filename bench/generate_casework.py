@@ -170,7 +170,9 @@ def generate(args) -> dict:  # noqa: C901, PLR0915 - one pass, in the order the 
 
         # Assignments: generate.py's (all to sw_<entity>) replaced by the pools'.
         t = time.perf_counter()
-        conn.execute(delete(CaseAssignment.__table__).where(CaseAssignment.case_id.in_([c.id for c in cases])))
+        # (a subquery: PostgreSQL takes at most 65,535 parameters in one statement)
+        conn.execute(delete(CaseAssignment.__table__).where(CaseAssignment.case_id.in_(
+            select(Case.id).where(Case.owner_entity_id.in_(case_entity_ids)))))
         batch, counters = [], {}
         for c in cases:
             k = counters[c.entity] = counters.get(c.entity, -1) + 1
