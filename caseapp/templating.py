@@ -39,6 +39,11 @@ def nav_items():
     ]
 
 
+def submission_token() -> str:
+    """A form's one-time token (web.flow.SentOnce draws its field with it; a form drawn by hand, this global)."""
+    return crypto.new_token(16)
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(
         can=lambda action, obj=None: authz.can(current_user, action, obj),
@@ -53,7 +58,7 @@ def init_app(app) -> None:
         territory_label=labels.territory_label,
         divipola_municipalities=labels.municipality_options,
         # a fresh one-time token per form drawn (several forms of a page must not share one): web.flow.SentOnce
-        submission_token=lambda: crypto.new_token(16),
+        submission_token=submission_token,
     )
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime

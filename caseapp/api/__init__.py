@@ -86,9 +86,11 @@ def bearer_auth():
                        _("This API token can only read. Ask an administrator for a read-write token."),
                        rule="token_read_only")
     g._login_user = row.user
-    if request.method not in READ_METHODS and request.endpoint not in OWN_IDEMPOTENCY:
-        # a retried write (its answer lost on the way) is carried out once: primitives.expect_once
-        expect_once(row.user, request.headers.get("Idempotency-Key"), request_fingerprint(request))
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and request.method not in READ_METHODS and request.endpoint not in OWN_IDEMPOTENCY:
+        # a retried write (its answer lost on the way) is carried out once: primitives.expect_once (the body is
+        # hashed only then: an upload without a key is not read twice)
+        expect_once(row.user, key, request_fingerprint(request))
     return None
 
 

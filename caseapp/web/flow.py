@@ -14,20 +14,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import HiddenField
 
-from caseapp import crypto
 from caseapp.errors import Conflict, DomainError, Invalid
 from caseapp.services.primitives import abandon_write, expect_once, stale_message
-from caseapp.templating import local_date
-
-
-def new_submission_token() -> str:
-    return crypto.new_token(16)
+from caseapp.templating import local_date, submission_token
 
 
 class SentOnce:
     """Mixed into a form that creates a record: a one-time token, new each time the form is shown."""
 
-    submission = HiddenField(default=new_submission_token)
+    submission = HiddenField(default=submission_token)
 
 
 def sent_token(form) -> str | None:
@@ -52,12 +47,16 @@ def _call(form, call):
         raise
 
 
-def _flash_refusal(error: DomainError, fallback: str) -> None:
-    if error.rule == "already_submitted":  # the first one was saved: a warning, not an error
+def flash_refusal(error: DomainError, fallback: str | None = None, form=None) -> None:
+    """Flash a service's refusal: a form sent again as a warning (the first one was saved); else what `form` will
+    not show next to a field, or (no form) every message, `fallback` when the error has none."""
+    if error.rule == "already_submitted":
         flash(str(error.message), "warning")
-        return
-    for message in error.messages() or [fallback]:
-        flash(message, "error")
+    elif form is not None:
+        flash_error(error, form)
+    else:
+        for message in error.messages() or ([fallback] if fallback else []):
+            flash(message, "error")
 
 
 def attach_errors(form, error: DomainError) -> list[str]:
@@ -95,10 +94,7 @@ def submit(form, call, *, success: str | None = None) -> Outcome:
     try:
         result = _call(form, call)
     except (Invalid, Conflict) as error:
-        if error.rule == "already_submitted":
-            _flash_refusal(error, "")
-        else:
-            flash_error(error, form)
+        flash_refusal(error, form=form)
         return Outcome(False, error.status, error=error)
     if success:
         flash(success, "success")
@@ -122,7 +118,7 @@ def act(form, call, *, success: str | None = None) -> Outcome:
         result = _call(form, call)
     except (Invalid, Conflict) as error:
         fallback = stale_message() if isinstance(error, Conflict) else _("Some fields are not valid; nothing was saved.")
-        _flash_refusal(error, fallback)
+        flash_refusal(error, fallback)
         return Outcome(False, error.status, error=error)
     if success:
         flash(success, "success")

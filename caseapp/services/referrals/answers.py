@@ -48,12 +48,13 @@ def _answer(actor, referral_id, new_status: str, *, from_statuses: tuple, action
             note: str | None = None, note_required: str | None = None, note_field: str = "answer") -> Referral:
     referral = _locked(actor, referral_id, action, version)
     _require_status(referral, *from_statuses)
-    if note_required and not clean_text(note):
+    note = clean_text(note)
+    if note_required and not note:
         raise invalid({"note": note_required})
     responded = {"responded_by_id": actor.id, "responded_on": today()} if new_status in ("accepted", "rejected") else {}
     referral_moves.move(actor, [referral], new_status, **responded)
-    if clean_text(note):  # the receiver's answer, or the sender's withdrawal reason (never over the answer)
-        setattr(referral, note_field, clean_text(note))
+    if note:  # the receiver's answer, or the sender's withdrawal reason (never over the answer)
+        setattr(referral, note_field, note)
     audit_action = {"accepted": "referral.accept", "rejected": "referral.reject",
                     "withdrawn": "referral.withdraw"}[new_status]
     audit.record(audit_action, referral.case, actor=actor, detail={"referral": referral.id})

@@ -69,9 +69,7 @@ def upload(code):
                            data=sent.read() if sent else None, filename=sent.filename if sent else None)
     except (Invalid, Conflict) as error:
         abandon_write()
-        kind = "warning" if error.rule == "already_submitted" else "error"  # a double submit: the first was saved
-        for message in error.messages():  # the page redirects: every message is a flash, the general one first
-            flash(message, kind)
+        flow.flash_refusal(error)  # the page redirects: every message is a flash, the general one first
     else:
         flash(_("Document attached and encrypted."), "success")
     return redirect(url_for("cases.detail", code=code) + "#attachments-title")
