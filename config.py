@@ -69,8 +69,9 @@ class Base:
     # workbook; a form's text fields together stay under 1 MiB (a 4,000-character note is 16 KiB at most).
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     # The protected publication of counts: released once a month, when the month closes ("monthly"), or also counted
-    # again when the data changed and it is older than PUBLICATION_MAX_AGE_MINUTES ("on_change"). Monthly is the
-    # safe default: every release is protected on its own, and two releases of the same month can be subtracted.
+    # again when the data changed and it is older than PUBLICATION_MAX_AGE_MINUTES ("on_change"). Every release is
+    # protected against every value the year's earlier releases published, so more releases mean more cells held
+    # back (a count that moved by 1 to k-1 since): monthly is the default.
     PUBLICATION_REFRESH = os.environ.get("RUTA_PUBLICATION_REFRESH", "monthly")
     PUBLICATION_MAX_AGE_MINUTES = int(os.environ.get("RUTA_PUBLICATION_MAX_AGE_MINUTES", "60"))
     # Reads never count: an out-of-date publication is counted in a background thread of the server that read it

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caseapp.extensions import db
@@ -45,3 +45,40 @@ class PublishedCell(db.Model):
     dims: Mapped[str] = mapped_column(String(80), nullable=False)  # the table's dimensions, comma-separated
     key: Mapped[str] = mapped_column(String(200), nullable=False)  # their values, "|"-separated
     value: Mapped[int | None] = mapped_column(Integer)  # None: suppressed
+
+
+class ReleasedValue(db.Model):
+    """A value a release of the year published for a cell, kept after the release is replaced: a reader may have
+    kept every release, so the next one is protected against each figure already out (`publication.releases`).
+    Each distinct value of a cell once; a suppressed cell published nothing and is not kept."""
+
+    __tablename__ = "released_values"
+    __table_args__ = (UniqueConstraint("territory", "year", "base", "time", "period", "dims", "key", "value",
+                                       name="uq_released_values_cell_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    territory: Mapped[str] = mapped_column(String(5), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    base: Mapped[str] = mapped_column(String(40), nullable=False)
+    time: Mapped[str] = mapped_column(String(10), nullable=False)
+    period: Mapped[str] = mapped_column(String(10), nullable=False)
+    dims: Mapped[str] = mapped_column(String(80), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ReleasedSum(db.Model):
+    """A sum of suppressed cells a release gave away (a line's published margin minus its published cells: "PE and VE
+    together, 19"), kept like `ReleasedValue`: the next release must not let a reader see it move by 1 to k-1."""
+
+    __tablename__ = "released_sums"
+    __table_args__ = (UniqueConstraint("territory", "year", "base", "members_hash", "value",
+                                       name="uq_released_sums_members_value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    territory: Mapped[str] = mapped_column(String(5), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    base: Mapped[str] = mapped_column(String(40), nullable=False)
+    members: Mapped[str] = mapped_column(Text, nullable=False)  # JSON: the cells, [time, period, dims, key], sorted
+    members_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # sha256 of `members`, for uniqueness
+    value: Mapped[int] = mapped_column(Integer, nullable=False)

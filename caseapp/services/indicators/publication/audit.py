@@ -2,7 +2,8 @@
 published is computed by linear programmes (HiGHS), and must be at least k wide.
 
 The attacker's knowledge modelled: every published cell of the component (one base, or several linked by a subset
-relation), every relation between its cells (`tables.Line`: sums of the time hierarchy and of each dimension, the
+relation), every value earlier releases of the year published and every sum of suppressed cells they gave away
+(releases.py: a lower bound where the count grew since), every relation between its cells (`tables.Line`: sums of the time hierarchy and of each dimension, the
 bounds of a dimension with several values per unit), the subset relations (a product's women are among the
 linked cases; the cases linked in a period are among those identified in it, wherever the data agrees) and
 non-negativity. The unknowns are the suppressed cells. For a small cell x the programme
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from caseapp.services.indicators.publication.releases import delta_is_small, floor_of
 from caseapp.services.indicators.publication.tables import YTD, BaseTables
 
 EPS = 1e-6
@@ -41,16 +43,25 @@ class AuditResult:
     small_cells: int = 0
 
 
-def targets(bases: list[BaseTables], k: int) -> list[tuple]:
-    """What must stay at least k wide: every small cell, and every small group a reader can form as the difference
-    of two related cells - the rows of a base missing from the base it is among (identified but not linked, linked
-    but not counted for the product: a withdrawn consent), or a margin's units without one value of a dimension
-    with several values per unit (cases without purpose X). Each as (label, [(base, cell, coefficient)], truth)."""
+def targets(bases: list[BaseTables], k: int, known: dict | None = None, sums: dict | None = None) -> list[tuple]:
+    """What must stay at least k wide: every small cell, every cell 1 to k-1 away from a value an earlier release
+    published (releases.py), and every small group a reader can form as the difference of two related cells - the
+    rows of a base missing from the base it is among (identified but not linked, linked but not counted for the
+    product: a withdrawn consent), or a margin's units without one value of a dimension with several values per
+    unit (cases without purpose X). Each as (label, [(base, cell, coefficient)], truth)."""
     found = []
+    known = known or {}
     for base in bases:
+        released = known.get(base.name, {})
         for cell, count in base.cells.items():
             if 0 < count < k and cell not in base.official:
                 found.append(((base.name, cell), [(base, cell, 1.0)], count))
+            elif cell in released and cell not in base.official and delta_is_small(count, released[cell], k):
+                found.append((("release", base.name, cell), [(base, cell, 1.0)], count))
+        for group, published in (sums or {}).get(base.name, ()):
+            total = sum(base.cells.get(c, 0) for c in group)
+            if delta_is_small(total, published, k):
+                found.append((("release-sum", base.name, group), [(base, c, 1.0) for c in group], total))
         for line in base.lines:
             if line.kind != "ge":
                 continue
@@ -85,7 +96,8 @@ def subset_pairs(bases: list[BaseTables]):
                     yield base, sup, cell, always
 
 
-def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozenset = frozenset()) -> AuditResult:
+def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozenset = frozenset(),
+          known: dict | None = None, sums: dict | None = None) -> AuditResult:
     """Audit one component: `bases` related by subset, `hidden[name]` the suppressed cells of each. A narrow
     target is reported by its first cell that is still published, else its first cell. Targets in `skip` were
     proven wide before more cells were suppressed (which only widens ranges) and are not solved again."""
@@ -96,12 +108,12 @@ def audit(bases: list[BaseTables], hidden: dict[str, set], k: int, skip: frozens
         for cell in sorted(hidden[base.name]):
             index[(base.name, cell)] = len(truth)
             truth.append(float(base.cells.get(cell, 0)))
-    todo = targets(bases, k)
+    todo = targets(bases, k, known, sums)
     result.small_cells = len(todo)
     todo = [t for t in todo if t[0] not in skip]
     if not todo:
         return result
-    rows = _rows(bases, hidden, index)
+    rows = _rows(bases, hidden, index, known or {}, sums or {})
     n = len(truth)
     h = _highs()
     if n > LARGE:
@@ -273,7 +285,7 @@ def _width(lo: float, hi: float) -> int | float:
     return math.floor(hi + EPS) - math.ceil(lo - EPS)
 
 
-def _rows(bases, hidden, index) -> list:
+def _rows(bases, hidden, index, known: dict, sums: dict) -> list:
     """Each relation as lower <= sum(coef * unknown) <= upper, the published cells moved to the bounds."""
     rows = []
 
@@ -309,4 +321,19 @@ def _rows(bases, hidden, index) -> list:
                     add([(child, 1.0), (margin, -1.0)], -inf, 0.0)
     for base, sup, cell, _always in subset_pairs(bases):
         add([(term(base, cell), 1.0), (term(sup, cell), -1.0)], -inf, 0.0)
+    for base in bases:
+        # the values earlier releases published: a count that grew since is at least what was published - and,
+        # once suppressed, more: a cell already out at today's value is never suppressed (protect.py, unless small),
+        # so a reader who sees a published cell go "reservado" knows it changed
+        for cell, published in known.get(base.name, {}).items():
+            if (base.name, cell) not in index:
+                continue
+            count = base.cells.get(cell, 0)
+            below = floor_of(count, published)
+            if below is not None:
+                add([(term(base, cell), 1.0)], float(below if count in published else below + 1), inf)
+        for group, published in sums.get(base.name, ()):
+            below = floor_of(sum(base.cells.get(c, 0) for c in group), published)
+            if below is not None:
+                add([(term(base, c), 1.0) for c in group], float(below), inf)
     return rows

@@ -16,7 +16,7 @@ from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.models.publication import Publication, PublishedCell
 from caseapp.services.indicators import formulas
 from caseapp.services.indicators.dimensions import YEAR_ALONE_DIMS, get_k
-from caseapp.services.indicators.publication import bases
+from caseapp.services.indicators.publication import bases, releases
 from caseapp.services.indicators.publication.events import event_bases
 from caseapp.services.indicators.publication.family import family_bases
 from caseapp.services.indicators.publication.protect import protect
@@ -116,8 +116,13 @@ def build(territory: str, year: int) -> Publication | None:
     published = suppressed = programmes = 0
     narrowest = None
     rows = []
+    # what earlier releases of the year published, and the sums of suppressed cells they gave away
+    known, sums = releases.known_values(territory, year), releases.known_sums(territory, year)
+    last_hidden = releases.last_hidden(territory, year)
+    given = {}
     for component in _components(all_bases):
-        hidden, result = protect(component, k)
+        hidden, result = protect(component, k, known, last_hidden, sums)
+        given.update({base.name: releases.sums_given_away(base, hidden[base.name]) for base in component})
         programmes += result.programmes
         if result.narrowest is not None and result.narrowest != float("inf"):
             narrowest = result.narrowest if narrowest is None else min(narrowest, result.narrowest)
@@ -141,6 +146,8 @@ def build(territory: str, year: int) -> Publication | None:
         for row in rows:
             row["publication_id"] = publication.id
         db.session.execute(insert(PublishedCell), rows)
+    releases.keep(territory, year, rows, known)
+    releases.keep_sums(territory, year, given, sums)
     return publication
 
 

@@ -42,8 +42,8 @@ STAMPED = (Case, Victim, Consent, Referral, AssistanceStep, PhaseExtension, Case
 
 def on_change() -> bool:
     """Whether a publication is counted again when the data changes (within the stated delay), or only when a month
-    closes (the default: each release is protected on its own, so releases between month ends would let a reader
-    subtract one from another - a status changed, a consent withdrawn)."""
+    closes (the default: every release is protected against the values earlier ones published - releases.py - so
+    each release between month ends holds back the cells that moved by 1 to k-1 since)."""
     return current_app.config.get("PUBLICATION_REFRESH", "monthly") == "on_change"
 
 
