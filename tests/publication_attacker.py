@@ -20,8 +20,9 @@ import numpy as np
 from caseapp.services.indicators.publication.tables import BaseTables
 
 
-def exact_reads(releases: list[tuple[BaseTables, dict]], k: int = 5) -> list[tuple]:
-    """`releases`: (the true tables of a release, its published cells {cell: value or None}), oldest first."""
+def exact_reads(releases: list[tuple[BaseTables, dict]], k: int = 5, reserved_means_changed: bool = True) -> list[tuple]:
+    """`releases`: (the true tables of a release, its published cells {cell: value or None}), oldest first.
+    `reserved_means_changed`: the inference above (true of the current protection, with k unchanged)."""
     universe = sorted({c for base, _published in releases for c in base.cells})
     index = {(r, c): i for i, (r, c) in enumerate((r, c) for r in range(len(releases)) for c in universe)}
     n = len(index)
@@ -40,7 +41,8 @@ def exact_reads(releases: list[tuple[BaseTables, dict]], k: int = 5) -> list[tup
             if c not in published:
                 h.changeColBounds(j, 0, 0)
             elif published[c] is None:
-                h.changeColBounds(j, max(1, last_out.get(c, 0) + 1 if c in last_out else 1), 1e4)
+                changed = reserved_means_changed and c in last_out
+                h.changeColBounds(j, last_out[c] + 1 if changed else 1, 1e4)
             else:
                 h.changeColBounds(j, published[c], published[c])
         last_out.update({c: v for c, v in published.items() if v is not None})

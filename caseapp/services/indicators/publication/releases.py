@@ -6,16 +6,18 @@ cell is suppressed. Every value a release published is therefore kept (`Released
 known to the reader (`audit.targets` and `audit._rows`):
 
 - a cell whose value now differs from a value already published by 1 to k-1 is suppressed like a small cell (the
-  difference is the few who entered it, or left it, between the two releases), unless it is an official figure;
+  difference is the few who entered it, or left it, between the two releases) - an official figure too: it is
+  published as is only while it has not moved;
 - a published value is a lower bound a reader may rely on where the data agrees with it (a count that grew since is
   at least what was published - counts of a year mostly grow), so an earlier figure cannot serve as the complement
   of a suppressed one. A cell already out at today's value is never suppressed (unless small under a raised k), so
   a cell out before and suppressed now has changed: with growth, its bound is one more than the value out. That a
-  count shrank is not something a reader can assume, and is not modelled as a bound.
-
+  count shrank is not something a reader can assume, and is not modelled as a bound;
 - a sum of suppressed cells a release gave away (a line's published margin minus its published cells: "PE and VE
   together, 19") is kept too (`ReleasedSum`) and treated the same way: if the same cells now add up to 1 to k-1
-  more or less, their sum must not be read whole again.
+  more or less, their sum must not be read whole again;
+- what no suppression can widen any more (a target narrow with everything suppressed but the official figures and
+  the cells out at today's value) is left out of the rounds (protect.py), instead of hiding the whole publication.
 
 Not modelled: what a reader derives from an earlier release beyond one line (its suppressed cells' relations over
 several lines), and a cell that fell to 0 (it is not stored, so a reader sees it go: a count cannot hide a zero).
