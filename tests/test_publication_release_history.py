@@ -16,7 +16,7 @@ from caseapp.models.indicators import Product, ProductTarget
 from caseapp.models.publication import Publication, PublishedCell, ReleasedSum, ReleasedValue
 from caseapp.services.indicators.dimensions import set_k, setting_version
 from caseapp.services.indicators.publication import build
-from caseapp.services.indicators.publication.tables import Record, tabulate
+from caseapp.services.indicators.publication.tables import Record, from_stored, tabulate
 from caseapp.services.registry.consents import withdraw_consent
 from tests.api.test_cases_api import token_for
 from tests.cases_factory import make_case
@@ -46,7 +46,7 @@ def _stored(app, base="identified:victims", dims=("", "nationality")) -> dict:
             select(PublishedCell.time, PublishedCell.period, PublishedCell.dims, PublishedCell.key, PublishedCell.value)
             .join(Publication, Publication.id == PublishedCell.publication_id)
             .where(Publication.territory == "47001", PublishedCell.base == base, PublishedCell.dims.in_(dims))).all()
-    return {(t, p, tuple(d.split(",")) if d else (), tuple(k.split("|")) if d else ()): v for t, p, d, k, v in rows}
+    return {from_stored(t, p, d, k): v for t, p, d, k, v in rows}
 
 
 def _published(app) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from caseapp.services.indicators.publication.releases import delta_is_small, floor_of
+from caseapp.services.indicators.publication import releases
 from caseapp.services.indicators.publication.tables import YTD, BaseTables
 
 EPS = 1e-6
@@ -50,17 +50,16 @@ def targets(bases: list[BaseTables], k: int, known: dict | None = None, sums: di
     product: a withdrawn consent), or a margin's units without one value of a dimension with several values per
     unit (cases without purpose X). Each as (label, [(base, cell, coefficient)], truth)."""
     found = []
-    known = known or {}
     for base in bases:
-        released = known.get(base.name, {})
+        moved = releases.moved(base, known or {}, k)
         for cell, count in base.cells.items():
             if 0 < count < k and cell not in base.official:
                 found.append(((base.name, cell), [(base, cell, 1.0)], count))
-            elif cell in released and cell not in base.official and delta_is_small(count, released[cell], k):
+            elif cell in moved and cell not in base.official:
                 found.append((("release", base.name, cell), [(base, cell, 1.0)], count))
         for group, published in (sums or {}).get(base.name, ()):
             total = sum(base.cells.get(c, 0) for c in group)
-            if delta_is_small(total, published, k):
+            if releases.delta_is_small(total, published, k):
                 found.append((("release-sum", base.name, group), [(base, c, 1.0) for c in group], total))
         for line in base.lines:
             if line.kind != "ge":
@@ -329,11 +328,11 @@ def _rows(bases, hidden, index, known: dict, sums: dict) -> list:
             if (base.name, cell) not in index:
                 continue
             count = base.cells.get(cell, 0)
-            below = floor_of(count, published)
+            below = releases.floor_of(count, published)
             if below is not None:
                 add([(term(base, cell), 1.0)], float(below if count in published else below + 1), inf)
         for group, published in sums.get(base.name, ()):
-            below = floor_of(sum(base.cells.get(c, 0) for c in group), published)
+            below = releases.floor_of(sum(base.cells.get(c, 0) for c in group), published)
             if below is not None:
                 add([(term(base, c), 1.0) for c in group], float(below), inf)
     return rows

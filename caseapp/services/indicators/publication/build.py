@@ -20,7 +20,7 @@ from caseapp.services.indicators.publication import bases, releases
 from caseapp.services.indicators.publication.events import event_bases
 from caseapp.services.indicators.publication.family import family_bases
 from caseapp.services.indicators.publication.protect import protect
-from caseapp.services.indicators.publication.tables import BaseTables, tabulate
+from caseapp.services.indicators.publication.tables import BaseTables, stored, tabulate
 from caseapp.services.indicators.scope import policy_territory
 from caseapp.timeutil import today, utcnow
 
@@ -128,12 +128,12 @@ def build(territory: str, year: int) -> Publication | None:
             narrowest = result.narrowest if narrowest is None else min(narrowest, result.narrowest)
         for base in component:
             for cell, count in base.cells.items():
-                level, period, dims, values = cell
+                time, period, dims, key = stored(cell)
                 value = None if cell in hidden[base.name] else count
                 published += value is not None
                 suppressed += value is None
-                rows.append({"base": base.name, "time": level, "period": period, "dims": ",".join(dims),
-                             "key": "|".join(values), "value": value})
+                rows.append({"base": base.name, "time": time, "period": period, "dims": dims, "key": key,
+                             "value": value})
     old = select(Publication.id).where(Publication.territory == territory, Publication.year == year)
     db.session.execute(delete(PublishedCell).where(PublishedCell.publication_id.in_(old)))
     db.session.execute(delete(Publication).where(Publication.territory == territory, Publication.year == year))

@@ -18,8 +18,8 @@
 """
 from __future__ import annotations
 
+from caseapp.services.indicators.publication import releases
 from caseapp.services.indicators.publication.audit import AuditResult, audit
-from caseapp.services.indicators.publication.releases import delta_is_small
 from caseapp.services.indicators.publication.tables import BaseTables
 
 MAX_ROUNDS = 200
@@ -33,13 +33,13 @@ def protect(bases: list[BaseTables], k: int, known: dict | None = None, last_hid
     releases gave away (releases.known_sums)."""
     known = known or {}
     last_hidden = last_hidden or {}
+    hidden = {}
     for b in bases:
-        # an official figure that moved by 1 to k-1 since it was published (a consent withdrawn after its period
-        # closed, a late registration, an erasure) is not published as is: the difference would be read
-        moved = {c for c in b.official if c in known.get(b.name, {}) and delta_is_small(b.cells[c], known[b.name][c], k)}
+        moved = releases.moved(b, known, k)
+        # an official figure that moved since it was published (a consent withdrawn after its period closed, a late
+        # registration, an erasure) is not published as is: the difference would be read
         b.official = b.official - moved
-    hidden = {b.name: {c for c, n in b.cells.items() if c not in b.official and (
-        0 < n < k or (c in known.get(b.name, {}) and delta_is_small(n, known[b.name][c], k)))} for b in bases}
+        hidden[b.name] = moved | {c for c, n in b.cells.items() if 0 < n < k and c not in b.official}
     member = {b.name: _lines_of(b) for b in bases}
     # cells an earlier release already published at today's value: hiding one hides nothing from a reader who kept
     # it, so none is taken as a partner (each stays published, at the value the reader already has)

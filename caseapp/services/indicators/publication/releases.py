@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from caseapp.extensions import db
 from caseapp.models.publication import Publication, PublishedCell, ReleasedSum, ReleasedValue
+from caseapp.services.indicators.publication.tables import BaseTables, from_stored, stored
 
 Known = dict  # base name -> {cell: sorted tuple of values published}
 
@@ -44,7 +45,7 @@ def known_values(territory: str, year: int) -> Known:
                               .where(ReleasedValue.territory == territory, ReleasedValue.year == year))
     for base, time, period, dims, key, value in rows:
         cells = known.setdefault(base, {})
-        cell = _cell(time, period, dims, key)
+        cell = from_stored(time, period, dims, key)
         cells[cell] = tuple(sorted({*cells.get(cell, ()), value}))
     return known
 
@@ -59,13 +60,8 @@ def last_hidden(territory: str, year: int) -> dict:
                               .where(Publication.territory == territory, Publication.year == year,
                                      PublishedCell.value.is_(None)))
     for base, time, period, dims, key in rows:
-        hidden.setdefault(base, set()).add(_cell(time, period, dims, key))
+        hidden.setdefault(base, set()).add(from_stored(time, period, dims, key))
     return hidden
-
-
-def _cell(time: str, period: str, dims: str, key: str) -> tuple:
-    names = tuple(dims.split(",")) if dims else ()
-    return (time, period, names, tuple(key.split("|")) if names else ())
 
 
 def keep(territory: str, year: int, rows: list[dict], known: Known) -> int:
@@ -74,7 +70,7 @@ def keep(territory: str, year: int, rows: list[dict], known: Known) -> int:
     for row in rows:
         if row["value"] is None:
             continue
-        cell = _cell(row["time"], row["period"], row["dims"], row["key"])
+        cell = from_stored(row["time"], row["period"], row["dims"], row["key"])
         if row["value"] in known.get(row["base"], {}).get(cell, ()):
             continue
         new.append({"territory": territory, "year": year, "base": row["base"], "time": row["time"],
@@ -96,13 +92,13 @@ def known_sums(territory: str, year: int) -> dict:
     rows = db.session.execute(select(ReleasedSum.base, ReleasedSum.members, ReleasedSum.value)
                               .where(ReleasedSum.territory == territory, ReleasedSum.year == year))
     for base, members, value in rows:
-        group = tuple(_cell(*m) for m in json.loads(members))
+        group = tuple(from_stored(*m) for m in json.loads(members))
         found.setdefault(base, {}).setdefault(group, set()).add(value)
     return {base: [(group, tuple(sorted(values))) for group, values in groups.items()]
             for base, groups in found.items()}
 
 
-def sums_given_away(base, hidden: set) -> list[tuple[tuple, int]]:
+def sums_given_away(base: BaseTables, hidden: set) -> list[tuple[tuple, int]]:
     """The sums a release of `base` gives away: on each line with its margin published, the suppressed cells add up
     to the margin minus the published ones."""
     found = []
@@ -125,7 +121,7 @@ def keep_sums(territory: str, year: int, given: dict, known: dict) -> int:
         for group, value in groups:
             if (group, value) in before:
                 continue
-            members = json.dumps([[c[0], c[1], ",".join(c[2]), "|".join(c[3])] for c in group], separators=(",", ":"))
+            members = json.dumps([stored(c) for c in group], separators=(",", ":"))
             digest = hashlib.sha256(members.encode()).hexdigest()
             if (base, digest, value) in seen:
                 continue
@@ -135,6 +131,13 @@ def keep_sums(territory: str, year: int, given: dict, known: dict) -> int:
     if new:
         _insert_new(ReleasedSum, new)
     return len(new)
+
+
+def moved(base: BaseTables, known: Known, k: int) -> set:
+    """The cells of `base` 1 to k-1 away from a value an earlier release published (official figures included):
+    suppressed like small cells (protect.py), and targets of the audit (audit.targets)."""
+    released = known.get(base.name, {})
+    return {c for c, n in base.cells.items() if c in released and delta_is_small(n, released[c], k)}
 
 
 def delta_is_small(count: int, published: tuple, k: int) -> bool:

@@ -55,6 +55,18 @@ def parent_period(period: str, level: str, parent: str) -> str:
 Cell = tuple  # (time level, period, dims tuple, values tuple)
 
 
+def stored(cell: Cell) -> tuple[str, str, str, str]:
+    """A cell as `PublishedCell` stores it: time, period, its dimensions comma-separated, their values "|"-separated."""
+    level, period, dims, values = cell
+    return level, period, ",".join(dims), "|".join(values)
+
+
+def from_stored(time: str, period: str, dims: str, key: str) -> Cell:
+    """The cell of a stored row (`stored`, read back)."""
+    names = tuple(dims.split(",")) if dims else ()
+    return (time, period, names, tuple(key.split("|")) if names else ())
+
+
 @dataclass(frozen=True)
 class Record:
     on: date
