@@ -4,6 +4,7 @@ The browser's Accept-Language is ignored on purpose: office machines often run E
 and the route's staff work in Spanish first. Outside a request (CLI, jobs) the default applies.
 """
 from flask import current_app, has_request_context, session
+from flask_babel import Domain, _get_current_context
 from flask_login import current_user
 
 
@@ -17,3 +18,21 @@ def select_locale() -> str:
         return preferred
     chosen = session.get("locale")
     return chosen if chosen in languages else default
+
+
+class RequestDomain(Domain):
+    """flask_babel's message domain, with the translations of the request's locale held for the rest of the request.
+
+    flask_babel finds them again for every string (the locale looked up, its name formatted, a cache key built):
+    about 14 µs a string, 7 ms of a case page's 540. They are held with the locale they belong to, so force_locale
+    and refresh, which replace or drop the locale, are still obeyed."""
+
+    def get_translations(self):
+        ctx = _get_current_context()
+        held = getattr(ctx, "ruta_translations", None)
+        if held is not None and held[0] is getattr(ctx, "babel_locale", None):
+            return held[1]
+        translations = super().get_translations()
+        if ctx is not None:
+            ctx.ruta_translations = (getattr(ctx, "babel_locale", None), translations)
+        return translations

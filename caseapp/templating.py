@@ -6,9 +6,10 @@ import re
 from datetime import date, datetime
 
 from flask import url_for
-from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import format_datetime, format_decimal, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
 from caseapp import authz, crypto, labels
@@ -44,7 +45,19 @@ def submission_token() -> str:
     return crypto.new_token(16)
 
 
+@pass_eval_context
+def gettext(eval_ctx, string: str, **variables) -> str:
+    """`_()` and `gettext()` in templates: Jinja's newstyle gettext (escaped where the template escapes, always
+    formatted), called directly. Jinja's own passes each string through three context.call()s (the `_` alias,
+    the newstyle wrapper, the translation function): about 10 µs a string, and a case page has 540."""
+    rv = get_translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - the catalogue's own text, as in Jinja's gettext; `%` escapes the variables
+    return rv % variables
+
+
 def init_app(app) -> None:
+    app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed Jinja's (create_app)
     app.jinja_env.globals.update(
         can=lambda action, obj=None: authz.can(current_user, action, obj),
         referral_flags=lambda referral: (referral.case.safety_flags

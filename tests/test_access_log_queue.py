@@ -115,6 +115,52 @@ def test_a_commit_seals_its_rows_and_the_console_sees_queued_ones(ctx, runner):
     assert _verify(runner).exit_code == 0
 
 
+def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_one_that_loses_leaves_its_row_to_the_next(ctx):
+    """PostgreSQL: a request that gets the chain's lock at its commit chains its rows itself (two statements fewer
+    than a queue row inserted and deleted); while another holds the lock they are queued, and sealed - after what
+    was queued before them - by the next commit that gets it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite chains every row as it appends it (one writer)")
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    listener = lambda _c, _k, statement, *_a: statements.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        audit.record("case.view", object_type="case", object_ref="WIN-1", actor="ana")
+        db.session.commit()
+        assert not any("audit_queue" in s and s.lstrip().upper().startswith(("INSERT", "DELETE")) for s in statements)
+        assert _counts()[1] == 0
+        with db.engine.connect() as holder:  # another request in the middle of its seal
+            holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+            for ref in ("LOSE-1", "LOSE-2"):
+                audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
+                db.session.commit()
+            assert _counts()[1] == 2, "the rows wait in the queue, committed, while the chain is held"
+            holder.rollback()
+        audit.record("case.view", object_type="case", object_ref="WIN-2", actor="ana")
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert _counts()[1] == 0
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-4:] == ["WIN-1", "LOSE-1", "LOSE-2", "WIN-2"]
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize("end", ["rollback", "close"])
+def test_a_row_of_a_transaction_that_never_committed_is_never_written(ctx, end):
+    """On PostgreSQL a row waits for its transaction's commit in the session: a transaction rolled back or closed
+    takes it along, as the database does on SQLite, and the session's next commit does not write it."""
+    audit.record("case.view", object_type="case", object_ref="GONE-1", actor="ana")
+    getattr(db.session, end)()
+    audit.record("case.view", object_type="case", object_ref="KEPT-1", actor="ana")
+    db.session.commit()
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert "GONE-1" not in refs and refs[-1] == "KEPT-1"
+    assert _counts()[1] == 0
+
+
 def test_a_row_sealed_after_a_later_one_takes_its_time(ctx, clock):
     """Queue order is not time order on PostgreSQL (a transaction that took an id early may commit late): the
     sealer keeps `at` monotonic so that the console's date range stays a seq range."""
@@ -229,9 +275,10 @@ os._exit(0)
 
 
 @pytest.mark.parametrize(("seal", "point"), [
-    # SQLite: in the appending transaction, before its commit; PostgreSQL: in the seal right after the commit.
+    # In the appending transaction, before its commit (SQLite, and PostgreSQL when the request wins the chain's
+    # lock and chains its own row).
     ("commit", "INSERT INTO audit_events"),
-    ("deferred", "FROM audit_queue LEFT OUTER JOIN"),  # the append committed; killed as the sealer reads it
+    ("deferred", "AS queue ON"),  # the append committed; killed as the sealer reads the queue
     ("deferred", "DELETE FROM audit_queue"),    # in the seal: chain rows inserted, queue rows not yet deleted
 ])
 def test_a_crash_between_append_and_seal_loses_no_row_and_seals_none_twice(app, database_url, seal, point, runner):

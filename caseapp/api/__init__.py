@@ -15,7 +15,7 @@ from caseapp import authz, crypto
 from caseapp.audit import record_and_commit
 from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import csrf, db
-from caseapp.models.accounts import CASE_ROLES, ApiToken
+from caseapp.models.accounts import CASE_ROLES, ApiToken, User
 from caseapp.services.primitives import expect_once, request_fingerprint
 from caseapp.timeutil import utcnow
 
@@ -48,9 +48,9 @@ def _token() -> ApiToken | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
-    # the token with its user: every API call needs both (one statement, not two)
-    row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                            .where(ApiToken.token_hash == crypto.hash_token(token)))
+    # the token with its user and her roles: every API call needs all three (one statement, not three)
+    row = db.session.scalars(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
+                             .where(ApiToken.token_hash == crypto.hash_token(token))).unique().first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None

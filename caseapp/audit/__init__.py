@@ -28,6 +28,7 @@ from caseapp.models.audit import OUTCOMES, AuditEvent, AuditPending
 from caseapp.timeutil import utcnow
 
 _SEAL_AT_COMMIT = "audit_seal_at_commit"  # session.info: this transaction appended rows to seal
+_APPENDED = "audit_appended"  # session.info (PostgreSQL): rows this transaction appends, written at its commit
 OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
 _CODE = re.compile(r"[A-Za-z0-9_.,:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
 _ACTION = re.compile(r"[a-z][A-Za-z0-9_.:]{0,47}")  # a code, or "request:<endpoint>"
@@ -154,6 +155,13 @@ def record(
         take_write_lock(conn)  # the queue id is read before the insert: one writer at a time there
     row = AuditPending(id=chain.next_queue_id(conn), **entry)
     row.mac = chain.pending_mac(row)
+    if at_commit and not session.in_nested_transaction():
+        # PostgreSQL: written at the commit, straight into the chain when the request wins its lock (no queue row
+        # to insert and delete), else into the queue (_seal_before_commit). A savepoint's rows are flushed now, so
+        # that its rollback takes them with it.
+        session.info.setdefault(_APPENDED, []).append(row)
+        session.info[_SEAL_AT_COMMIT] = True
+        return row
     session.add(row)
     session.flush()
     session.expunge(row)  # the sealer moves it by SQL; the caller keeps what it said
@@ -183,11 +191,15 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 
 
 def _seal_before_commit(session) -> None:
-    if not session.info.get(_SEAL_AT_COMMIT) or session.in_nested_transaction():
+    if not session.info.get(_SEAL_AT_COMMIT):
         return
+    own = session.info.pop(_APPENDED, [])
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        chain.seal(conn, blocking=False)
+    if conn.dialect.name != "postgresql":
+        return
+    if session.in_nested_transaction() or chain.seal(conn, blocking=False, own=own) is None:
+        if own:  # another request holds the chain: it, or the next commit, seals them (_seal_after_commit)
+            chain.enqueue(conn, own)
 
 
 def _seal_after_commit(session) -> None:
@@ -203,6 +215,14 @@ def _forget(session, *_args) -> None:
         session.info.pop(_SEAL_AT_COMMIT, None)
 
 
+def _drop_unwritten(session, transaction) -> None:
+    """Rows of a transaction that ended without its commit (rolled back, closed) go with it, as they would from
+    the database: never into a later transaction of the same session."""
+    if transaction.parent is None:
+        session.info.pop(_APPENDED, None)
+
+
 event.listen(Session, "before_commit", _seal_before_commit)
 event.listen(Session, "after_commit", _seal_after_commit)
 event.listen(Session, "after_rollback", _forget)
+event.listen(Session, "after_transaction_end", _drop_unwritten)

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select, text, true
+from sqlalchemy import delete, func, insert, literal, select, text, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -98,20 +98,28 @@ def _chain_lock(conn: Connection, blocking: bool) -> bool:
     return True
 
 
-def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) -> int | None:
-    """Move up to `limit` queued rows into the chain, in id order, inside the caller's transaction (the caller
-    commits). Returns how many were sealed; None when another sealer holds the chain and `blocking` is False.
+def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> int | None:
+    """Move up to `limit` queued rows into the chain, in id order, then `own` (rows the caller's transaction appends
+    and never queued), inside the caller's transaction (the caller commits). Returns how many were sealed; None
+    when another sealer holds the chain and `blocking` is False (then `own` is the caller's to queue).
     A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
     if not _chain_lock(conn, blocking):
         return None
-    # The queue and the chain's head in one statement (read after the lock: the last sealer's commit is visible).
+    # The chain's head and the queue in one statement, read after the lock (the last sealer's commit is visible):
+    # one row with an empty queue, so the head is never a statement of its own.
     head = select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc()).limit(1).subquery("head")
-    queued = conn.execute(select(_QUEUE, head.c.seq.label("head_seq"), head.c.mac.label("head_mac"),
-                                 head.c.at.label("head_at")).outerjoin(head, true())
-                          .order_by(_QUEUE.c.id).limit(limit)).all()
-    if not queued:
+    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(limit).subquery("queue")
+    one = select(literal(1).label("one")).subquery("one")
+    found = conn.execute(select(queue, head.c.seq.label("head_seq"), head.c.mac.label("head_mac"),
+                                head.c.at.label("head_at")).select_from(one).outerjoin(head, true())
+                         .outerjoin(queue, true()).order_by(queue.c.id)).all()
+    queued = [q for q in found if q.id is not None]
+    if own and len(queued) >= limit:  # more is queued than one batch: her rows wait their turn behind it
+        enqueue(conn, own)
+        own = ()
+    if not queued and not own:
         return 0
-    link = _Link(conn, queued[0])
+    link = _Link(conn, found[0])
     rows, ids = [], []
     for q in queued:
         if not crypto.same_secret(pending_mac(q), q.mac):
@@ -119,10 +127,17 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH) ->
             continue
         rows.append(link.next({k: getattr(q, k) for k in _ENTRY}, q.id))
         ids.append(q.id)
+    rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
     if rows:
         conn.execute(insert(_CHAIN), rows)
+    if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return len(rows)
+
+
+def enqueue(conn: Connection, rows) -> None:
+    """Queue rows appended (AuditPending, id and MAC set) in one statement, for the next sealer."""
+    conn.execute(insert(_QUEUE), [{c.name: getattr(r, c.name) for c in _QUEUE.columns} for r in rows])
 
 
 def append_sealed(conn: Connection, entry: dict) -> dict:
@@ -198,12 +213,21 @@ def seal_queued(engine, rounds: int = 3) -> None:
         log.warning("access log: sealing after commit failed; the rows stay queued", exc_info=True)
 
 
-def count(since: datetime, **equal) -> int:
-    """Rows with these column values at or after `since`, sealed or still queued (one statement)."""
-    def part(model):
+def count(since: datetime, action: str, **equal) -> int:
+    """Rows of `action` with these other column values at or after `since`, sealed or still queued (one statement).
+
+    Read through the (action, seq) index from the first row at or after `since` (`at` never goes backwards along
+    the chain, so that row starts the range): the other columns filter what it finds, never choose the index
+    (`col || ''` keeps SQLite, which has no statistics here, from reading a user's whole history through
+    (actor, seq): 19,000 rows, 12 ms, for the bench's busiest registrar's hints of the day)."""
+    first = (select(AuditEvent.seq).where(AuditEvent.at >= since).order_by(AuditEvent.at, AuditEvent.seq)
+             .limit(1).scalar_subquery())
+
+    def part(model, *since_seq):
         return select(func.count()).select_from(model).where(
-            model.at >= since, *(getattr(model, k) == v for k, v in equal.items())).scalar_subquery()
-    return db.session.scalar(select(part(AuditEvent) + part(AuditPending)))
+            model.action == action, *since_seq, model.at >= since,
+            *(getattr(model, k).concat("") == v for k, v in equal.items())).scalar_subquery()
+    return db.session.scalar(select(part(AuditEvent, AuditEvent.seq >= first) + part(AuditPending)))
 
 
 # --- verification ------------------------------------------------------------------------------------------------

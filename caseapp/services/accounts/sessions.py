@@ -29,9 +29,9 @@ def start(user: User, ip: str | None) -> str:
 
 def resolve(token: str) -> tuple[User | None, str | None]:
     """The user of a live session, or (None, reason) when it ended, idled out or outlived 12 hours."""
-    # the session with its user: every page needs both (one statement, not two)
-    row = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
-                            .where(UserSession.token_hash == crypto.hash_token(token)))
+    # the session with its user and her roles: every page needs all three (one statement, not three)
+    row = db.session.scalars(select(UserSession).options(joinedload(UserSession.user).joinedload(User.role_rows))
+                             .where(UserSession.token_hash == crypto.hash_token(token))).unique().first()
     if row is None or row.ended_at is not None:
         return None, "ended"
     now = utcnow()

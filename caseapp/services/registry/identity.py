@@ -151,7 +151,7 @@ def _hints_given_today(actor) -> int:
     """Cross-entity hints the user was shown in the last 24 hours (the access log is the shared counter)."""
     # One user's registrations queue here, so two at once cannot both take the last hint of the day.
     db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
-    return audit.count(utcnow() - timedelta(days=1), actor=actor.username, action=CROSS_ENTITY_HINT,
+    return audit.count(utcnow() - timedelta(days=1), CROSS_ENTITY_HINT, actor=actor.username,
                        outcome="allowed")  # sealed or still queued
 
 
