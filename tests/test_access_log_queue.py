@@ -161,6 +161,30 @@ def test_a_row_of_a_transaction_that_never_committed_is_never_written(ctx, end):
     assert _counts()[1] == 0
 
 
+def test_a_row_recorded_before_a_savepoint_that_fails_is_committed_with_the_transaction(ctx):
+    """The lost-race pattern (insert_unique, a case counter, the login throttle): a savepoint whose write fails at
+    its release is rolled back and the transaction goes on. The rows recorded before it commit with the rest (a
+    savepoint's release fires the commit events too; found by an outside review: the row was written inside the
+    savepoint and rolled back with it, while the business change committed)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from caseapp.models.accounts import Setting
+
+    with db.engine.begin() as other:  # another request wrote it first
+        other.execute(text("INSERT INTO settings (key, value, version) VALUES ('probe.dup', '1', 1)"))
+    audit.record("case.view", object_type="case", object_ref="OUTER-1", actor="ana")
+    db.session.add(Setting(key="probe.outer", value="kept"))
+    try:
+        with db.session.begin_nested():
+            db.session.add(Setting(key="probe.dup", value="2"))
+    except IntegrityError:
+        pass
+    db.session.commit()
+    assert db.session.get(Setting, "probe.outer") is not None
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-1] == "OUTER-1" and _counts()[1] == 0, "sealed at the outer commit, nothing left queued"
+
+
 def test_a_row_sealed_after_a_later_one_takes_its_time(ctx, clock):
     """Queue order is not time order on PostgreSQL (a transaction that took an id early may commit late): the
     sealer keeps `at` monotonic so that the console's date range stays a seq range."""

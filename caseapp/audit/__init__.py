@@ -191,19 +191,20 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 
 
 def _seal_before_commit(session) -> None:
-    if not session.info.get(_SEAL_AT_COMMIT):
+    # A savepoint's release fires these events too: the rows wait for the outer commit (written inside the savepoint,
+    # its rollback would take them while the outer transaction commits without them).
+    if not session.info.get(_SEAL_AT_COMMIT) or session.in_nested_transaction():
         return
     own = session.info.pop(_APPENDED, [])
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return
-    if session.in_nested_transaction() or chain.seal(conn, blocking=False, own=own) is None:
-        if own:  # another request holds the chain: it, or the next commit, seals them (_seal_after_commit)
-            chain.enqueue(conn, own)
+    if chain.seal(conn, blocking=False, own=own) is None and own:
+        chain.enqueue(conn, own)  # another request holds the chain: it, or the next commit, seals them
 
 
 def _seal_after_commit(session) -> None:
-    if not session.info.pop(_SEAL_AT_COMMIT, False):
+    if session.in_nested_transaction() or not session.info.pop(_SEAL_AT_COMMIT, False):
         return
     engine = session.get_bind()
     if engine.dialect.name == "postgresql":

@@ -184,9 +184,9 @@ def seal_all() -> int:
         return seal(session.connection(), blocking=True, limit=2**31)
     total = 0
     while True:
+        if queue_is_empty(db.engine):
+            break  # nothing queued: no lock taken
         with db.engine.begin() as conn:
-            if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
-                break  # nothing queued: no lock taken
             sealed = seal(conn, blocking=True) or 0
         total += sealed
         if sealed < SEAL_BATCH:
@@ -196,6 +196,14 @@ def seal_all() -> int:
     return total
 
 
+def queue_is_empty(engine) -> bool:
+    """Whether nothing waits in the queue. On PostgreSQL a statement on its own (autocommit): the BEGIN and ROLLBACK
+    a transaction puts around it are two more round trips, after every commit."""
+    options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn:
+        return conn.execute(select(_QUEUE.c.id).limit(1)).first() is None
+
+
 def seal_queued(engine, rounds: int = 3) -> None:
     """After a commit: seal what is queued unless another sealer is at it. No row is stranded: a request whose try
     fails committed its row before trying, so the sealer that held the chain - which checks the queue again after
@@ -203,9 +211,9 @@ def seal_queued(engine, rounds: int = 3) -> None:
     either way."""
     try:
         for _ in range(rounds):  # bounded: under steady load every commit takes its turn
+            if queue_is_empty(engine):
+                return
             with engine.connect() as conn:
-                if conn.execute(select(_QUEUE.c.id).limit(1)).first() is None:
-                    return
                 if not seal(conn, blocking=False):
                     return
                 conn.commit()
