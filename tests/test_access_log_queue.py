@@ -185,6 +185,20 @@ def test_a_row_recorded_before_a_savepoint_that_fails_is_committed_with_the_tran
     assert refs[-1] == "OUTER-1" and _counts()[1] == 0, "sealed at the outer commit, nothing left queued"
 
 
+def test_rows_of_a_root_transaction_committed_with_a_savepoint_open_are_not_lost(ctx):
+    """`with session.begin():` commits the root transaction with a savepoint still open, and fires its
+    before_commit inside it (the app commits through Session.commit(), which releases savepoints first; found by an
+    outside review). The rows are queued just after the commit and sealed, not dropped."""
+    db.session.rollback()
+    with db.session.begin():
+        audit.record("case.view", object_type="case", object_ref="ROOT-1", actor="ana")
+        db.session.begin_nested()
+        audit.record("case.view", object_type="case", object_ref="SAVEPOINT-1", actor="ana")
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert {"ROOT-1", "SAVEPOINT-1"} <= set(refs) and _counts()[1] == 0
+    assert audit.verify().ok
+
+
 def test_a_row_sealed_after_a_later_one_takes_its_time(ctx, clock):
     """Queue order is not time order on PostgreSQL (a transaction that took an id early may commit late): the
     sealer keeps `at` monotonic so that the console's date range stays a seq range."""

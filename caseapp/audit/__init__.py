@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import math
 import re
 
@@ -27,6 +28,7 @@ from caseapp.extensions import db
 from caseapp.models.audit import OUTCOMES, AuditEvent, AuditPending
 from caseapp.timeutil import utcnow
 
+log = logging.getLogger("caseapp")
 _SEAL_AT_COMMIT = "audit_seal_at_commit"  # session.info: this transaction appended rows to seal
 _APPENDED = "audit_appended"  # session.info (PostgreSQL): rows this transaction appends, written at its commit
 OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
@@ -204,7 +206,18 @@ def _seal_before_commit(session) -> None:
 
 
 def _seal_after_commit(session) -> None:
-    if session.in_nested_transaction() or not session.info.pop(_SEAL_AT_COMMIT, False):
+    if session.in_nested_transaction():
+        return
+    unwritten = session.info.pop(_APPENDED, None)
+    if unwritten:
+        # The root transaction was committed with a savepoint still open (`with session.begin():`, not
+        # Session.commit(), which releases savepoints first): its before_commit ran inside the savepoint and
+        # left them. Queued now rather than lost; the app's own code never commits that way.
+        log.warning("access log: %d rows queued after their transaction's commit", len(unwritten))
+        with session.get_bind().begin() as conn:
+            chain.enqueue(conn, unwritten)
+        session.info[_SEAL_AT_COMMIT] = True
+    if not session.info.pop(_SEAL_AT_COMMIT, False):
         return
     engine = session.get_bind()
     if engine.dialect.name == "postgresql":
