@@ -159,14 +159,10 @@ def record(
     row.mac = chain.pending_mac(row)
     if at_commit and not session.in_nested_transaction():
         # PostgreSQL: written at the commit, straight into the chain when the request wins its lock (no queue row
-        # to insert and delete), else into the queue (_seal_before_commit). A savepoint's rows are flushed now, so
-        # that its rollback takes them with it.
+        # to insert and delete), else into the queue (_seal_before_commit).
         session.info.setdefault(_APPENDED, []).append(row)
-        session.info[_SEAL_AT_COMMIT] = True
-        return row
-    session.add(row)
-    session.flush()
-    session.expunge(row)  # the sealer moves it by SQL; the caller keeps what it said
+    else:  # queued now: sealing deferred, or inside a savepoint, whose rollback must take the row with it
+        chain.enqueue(conn, [row])
     if at_commit:
         session.info[_SEAL_AT_COMMIT] = True
     return row
@@ -208,35 +204,29 @@ def _seal_before_commit(session) -> None:
 def _seal_after_commit(session) -> None:
     if session.in_nested_transaction():
         return
+    appended = session.info.pop(_SEAL_AT_COMMIT, False)
+    engine = session.get_bind()
     unwritten = session.info.pop(_APPENDED, None)
     if unwritten:
         # The root transaction was committed with a savepoint still open (`with session.begin():`, not
         # Session.commit(), which releases savepoints first): its before_commit ran inside the savepoint and
         # left them. Queued now rather than lost; the app's own code never commits that way.
         log.warning("access log: %d rows queued after their transaction's commit", len(unwritten))
-        with session.get_bind().begin() as conn:
+        with engine.begin() as conn:
             chain.enqueue(conn, unwritten)
-        session.info[_SEAL_AT_COMMIT] = True
-    if not session.info.pop(_SEAL_AT_COMMIT, False):
-        return
-    engine = session.get_bind()
-    if engine.dialect.name == "postgresql":
+    if (appended or unwritten) and engine.dialect.name == "postgresql":
         chain.seal_queued(engine)
 
 
-def _forget(session, *_args) -> None:
-    if not session.in_transaction():
-        session.info.pop(_SEAL_AT_COMMIT, None)
-
-
-def _drop_unwritten(session, transaction) -> None:
-    """Rows of a transaction that ended without its commit (rolled back, closed) go with it, as they would from
-    the database: never into a later transaction of the same session."""
+def _forget(session, transaction) -> None:
+    """What a transaction appended goes with it when it ends without its commit (rolled back, closed), as its rows
+    do from the database: never into a later transaction of the same session. (At after_rollback the session
+    still reports its transaction: only its end says it is over.)"""
     if transaction.parent is None:
+        session.info.pop(_SEAL_AT_COMMIT, None)
         session.info.pop(_APPENDED, None)
 
 
 event.listen(Session, "before_commit", _seal_before_commit)
 event.listen(Session, "after_commit", _seal_after_commit)
-event.listen(Session, "after_rollback", _forget)
-event.listen(Session, "after_transaction_end", _drop_unwritten)
+event.listen(Session, "after_transaction_end", _forget)
