@@ -130,6 +130,8 @@ def main() -> None:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(*([args.grep] if args.grep else []), 45)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        if os.environ.get("PROFILE_DUMP"):
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
         return
 
     floor = None

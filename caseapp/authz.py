@@ -9,6 +9,7 @@ the service it was asked for (referral.fulfil) and change nothing else: writing 
 """
 from __future__ import annotations
 
+import functools
 from functools import wraps
 
 from flask import abort, g
@@ -274,16 +275,26 @@ def visible_cases(user, section: str | None = None):
     With `section`, a referred case counts only when its referral shares that section: a search by document,
     name or phone passes section="identity", so that a receiving entity cannot confirm who a referred victim
     is by guessing her identity when the referral did not share it.
+
+    The same select() object for the same answer (entity, section, whether she may see any): callers may cache
+    what they build on it (services.registry), and SQLAlchemy keys its compiled SQL on it once.
     """
     if not user.has_role(*CASE_ROLES):
-        return select(Case).where(Case.id.is_(None))
+        return _visible(None, None)
     if section is not None and not any(section in ROLE_SECTIONS.get(r, ()) for r in user.roles):
+        return _visible(None, None)
+    return _visible(user.entity_id, section)
+
+
+@functools.lru_cache(maxsize=512)  # entities × (no section, each section): a city has dozens of entities
+def _visible(entity_id: int | None, section: str | None):
+    if entity_id is None:
         return select(Case).where(Case.id.is_(None))
-    conditions = [Referral.case_id == Case.id, Referral.to_entity_id == user.entity_id]
+    conditions = [Referral.case_id == Case.id, Referral.to_entity_id == entity_id]
     if section is not None:
         # shared_sections is a comma-separated list of fixed section names
         conditions.append(("," + Referral.shared_sections + ",").contains("," + section + ","))
-    return select(Case).where(or_(Case.owner_entity_id == user.entity_id, exists().where(live_referral(*conditions))))
+    return select(Case).where(or_(Case.owner_entity_id == entity_id, exists().where(live_referral(*conditions))))
 
 
 def consents_seen_by(user, case: Case) -> list[Consent]:

@@ -56,6 +56,16 @@ def gettext(eval_ctx, string: str, **variables) -> str:
     return rv % variables
 
 
+def _bound_to_reader() -> dict:
+    """`can()` for this render bound to the signed-in user herself, not to the `current_user` proxy: a list page
+    asks it once a row, and each ask through the proxy went through Werkzeug's and Flask-Login's lookups again.
+    (The global `can` stays for macros imported without the template's context.)"""
+    if not current_user.is_authenticated:
+        return {}
+    user = current_user._get_current_object()
+    return {"can": lambda action, obj=None: authz.can(user, action, obj)}
+
+
 def init_app(app) -> None:
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed Jinja's (create_app)
     app.jinja_env.globals.update(
@@ -73,6 +83,7 @@ def init_app(app) -> None:
         # a fresh one-time token per form drawn (several forms of a page must not share one): web.flow.SentOnce
         submission_token=submission_token,
     )
+    app.context_processor(_bound_to_reader)
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_datetime"] = local_datetime
     app.jinja_env.filters["iso_date"] = iso_date

@@ -7,15 +7,14 @@ from datetime import timedelta
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 # Names, not modules: the area submodules (caseapp.api.audit...) become attributes of this package.
 from caseapp import authz, crypto
 from caseapp.audit import record_and_commit
 from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import csrf, db
-from caseapp.models.accounts import CASE_ROLES, ApiToken, User
+from caseapp.models.accounts import CASE_ROLES, ApiToken
+from caseapp.services.accounts import sessions
 from caseapp.services.primitives import expect_once, request_fingerprint
 from caseapp.timeutil import utcnow
 
@@ -48,9 +47,7 @@ def _token() -> ApiToken | None:
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
-    # the token with its user and her roles: every API call needs all three (one statement, not three)
-    row = db.session.scalars(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.role_rows))
-                             .where(ApiToken.token_hash == crypto.hash_token(token))).unique().first()
+    row = db.session.scalars(sessions.by_token_hash(ApiToken), {"token_hash": crypto.hash_token(token)}).unique().first()
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None

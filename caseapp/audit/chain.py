@@ -282,7 +282,7 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
     then check what is left in the queue."""
     seal_all()
     fresh_snapshot(db.session())  # SQLite: read the log as committed now, not as when the caller's reads began
-    prev, expected_seq, count_, last_seq = GENESIS, 1, 0, 0
+    prev, expected_seq, count_, last_seq, last_at = GENESIS, 1, 0, 0, None
     dense, last_queue_id, missing = _dense_ids(), 0, []
     while True:
         rows = db.session.scalars(
@@ -297,12 +297,14 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
                 return VerifyResult(False, count_, last_seq, prev, row.seq, "link to the previous row is broken")
             if not crypto.same_secret(crypto.audit_mac(prev, canonical(row)), row.mac):
                 return VerifyResult(False, count_, last_seq, prev, row.seq, "row content does not match its MAC")
+            if last_at is not None and row.at < last_at:  # the sealer keeps it (_Link.next); count() relies on it
+                return VerifyResult(False, count_, last_seq, prev, row.seq, "row's time is before the previous row's")
             if dense and row.queue_id is not None:
                 if row.queue_id <= last_queue_id:
                     return VerifyResult(False, count_, last_seq, prev, row.seq, "rows are out of queue order")
                 missing.extend(range(last_queue_id + 1, row.queue_id))
                 last_queue_id = row.queue_id
-            prev, last_seq, expected_seq, count_ = row.mac, row.seq, row.seq + 1, count_ + 1
+            prev, last_seq, expected_seq, count_, last_at = row.mac, row.seq, row.seq + 1, count_ + 1, row.at
         db.session.expunge_all()
         db.session.rollback()  # one short read transaction per batch
     result = _check_queue(VerifyResult(True, count_, last_seq, prev), missing[:10000], last_queue_id)

@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from datetime import date, timedelta
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,13 +51,18 @@ def version_missing_message() -> str:
 
 def load_case(code, *options) -> Case:
     """The case whose public code is `code` (any case: permission is the caller's next step); `options` are loader
-    options for what the caller is about to show."""
+    options for what the caller is about to show, module constants (the statement is built once per tuple of them)."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
         raise NotFound()
-    case = db.session.scalar(select(Case).options(*options).where(Case.code == code.strip().upper()))
+    case = db.session.scalar(_by_code(options), {"code": code.strip().upper()})
     if case is None:
         raise NotFound()
     return case
+
+
+@functools.lru_cache(maxsize=32)
+def _by_code(options: tuple):
+    return select(Case).options(*options).where(Case.code == bindparam("code"))
 
 
 def load_case_for(actor, code, action: str = "case.read") -> Case:

@@ -7,12 +7,14 @@ tests run on SQLite and on PostgreSQL (RUTA_TEST_DATABASE_URL).
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from caseapp import audit
+from caseapp.audit import chain
 from caseapp.extensions import db
 from caseapp.models.audit import AuditEvent, append_only_statements
 from tests.cases_factory import make_case
@@ -122,6 +124,22 @@ def test_reordering_rows_is_detected(log, runner):
     result = _verify(runner)
     assert result.exit_code != 0
     assert "BROKEN at row 3" in result.output
+
+
+def test_a_row_whose_time_goes_back_is_named(log, runner):
+    """The console and the day's counts (audit.count) find rows by `at`, relying on it never going back along the
+    chain; the sealer keeps that (chain._Link.next). A writer that skipped it, even with a valid MAC, is named."""
+    with db.engine.begin() as conn:
+        link = chain._Link(conn)
+        earlier = link.at - timedelta(hours=1)
+        link.at = None  # the writer that forgot the rule
+        entry = dict(at=earlier, actor="ana", actor_entity="SDIS", roles="social_worker", action="case.view",
+                     object_type="case", object_ref="SDIS-2025-00099", outcome="allowed", ip=None, request_id=None,
+                     detail=None)
+        conn.execute(insert(chain._CHAIN), [link.next(entry, None)])
+    result = _verify(runner)
+    assert result.exit_code != 0
+    assert "BROKEN at row 11" in result.output and "time is before the previous row's" in result.output
 
 
 def test_renumbering_after_a_deletion_is_detected(log, runner):

@@ -2,10 +2,11 @@
 revocable by the user or an admin, and revoked together when the account's credentials or scope change."""
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from caseapp import audit, crypto
@@ -14,6 +15,14 @@ from caseapp.models.accounts import ApiToken, User, UserSession
 from caseapp.timeutil import utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
+
+
+@functools.cache
+def by_token_hash(model):
+    """The select() of a credential (a UserSession or an ApiToken) by its token's hash, bound as `token_hash`, with
+    its user and her roles: every request needs all three (one statement), and builds it once."""
+    return (select(model).options(joinedload(model.user).joinedload(User.role_rows))
+            .where(model.token_hash == bindparam("token_hash")))
 
 
 def start(user: User, ip: str | None) -> str:
@@ -29,9 +38,7 @@ def start(user: User, ip: str | None) -> str:
 
 def resolve(token: str) -> tuple[User | None, str | None]:
     """The user of a live session, or (None, reason) when it ended, idled out or outlived 12 hours."""
-    # the session with its user and her roles: every page needs all three (one statement, not three)
-    row = db.session.scalars(select(UserSession).options(joinedload(UserSession.user).joinedload(User.role_rows))
-                             .where(UserSession.token_hash == crypto.hash_token(token))).unique().first()
+    row = db.session.scalars(by_token_hash(UserSession), {"token_hash": crypto.hash_token(token)}).unique().first()
     if row is None or row.ended_at is not None:
         return None, "ended"
     now = utcnow()

@@ -10,13 +10,14 @@ free text (notes, titles, outcomes, reasons), which stays on the pages of its se
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Date, String, bindparam, cast, literal_column, null, select, type_coerce, union_all
 from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz
@@ -65,6 +66,7 @@ class _Reading:
     actor: object
     case: Case
     parts: frozenset
+    rows: dict  # the case's dated rows by kind (_dated_rows), read once for the sources that use them
 
 
 def _day(value) -> date | None:
@@ -72,6 +74,84 @@ def _day(value) -> date | None:
     if isinstance(value, datetime):
         return to_local(value).date()
     return value
+
+
+# --- the dated rows of a case -------------------------------------------------------------------------------
+#
+# The records whose entries need no rule beyond their section (the route's record of objectives, closures,
+# extensions, the legal follow-up, life-plan goals, notes) are read in one statement: each kind a branch of a
+# UNION ALL, in one shape (up to three dates and two codes), only the branches of the parts the reader sees. A case
+# page used to send one statement per kind (nine) for its timeline panel.
+
+_D = ("d1", "d2", "d3")
+_C = ("c1", "c2")
+
+
+def _branch(kind: str, entity, *where, dates=(), codes=(), join=None):
+    """One branch of the dated rows: `kind`, the row's id, its dates and its codes, NULL-padded to one shape."""
+    cols = [literal_column(f"'{kind}'", String).label("kind"), entity.id.label("id")]
+    # a column typed for SQLAlchemy (SQLite's CAST(... AS DATE) would make a number of an ISO date), the padding
+    # typed for the database (PostgreSQL resolves a UNION pairwise: NULL and NULL make text, which no date matches)
+    cols += [type_coerce(dates[i], Date) if i < len(dates) else cast(null(), Date) for i in range(3)]
+    cols += [type_coerce(codes[i], String) if i < len(codes) else cast(null(), String) for i in range(2)]
+    cols = cols[:2] + [c.label(n) for c, n in zip(cols[2:], _D + _C, strict=True)]
+    stmt = select(*cols).select_from(entity)
+    if join is not None:
+        stmt = stmt.outerjoin(*join)
+    return stmt.where(*where)
+
+
+def _dated_rows(case_id: int, parts: frozenset) -> dict[str, list]:
+    """The case's dated rows by kind, each kind in the order it was recorded, for the sources below."""
+    stmt = _dated_rows_statement(parts & {"summary", "legal", "psychosocial", LEGAL_NOTES})
+    rows: dict[str, list] = {}
+    if stmt is not None:
+        for row in db.session.execute(stmt, {"case_id": case_id}):
+            rows.setdefault(row.kind, []).append(row)
+    return rows
+
+
+@functools.cache
+def _dated_rows_statement(parts: frozenset):
+    """The UNION ALL for the parts a reader sees, built once per set of parts (building it is what costs: 1.7 ms a
+    request, against 0.01 ms for SQLite to run it)."""
+    case_id = bindparam("case_id")
+    branches = []
+    if "summary" in parts:
+        branches += [
+            _branch("acta", CaseRoute, CaseRoute.case_id == case_id, CaseRoute.acta_on.is_not(None),
+                    dates=(CaseRoute.acta_on,)),
+            _branch("closure", CaseClosure, CaseClosure.case_id == case_id,
+                    dates=(CaseClosure.closed_on, CaseClosure.reopened_on),
+                    codes=(CaseClosure.reason, CaseClosure.reopen_code)),
+            _branch("extension", PhaseExtension, PhaseExtension.case_id == case_id,
+                    dates=(PhaseExtension.decided_on,), codes=(PhaseExtension.phase,)),
+        ]
+    if "legal" in parts:
+        branches += [
+            _branch("proceeding", LegalProceeding, LegalProceeding.case_id == case_id,
+                    dates=(LegalProceeding.complaint_filed_on,), codes=(LegalProceeding.kind,)),
+            _branch("stage", LegalStageChange, LegalStageChange.case_id == case_id,
+                    dates=(LegalStageChange.changed_on,), codes=(LegalProceeding.kind, LegalStageChange.stage),
+                    join=(LegalProceeding, LegalProceeding.id == LegalStageChange.proceeding_id)),
+            _branch("event", LegalEvent, LegalEvent.case_id == case_id, dates=(LegalEvent.on,),
+                    codes=(LegalEvent.kind,)),
+            _branch("measure", ProtectionMeasure, ProtectionMeasure.case_id == case_id,
+                    dates=(ProtectionMeasure.requested_on, ProtectionMeasure.decided_on, ProtectionMeasure.ended_on),
+                    codes=(ProtectionMeasure.kind, ProtectionMeasure.status)),
+        ]
+    if "psychosocial" in parts:
+        branches.append(_branch("goal", LifePlanGoal, LifePlanGoal.case_id == case_id,
+                                dates=(LifePlanGoal.agreed_on, LifePlanGoal.reviewed_on),
+                                codes=(LifePlanGoal.area, LifePlanGoal.status)))
+    sections = tuple(s for s, part in (("psychosocial", "psychosocial"), ("legal", LEGAL_NOTES)) if part in parts)
+    if sections:
+        branches.append(_branch("note", CaseNote, CaseNote.case_id == case_id, CaseNote.section.in_(sections),
+                                dates=(CaseNote.written_on,), codes=(CaseNote.section,)))
+    if not branches:
+        return None
+    both = union_all(*branches).subquery()
+    return select(both).order_by(both.c.kind, both.c.id)
 
 
 # --- sources ------------------------------------------------------------------------------------------------
@@ -89,23 +169,22 @@ def _phases(r: _Reading) -> Iterable[TimelineEntry]:
     if case.immediate_closed_on:
         yield TimelineEntry(case.immediate_closed_on, "case.immediate_closed",
                             _("Immediate assistance closed; mediate assistance started"), "summary")
-    route = db.session.scalar(select(CaseRoute).where(CaseRoute.case_id == case.id))
-    if route is not None and route.acta_on:
-        yield TimelineEntry(route.acta_on, "case.acta", _("Record of objectives and commitments (acta única) agreed"),
+    for acta in r.rows.get("acta", ()):
+        yield TimelineEntry(acta.d1, "case.acta", _("Record of objectives and commitments (acta única) agreed"),
                             "summary")
-    closures = list(db.session.scalars(select(CaseClosure).where(CaseClosure.case_id == case.id)))
-    for closure in closures:
-        yield TimelineEntry(closure.closed_on, "case.closed",
-                            _("Case closed: %(reason)s", reason=label("closure", closure.reason)), "summary")
-        if closure.reopened_on:
-            yield TimelineEntry(closure.reopened_on, "case.reopened",
-                                _("Case reopened: %(reason)s", reason=label("reopen", closure.reopen_code)), "summary")
+    closures = r.rows.get("closure", ())
+    for closure in closures:  # d1 closed on, d2 reopened on; c1 the reason, c2 the reopening's code
+        yield TimelineEntry(closure.d1, "case.closed", _("Case closed: %(reason)s", reason=label("closure", closure.c1)),
+                            "summary")
+        if closure.d2:
+            yield TimelineEntry(closure.d2, "case.reopened",
+                                _("Case reopened: %(reason)s", reason=label("reopen", closure.c2)), "summary")
     if not closures and case.closed_on:  # closed before closures were recorded one by one
         yield TimelineEntry(case.closed_on, "case.closed",
                             _("Case closed: %(reason)s", reason=label("closure", case.closure_reason)), "summary")
-    for ext in db.session.scalars(select(PhaseExtension).where(PhaseExtension.case_id == case.id)):
-        yield TimelineEntry(ext.decided_on, "case.extended",
-                            _("Phase extended: %(phase)s", phase=label("phase", ext.phase)), "summary")
+    for ext in r.rows.get("extension", ()):
+        yield TimelineEntry(ext.d1, "case.extended", _("Phase extended: %(phase)s", phase=label("phase", ext.c1)),
+                            "summary")
 
 
 def _consents(r: _Reading) -> Iterable[TimelineEntry]:
@@ -163,56 +242,52 @@ def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
 def _legal(r: _Reading) -> Iterable[TimelineEntry]:
     """The legal follow-up by its dates and codes only: the complaint, each proceeding's stage changes (their
     kept history), hearings and events, protection measures requested, decided and ended."""
-    case_id = r.case.id
-    kinds = {}
-    for proc in db.session.scalars(select(LegalProceeding).where(LegalProceeding.case_id == case_id)):
-        kinds[proc.id] = proc.kind
-        if proc.kind == "criminal" and proc.complaint_filed_on:
-            yield TimelineEntry(proc.complaint_filed_on, "legal.complaint", _("Criminal complaint filed"), "legal")
-    if kinds:
-        for change in db.session.scalars(select(LegalStageChange).where(LegalStageChange.case_id == case_id)):
-            kind = kinds.get(change.proceeding_id, "criminal")
-            yield TimelineEntry(change.changed_on, "legal.stage", _(
+    proceedings = r.rows.get("proceeding", ())
+    for proc in proceedings:  # d1 the complaint's date, c1 the proceeding's kind
+        if proc.c1 == "criminal" and proc.d1:
+            yield TimelineEntry(proc.d1, "legal.complaint", _("Criminal complaint filed"), "legal")
+    if proceedings:
+        for change in r.rows.get("stage", ()):  # d1 changed on; c1 its proceeding's kind, c2 the stage
+            kind = change.c1 or "criminal"
+            yield TimelineEntry(change.d1, "legal.stage", _(
                 "%(proceeding)s: stage %(stage)s", proceeding=label("proceeding_kind", kind),
-                stage=stage_label(kind, change.stage)), "legal")
-    for event in db.session.scalars(select(LegalEvent).where(LegalEvent.case_id == case_id)):
-        yield TimelineEntry(event.on, "legal.event", _("Legal event: %(kind)s", kind=label("event_kind", event.kind)),
+                stage=stage_label(kind, change.c2)), "legal")
+    for event in r.rows.get("event", ()):
+        yield TimelineEntry(event.d1, "legal.event", _("Legal event: %(kind)s", kind=label("event_kind", event.c1)),
                             "legal")
-    for m in db.session.scalars(select(ProtectionMeasure).where(ProtectionMeasure.case_id == case_id)):
-        kind = label("protection", m.kind)
-        yield TimelineEntry(m.requested_on, "legal.measure.requested",
+    for m in r.rows.get("measure", ()):  # d1 requested, d2 decided, d3 ended on; c1 the kind, c2 the status
+        kind = label("protection", m.c1)
+        yield TimelineEntry(m.d1, "legal.measure.requested",
                             _("Protection measure requested: %(kind)s", kind=kind), "legal")
-        decided = "granted" if m.status == "ended" else m.status  # only a granted measure ends
-        if m.decided_on and decided != "requested":
-            yield TimelineEntry(m.decided_on, "legal.measure." + decided, _(
+        decided = "granted" if m.c2 == "ended" else m.c2  # only a granted measure ends
+        if m.d2 and decided != "requested":
+            yield TimelineEntry(m.d2, "legal.measure." + decided, _(
                 "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", decided)),
                 "legal")
-        if m.ended_on:
-            yield TimelineEntry(m.ended_on, "legal.measure.ended", _(
+        if m.d3:
+            yield TimelineEntry(m.d3, "legal.measure.ended", _(
                 "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", "ended")),
                 "legal")
 
 
 def _life_plan(r: _Reading) -> Iterable[TimelineEntry]:
-    for goal in db.session.scalars(select(LifePlanGoal).where(LifePlanGoal.case_id == r.case.id)):
-        area = label("goal_area", goal.area)
-        yield TimelineEntry(goal.agreed_on, "goal.agreed", _("Life plan goal agreed: %(area)s", area=area),
+    for goal in r.rows.get("goal", ()):  # d1 agreed, d2 reviewed on; c1 the area, c2 the status
+        area = label("goal_area", goal.c1)
+        yield TimelineEntry(goal.d1, "goal.agreed", _("Life plan goal agreed: %(area)s", area=area),
                             "psychosocial")
-        if goal.reviewed_on:
-            yield TimelineEntry(goal.reviewed_on, "goal.reviewed", _(
+        if goal.d2:
+            yield TimelineEntry(goal.d2, "goal.reviewed", _(
                 "Life plan goal reviewed: %(area)s (%(status)s)", area=area,
-                status=label("goal_status", goal.status)), "psychosocial")
+                status=label("goal_status", goal.c2)), "psychosocial")
 
 
 def _notes(r: _Reading) -> Iterable[TimelineEntry]:
     """That a note was written, in the sections the reader reads (never its body)."""
-    sections = [s for s, part in (("psychosocial", "psychosocial"), ("legal", LEGAL_NOTES)) if part in r.parts]
-    for note in db.session.scalars(select(CaseNote).where(CaseNote.case_id == r.case.id,
-                                                          CaseNote.section.in_(sections))):
-        if note.section == "legal":
-            yield TimelineEntry(note.written_on, "note.legal", _("Legal note written"), LEGAL_NOTES)
+    for note in r.rows.get("note", ()):  # d1 written on, c1 its section (_dated_rows reads only the reader's)
+        if note.c1 == "legal":
+            yield TimelineEntry(note.d1, "note.legal", _("Legal note written"), LEGAL_NOTES)
         else:
-            yield TimelineEntry(note.written_on, "note.psychosocial", _("Psychosocial note written"), "psychosocial")
+            yield TimelineEntry(note.d1, "note.psychosocial", _("Psychosocial note written"), "psychosocial")
 
 
 def _stays(r: _Reading) -> Iterable[TimelineEntry]:
@@ -247,7 +322,7 @@ def readable_parts(actor, case: Case) -> frozenset:
 def entries_of(actor, case: Case, parts: frozenset | None = None) -> list[TimelineEntry]:
     """The timeline of a case the caller has loaded for `actor`, newest first (the caller logs the read)."""
     parts = readable_parts(actor, case) if parts is None else parts
-    reading = _Reading(actor, case, parts)
+    reading = _Reading(actor, case, parts, _dated_rows(case.id, parts))
     found: list[TimelineEntry] = []
     for needs, source in SOURCES:
         if needs & parts:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from caseapp import audit, authz
@@ -39,8 +39,11 @@ class NotificationView:
 
 def unread_count(user) -> int:
     """The header's counter: one statement, on the (user, read_at) index."""
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(_UNREAD, {"user_id": user.id}) or 0
+
+
+_UNREAD = select(func.count()).select_from(Notification).where(  # built once: every page asks
+    Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
 def _target(user, row: Notification) -> tuple | None:

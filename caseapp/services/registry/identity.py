@@ -5,10 +5,11 @@ returns and compares them exactly; the access log names the kind of check, never
 """
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import lazyload
 
 from caseapp import audit, authz, crypto
@@ -78,13 +79,20 @@ def _candidates(column, value: int | None, base=None):
     """Cases whose victim's blind index matches (across all entities unless `base` scopes the select)."""
     if value is None:
         return []
-    stmt = (base if base is not None else select(Case)).join(Case.victim).where(
-        column == value, Victim.erased.is_(False)
-    )
+    stmt = _candidates_statement(_ALL_CASES if base is None else base, column.key)
+    return db.session.scalars(stmt, {"blind_index": value}).unique().all()
+
+
+_ALL_CASES = select(Case)
+
+
+@functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index): built once, keyed once
+def _candidates_statement(base, column_key: str):
+    stmt = base.join(Case.victim).where(getattr(Victim, column_key) == bindparam("blind_index"),
+                                        Victim.erased.is_(False))
     # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
     # not a blind-index value is shared (a selectin load followed every non-empty answer)
-    stmt = stmt.options(lazyload(Case.purposes))
-    return db.session.scalars(stmt.order_by(Case.id.desc()).limit(500)).unique().all()
+    return stmt.options(lazyload(Case.purposes)).order_by(Case.id.desc()).limit(500)
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.

@@ -5,10 +5,11 @@ its kind, never by a name or a number.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from caseapp import audit, authz
@@ -34,11 +35,14 @@ from caseapp.services.registry.places import places_of
 # --- reading ----------------------------------------------------------------------------------------------
 
 
+_CASE_PAGE = (selectinload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
+
+
 def get_case(actor, code: str) -> Case:
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
     come with it: every reader of a case shows them, and loading them after the log row's commit would open a second
     transaction for two more statements."""
-    case = load_case(code, selectinload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
+    case = load_case(code, *_CASE_PAGE)
     authz.require(actor, "case.read", case)
     audit.record("case.view", case, actor=actor)
     commit_read()
@@ -126,11 +130,9 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     """A page of the cases the actor may see, newest first (keyset on id); next_cursor is None at the end."""
     authz.require(actor, "case.search")
     limit = _page_size(limit)
-    stmt = authz.visible_cases(actor)
-    if status is not None:
-        if status not in CASE_STATUSES:
-            raise Invalid(_("Choose from the list."), field_errors={"status": _("Choose from the list.")})
-        stmt = stmt.where(Case.status == status)
+    if status is not None and status not in CASE_STATUSES:
+        raise Invalid(_("Choose from the list."), field_errors={"status": _("Choose from the list.")})
+    params = {}
     if cursor not in (None, ""):
         try:
             cursor = int(cursor)
@@ -138,10 +140,9 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
                 raise ValueError
         except (TypeError, ValueError):
             raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
-        stmt = stmt.where(Case.id < cursor)
-    # the list shows their flags, never their purposes (one statement less per page)
-    rows = list(db.session.scalars(stmt.options(selectinload(Case.safety_flags), lazyload(Case.purposes))
-                                   .order_by(Case.id.desc()).limit(limit + 1)).unique())
+        params["cursor"] = cursor
+    stmt = _page_statement(authz.visible_cases(actor), status, "cursor" in params, limit)
+    rows = list(db.session.scalars(stmt, params).unique())
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
     audit.record("case.list", actor=actor, object_type="case", detail={
@@ -151,7 +152,27 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     return rows, next_cursor
 
 
+@functools.lru_cache(maxsize=2048)  # (authz.visible_cases' statement, status, paged on, page size): built once
+def _page_statement(visible, status: str | None, after_cursor: bool, limit: int):
+    stmt = visible
+    if status is not None:
+        stmt = stmt.where(Case.status == status)
+    if after_cursor:
+        stmt = stmt.where(Case.id < bindparam("cursor"))
+    # the list shows their flags, never their purposes (one statement less per page), and of the victim only her
+    # name: her other encrypted fields (her account of events, address...) stay in the database
+    return (stmt.options(selectinload(Case.safety_flags), lazyload(Case.purposes), _LISTED_VICTIM)
+            .order_by(Case.id.desc()).limit(limit + 1))
+
+
+_LISTED_VICTIM = joinedload(Case.victim).load_only(Victim.uid, Victim.given_names_enc, Victim.family_names_enc, Victim.erased,
+                                                   Victim.data_key_id)
+
+
 SEARCH_KINDS = ("document", "name", "phone", "code")
+# built once: building a select costs more than SQLite running it
+_WITH_FLAGS = select(Case).options(selectinload(Case.safety_flags), lazyload(Case.purposes)).where(
+    Case.id.in_(bindparam("ids", expanding=True)))
 
 
 def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[Case]:
@@ -181,8 +202,7 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
     else:
         found = list(db.session.scalars(visible.where(Case.code == value.strip().upper())).unique())
     if found:  # the results show each case's safety flags (loaded for all of them at once), never its purposes
-        db.session.scalars(select(Case).options(selectinload(Case.safety_flags), lazyload(Case.purposes))
-                           .where(Case.id.in_([c.id for c in found]))).unique().all()
+        db.session.scalars(_WITH_FLAGS, {"ids": [c.id for c in found]}).unique().all()
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })
