@@ -16,6 +16,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
+from werkzeug.local import LocalProxy
 
 from caseapp.errors import Forbidden, NotFound
 from caseapp.extensions import db
@@ -53,8 +54,15 @@ ROLE_ACTIONS = {
 }
 
 
+def _real(user):
+    """The user behind Flask-Login's `current_user` proxy, which views pass: every attribute read through the proxy
+    goes through Werkzeug's and Flask-Login's lookups again, and a case page reads a hundred."""
+    return user._get_current_object() if type(user) is LocalProxy else user
+
+
 def case_sections(user, case: Case) -> frozenset[str]:
     """The sections of `case` that `user` may read (empty: the user may not know the case exists)."""
+    user = _real(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
     by_role = frozenset().union(*(ROLE_SECTIONS.get(r, frozenset()) for r in user.roles))
@@ -89,6 +97,7 @@ def accepted_referrals(case: Case, entity_id: int) -> list[Referral]:
 
 
 def can(user, action: str, obj=None) -> bool:
+    user = _real(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if action in ROLE_ACTIONS:
