@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import lazyload, selectinload
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -75,24 +75,26 @@ def _reindex(victim: Victim) -> None:
     victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone))
 
 
-def _candidates(column, value: int | None, base=None):
-    """Cases whose victim's blind index matches (across all entities unless `base` scopes the select)."""
+def _candidates(column, value: int | None, base=None, *, with_flags: bool = False):
+    """Cases whose victim's blind index matches (across all entities unless `base` scopes the select); `with_flags`:
+    with their safety flags, for a caller that shows them (one statement for all the cases, when there are any)."""
     if value is None:
         return []
-    stmt = _candidates_statement(_ALL_CASES if base is None else base, column.key)
+    stmt = _candidates_statement(_ALL_CASES if base is None else base, column.key, with_flags)
     return db.session.scalars(stmt, {"blind_index": value}).unique().all()
 
 
 _ALL_CASES = select(Case)
 
 
-@functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index): built once, keyed once
-def _candidates_statement(base, column_key: str):
+@functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index, flags): built once, keyed once
+def _candidates_statement(base, column_key: str, with_flags: bool):
     stmt = base.join(Case.victim).where(getattr(Victim, column_key) == bindparam("blind_index"),
                                         Victim.erased.is_(False))
     # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
     # not a blind-index value is shared (a selectin load followed every non-empty answer)
-    return stmt.options(lazyload(Case.purposes)).order_by(Case.id.desc()).limit(500)
+    stmt = stmt.options(lazyload(Case.purposes), *([selectinload(Case.safety_flags)] if with_flags else []))
+    return stmt.order_by(Case.id.desc()).limit(500)
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.

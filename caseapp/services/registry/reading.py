@@ -9,7 +9,7 @@ import functools
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from caseapp import audit, authz
@@ -170,9 +170,10 @@ _LISTED_VICTIM = joinedload(Case.victim).load_only(Victim.uid, Victim.given_name
 
 
 SEARCH_KINDS = ("document", "name", "phone", "code")
-# built once: building a select costs more than SQLite running it
-_WITH_FLAGS = select(Case).options(selectinload(Case.safety_flags), lazyload(Case.purposes)).where(
-    Case.id.in_(bindparam("ids", expanding=True)))
+@functools.lru_cache(maxsize=512)  # per authz.visible_cases' statement: built once (building costs more than running)
+def _by_code(visible):
+    return visible.where(Case.code == bindparam("code")).options(selectinload(Case.safety_flags),
+                                                                 lazyload(Case.purposes))
 
 
 def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[Case]:
@@ -185,24 +186,23 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
     kind, value = next(iter(given.items()))
     # A search by identity runs only over cases whose identity the actor may see (referrals may not share it).
     visible = authz.visible_cases(actor, section=None if kind == "code" else "identity")
+    # the results show each case's safety flags (loaded with them, for all at once), never its purposes
     if kind == "document":
         if document_type not in DOCUMENT_TYPES or document_type == "NONE":
             raise Invalid(_("Choose the type of the document."), field_errors={"document_type": _("Choose from the list.")})
         key = _document_key(document_type, value)
-        found = [c for c in _candidates(Victim.document_bidx, _bidx("victims/document", key), visible)
+        found = [c for c in _candidates(Victim.document_bidx, _bidx("victims/document", key), visible, with_flags=True)
                  if _document_key(c.victim.document_type, c.victim.document_number) == key]
     elif kind == "name":
         key = _name_key(value, "")
-        found = [c for c in _candidates(Victim.name_bidx, _bidx("victims/name", key), visible)
+        found = [c for c in _candidates(Victim.name_bidx, _bidx("victims/name", key), visible, with_flags=True)
                  if key and _name_key(c.victim.given_names, c.victim.family_names) == key]
     elif kind == "phone":
         key = _phone_key(value)
-        found = [c for c in _candidates(Victim.phone_bidx, _bidx("victims/phone", key), visible)
+        found = [c for c in _candidates(Victim.phone_bidx, _bidx("victims/phone", key), visible, with_flags=True)
                  if key and _phone_key(c.victim.phone) == key] if key else []
     else:
-        found = list(db.session.scalars(visible.where(Case.code == value.strip().upper())).unique())
-    if found:  # the results show each case's safety flags (loaded for all of them at once), never its purposes
-        db.session.scalars(_WITH_FLAGS, {"ids": [c.id for c in found]}).unique().all()
+        found = list(db.session.scalars(_by_code(visible), {"code": value.strip().upper()}).unique())
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })
