@@ -9,7 +9,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import User
 from caseapp.services import accounts, casework, referrals, registry
 from tests.cases_factory import make_case
-from tests.world import AUDIT_APPEND_STATEMENTS
+from tests.world import AUDIT_APPEND_STATEMENTS, new_api_token
 
 IDENTIFIED = date(2025, 3, 10)
 
@@ -37,10 +37,10 @@ def _case_with(app, people, n: int) -> str:
         return code
 
 
-def _statements(client, count_queries, url) -> int:
-    client.get(url)  # warm the caches a first visit fills
+def _statements(client, count_queries, url, headers=None) -> int:
+    client.get(url, headers=headers)  # warm the caches a first visit fills
     with count_queries() as count:
-        assert client.get(url).status_code == 200
+        assert client.get(url, headers=headers).status_code == 200
     return count()
 
 
@@ -57,6 +57,23 @@ def test_a_case_page_costs_the_same_with_one_row_or_eight(app, client, login_as,
     one, eight = (_statements(client, count_queries, page.format(code=_case_with(app, people, n))) for n in (1, 8))
     assert eight == one, (one, eight)
     assert one <= ceiling + AUDIT_APPEND_STATEMENTS, one  # the route page shows a dozen sections, each one statement
+
+
+@pytest.mark.parametrize("url", ["/cases/", "/api/v1/cases"])
+def test_a_receiving_entitys_case_list_costs_the_same_with_one_referred_case_or_four(app, client, login_as, people,
+                                                                                     count_queries, url):
+    """Whether she may read each referred victim's name is asked for the whole list in one statement
+    (authz.identity_readable): asked once a row, it cost two statements a referred case."""
+    login_as(people["beto"])
+    headers = None
+    if url.startswith("/api/"):
+        with app.app_context():
+            headers = {"Authorization": f"Bearer {new_api_token(people['beto'].id)}"}
+    _case_with(app, people, 1)
+    one = _statements(client, count_queries, url, headers)
+    for n in (2, 3, 4):
+        _case_with(app, people, n)
+    assert _statements(client, count_queries, url, headers) == one
 
 
 def test_the_referrals_inbox_costs_the_same_with_one_or_eight(app, client, login_as, people, count_queries):
