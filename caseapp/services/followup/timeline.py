@@ -1,9 +1,11 @@
 """The timeline of a case: everything that happened to it, newest first, filtered by what the reader may see.
 
-Each source is one function of `SOURCES`: it reads one kind of record of the case (one or two statements, whatever
-the number of rows) and yields `TimelineEntry` rows, each naming the need-to-know part it belongs to. A source whose
-parts the reader may not see is never run, and every entry is filtered again by its part here, in the one place
-every path (the web page, the API, the printable summary) goes through. Adding a source is adding one function.
+Each source is one function of `SOURCES`: it turns one kind of record of the case into `TimelineEntry` rows, each
+naming the need-to-know part it belongs to. The records that need no rule beyond their part come from one statement
+for all of them (`_dated_rows`, only the branches of the parts the reader sees); steps, referrals, consents and
+stays are read through their own rules. A source whose parts the reader may not see is never run, and every entry
+is filtered again by its part here, in the one place every path (the web page, the API, the printable summary) goes
+through. Adding a source is adding one function (and, for plain dated rows, one branch).
 
 An entry's text is built from coded values and dates only (kinds, statuses, entity codes): never from the encrypted
 free text (notes, titles, outcomes, reasons), which stays on the pages of its section.
