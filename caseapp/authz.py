@@ -77,8 +77,7 @@ def sections_of_cases(user, cases) -> dict[int, frozenset[str]]:
     referred = [c.id for c in cases if c.owner_entity_id != user.entity_id]
     shared: dict[int, frozenset[str]] = {}
     if referred:
-        for referral in db.session.scalars(select(Referral).options(lazyload(Referral.case)).where(
-                live_referral(Referral.case_id.in_(referred), Referral.to_entity_id == user.entity_id))):
+        for referral in _live_referrals_to(user.entity_id, referred):
             shared[referral.case_id] = shared.get(referral.case_id, frozenset()) | referral.sections
     return {c.id: by_role if c.owner_entity_id == user.entity_id else by_role & shared.get(c.id, frozenset())
             for c in cases}
@@ -106,8 +105,14 @@ def live_referral(*conditions):
 
 def accepted_referrals(case: Case, entity_id: int) -> list[Referral]:
     """The referrals through which the entity sees the case now (accepted, sharing still in force)."""
-    return list(db.session.scalars(select(Referral).where(
-        live_referral(Referral.case_id == case.id, Referral.to_entity_id == entity_id))))
+    return _live_referrals_to(entity_id, [case.id])
+
+
+def _live_referrals_to(entity_id: int, case_ids) -> list[Referral]:
+    """The live referrals of these cases to the entity, in one statement. Their cases are the caller's, already
+    loaded: not joined again (with the purposes a case's load brings)."""
+    return list(db.session.scalars(select(Referral).options(lazyload(Referral.case)).where(
+        live_referral(Referral.case_id.in_(case_ids), Referral.to_entity_id == entity_id))))
 
 
 def can(user, action: str, obj=None) -> bool:

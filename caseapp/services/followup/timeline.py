@@ -91,13 +91,12 @@ _C = ("c1", "c2")
 
 def _branch(kind: str, entity, *where, dates=(), codes=(), join=None):
     """One branch of the dated rows: `kind`, the row's id, its dates and its codes, NULL-padded to one shape."""
-    cols = [literal_column(f"'{kind}'", String).label("kind"), entity.id.label("id")]
     # a column typed for SQLAlchemy (SQLite's CAST(... AS DATE) would make a number of an ISO date), the padding
     # typed for the database (PostgreSQL resolves a UNION pairwise: NULL and NULL make text, which no date matches)
-    cols += [type_coerce(dates[i], Date) if i < len(dates) else cast(null(), Date) for i in range(3)]
-    cols += [type_coerce(codes[i], String) if i < len(codes) else cast(null(), String) for i in range(2)]
-    cols = cols[:2] + [c.label(n) for c, n in zip(cols[2:], _D + _C, strict=True)]
-    stmt = select(*cols).select_from(entity)
+    padded = ([type_coerce(d, Date) for d in dates] + [cast(null(), Date)] * (len(_D) - len(dates))
+              + [type_coerce(c, String) for c in codes] + [cast(null(), String)] * (len(_C) - len(codes)))
+    stmt = select(literal_column(f"'{kind}'", String).label("kind"), entity.id.label("id"),
+                  *(c.label(name) for c, name in zip(padded, _D + _C, strict=True))).select_from(entity)
     if join is not None:
         stmt = stmt.outerjoin(*join)
     return stmt.where(*where)

@@ -170,8 +170,10 @@ _LISTED_VICTIM = joinedload(Case.victim).load_only(Victim.uid, Victim.given_name
 
 
 SEARCH_KINDS = ("document", "name", "phone", "code")
+
+
 @functools.lru_cache(maxsize=512)  # per authz.visible_cases' statement: built once (building costs more than running)
-def _by_code(visible):
+def _search_by_code(visible):
     return visible.where(Case.code == bindparam("code")).options(selectinload(Case.safety_flags),
                                                                  lazyload(Case.purposes))
 
@@ -202,7 +204,7 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
         found = [c for c in _candidates(Victim.phone_bidx, _bidx("victims/phone", key), visible, with_flags=True)
                  if key and _phone_key(c.victim.phone) == key] if key else []
     else:
-        found = list(db.session.scalars(_by_code(visible), {"code": value.strip().upper()}).unique())
+        found = list(db.session.scalars(_search_by_code(visible), {"code": value.strip().upper()}).unique())
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })
