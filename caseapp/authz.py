@@ -54,7 +54,7 @@ ROLE_ACTIONS = {
 }
 
 
-def _real(user):
+def real_user(user):
     """The user behind Flask-Login's `current_user` proxy, which views pass: every attribute read through the proxy
     goes through Werkzeug's and Flask-Login's lookups again, and a case page reads a hundred."""
     return user._get_current_object() if type(user) is LocalProxy else user
@@ -68,7 +68,7 @@ def case_sections(user, case: Case) -> frozenset[str]:
 def sections_of_cases(user, cases) -> dict[int, frozenset[str]]:
     """case_sections of several cases by id, with one statement for all those of other entities (a list page asked
     once a row: two statements for each referred case)."""
-    user = _real(user)
+    user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return {c.id: frozenset() for c in cases}
     by_role = frozenset().union(*(ROLE_SECTIONS.get(r, frozenset()) for r in user.roles))
@@ -116,7 +116,7 @@ def _live_referrals_to(entity_id: int, case_ids) -> list[Referral]:
 
 
 def can(user, action: str, obj=None) -> bool:
-    user = _real(user)
+    user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if action in ROLE_ACTIONS:

@@ -154,3 +154,35 @@ def test_no_answer_names_a_user_of_another_entity(app, client, people, case_code
     assert str(bodies[0]).replace("olga", "X") == str(bodies[1]).replace("nadie", "X")
     with app.app_context():
         assert db.session.scalar(select(Referral.status).join(Case).where(Case.code == case_code)) == "accepted"
+
+
+@pytest.mark.parametrize("url", ["/my-cases", "/route/agenda", "/api/v1/agenda"])
+def test_a_receivers_agenda_costs_the_same_with_one_referred_case_or_three(app, client, login_as, people, paths,
+                                                                          count_queries, url):
+    """Sam (SALUD) works referred cases of SDIS: what each referral shares is read for all her cases at once. Asked
+    case by case, every referred case cost one statement more on her agenda and her "Mis casos"."""
+    from caseapp.models.assignments import CaseAssignment
+    from tests.web.test_page_costs import measure, same_cost
+
+    made, codes = iter(range(100)), []
+
+    def referred(n):
+        with app.test_request_context():
+            for _ in range(n):
+                code = make_case(people["ana"].id, document_number=f"6100{next(made):04d}")
+                _referral(code, "SDIS", "SALUD", "accepted", people["ana"].id, sections="summary,psychosocial")
+                codes.append(code)
+                case = db.session.scalar(select(Case).where(Case.code == code))
+                db.session.add(CaseAssignment(case=case, user_id=people["sam"].id, role="social_worker"))
+                db.session.add(AssistanceStep(case=case, phase="immediate", status="planned",
+                                              kind=db.session.scalar(select(StepKind).where(
+                                                  StepKind.code == "medical_assessment")),
+                                              planned_on=today() + timedelta(days=1), created_by_id=people["ana"].id))
+            db.session.commit()
+
+    referred(1)
+    headers = paths._token(people["sam"]) if url.startswith("/api") else None
+    if headers is None:
+        login_as(people["sam"])
+    assert codes[0] in client.get(url, headers=headers).get_data(as_text=True)  # her step (agenda), her case
+    same_cost(lambda: measure(client, count_queries, "get", url, headers=headers), lambda: referred(2), 20)
