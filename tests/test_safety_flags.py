@@ -95,13 +95,24 @@ def test_a_flag_already_set_is_refused_and_a_reason_is_required(app, client, log
         assert [f.kind for f in db.session.scalars(select(SafetyFlag))] == ["threats_received"]
 
 
-def test_contact_only_through_names_a_professional_of_the_owning_entity(app, client, world):
+def test_contact_only_through_names_a_professional_of_the_owning_entity(app, client, world, factory):
     missing = _set_by_api(client, world, kind="contact_only_through")
     assert missing.status_code == 422 and "professional" in missing.json["fields"]
-    stranger = _set_by_api(client, world, kind="contact_only_through", professional="beto")  # OIM's
-    assert stranger.status_code == 422
-    ok = _set_by_api(client, world, kind="contact_only_through", professional="luz")
+    factory.user("lola", roles=("lawyer",), entity="SDIS", active=False)
+    # OIM's professional, SDIS's coordinator (no case role), SDIS's deactivated lawyer: none may be named
+    for name in ("beto", "carla", "lola"):
+        refused = _set_by_api(client, world, kind="contact_only_through", professional=name)
+        assert refused.status_code == 422 and "professional" in refused.json["fields"], name
+    ok = _set_by_api(client, world, kind="contact_only_through", professional=" LUZ ")  # as typed
     assert ok.status_code == 201 and ok.json["professional"] == "luz"
+
+
+def test_the_form_offers_only_the_owning_entitys_active_professionals(app, client, login_as, world, factory):
+    factory.user("lola", roles=("lawyer",), entity="SDIS", active=False)
+    login_as(world["people"]["sw"])
+    page = client.get(f"/cases/{world['code']}/safety").get_data(as_text=True)
+    offered = set(re.findall(r'<option value="([^"]+)"', page[page.index('name="professional"'):].split("</select>")[0]))
+    assert offered == {"ana", "luz"}, offered
 
 
 @pytest.mark.parametrize("path", ["api", "web"])

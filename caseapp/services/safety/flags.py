@@ -8,7 +8,7 @@ owner's professionals. Lists load the flags of their rows with `flags_with_cases
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from caseapp import audit, authz
@@ -56,12 +56,18 @@ def flags_by_code(actor, codes) -> dict[str, list[SafetyFlag]]:
     return found
 
 
-def professionals_for(case: Case) -> list[User]:
-    """Whom a flag "contact only through" may name: active professionals of the entity that owns the case."""
-    return list(db.session.scalars(
-        select(User).where(User.entity_id == case.owner_entity_id, User.active.is_(True),
-                           User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(CASE_ROLES))))
-        .order_by(User.display_name, User.username)))
+def _nameable(case: Case) -> tuple:
+    """SQL: the users a flag "contact only through" may name on `case`, active professionals of the entity that
+    owns it. The one rule for the form's choices and for the name a request sends."""
+    return (User.entity_id == case.owner_entity_id, User.active.is_(True),
+            User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(CASE_ROLES))))
+
+
+def professionals_for(case: Case) -> list:
+    """Whom a flag "contact only through" may name, as (username, display_name) rows for the form's choices: an
+    entity can have hundreds of professionals, and loading each as a user with her roles cost half the page."""
+    return db.session.execute(select(User.username, User.display_name).where(*_nameable(case))
+                              .order_by(User.display_name, User.username)).all()
 
 
 def _professional(case: Case, username, errors: dict) -> User | None:
@@ -69,11 +75,10 @@ def _professional(case: Case, username, errors: dict) -> User | None:
         errors["professional"] = _("Choose the professional through whom she may be contacted.")
         return None
     wanted = username.strip().lower()
-    for user in professionals_for(case):
-        if user.username.lower() == wanted:
-            return user
-    errors["professional"] = _("Choose a professional of the entity that owns the case.")
-    return None
+    user = db.session.scalar(select(User).where(*_nameable(case), func.lower(User.username) == wanted))
+    if user is None:
+        errors["professional"] = _("Choose a professional of the entity that owns the case.")
+    return user
 
 
 def set_flag(actor, code: str, *, kind, reason, professional=None) -> SafetyFlag:
