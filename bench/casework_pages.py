@@ -79,4 +79,10 @@ def pages(work, rnd, web, bearer) -> dict:
         "notifications page (receiving)": lambda: ("GET", "/notifications/", None, web("sw_oim")),
         "API notifications (receiving)": lambda: ("GET", "/api/v1/notifications", None, dict(oim)),
         "notifications page (social wkr)": lambda: ("GET", "/notifications/", None, web("sw_ctg")),
+        # lists that grow with an entity's work: its referrals both ways, the month's list for the table, shelters
+        "referrals inbox (incoming)": lambda: ("GET", "/referrals/?direction=incoming", None, web("sw_ctg")),
+        "referrals inbox (outgoing)": lambda: ("GET", "/referrals/?direction=outgoing", None, web("sw_ctg")),
+        "API referrals (receiving)": lambda: ("GET", "/api/v1/referrals", None, dict(oim)),
+        "monthly list (lawyer)": lambda: ("GET", "/route/monthly-list", None, web("lawyer_ctg")),
+        "shelters page": lambda: ("GET", "/route/shelters", None, web("sw_ctg")),
     }

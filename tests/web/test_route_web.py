@@ -146,3 +146,30 @@ def test_admin_records_a_new_rule(app, client, factory, login_as):
     page = client.get("/route/admin").get_data(as_text=True)
     assert "Reforma de la Ley 985 (2026)" in page
     assert "30/06/2026" in page  # the seeded rule now ends the day before
+
+
+def test_the_monthly_list_shows_a_page_at_a_time_and_the_files_carry_the_whole_month(app, client, sw, factory,
+                                                                                       login_as, monkeypatch):
+    """An entity's month can be 20,000 cases: the screen shows them a page at a time, in the order of their codes
+    (a page past the last, or no number, shows a real page); the CSV and the API carry every one."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("caseapp.services.followup.table_list"), "TABLE_PAGE", 2)
+    codes = sorted(_code(app, sw.id, identified_on=date(2025, 3, 10), document_number=f"81000{i}") for i in range(5))
+    login_as(factory.user("lina", roles=("lawyer",), entity="SDIS"))
+
+    def shown(query=""):
+        page = client.get(f"/route/monthly-list?month=2025-03{query}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        return [c for c in codes if c in html], html
+
+    first, html = shown()
+    assert first == codes[:2] and "Casos 1 a 2 de 5" in html and 'rel="next"' in html and 'rel="prev"' not in html
+    assert shown("&page=2")[0] == codes[2:4]
+    last, html = shown("&page=3")
+    assert last == codes[4:] and "Casos 5 a 5 de 5" in html and 'rel="next"' not in html
+    assert shown("&page=99")[0] == codes[4:]  # past the last: the last
+    assert shown("&page=uno")[0] == codes[:2]
+    csv = client.get("/route/monthly-list?month=2025-03&format=csv").get_data(as_text=True)
+    assert all(c in csv for c in codes)

@@ -67,14 +67,19 @@ def phase_dates(case) -> PhaseDates:
     return dates_under(rule, case.intake_on, case.immediate_closed_on, ext)
 
 
-def phase_dates_of(cases) -> dict[int, PhaseDates]:
-    """`phase_dates` of many cases in two statements (the rules, their extensions), for pages that list cases."""
+def phase_dates_of(cases, among=None) -> dict[int, PhaseDates]:
+    """`phase_dates` of many cases in two statements (the rules, their extensions), for pages that list cases.
+
+    `cases`: anything with the case's id, intake_on and immediate_closed_on (cases, or rows of those columns).
+    `among`: a select of case ids that covers them, for a list of thousands (a statement with an id each can
+    exceed the database's limit of parameters)."""
     cases = list(cases)
     rules = list_rules()
     ext: dict[int, dict[str, PhaseExtension]] = {}
     ids = [c.id for c in cases if c.id is not None]
     if ids and rules:
-        for row in db.session.scalars(select(PhaseExtension).where(PhaseExtension.case_id.in_(ids))):
+        for row in db.session.scalars(select(PhaseExtension).where(
+                PhaseExtension.case_id.in_(among if among is not None else ids))):
             ext.setdefault(row.case_id, {})[row.phase] = row
     out = {}
     for case in cases:

@@ -395,7 +395,10 @@ def table_list():
     if fmt not in (None, "", "csv", "xlsx"):
         fmt = None
     try:
-        rows = followup.table_list(current_user, year, mon, export=fmt or None)
+        if fmt:
+            rows = followup.table_list(current_user, year, mon, export=fmt)
+        else:
+            shown = followup.table_page(current_user, year, mon, request.args.get("page", 1))
     except Invalid:
         form.month.errors = [_("Write the month as YYYY-MM.")]
         return render_template("route/table_list.html", form=form, rows=[], month=month), 422
@@ -408,4 +411,4 @@ def table_list():
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=mesa-investigacion-{period}.xlsx"})
     form.month.data = period
-    return render_template("route/table_list.html", form=form, rows=rows, month=period)
+    return render_template("route/table_list.html", form=form, rows=shown.rows, shown=shown, month=period)
