@@ -1,7 +1,7 @@
 """JSON API v1: referrals between entities (same services and permission rules as the web)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from caseapp import authz
@@ -31,10 +31,22 @@ def _referral_json(r, overdue: bool | None = None) -> dict:
 referral_json = _referral_json  # for the other areas (the route overview, the child referral)
 
 
+API_PAGE = 500  # referrals a page of the API's list carries (the list was cut there before it had pages)
+
+
 @bp.route("/referrals", methods=["GET"])
 def list_referrals():
-    rows = service.inbox(current_user, request.args.get("direction", "incoming"), request.args.get("status") or None)
-    return jsonify([_referral_json(row.referral, row.overdue) for row in rows])
+    """A page of the list (`page`, from 1), the earliest due first; the whole count in X-Total-Count and the next
+    page, while there is one, in a Link header (rel="next"): the body stays the array it always was."""
+    direction = request.args.get("direction", "incoming")
+    status = request.args.get("status") or None
+    shown = service.inbox(current_user, direction, status, page=request.args.get("page", 1), per_page=API_PAGE)
+    response = jsonify([_referral_json(row.referral, row.overdue) for row in shown.rows])
+    response.headers["X-Total-Count"] = str(shown.total)
+    if shown.page < shown.pages:
+        following = url_for(".list_referrals", direction=direction, status=status, page=shown.page + 1)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @bp.route("/referrals", methods=["POST"])
@@ -153,8 +165,15 @@ PATHS: dict = {
         "get": {"summary": "Referrals of the user's entity", "tags": ["referrals"],
                 "parameters": [{"name": "direction", "in": "query", "schema": {
                     "type": "string", "enum": ["incoming", "outgoing"], "default": "incoming"}},
-                    {"name": "status", "in": "query", "schema": {"type": "string"}}],
+                    {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
+                     "description": "500 referrals a page, the earliest due first; past the last, the last"}],
                 "responses": {"200": {"description": "Referrals with due dates and overdue flag",
+                                      "headers": {
+                                          "X-Total-Count": {"schema": {"type": "integer"},
+                                                            "description": "The referrals of the list, all pages"},
+                                          "Link": {"schema": {"type": "string"},
+                                                   "description": 'The next page (rel="next"), while there is one'}},
                                       "content": {"application/json": {"schema": {
                                           "type": "array", "items": {"$ref": "#/components/schemas/Referral"}}}}},
                               **error_responses(401, 403, 422)}},

@@ -25,12 +25,15 @@ class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     __table_args__ = (
         Index("ix_referrals_to_status", "to_entity_id", "status"),
         Index("ix_referrals_case_to", "case_id", "to_entity_id"),
+        # the inbox's order, a page at a time (services.referrals.inbox)
+        Index("ix_referrals_to_due", "to_entity_id", "due_on", "id"),
+        Index("ix_referrals_from_due", "from_entity_id", "due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True, nullable=False, default=new_uid)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False)
-    from_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False, index=True)
+    from_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
     to_entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False)
     service: Mapped[str] = mapped_column(String(40), nullable=False)  # a step-kind code
     shared_sections: Mapped[str] = mapped_column(String(100), nullable=False, default="summary")

@@ -82,7 +82,7 @@ def test_reject_needs_a_reason_and_closes_the_door(ctx, people):
     referrals.reject(b, ref.id, reason="Sin cupos", version=ref.version)
     with pytest.raises(NotFound):
         followup.overview(b, code)
-    assert [r.referral.id for r in referrals.inbox(b)] == [ref.id]
+    assert [r.referral.id for r in referrals.inbox(b).rows] == [ref.id]
 
 
 def test_coordinator_override_with_reason(ctx, people):

@@ -39,8 +39,8 @@ def inbox():
     direction = request.args.get("direction", "incoming")
     if direction not in ("incoming", "outgoing"):
         direction = "incoming"
-    rows = service.inbox(current_user, direction)
-    return render_template("referrals/inbox.html", rows=rows, direction=direction, label=label,
+    shown = service.inbox(current_user, direction, page=request.args.get("page", 1))
+    return render_template("referrals/inbox.html", rows=shown.rows, shown=shown, direction=direction, label=label,
                            kinds=_kind_labels())
 
 
