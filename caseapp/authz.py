@@ -314,6 +314,12 @@ def visible_cases(user, section: str | None = None):
     return _visible(user.entity_id, section)
 
 
+def sees_cases(user, section: str | None = None):
+    """SQL (on Case): the condition of visible_cases, for a statement that joins Case itself: `IN (visible_cases)`
+    has the database list every case she may see first (40 ms at an entity of 20,000, even to find no row)."""
+    return visible_cases(user, section).whereclause
+
+
 @functools.lru_cache(maxsize=512)  # entities × (no section, each section): a city has dozens of entities
 def _visible(entity_id: int | None, section: str | None):
     if entity_id is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from caseapp import audit, authz
@@ -62,9 +62,10 @@ def list_shelters(actor, include_inactive: bool = False) -> list[ShelterRow]:
 def _open_stays_of_visible_cases(actor) -> list[ShelterStay]:
     # Where she is lodged is part of her identity and contact: another entity sees it only when its referral
     # shares that section. The list shows each case's safety flags: loaded with it (one statement).
-    visible = authz.visible_cases(actor, section="identity").with_only_columns(Case.id)
-    return list(db.session.scalars(select(ShelterStay).where(ShelterStay.left_on.is_(None),
-                                                             ShelterStay.case_id.in_(visible))
+    # Asked of each open stay (a few hundred beds at most), not of every case she may see: as a join or an IN,
+    # the database read every case of her entity first (40 ms at 20,000, even with no one lodged).
+    hers = exists().where(Case.id == ShelterStay.case_id, authz.sees_cases(actor, "identity"))
+    return list(db.session.scalars(select(ShelterStay).where(ShelterStay.left_on.is_(None), hers)
                                    .options(selectinload(ShelterStay.case).selectinload(Case.safety_flags))
                                    .order_by(ShelterStay.admitted_on, ShelterStay.id)))
 
