@@ -44,10 +44,10 @@ def test_the_inbox_shows_every_referral_a_page_at_a_time(client, login_as, sent)
         page += 1
     assert seen == [sent["codes"][:2], sent["codes"][2:4], sent["codes"][4:]]  # the earliest due first
     assert "Remisiones 5 a 5 de 5" in html  # the one still waiting, on the last page
-    for query in ("page=99", "page=-1", "page=dos"):  # past the last: the last; not a page: the first
+    for query in ("page=99", "page=99999999999999999", "page=-1", "page=dos"):  # past the last: the last
         html = client.get(f"/referrals/?direction=incoming&{query}").get_data(as_text=True)
-        assert [c for c in sent["codes"] if c in html] == (sent["codes"][4:] if query == "page=99" else
-                                                           sent["codes"][:2])
+        last = query.startswith("page=99")
+        assert [c for c in sent["codes"] if c in html] == (sent["codes"][4:] if last else sent["codes"][:2]), query
 
 
 def test_the_api_list_keeps_its_array_and_links_the_next_page(app, client, sent):
@@ -72,3 +72,52 @@ def test_another_entitys_inbox_shows_none_of_them(app, client, login_as, factory
     assert not any(c in html for c in sent["codes"])
     with app.test_request_context():  # they are there, in SALUD's inbox
         assert len(db.session.scalars(select(Referral.id).where(Referral.id.in_(sent["ids"]))).all()) == 5
+
+
+def _walk(client, headers, url, between=None) -> list[int]:
+    """Follow the API's Link headers from `url`, calling `between()` after the first page."""
+    got = []
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        got += [r["id"] for r in response.json]
+        link = response.headers.get("Link")
+        url = link[1:link.index(">")] if link else None
+        if between is not None:
+            between()
+            between = None
+    return got
+
+
+def test_a_client_walking_the_waiting_referrals_misses_none_answered_meanwhile(app, client, sent):
+    """All five wait for an answer; after the client read the first page, a colleague accepts its first referral.
+    Counted by position, the next page would start one row later and skip a referral still waiting."""
+    with app.test_request_context():
+        db.session.execute(update(Referral).where(Referral.id.in_(sent["ids"])).values(status="sent"))
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {new_api_token(sent['sam'].id)}"}
+
+    def colleague_accepts_the_first():
+        with app.test_request_context():
+            db.session.execute(update(Referral).where(Referral.id == sent["ids"][0]).values(status="accepted"))
+            db.session.commit()
+
+    got = _walk(client, headers, "/api/v1/referrals?direction=incoming&status=sent", colleague_accepts_the_first)
+    assert got == sent["ids"]
+
+
+def test_referrals_with_no_due_date_are_reached_too(app, client, sent):
+    with app.test_request_context():
+        db.session.execute(update(Referral).where(Referral.id.in_(sent["ids"][1:3])).values(due_on=None))
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {new_api_token(sent['sam'].id)}"}
+    got = _walk(client, headers, "/api/v1/referrals?direction=incoming")
+    assert sorted(got) == sorted(sent["ids"]) and len(got) == 5
+
+
+@pytest.mark.parametrize("cursor", ["x", "2025-13-01.3", "2025-04-01.", "-.0", "2025-04-01.3.4", "-" * 400 + ".1"])
+def test_a_cursor_the_list_did_not_give_is_refused_in_spanish(app, client, sent, cursor):
+    with app.test_request_context():
+        headers = {"Authorization": f"Bearer {new_api_token(sent['sam'].id)}"}
+    response = client.get("/api/v1/referrals", query_string={"after": cursor}, headers=headers)
+    assert response.status_code == 422 and "cursor" in response.get_data(as_text=True), response.get_data(as_text=True)

@@ -36,15 +36,18 @@ API_PAGE = 500  # referrals a page of the API's list carries (the list was cut t
 
 @bp.route("/referrals", methods=["GET"])
 def list_referrals():
-    """A page of the list (`page`, from 1), the earliest due first; the whole count in X-Total-Count and the next
-    page, while there is one, in a Link header (rel="next"): the body stays the array it always was."""
+    """A page of the list, the earliest due first; the whole count in X-Total-Count and the next page, while there
+    is one, in a Link header (rel="next"), which starts after this page's last referral (`after`), so that a client
+    walking the list misses none that others answer meanwhile: the body stays the array it always was. `page`
+    (from 1) counts by position instead."""
     direction = request.args.get("direction", "incoming")
     status = request.args.get("status") or None
-    shown = service.inbox(current_user, direction, status, page=request.args.get("page", 1), per_page=API_PAGE)
+    shown = service.inbox(current_user, direction, status, page=request.args.get("page", 1),
+                          after=request.args.get("after"), per_page=API_PAGE)
     response = jsonify([_referral_json(row.referral, row.overdue) for row in shown.rows])
     response.headers["X-Total-Count"] = str(shown.total)
-    if shown.page < shown.pages:
-        following = url_for(".list_referrals", direction=direction, status=status, page=shown.page + 1)
+    if shown.next_after is not None:
+        following = url_for(".list_referrals", direction=direction, status=status, after=shown.next_after)
         response.headers["Link"] = f'<{following}>; rel="next"'
     return response
 
@@ -166,8 +169,11 @@ PATHS: dict = {
                 "parameters": [{"name": "direction", "in": "query", "schema": {
                     "type": "string", "enum": ["incoming", "outgoing"], "default": "incoming"}},
                     {"name": "status", "in": "query", "schema": {"type": "string"}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"},
+                     "description": "The page after the one that ended there: follow the Link header"},
                     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1},
-                     "description": "500 referrals a page, the earliest due first; past the last, the last"}],
+                     "description": "500 referrals a page, the earliest due first, counted by position; past the "
+                                    "last, the last"}],
                 "responses": {"200": {"description": "Referrals with due dates and overdue flag",
                                       "headers": {
                                           "X-Total-Count": {"schema": {"type": "integer"},

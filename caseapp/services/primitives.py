@@ -328,6 +328,15 @@ def whole_number(value, low: int = 0, high: int = 2**31 - 1) -> int | None:
     return number if low <= number <= high else None
 
 
+def page_number(value, pages: int) -> int:
+    """The page of a list a URL asks for, within 1..pages: a number past the last (however long) is the last;
+    anything else that is not a page number, the first."""
+    number = whole_number(value, 1)
+    if number is None and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return pages
+    return min(number or 1, pages)
+
+
 def yes(value) -> bool:
     """A checkbox or JSON flag: True for true/yes/on/1, False otherwise (the text "false" is not true)."""
     if isinstance(value, bool):

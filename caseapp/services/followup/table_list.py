@@ -29,7 +29,7 @@ from caseapp.models.route import (
     StepKind,
 )
 from caseapp.services.followup.agenda import _lang_es
-from caseapp.services.primitives import commit_read, whole_number
+from caseapp.services.primitives import commit_read, page_number
 from caseapp.services.route import due
 from caseapp.spreadsheets import csv_bytes, put
 from caseapp.timeutil import today
@@ -90,7 +90,7 @@ def table_page(actor, year: int, month: int, page=1) -> TablePage:
     month_cases = _month_cases(actor, start, end)
     total = db.session.scalar(select(func.count()).select_from(month_cases.subquery())) or 0
     pages = max(1, -(-total // TABLE_PAGE))
-    page = min(whole_number(page, 1) or 1, pages)
+    page = page_number(page, pages)
     rows = _rows(month_cases.add_columns(*_CASE_COLUMNS).order_by(Case.code).offset((page - 1) * TABLE_PAGE)
                  .limit(TABLE_PAGE), None, start, end)
     audit.record("route.table_list.view", actor=actor, object_type="report", object_ref=f"{year:04d}-{month:02d}",

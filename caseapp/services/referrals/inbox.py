@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
 from caseapp import audit, authz
@@ -16,6 +16,7 @@ from caseapp.models.referrals import Referral
 from caseapp.services.primitives import (
     commit_read,
     invalid,
+    page_number,
     whole_number,
 )
 from caseapp.timeutil import today
@@ -36,9 +37,10 @@ INBOX_PAGE = 100  # referrals a page of the inbox shows
 class InboxPage:
     rows: list[InboxRow]
     total: int  # the referrals of the list, on every page
-    page: int
+    page: int | None  # None when the page was asked for by a cursor
     pages: int
     per_page: int
+    next_after: str | None  # the cursor of the page after this one, while there is one
 
 
 # What a row shows of its case: its code, whose it is (authz.referral_carries_flags) and its flags in force; not her
@@ -49,10 +51,15 @@ _LISTED = (joinedload(Referral.case).options(load_only(Case.id, Case.code, Case.
 
 
 def inbox(actor, direction: str = "incoming", status: str | None = None, on: date | None = None, *, page=1,
-          per_page: int | None = None) -> InboxPage:
+          after: str | None = None, per_page: int | None = None) -> InboxPage:
     """Referrals to (incoming) or from (outgoing) the user's entity, with due dates; overdue ones flagged. A page at
     a time, the earliest due first: an entity receives thousands, and a list cut at a fixed length hid every
-    referral past it, those still waiting for an answer included. A page past the last shows the last."""
+    referral past it, those still waiting for an answer included.
+
+    `page` counts pages by position (a page past the last shows the last). `after`, the `next_after` of the page
+    before, starts after that page's last referral instead: a client that walks the whole list while others work
+    on it must not miss one, and counted by position a page skips a row when one before it leaves the list (a
+    referral accepted while she pages through those waiting)."""
     authz.require(actor, "referral.inbox")
     if direction not in ("incoming", "outgoing"):
         raise invalid({"direction": _("Use incoming or outgoing.")})
@@ -61,12 +68,40 @@ def inbox(actor, direction: str = "incoming", status: str | None = None, on: dat
     where = [column == actor.entity_id] + ([Referral.status == status] if status else [])
     total = db.session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
     pages = max(1, -(-total // per_page))
-    page = min(whole_number(page, 1) or 1, pages)
-    query = (select(Referral).where(*where).order_by(Referral.due_on, Referral.id).options(*_LISTED)
-             .offset((page - 1) * per_page).limit(per_page))
-    rows = [InboxRow(r, r.status == "sent" and r.due_on is not None and r.due_on < on)
-            for r in db.session.scalars(query).unique()]
+    query = select(Referral).where(*where).order_by(Referral.due_on, Referral.id).options(*_LISTED)
+    if after is not None:
+        page, query = None, query.where(_past(after))
+    else:
+        page = page_number(page, pages)
+        query = query.offset((page - 1) * per_page)
+    found = list(db.session.scalars(query.limit(per_page + 1)).unique())
+    rows = [InboxRow(r, r.status == "sent" and r.due_on is not None and r.due_on < on) for r in found[:per_page]]
     audit.record("referral.inbox", actor=actor, object_type="inbox", object_ref=actor.entity.code,
                  detail={"direction": direction, "rows": len(rows), "page": page})
     commit_read()
-    return InboxPage(rows, total, page, pages, per_page)
+    more = len(found) > per_page
+    return InboxPage(rows, total, page, pages, per_page, _cursor(rows[-1].referral) if more else None)
+
+
+def _cursor(referral: Referral) -> str:
+    """Where a page ended, in the list's order: the last referral's due date ("-" for none) and id."""
+    return f"{referral.due_on.isoformat() if referral.due_on else '-'}.{referral.id}"
+
+
+def _past(cursor):
+    """SQL: the referrals after `cursor` in the list's order (due date, then id). A referral with no due date (none
+    made today lacks one) sorts first on SQLite and last on PostgreSQL, as their indexes keep it."""
+    due, _sep, number = str(cursor).partition(".")
+    ident = whole_number(number, 1)
+    try:
+        due_on = None if due == "-" else date.fromisoformat(due)
+    except ValueError:
+        ident = None
+    if ident is None or len(due) > 10:
+        raise invalid({"after": _("Use the cursor the list gave for its next page.")})
+    undated_first = db.engine.dialect.name == "sqlite"
+    if due_on is None:
+        later = and_(Referral.due_on.is_(None), Referral.id > ident)
+        return or_(later, Referral.due_on.is_not(None)) if undated_first else later
+    later = or_(Referral.due_on > due_on, and_(Referral.due_on == due_on, Referral.id > ident))
+    return later if undated_first else or_(later, Referral.due_on.is_(None))
