@@ -18,12 +18,14 @@ import functools
 import hashlib
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
 from caseapp import authz, crypto
@@ -47,6 +49,13 @@ def version_missing_message() -> str:
 
 
 # --- loading ----------------------------------------------------------------------------------------------------
+
+
+def case_header(*columns) -> tuple:
+    """Loader options for cases a list reads only for their code and whose they are (and `columns`): not the
+    victim, the owning entity and the purposes a case's load brings, once a row. Anything else loads on first read."""
+    return (load_only(Case.id, Case.code, Case.owner_entity_id, *columns), lazyload(Case.victim),
+            lazyload(Case.owner_entity), lazyload(Case.purposes))
 
 
 def load_case(code, *options) -> Case:
@@ -328,13 +337,24 @@ def whole_number(value, low: int = 0, high: int = 2**31 - 1) -> int | None:
     return number if low <= number <= high else None
 
 
-def page_number(value, pages: int) -> int:
-    """The page of a list a URL asks for, within 1..pages: a number past the last (however long) is the last;
-    anything else that is not a page number, the first."""
+@dataclass
+class ListPage:
+    """One page of a list shown a page at a time (templates/macros/pagination.html draws its links)."""
+    rows: list
+    total: int  # the rows of the list, on every page
+    page: int | None  # None when the page was asked for otherwise (a cursor)
+    pages: int
+    per_page: int
+
+
+def page_of(value, total: int, per_page: int) -> tuple[int, int]:
+    """(the page a URL asks for, the number of pages) of a list of `total` rows: a number past the last (however
+    long) is the last; anything else that is not a page number, the first."""
+    pages = max(1, -(-total // per_page))
     number = whole_number(value, 1)
     if number is None and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return pages
-    return min(number or 1, pages)
+        return pages, pages
+    return min(number or 1, pages), pages
 
 
 def yes(value) -> bool:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
@@ -22,7 +22,7 @@ from caseapp.models.route import (
     ProtectionMeasure,
 )
 from caseapp.services.casework.steps import lodging_steps
-from caseapp.services.primitives import commit_read
+from caseapp.services.primitives import case_header, commit_read
 from caseapp.services.route import due
 from caseapp.timeutil import today
 
@@ -83,9 +83,7 @@ def _open_assigned(actor):
 
 # What the agenda and Mis casos read of a case: its code and status, whose it is (authz.sections_of_cases) and the
 # dates its phases fall due from (due.phase_dates_of). The rest loads on first read, as anywhere else.
-_CASELOAD = (load_only(Case.id, Case.code, Case.status, Case.owner_entity_id, Case.intake_on,
-                       Case.immediate_closed_on),
-             lazyload(Case.victim), lazyload(Case.owner_entity), lazyload(Case.purposes))
+_CASELOAD = case_header(Case.status, Case.intake_on, Case.immediate_closed_on)
 
 
 def agenda(actor, on: date | None = None, days: int = 7) -> dict:

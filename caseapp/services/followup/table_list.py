@@ -5,7 +5,6 @@ criminal process and what is pending, never a name; on screen, in CSV and in XLS
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
@@ -29,7 +28,7 @@ from caseapp.models.route import (
     StepKind,
 )
 from caseapp.services.followup.agenda import _lang_es
-from caseapp.services.primitives import commit_read, page_number
+from caseapp.services.primitives import ListPage, commit_read, page_of
 from caseapp.services.route import due
 from caseapp.spreadsheets import csv_bytes, put
 from caseapp.timeutil import today
@@ -50,15 +49,6 @@ def _month_bounds(year: int, month: int) -> tuple[date, date]:
 
 
 TABLE_PAGE = 200  # rows the screen shows at a time; the files carry the whole month
-
-
-@dataclass
-class TablePage:
-    rows: list[dict]
-    total: int  # the month's cases
-    page: int
-    pages: int
-    per_page: int
 
 
 def table_list(actor, year: int, month: int, *, export: str | None = None) -> list[dict]:
@@ -82,21 +72,20 @@ def table_list(actor, year: int, month: int, *, export: str | None = None) -> li
     return rows
 
 
-def table_page(actor, year: int, month: int, page=1) -> TablePage:
+def table_page(actor, year: int, month: int, page=1) -> ListPage:
     """One screen of the monthly list, TABLE_PAGE cases in the order of their codes: an entity's month can be
     20,000 cases, which no one reads on a screen (the files carry them all). A page past the last shows the last."""
     authz.require(actor, "route.table_list")
     start, end = _month_bounds(year, month)
     month_cases = _month_cases(actor, start, end)
     total = db.session.scalar(select(func.count()).select_from(month_cases.subquery())) or 0
-    pages = max(1, -(-total // TABLE_PAGE))
-    page = page_number(page, pages)
+    page, pages = page_of(page, total, TABLE_PAGE)
     rows = _rows(month_cases.add_columns(*_CASE_COLUMNS).order_by(Case.code).offset((page - 1) * TABLE_PAGE)
                  .limit(TABLE_PAGE), None, start, end)
     audit.record("route.table_list.view", actor=actor, object_type="report", object_ref=f"{year:04d}-{month:02d}",
                  detail={"rows": len(rows), "page": page})
     commit_read()
-    return TablePage(rows, total, page, pages, TABLE_PAGE)
+    return ListPage(rows, total, page, pages, TABLE_PAGE)
 
 
 def _month_cases(actor, start: date, end: date):
@@ -160,7 +149,7 @@ def _rows(listed, month_cases, start: date, end: date) -> list[dict]:
             if status in ("granted", "ended") and decided_on and start <= decided_on <= end:
                 granted[case_id] = granted.get(case_id, 0) + 1
     rows = []
-    dates_of = due.phase_dates_of(cases, among=month_cases)
+    dates_of = due.phase_dates_of(cases, among=among)
     for case in cases:
         stage, complaint_on = proceedings.get(case.id, (None, None))
         pending = list(steps.get(case.id, []))

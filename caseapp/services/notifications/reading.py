@@ -17,10 +17,9 @@ from caseapp import audit, authz
 from caseapp.errors import NotFound
 from caseapp.extensions import db
 from caseapp.labels import label
-from caseapp.models.cases import Case
 from caseapp.models.notifications import Notification
 from caseapp.models.referrals import Referral
-from caseapp.services.primitives import commit, commit_read, whole_number
+from caseapp.services.primitives import case_header, commit, commit_read, whole_number
 from caseapp.timeutil import utcnow
 
 PAGE = 50
@@ -98,9 +97,7 @@ def notifications(actor, *, before=None, unread_only: bool = False) -> list[Noti
 
 # What a notification's text and target read of its case and referral (the code; whose they are, for authz.can):
 # not the victim, entities and purposes each would bring, fifty times a page.
-_LISTED = (joinedload(Notification.case).options(load_only(Case.id, Case.code, Case.owner_entity_id),
-                                                 lazyload(Case.victim), lazyload(Case.owner_entity),
-                                                 lazyload(Case.purposes)),
+_LISTED = (joinedload(Notification.case).options(*case_header()),
            joinedload(Notification.referral).options(
                load_only(Referral.id, Referral.case_id, Referral.from_entity_id, Referral.to_entity_id),
                lazyload(Referral.case), lazyload(Referral.from_entity), lazyload(Referral.to_entity)))

@@ -7,16 +7,18 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from caseapp import audit, authz
 from caseapp.extensions import db
 from caseapp.models.cases import Case
 from caseapp.models.referrals import Referral
 from caseapp.services.primitives import (
+    ListPage,
+    case_header,
     commit_read,
     invalid,
-    page_number,
+    page_of,
     whole_number,
 )
 from caseapp.timeutil import today
@@ -34,20 +36,13 @@ INBOX_PAGE = 100  # referrals a page of the inbox shows
 
 
 @dataclass
-class InboxPage:
-    rows: list[InboxRow]
-    total: int  # the referrals of the list, on every page
-    page: int | None  # None when the page was asked for by a cursor
-    pages: int
-    per_page: int
+class InboxPage(ListPage):
     next_after: str | None  # the cursor of the page after this one, while there is one
 
 
 # What a row shows of its case: its code, whose it is (authz.referral_carries_flags) and its flags in force; not her
 # victim's record, the entity and the purposes each case brought, a hundred times a page.
-_LISTED = (joinedload(Referral.case).options(load_only(Case.id, Case.code, Case.owner_entity_id),
-                                             lazyload(Case.victim), lazyload(Case.owner_entity),
-                                             lazyload(Case.purposes), selectinload(Case.safety_flags)),)
+_LISTED = (joinedload(Referral.case).options(*case_header(), selectinload(Case.safety_flags)),)
 
 
 def inbox(actor, direction: str = "incoming", status: str | None = None, on: date | None = None, *, page=1,
@@ -67,12 +62,11 @@ def inbox(actor, direction: str = "incoming", status: str | None = None, on: dat
     column = Referral.to_entity_id if direction == "incoming" else Referral.from_entity_id
     where = [column == actor.entity_id] + ([Referral.status == status] if status else [])
     total = db.session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
-    pages = max(1, -(-total // per_page))
     query = select(Referral).where(*where).order_by(Referral.due_on, Referral.id).options(*_LISTED)
+    page, pages = page_of(page, total, per_page)
     if after is not None:
         page, query = None, query.where(_past(after))
     else:
-        page = page_number(page, pages)
         query = query.offset((page - 1) * per_page)
     found = list(db.session.scalars(query.limit(per_page + 1)).unique())
     rows = [InboxRow(r, r.status == "sent" and r.due_on is not None and r.due_on < on) for r in found[:per_page]]

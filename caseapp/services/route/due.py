@@ -71,8 +71,8 @@ def phase_dates_of(cases, among=None) -> dict[int, PhaseDates]:
     """`phase_dates` of many cases in two statements (the rules, their extensions), for pages that list cases.
 
     `cases`: anything with the case's id, intake_on and immediate_closed_on (cases, or rows of those columns).
-    `among`: a select of case ids that covers them, for a list of thousands (a statement with an id each can
-    exceed the database's limit of parameters)."""
+    `among`: the ids of the cases, or a select of them, which a list of thousands passes (a statement with an id
+    each can exceed the database's limit of parameters)."""
     cases = list(cases)
     rules = list_rules()
     ext: dict[int, dict[str, PhaseExtension]] = {}
