@@ -45,8 +45,13 @@ forwarded_allow_ips = os.environ.get("RUTA_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"
 
 
 def post_worker_init(worker):
-    """Behind the TLS proxy, take the client address and scheme from its X-Forwarded-* headers (werkzeug ProxyFix),
-    so the access log and the per-address login limiter see the real client and cookies stay Secure."""
+    """The loaded app is frozen out of the cyclic collector (caseapp.worker.settle: no 75-100 ms pauses every few
+    hundred requests). Behind the TLS proxy, take the client address and scheme from its X-Forwarded-* headers
+    (werkzeug ProxyFix), so the access log and the per-address login limiter see the real client and cookies stay
+    Secure."""
+    from caseapp import worker as server_worker
+
+    server_worker.settle()
     if PROXY_HOPS > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

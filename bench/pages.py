@@ -31,7 +31,7 @@ from sqlalchemy import event, select  # noqa: E402
 import config  # noqa: E402
 from bench import casework_pages as casework  # noqa: E402
 from bench import payloads  # noqa: E402
-from caseapp import create_app, crypto  # noqa: E402
+from caseapp import create_app, crypto, worker  # noqa: E402
 from caseapp.extensions import db  # noqa: E402
 from caseapp.models.accounts import (  # noqa: E402
     ApiToken,
@@ -79,6 +79,8 @@ def main() -> None:
         clients[name] = app.test_client()
         with clients[name].session_transaction() as s:
             s["_user_id"], s["_fresh"] = token, True
+
+    worker.settle()  # as gunicorn's post_worker_init does: the loaded app out of the cyclic collector
 
     def web(user):
         return {"user": user}

@@ -12,7 +12,7 @@ from flask_login import current_user
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
 
-from caseapp import authz, crypto, labels
+from caseapp import authz, crypto, form_markup, labels
 
 # (endpoint, label, action that shows it). One list for the whole navigation.
 NAVIGATION = (
@@ -81,6 +81,7 @@ def _translate_with(translations):
 
 
 def init_app(app) -> None:
+    form_markup.install()
     app.jinja_env.globals.update(_=gettext, gettext=gettext)  # after Flask-Babel installed Jinja's (create_app)
     app.jinja_env.globals.update(
         can=lambda action, obj=None: authz.can(current_user, action, obj),

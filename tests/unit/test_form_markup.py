@@ -1,0 +1,39 @@
+"""WTForms' attributes drawn by caseapp.form_markup are the library's own, character for character, hostile values
+included; and every widget the app draws goes through it."""
+import pytest
+from markupsafe import Markup
+from wtforms import widgets
+from wtforms.widgets import core
+
+from caseapp import form_markup
+
+HOSTILE = ['"><script>alert(1)</script>', "it's", 'a "quoted" & <b>bold</b>', "&amp; already", "\u00f1and\u00fa",
+           Markup('a "safe" <em>value</em>'), Markup("&lt;kept&gt;"), 0, 42, 3.5, None, "", " "]
+
+
+@pytest.mark.parametrize("value", HOSTILE, ids=repr)
+def test_a_value_is_written_as_wtforms_writes_it(value):
+    kwargs = {"value": value, "id": "f-1", "name": "document_number", "aria_describedby": value,
+              "data_counter_for": value, "class_": "wide", "for_": "f-1", "required": True, "maxlength": False}
+    drawn = form_markup.html_params(**kwargs)
+    assert drawn == form_markup.original(**kwargs)
+    assert isinstance(drawn, Markup)
+    if isinstance(value, str) and not isinstance(value, Markup):  # text from a user never opens a tag or a quote
+        assert "<" not in drawn and drawn.count('"') == 2 * (len(kwargs) - 2)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"checked": True}, {"checked": False}, {"disabled": True, "name": "x"},
+                                    {"aria_invalid": "false", "data_limit": 2000, "type": "text"}], ids=repr)
+def test_bare_and_absent_attributes_are_wtforms_own(kwargs):
+    assert form_markup.html_params(**kwargs) == form_markup.original(**kwargs)
+
+
+def test_every_widget_draws_through_it(app):
+    # create_app installed it: a widget added by a WTForms upgrade that kept its own copy would fail here
+    assert core.html_params is form_markup.html_params
+    assert widgets.html_params is form_markup.html_params
+    assert core.Input.html_params is form_markup.html_params
+    assert core.Button.html_params is form_markup.html_params
+    kept_own = [name for name, widget in vars(core).items() if isinstance(widget, type)
+                and "html_params" in vars(widget) and vars(widget)["html_params"].__func__ is not form_markup.html_params]
+    assert kept_own == []
