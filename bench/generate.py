@@ -271,9 +271,10 @@ def generate(args) -> dict:
         conn = db.session.connection()
         timer.lap("steps", t, written)
 
-        # Referrals between entities.
+        # Referrals between entities, each with the consent to share with the receiving entity that sending one
+        # needs (services.referrals): without it no referral is live and no receiving entity sees a referred case.
         t = time.perf_counter()
-        batch = []
+        batch, sharing, consented = [], [], set()
         for _k in range(args.referrals):
             cid, entity, identified, _code = case_rows_meta[rnd.randrange(args.victims)]
             to = rnd.choice([c for c, _ in ENTITIES if c != entity])
@@ -288,11 +289,19 @@ def generate(args) -> dict:
                 "reason_enc": crypto.encrypt_value(dek, "Orientación jurídica", crypto.field_aad("referrals", "reason", uid)),
                 "sent_at": now, "version": 1, "created_at": now, "updated_at": now,
             })
+            if (cid, to) not in consented:
+                consented.add((cid, to))
+                sharing.append({"uid": crypto.new_uid(), "case_id": cid, "kind": "sharing", "entity_id": entity_ids[to],
+                                "given_on": identified, "method": "written", "taken_by_id": sw_by_entity[entity],
+                                "recorded_at": now, "version": 1})
             if len(batch) >= BATCH:
+                insert(conn, Consent.__table__, sharing)
+                sharing = []
                 insert(conn, Referral.__table__, batch)
                 db.session.commit()
                 conn = db.session.connection()
                 batch = []
+        insert(conn, Consent.__table__, sharing)
         insert(conn, Referral.__table__, batch)
         db.session.commit()
         conn = db.session.connection()

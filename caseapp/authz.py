@@ -14,7 +14,7 @@ from functools import wraps
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select, union
 from sqlalchemy.orm import aliased, lazyload
 from werkzeug.local import LocalProxy
 
@@ -307,11 +307,46 @@ def visible_cases(user, section: str | None = None):
     The same select() object for the same answer (entity, section, whether she may see any): callers may cache
     what they build on it (services.registry), and SQLAlchemy keys its compiled SQL on it once.
     """
+    return _visible(*_seeing(user, section))
+
+
+def _seeing(user, section: str | None) -> tuple[int | None, str | None]:
+    """(the entity whose cases she sees, the section asked), or (None, None) when she sees none."""
     if not user.has_role(*CASE_ROLES):
-        return _visible(None, None)
+        return None, None
     if section is not None and not any(section in ROLE_SECTIONS.get(r, ()) for r in user.roles):
-        return _visible(None, None)
-    return _visible(user.entity_id, section)
+        return None, None
+    return user.entity_id, section
+
+
+def newest_visible_cases(user, limit: int, status: str | None = None, below_cursor: bool = False):
+    """visible_cases(user), newest first, at most `limit` of them: in `status` only, if given; with `below_cursor`,
+    only ids below the bind parameter `cursor` (the page after one that ended there). The same select() object for
+    the same arguments and entity.
+
+    visible_cases' condition, walked in id order, reads every case from the newest until `limit` of them are hers: a
+    receiving entity that sees 2 % of the cases read 2,500 to fill a page (53 ms at 100,000 victims). Here the
+    candidates are read from two short index ranges, her entity's own cases and the cases referred to it, and
+    visible_cases' condition is still applied to them: the candidates only narrow what it allows."""
+    return _newest(*_seeing(user, None), limit, status, below_cursor)
+
+
+@functools.lru_cache(maxsize=2048)  # entities × statuses × (first page, later page) × page sizes
+def _newest(entity_id: int | None, section: str | None, limit: int, status: str | None, below_cursor: bool):
+    visible = _visible(entity_id, section)
+    conditions = ([Case.status == status] if status is not None else []) + (
+        [Case.id < bindparam("cursor")] if below_cursor else [])
+    if entity_id is None:
+        return visible.where(*conditions).order_by(Case.id.desc()).limit(limit)
+    owned = (select(Case.id.label("id")).where(Case.owner_entity_id == entity_id, *conditions)
+             .order_by(Case.id.desc()).limit(limit).subquery("owned"))
+    referred = (select(Referral.case_id.label("id")).join(Case, Case.id == Referral.case_id)
+                .where(live_referral(Referral.to_entity_id == entity_id), *conditions)
+                # one row per case: a case referred to her twice must not take two of the `limit` places, or the case
+                # after it could fall off a page that then looks like the last
+                .group_by(Referral.case_id).order_by(Referral.case_id.desc()).limit(limit).subquery("referred"))
+    candidates = union(select(owned.c.id), select(referred.c.id))
+    return visible.where(Case.id.in_(candidates), *conditions).order_by(Case.id.desc()).limit(limit)
 
 
 def sees_cases(user, section: str | None = None):

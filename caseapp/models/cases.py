@@ -69,6 +69,8 @@ class Case(Versioned, Timestamped, db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_owner_status", "owner_entity_id", "status"),
+        # the case list's own cases, newest first, a page at a time (authz.newest_visible_cases)
+        Index("ix_cases_owner_id", "owner_entity_id", "id"),
         # Led by the date the anonymised counts go by, then the clear statistical columns they group on, so that
         # a count reads the index alone (covering), never the wide case rows. A year of linked cases (product 3.5)
         # also needs its victims; a count of every case by a victim's column reads the table in id order, which

@@ -23,7 +23,8 @@ SHARED_SECTIONS = ("identity", "account", "summary", "psychosocial", "legal")
 class Referral(UnderVictimKey, Versioned, Timestamped, db.Model):
     __tablename__ = "referrals"
     __table_args__ = (
-        Index("ix_referrals_to_status", "to_entity_id", "status"),
+        # the cases referred to an entity, newest first (the case list: authz.newest_visible_cases)
+        Index("ix_referrals_to_status_case", "to_entity_id", "status", "case_id"),
         Index("ix_referrals_case_to", "case_id", "to_entity_id"),
         # the inbox's order, a page at a time (services.referrals.inbox)
         Index("ix_referrals_to_due", "to_entity_id", "due_on", "id"),

@@ -141,7 +141,7 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
         except (TypeError, ValueError):
             raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
         params["cursor"] = cursor
-    stmt = _page_statement(authz.visible_cases(actor), status, "cursor" in params, limit)
+    stmt = _page_statement(authz.newest_visible_cases(actor, limit + 1, status, below_cursor="cursor" in params))
     rows = list(db.session.scalars(stmt, params).unique())
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
@@ -152,17 +152,11 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     return rows, next_cursor
 
 
-@functools.lru_cache(maxsize=2048)  # (authz.visible_cases' statement, status, paged on, page size): built once
-def _page_statement(visible, status: str | None, after_cursor: bool, limit: int):
-    stmt = visible
-    if status is not None:
-        stmt = stmt.where(Case.status == status)
-    if after_cursor:
-        stmt = stmt.where(Case.id < bindparam("cursor"))
+@functools.lru_cache(maxsize=2048)  # per authz.newest_visible_cases' statement: built once
+def _page_statement(newest):
     # the list shows their flags, never their purposes (one statement less per page), and of the victim only her
     # name: her other encrypted fields (her account of events, address...) stay in the database
-    return (stmt.options(selectinload(Case.safety_flags), lazyload(Case.purposes), _LISTED_VICTIM)
-            .order_by(Case.id.desc()).limit(limit + 1))
+    return newest.options(selectinload(Case.safety_flags), lazyload(Case.purposes), _LISTED_VICTIM)
 
 
 _LISTED_VICTIM = joinedload(Case.victim).load_only(Victim.uid, Victim.given_names_enc, Victim.family_names_enc, Victim.erased,
