@@ -92,10 +92,21 @@ def identity_readable(user, cases) -> set[int]:
 def sharing_in_force():
     """SQL: the referral (Referral) has a basis for sharing now — the mandatory one to ICBF while the case is a
     child's, a coordinator's override, or the victim's consent to share with the receiving entity, not withdrawn."""
-    consent = exists().where(Consent.case_id == Referral.case_id, Consent.kind == "sharing",
-                             Consent.entity_id == Referral.to_entity_id, Consent.withdrawn_on.is_(None))
-    child = exists().where(_ChildCase.id == Referral.case_id, _ChildCase.is_child.is_(True))
+    consent = _per_referral(select(Consent.id).where(
+        Consent.case_id == Referral.case_id, Consent.kind == "sharing", Consent.entity_id == Referral.to_entity_id,
+        Consent.withdrawn_on.is_(None)))
+    child = _per_referral(select(_ChildCase.id).where(_ChildCase.id == Referral.case_id, _ChildCase.is_child.is_(True)))
     return or_(and_(Referral.mandatory.is_(True), child), Referral.consent_override_by_id.is_not(None), consent)
+
+
+def _per_referral(subquery):
+    """EXISTS asked of each referral through its index, never answered by hashing the whole table first.
+
+    Every statement here reaches few referrals (a case's, a page's), but PostgreSQL, guessing hundreds, read all
+    49,000 sharing consents into a hash for the case list's first page (16 of its 20 ms; 2.5 ms asked per referral).
+    An OFFSET keeps it from turning the EXISTS into that hash (a subquery with one is not simplified into a join
+    or a hashed lookup); it changes nothing else, on either database."""
+    return subquery.offset(0).exists()
 
 
 def live_referral(*conditions):
