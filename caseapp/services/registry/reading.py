@@ -136,8 +136,10 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     if cursor not in (None, ""):
         try:
             cursor = int(cursor)
-            if not 0 < cursor < 2**31:  # ids are 32-bit integers (PostgreSQL's integer): anything else is not a
-                raise ValueError        # page of ours, refused alike on both databases (PostgreSQL could not compare it)
+            # ids are 32-bit integers (PostgreSQL's integer): a larger cursor is no page of ours, refused alike on
+            # both databases (PostgreSQL could not even compare it with an id)
+            if not 0 < cursor < 2**31:
+                raise ValueError
         except (TypeError, ValueError):
             raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
         params["cursor"] = cursor
