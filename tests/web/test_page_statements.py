@@ -44,13 +44,13 @@ def _statements(client, count_queries, url, headers=None) -> int:
     return count()
 
 
-# The case page: 9, +3 for its professionals (the open assignments, their users' roles, may the reader assign),
+# The case page: 9, +2 for its professionals (the open assignments with their users, may the reader assign),
 # +2 for its attached documents (their list, and the size limit the upload form states), +1 for the entities its
 # consent form lists to share with (one statement, whatever the rows), +4 for its timeline panel (services.followup.
 # timeline: the dated rows of every section the reader sees in one statement, then the steps, the referrals and the
 # stays, each read through its own rule; it was one statement a source, 11); both pages +1 for the header's count
 # of unread notifications.
-@pytest.mark.parametrize("page,ceiling", [("/route/cases/{code}", 28 + 1), ("/cases/{code}", 15 + 4 + 1)])
+@pytest.mark.parametrize("page,ceiling", [("/route/cases/{code}", 28 + 1), ("/cases/{code}", 14 + 4 + 1)])
 def test_a_case_page_costs_the_same_with_one_row_or_eight(app, client, login_as, people, count_queries, page,
                                                           ceiling):
     login_as(people["ana"])
@@ -110,3 +110,21 @@ def test_the_shelters_page_costs_one_log_row_per_case_shown_and_nothing_more(app
         db.session.rollback()
     per_row = [s for s in one_row.statements if not s.startswith("BEGIN")]  # the page's transaction is already open
     assert counts[1] - counts[0] == 3 * len(per_row), (counts, per_row)
+
+
+@pytest.mark.parametrize("url", ["/notifications/", "/api/v1/notifications"])
+def test_the_notifications_list_costs_the_same_with_one_row_or_eight(app, client, login_as, people, count_queries,
+                                                                      url):
+    """Each notification's case and referral come with the list (services.notifications.reading), never one
+    statement a row: the list is where a receiving entity's professional finds what was sent to her."""
+    login_as(people["beto"])
+    with app.app_context():
+        token = {"Authorization": f"Bearer {new_api_token(people['beto'].id)}"}
+    headers = token if url.startswith("/api/") else None
+    _case_with(app, people, 1)
+    one = _statements(client, count_queries, url, headers)
+    _case_with(app, people, 7)
+    shown = client.get("/api/v1/notifications", headers=token).get_json()
+    rows = shown["items"] if isinstance(shown, dict) else shown
+    assert len(rows) >= 8  # the referrals each told her (and their acceptance), all listed
+    assert _statements(client, count_queries, url, headers) == one
