@@ -45,7 +45,7 @@ forwarded_allow_ips = os.environ.get("RUTA_FORWARDED_ALLOW_IPS", "127.0.0.1,::1"
 
 
 def post_worker_init(worker):
-    """The loaded app is frozen out of the cyclic collector (caseapp.worker.settle: no 75-100 ms pauses every few
+    """The loaded app is frozen out of the cyclic collector (caseapp.worker.settle: no 75-180 ms pauses every few
     hundred requests). Behind the TLS proxy, take the client address and scheme from its X-Forwarded-* headers
     (werkzeug ProxyFix), so the access log and the per-address login limiter see the real client and cookies stay
     Secure."""

@@ -339,12 +339,12 @@ def newest_visible_cases(user, limit: int, status: str | None = None, below_curs
     entity that sees few of them read most of the table to fill a page (all 101,000 cases, 53 ms, for one that sees
     none). Here the candidates are read from two short index ranges, her entity's own cases and the cases referred
     to it, and visible_cases' condition is still applied to them: the candidates only narrow what it allows."""
-    return _newest(*_seeing(user, None), limit, status, below_cursor)
+    return _newest(_seeing(user, None)[0], limit, status, below_cursor)
 
 
 @functools.lru_cache(maxsize=2048)  # entities × statuses × (first page, later page) × page sizes
-def _newest(entity_id: int | None, section: str | None, limit: int, status: str | None, below_cursor: bool):
-    visible = _visible(entity_id, section)
+def _newest(entity_id: int | None, limit: int, status: str | None, below_cursor: bool):
+    visible = _visible(entity_id, None)
     conditions = ([Case.status == status] if status is not None else []) + (
         [Case.id < bindparam("cursor")] if below_cursor else [])
     if entity_id is None:

@@ -3,10 +3,11 @@ in-process benchmark does the same, so that its figures are the server's).
 
 The app keeps about 240,000 objects for as long as the worker lives (modules, SQLAlchemy's mappers and compiled
 statements, the catalogues). Python's cyclic collector went over all of them on each full pass: every few hundred
-requests a pause of 75-100 ms (bench/pages.py with a collector probe, 1,200 requests of the case list and the case
-page: 5 full passes, 500 ms; 810 ms in all, 0.7 ms a request). Frozen, they are left out of every pass; garbage made
-by a request is freed by reference counting as before, and cycles among new objects are still collected, only less
-often (a younger generation of 10,000 allocations instead of 700): 60 ms in all for the same requests.
+requests a pause of 75-180 ms (bench/pages.py with a collector probe, 1,230 requests of the case list and the case
+page: 544 ms in the collector, two full passes of 180 ms among them). Frozen, they are left out of every pass;
+garbage made by a request is freed by reference counting as before, and cycles among new objects are still
+collected, only less often (a younger generation of 10,000 allocations instead of 700): 97 ms in all for the same
+requests, and no full pass.
 """
 from __future__ import annotations
 
