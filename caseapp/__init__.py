@@ -33,7 +33,7 @@ def create_app(config) -> Flask:
 
     from caseapp import database, logging_setup, security
     from caseapp.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from caseapp.i18n import RequestDomain, select_locale
+    from caseapp.i18n import RequestDomain, install_wtforms_translations, select_locale
 
     logging_setup.init_app(app)
     db.init_app(app)
@@ -42,6 +42,7 @@ def create_app(config) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(PACKAGE / "translations"))
     babel.domain_instance = RequestDomain()  # the default domain ("messages"), its translations held per request
+    install_wtforms_translations()
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
