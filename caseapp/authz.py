@@ -391,10 +391,19 @@ def consents_seen_by(user, case: Case) -> list[Consent]:
 def referrals_seen_by(user, case: Case):
     """SQL: the referrals of a case a reader sees: all of them for the owning entity, else only those to or from
     her own entity (another receiving entity's referral is none of hers)."""
-    stmt = select(Referral).where(Referral.case_id == case.id)
-    if case.owner_entity_id != user.entity_id:
-        stmt = stmt.where(or_(Referral.to_entity_id == user.entity_id, Referral.from_entity_id == user.entity_id))
-    return stmt
+    return select(Referral).where(referrals_seen(case.id, referral_party(user, case)))
+
+
+def referral_party(user, case: Case) -> int | None:
+    """The entity whose referrals of `case` the reader sees (those to or from it); None: the owner's, who sees all."""
+    return None if case.owner_entity_id == user.entity_id else user.entity_id
+
+
+def referrals_seen(case_id, party):
+    """SQL: the referrals of the case `case_id` seen by a reader whose referral_party is `party` (values or bind
+    parameters; `party` None only as a value). The one condition of referrals_seen_by and of the timeline."""
+    mine = Referral.case_id == case_id
+    return mine if party is None else and_(mine, or_(Referral.to_entity_id == party, Referral.from_entity_id == party))
 
 
 def role_required(*roles: str):

@@ -33,12 +33,12 @@ from caseapp.services.casework.step_kinds import (
     step_kinds,
     toggle_step_kind,
 )
-from caseapp.services.casework.steps import add_step, list_steps, steps_of, update_step
+from caseapp.services.casework.steps import add_step, list_steps, steps_of, steps_seen, update_step
 
 __all__ = [
     "add_event", "add_goal", "add_measure", "add_note", "add_step", "can_read_step_notes", "end_stay", "get_legal",
     "goals_of", "kind_by_code", "kinds_for", "legal_of", "list_goals", "list_notes", "list_shelters", "list_steps", "notes_of",
-    "place", "review_goal", "save_proceeding", "save_shelter", "save_step_kind", "shelters_page", "stays_of", "step_kinds", "steps_of",
+    "place", "review_goal", "save_proceeding", "save_shelter", "save_step_kind", "shelters_page", "stays_of", "step_kinds", "steps_of", "steps_seen",
     "toggle_step_kind", "update_measure", "update_step",
     # legal follow-up (issue 13)
     "decide_measure", "end_measure", "history_of", "open_proceeding", "record_stage", "update_event", "update_proceeding",

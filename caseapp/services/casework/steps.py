@@ -5,7 +5,7 @@ The first immediate step opens the immediate phase (through the case lifecycle, 
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, NotFound
@@ -45,12 +45,19 @@ def lodging_steps(case_ids):
         AssistanceStep.id.in_(select(ShelterStay.step_id).where(ShelterStay.case_id.in_(case_ids)))))
 
 
+def steps_seen(case_id, *, with_identity: bool):
+    """SQL: the steps of the case `case_id` (a value or a bind parameter) a reader sees: with her identity and
+    contact (authz "case.identity.read"), all of them; without, none that says where she is lodged (lodging_steps).
+    The one condition of steps_of and of the timeline, which reads them in its own statement."""
+    mine = AssistanceStep.case_id == case_id
+    return mine if with_identity else and_(mine, AssistanceStep.id.not_in(lodging_steps([case_id])))
+
+
 def steps_of(actor, case: Case, *, by_phase: bool = False) -> list[AssistanceStep]:
-    """The steps of a case the reader may see (lodging_steps: where she is lodged, to a reader of her identity
+    """The steps of a case the reader may see (steps_seen: where she is lodged, to a reader of her identity
     only)."""
-    stmt = select(AssistanceStep).where(AssistanceStep.case_id == case.id)
-    if not authz.can(actor, "case.identity.read", case):
-        stmt = stmt.where(AssistanceStep.id.not_in(lodging_steps([case.id])))
+    stmt = select(AssistanceStep).where(
+        steps_seen(case.id, with_identity=authz.can(actor, "case.identity.read", case)))
     order = (AssistanceStep.phase, AssistanceStep.id) if by_phase else (AssistanceStep.id,)
     return list(db.session.scalars(stmt.order_by(*order)))
 
