@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -93,7 +93,7 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
                                         Victim.erased.is_(False))
     # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
     # not a blind-index value is shared (a selectin load followed every non-empty answer)
-    stmt = stmt.options(lazyload(Case.purposes), *([selectinload(Case.safety_flags)] if with_flags else []))
+    stmt = stmt.options(lazyload(Case.purposes), *([joinedload(Case.safety_flags)] if with_flags else []))
     return stmt.order_by(Case.id.desc()).limit(500)
 
 
