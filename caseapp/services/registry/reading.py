@@ -170,7 +170,8 @@ SEARCH_KINDS = ("document", "name", "phone", "code")
 
 @functools.lru_cache(maxsize=512)  # per authz.visible_cases' statement: built once (building costs more than running)
 def _search_by_code(visible):
-    return visible.where(Case.code == bindparam("code")).options(selectinload(Case.safety_flags),
+    # one case at most: its flags joined, not a second statement
+    return visible.where(Case.code == bindparam("code")).options(joinedload(Case.safety_flags),
                                                                  lazyload(Case.purposes))
 
 
