@@ -203,9 +203,15 @@ def may_assign(user, case: Case) -> bool:
     (case.reassign_bulk)."""
     if not user.has_role(*CASE_ROLES):
         return False
-    users = set(db.session.scalars(select(CaseAssignment.user_id).where(
-        CaseAssignment.case_id == case.id, Case.id == CaseAssignment.case_id, owner_staff())))
+    users = set(db.session.scalars(_staff_of_case(), {"case_id": case.id}))
     return user.id in users or not users
+
+
+@functools.cache
+def _staff_of_case():
+    """may_assign's statement, built once (a case page asks it; building it cost more than running it)."""
+    return select(CaseAssignment.user_id).where(CaseAssignment.case_id == bindparam("case_id"),
+                                                Case.id == CaseAssignment.case_id, owner_staff())
 
 
 def _service_kind(code: str):

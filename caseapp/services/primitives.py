@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from caseapp import authz, crypto
 from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
-from caseapp.models.accounts import Submission
+from caseapp.models.accounts import Setting, Submission
 from caseapp.models.cases import Case
 from caseapp.timeutil import today, utcnow
 
@@ -367,3 +367,13 @@ def yes(value) -> bool:
 def not_future(value: date | None, field_name: str, errors: dict) -> None:
     if value is not None and value > today() and field_name not in errors:
         errors[field_name] = _("The date cannot be in the future.")
+
+
+_SETTING_ROW = select(Setting.value, Setting.version).where(Setting.key == bindparam("key"))
+
+
+def setting_row(key: str):
+    """A setting's stored (value, version), or None while it has its default: for a read on every request (a search
+    reads the blind index's width, a case page the attachments' size limit). One statement built once; Session.get
+    builds its own each time the row is missing, and makes an object to read two columns."""
+    return db.session.execute(_SETTING_ROW, {"key": key}).first()

@@ -12,7 +12,7 @@ from caseapp import audit, authz
 from caseapp.errors import Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting
-from caseapp.services.primitives import commit, require_current, whole_number
+from caseapp.services.primitives import commit, require_current, setting_row, whole_number
 
 SETTING = "attachment_max_bytes"
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -43,7 +43,7 @@ def ceiling() -> int:
 
 def size_limit() -> tuple[int, int]:
     """(bytes, version of the setting: 0 while it is the default)."""
-    row = db.session.get(Setting, SETTING)
+    row = setting_row(SETTING)
     if row is None:
         return min(DEFAULT_MAX_BYTES, ceiling()), 0
     try:

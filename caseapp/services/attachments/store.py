@@ -5,11 +5,12 @@ an erasure, a name may be hers).
 """
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from caseapp import audit, authz
 from caseapp.crypto import KeyDestroyed
@@ -74,8 +75,13 @@ def visible(actor, case: Case) -> list[CaseAttachment]:
     kinds = authz.readable_attachment_kinds(actor, case)
     if not kinds:
         return []
-    return list(db.session.scalars(select(CaseAttachment).where(
-        CaseAttachment.case_id == case.id, CaseAttachment.kind.in_(sorted(kinds))).order_by(CaseAttachment.id)))
+    return list(db.session.scalars(_of_kinds(tuple(sorted(kinds))), {"case_id": case.id}))
+
+
+@functools.lru_cache(maxsize=64)  # a few sets of kinds (one per kind of reader): each statement built once
+def _of_kinds(kinds: tuple):
+    return (select(CaseAttachment).where(CaseAttachment.case_id == bindparam("case_id"), CaseAttachment.kind.in_(kinds))
+            .order_by(CaseAttachment.id))
 
 
 def list_attachments(actor, code) -> tuple[Case, list[CaseAttachment]]:

@@ -8,7 +8,7 @@ Withdrawing the consent to share with an entity ends that entity's access at onc
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid, NotFound
@@ -31,10 +31,14 @@ CHILD_METHODS = ("legal_representative", "child_protection_authority")
 def sharing_entities(case=None) -> list[Entity]:
     """The entities a consent to share `case` may name: the active ones other than its owner (the consent form
     offers them as a list; give_consent refuses any other). Without a case: every active entity."""
-    stmt = select(Entity).where(Entity.active.is_(True))
-    if case is not None:
-        stmt = stmt.where(Entity.id != case.owner_entity_id)
-    return list(db.session.scalars(stmt.order_by(Entity.name, Entity.code)))
+    if case is None:
+        return list(db.session.scalars(_ACTIVE))
+    return list(db.session.scalars(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
+
+
+# built once: the case page's consent form asks on every view
+_ACTIVE = select(Entity).where(Entity.active.is_(True)).order_by(Entity.name, Entity.code)
+_ACTIVE_BUT_OWNER = _ACTIVE.where(Entity.id != bindparam("owner"))
 
 
 def give_consent(actor, code: str, kind: str, *, method: str, given_on, entity_code: str | None = None,

@@ -18,6 +18,7 @@ from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting
 from caseapp.models.victims import Victim
+from caseapp.services.primitives import setting_row
 
 SETTING = "blind_index_bits"
 
@@ -30,7 +31,7 @@ def bits(*, record: bool = False) -> int:
     """The recorded width (or the planned one, recorded now when `record`: a victim is being indexed)."""
     if has_request_context() and "_index_bits" in g:  # read once per request: a registration asks six times
         return g._index_bits
-    row = db.session.get(Setting, SETTING)
+    row = setting_row(SETTING)
     if row is not None:
         if has_request_context():
             g._index_bits = int(json.loads(row.value))
