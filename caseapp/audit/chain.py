@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, literal, select, text, true
+from sqlalchemy import bindparam, delete, func, insert, literal, select, text, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,6 +45,24 @@ _ENTRY = ("at", "actor", "actor_entity", "roles", "action", "object_type", "obje
           "request_id", "detail")
 _QUEUE = AuditPending.__table__
 _CHAIN = AuditEvent.__table__
+
+# Statements of every request's append, built once (building them cost more than SQLite takes to run them).
+_APPEND = insert(_CHAIN)
+_HEAD = select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
+               _CHAIN.c.at.label("head_at")).order_by(_CHAIN.c.seq.desc()).limit(1)
+
+
+def _head_and_queue_statement():
+    """The chain's head and up to :limit queued rows in one statement: one row with an empty queue, so the head is
+    never a statement of its own."""
+    head = _HEAD.subquery("head")
+    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit")).subquery("queue")
+    one = select(literal(1).label("one")).subquery("one")
+    return (select(queue, head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
+            .outerjoin(head, true()).outerjoin(queue, true()).order_by(queue.c.id))
+
+
+_HEAD_AND_QUEUE = _head_and_queue_statement()
 
 
 def _fields(row) -> list:
@@ -105,14 +123,8 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
     A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
     if not _chain_lock(conn, blocking):
         return None
-    # The chain's head and the queue in one statement, read after the lock (the last sealer's commit is visible):
-    # one row with an empty queue, so the head is never a statement of its own.
-    head = select(_CHAIN.c.seq, _CHAIN.c.mac, _CHAIN.c.at).order_by(_CHAIN.c.seq.desc()).limit(1).subquery("head")
-    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(limit).subquery("queue")
-    one = select(literal(1).label("one")).subquery("one")
-    found = conn.execute(select(queue, head.c.seq.label("head_seq"), head.c.mac.label("head_mac"),
-                                head.c.at.label("head_at")).select_from(one).outerjoin(head, true())
-                         .outerjoin(queue, true()).order_by(queue.c.id)).all()
+    # read after the lock: the last sealer's commit is visible
+    found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
     queued = [q for q in found if q.id is not None]
     if own and len(queued) >= limit:  # more is queued than one batch: her rows wait their turn behind it
         enqueue(conn, own)
@@ -129,7 +141,7 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
         ids.append(q.id)
     rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
     if rows:
-        conn.execute(insert(_CHAIN), rows)
+        conn.execute(_APPEND, rows)
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return len(rows)
@@ -145,7 +157,7 @@ def append_sealed(conn: Connection, entry: dict) -> dict:
     lock, one insert), so the queue costs nothing there. Returns the chain row."""
     take_write_lock(conn)
     row = _Link(conn).next(entry, None)
-    conn.execute(insert(_CHAIN), [row])
+    conn.execute(_APPEND, [row])
     return row
 
 
@@ -155,8 +167,7 @@ class _Link:
     def __init__(self, conn: Connection, read=None):
         """`read`: a row that already carries the head (head_seq, head_mac, head_at), or None to read it now."""
         if read is None:
-            read = conn.execute(select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
-                                       _CHAIN.c.at.label("head_at")).order_by(_CHAIN.c.seq.desc()).limit(1)).first()
+            read = conn.execute(_HEAD).first()
         found = read is not None and read.head_seq is not None
         self.seq, self.prev, self.at = (read.head_seq, read.head_mac, read.head_at) if found else (0, GENESIS, None)
 
