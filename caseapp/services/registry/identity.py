@@ -157,10 +157,13 @@ def _hints(actor, cases: list[Case]) -> list[dict]:
     return sorted(hints.values(), key=lambda h: (h["entity_code"], h.get("case_code", "")))
 
 
+_LOCK_USER = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
+
+
 def _hints_given_today(actor) -> int:
     """Cross-entity hints the user was shown in the last 24 hours (the access log is the shared counter)."""
     # One user's registrations queue here, so two at once cannot both take the last hint of the day.
-    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    db.session.execute(_LOCK_USER, {"user_id": actor.id})
     return audit.count(utcnow() - timedelta(days=1), CROSS_ENTITY_HINT, actor=actor.username,
                        outcome="allowed")  # sealed or still queued
 

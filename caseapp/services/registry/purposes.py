@@ -5,7 +5,7 @@ import re
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid, NotFound
@@ -18,15 +18,13 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 def purposes_in_force(on: date | None = None) -> list[ExploitationPurpose]:
     """The purposes of exploitation whose wording is in force on `on` (default: today), in display order."""
-    on = on or today()
-    return list(
-        db.session.scalars(
-            select(ExploitationPurpose)
-            .where(ExploitationPurpose.valid_from <= on)
-            .where(or_(ExploitationPurpose.valid_to.is_(None), ExploitationPurpose.valid_to >= on))
-            .order_by(ExploitationPurpose.sort_order, ExploitationPurpose.code)
-        )
-    )
+    return list(db.session.scalars(_IN_FORCE, {"on": on or today()}))
+
+
+_IN_FORCE = (select(ExploitationPurpose)  # built once: every registration and case form asks
+             .where(ExploitationPurpose.valid_from <= bindparam("on"))
+             .where(or_(ExploitationPurpose.valid_to.is_(None), ExploitationPurpose.valid_to >= bindparam("on")))
+             .order_by(ExploitationPurpose.sort_order, ExploitationPurpose.code))
 
 
 def purposes_by_code(codes, on: date) -> tuple[list[ExploitationPurpose], list[str]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from caseapp import audit, authz, crypto, labels
@@ -35,9 +35,7 @@ from caseapp.timeutil import utcnow
 def _next_code(entity: Entity, year: int) -> str:
     """The next ENTITY-YEAR-NNNNN; the counter row is locked (SQLite: the write lock, caseapp.database)."""
     def locked():
-        stmt = select(CaseCounter).where(CaseCounter.entity_id == entity.id, CaseCounter.year == year)
-        stmt = stmt.with_for_update()
-        return db.session.scalar(stmt.execution_options(populate_existing=True))
+        return db.session.scalar(_COUNTER, {"entity_id": entity.id, "year": year})
 
     counter = locked()
     if counter is None:
@@ -49,6 +47,11 @@ def _next_code(entity: Entity, year: int) -> str:
         counter = locked()
     counter.last += 1
     return f"{entity.code}-{year}-{counter.last:05d}"
+
+
+_COUNTER = (select(CaseCounter)  # built once: every registration asks
+            .where(CaseCounter.entity_id == bindparam("entity_id"), CaseCounter.year == bindparam("year"))
+            .with_for_update().execution_options(populate_existing=True))
 
 
 def _set_identity(victim: Victim, clean: dict) -> None:
