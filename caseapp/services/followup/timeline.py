@@ -159,7 +159,7 @@ def _dated_rows_statement(parts: frozenset, english: bool, all_referrals: bool):
                     authz.referrals_seen(case_id, None if all_referrals else bindparam("party")),
                     dates=(Referral.responded_on, Referral.completed_on, Referral.access_ended_on),
                     times=(func.coalesce(Referral.sent_at, Referral.created_at), Referral.updated_at),
-                    codes=(Entity.code, func.coalesce(step_kind, Referral.service), Referral.status),
+                    codes=(Entity.code, func.coalesce(func.nullif(step_kind, ""), Referral.service), Referral.status),
                     joins=((Entity, Entity.id == Referral.to_entity_id), (StepKind, StepKind.code == Referral.service))),
         ]
     if "legal" in parts:
