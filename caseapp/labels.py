@@ -251,6 +251,23 @@ def municipality_options() -> list[tuple[str, str]]:
     return sorted(((code, territories.name(code)) for code in territories.MUNICIPALITIES), key=lambda p: p[1])
 
 
+# (language, group, code) -> the label's text. The catalogues do not change while the app runs, so a label is
+# translated once per language: flask_babel finds the request's translations again for every string, and a list
+# draws one label or more a row (the auditor's console: a tenth of its time).
+_TEXTS: dict = {}
+
+
+def _text(key: tuple, entry) -> str:
+    """`entry` (a catalogue's lazy string, or a plain one) in the current language, remembered under `key`."""
+    if isinstance(entry, str):
+        return entry
+    key = (get_locale(), *key)  # the same language str(entry) is translated into, just below
+    text = _TEXTS.get(key)
+    if text is None:
+        text = _TEXTS[key] = str(entry)
+    return text
+
+
 def label(group: str, code: str | None) -> str:
     """The label of `code` in `group`, in the current language ("" for no code; the code itself only for a code
     the catalogue does not know, which tests/test_translations.py forbids for the models' value lists)."""
@@ -258,7 +275,7 @@ def label(group: str, code: str | None) -> str:
         return country_label(code)
     if code is None or code == "":
         return ""
-    return str(LABELS.get(group, {}).get(code, code))
+    return _text((group, code), LABELS.get(group, {}).get(code, code))
 
 
 def stage_label(kind: str | None, stage: str | None) -> str:
@@ -446,8 +463,8 @@ def action_label(code: str | None) -> str:
     if not code:
         return ""
     if code in AUDIT_ACTIONS:
-        return str(AUDIT_ACTIONS[code])
+        return _text(("action", code), AUDIT_ACTIONS[code])
     for prefix, text in AUDIT_ACTION_PREFIXES:
         if code.startswith(prefix):
-            return str(text)
-    return str(UNKNOWN_ACTION)
+            return _text(("action prefix", prefix), text)
+    return _text(("action unknown",), UNKNOWN_ACTION)
