@@ -12,6 +12,7 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from flask_babel.speaklater import LazyString
 
 from caseapp.models import territory as territories
 
@@ -258,9 +259,10 @@ _TEXTS: dict = {}
 
 
 def _text(key: tuple, entry) -> str:
-    """`entry` (a catalogue's lazy string, or a plain one) in the current language, remembered under `key`."""
-    if isinstance(entry, str):
-        return entry
+    """`entry` (a catalogue's lazy string, or the code itself when the catalogue has none) in the current language,
+    remembered under `key` when it is the catalogue's."""
+    if not isinstance(entry, LazyString):
+        return str(entry)  # a code the catalogue does not know: as it was given, never remembered
     key = (get_locale(), *key)  # the same language str(entry) is translated into, just below
     text = _TEXTS.get(key)
     if text is None:

@@ -355,3 +355,11 @@ def test_the_hint_counter_counts_queued_rows_too(ctx):
     db.session.commit()
     assert _counts()[1] == 2
     assert audit.count(utcnow() - timedelta(days=1), actor="ana", action="registry.cross_entity_hint") == 2
+    # its statement is built once per set of compared columns; a None still compares as IS NULL, another actor as 0
+    audit.record("registry.cross_entity_hint", object_type="case", object_ref="H-2", actor=None)
+    db.session.commit()
+    since = utcnow() - timedelta(days=1)
+    assert audit.count(since, "registry.cross_entity_hint", actor=None) == 1
+    assert audit.count(since, "registry.cross_entity_hint", actor="beto") == 0
+    assert audit.count(since, "registry.cross_entity_hint", actor="ana", outcome="allowed") == 2
+    assert audit.count(since, "registry.cross_entity_hint") == 3

@@ -240,12 +240,13 @@ def count(since: datetime, action: str, **equal) -> int:
     the chain, so that row starts the range): the other columns filter what it finds, never choose the index
     (`col || ''` keeps SQLite, which has no statistics here, from reading a user's whole history through
     (actor, seq): 19,000 rows, 12 ms, for the bench's busiest registrar's hints of the day)."""
-    params = {"since": since, "action": action, **{f"equal_{k}": v for k, v in equal.items()}}
-    return db.session.scalar(_count_statement(tuple(sorted(equal))), params)
+    params = {"since": since, "action": action, **{f"equal_{k}": v for k, v in equal.items() if v is not None}}
+    empty = tuple(sorted(k for k, v in equal.items() if v is None))  # compared with IS NULL, as a value could not be
+    return db.session.scalar(_count_statement(tuple(sorted(equal)), empty), params)
 
 
 @functools.lru_cache(maxsize=32)  # per set of compared columns: built once (every registration counts its hints)
-def _count_statement(columns: tuple):
+def _count_statement(columns: tuple, empty: tuple = ()):
     since, action = bindparam("since"), bindparam("action")
     first = (select(AuditEvent.seq).where(AuditEvent.at >= since).order_by(AuditEvent.at, AuditEvent.seq)
              .limit(1).scalar_subquery())
@@ -253,7 +254,8 @@ def _count_statement(columns: tuple):
     def part(model, *since_seq):
         return select(func.count()).select_from(model).where(
             model.action == action, *since_seq, model.at >= since,
-            *(getattr(model, k).concat("") == bindparam(f"equal_{k}") for k in columns)).scalar_subquery()
+            *(getattr(model, k).concat("").is_(None) if k in empty else getattr(model, k).concat("") == bindparam(
+                f"equal_{k}") for k in columns)).scalar_subquery()
     return select(part(AuditEvent, AuditEvent.seq >= first) + part(AuditPending))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import session
 from flask_babel import force_locale
+from markupsafe import Markup
 
 from caseapp import labels
 from caseapp.labels import AUDIT_ACTIONS, LABELS, action_label, label
@@ -43,3 +44,6 @@ def test_outside_a_request_a_label_is_what_the_catalogue_gives(app):
         assert label("role", "lawyer") == str(LABELS["role"]["lawyer"])
     assert label("role", "lawyer") == str(LABELS["role"]["lawyer"])
     assert label("role", "not-a-role") == "not-a-role" and label("role", None) == ""
+    # a code the catalogue does not know is given back as text, never remembered (True and 1 are one key to a dict)
+    assert (label("role", True), label("role", 1)) == ("True", "1")
+    assert type(label("role", Markup("<b>x</b>"))) is str  # not Markup: a template still escapes it
