@@ -47,7 +47,11 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing: .ci/run installs Debian's chromium package")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Web-first assertions wait as long as actions do: a click that submits a form returns before the next page is
+    # drawn, so an assertion that reads the page at once (is_visible, count, inner_text) can see the old one.
+    expect.set_options(timeout=15_000)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

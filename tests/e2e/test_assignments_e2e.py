@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from caseapp.extensions import db
@@ -43,13 +44,13 @@ def test_assigning_a_lawyer_who_then_sees_her_agenda(app, factory, page, browser
     page.get_by_label("Usuario").wait_for()
 
     browser_login(lina)
-    assert page.get_by_role("link", name="Mis casos").count() == 1
+    expect(page.get_by_role("link", name="Mis casos")).to_have_count(1)
     page.goto("/my-cases")
     page.get_by_role("link", name=code).first.wait_for()
     assert axe_violations(page) == []
     page.goto("/route/agenda")
-    assert page.get_by_text("Audiencia").count() >= 1
-    assert page.get_by_text("Medida de protección pendiente de decisión").count() >= 1
+    expect(page.get_by_text("Audiencia").first).to_be_attached()
+    expect(page.get_by_text("Medida de protección pendiente de decisión").first).to_be_attached()
     if width == "phone":  # nothing pushes the page sideways
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width][0] + 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.cases_factory import make_case
 from tests.e2e.conftest import axe_violations
@@ -27,17 +28,17 @@ def test_upload_and_download_a_consent_scan(app, page, factory, browser_login, w
 
     page.goto(f"/cases/{code}")
     block = page.locator("section", has=page.get_by_role("heading", name="Documentos adjuntos"))
-    assert block.get_by_text("No hay documentos adjuntos que usted pueda ver.").is_visible()
+    expect(block.get_by_text("No hay documentos adjuntos que usted pueda ver.")).to_be_visible()
     block.get_by_text("Adjuntar un documento").click()
     block.get_by_role("combobox", name="Tipo de documento").select_option("consent")
     block.get_by_label("Archivo (PDF, JPEG o PNG)").set_input_files(
         files=[{"name": "consentimiento firmado.pdf", "mimeType": "application/pdf", "buffer": SCAN}])
     block.get_by_role("button", name="Adjuntar el documento").click()
 
-    assert page.get_by_text("Documento adjuntado y cifrado.").is_visible()
+    expect(page.get_by_text("Documento adjuntado y cifrado.")).to_be_visible()
     block = page.locator("section", has=page.get_by_role("heading", name="Documentos adjuntos"))
-    assert block.get_by_text("consentimiento firmado.pdf").is_visible()
-    assert block.get_by_text("Consentimiento firmado").first.is_visible()
+    expect(block.get_by_text("consentimiento firmado.pdf")).to_be_visible()
+    expect(block.get_by_text("Consentimiento firmado").first).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
     # the block fits a phone: nothing pushes the page sideways
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -60,8 +61,8 @@ def test_a_file_that_is_not_a_document_is_refused_with_a_clear_message(app, page
     block.get_by_label("Archivo (PDF, JPEG o PNG)").set_input_files(
         files=[{"name": "acta.pdf", "mimeType": "application/pdf", "buffer": b"<html><script>alert(1)</script>"}])
     block.get_by_role("button", name="Adjuntar el documento").click()
-    assert page.get_by_text("Solo se pueden adjuntar archivos PDF, JPEG o PNG", exact=False).is_visible()
-    assert page.get_by_text("No hay documentos adjuntos que usted pueda ver.").is_visible()
+    expect(page.get_by_text("Solo se pueden adjuntar archivos PDF, JPEG o PNG", exact=False)).to_be_visible()
+    expect(page.get_by_text("No hay documentos adjuntos que usted pueda ver.")).to_be_visible()
 
 
 @pytest.mark.parametrize("width", sorted(WIDTHS))
@@ -70,9 +71,9 @@ def test_an_administrator_sets_the_size_limit(page, factory, browser_login, widt
     admin = factory.user("admin", roles=("admin",), entity="CTG")
     browser_login(admin)
     page.goto("/attachments/admin/limit")
-    assert page.get_by_role("heading", level=1, name="Tamaño máximo de los adjuntos").is_visible()
+    expect(page.get_by_role("heading", level=1, name="Tamaño máximo de los adjuntos")).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
     page.get_by_role("spinbutton", name="Tamaño máximo de un adjunto, en MB").fill("3")
     page.get_by_role("button", name="Guardar el límite").click()
-    assert page.get_by_text("Se guardó el tamaño máximo de los adjuntos.").is_visible()
-    assert page.get_by_role("spinbutton", name="Tamaño máximo de un adjunto, en MB").input_value() == "3"
+    expect(page.get_by_text("Se guardó el tamaño máximo de los adjuntos.")).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="Tamaño máximo de un adjunto, en MB")).to_have_value("3")

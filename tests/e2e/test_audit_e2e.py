@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from caseapp import audit
@@ -39,7 +40,7 @@ def test_auditor_filters_by_case_code_and_exports_csv(app, factory, page, browse
 
     table = page.get_by_role("table", name="Registros de la bitácora de acceso")
     rows = table.locator("tbody tr")
-    assert rows.count() == 3
+    expect(rows).to_have_count(3)
     text = table.inner_text()
     assert "case.update" in text and "leo" in text and other not in text
     assert "Daniela" not in page.content() and "1122334455" not in page.content()
@@ -64,4 +65,4 @@ def test_auditor_filters_by_case_code_and_exports_csv(app, factory, page, browse
 
     # the console view and the export are in the log, under the auditor's name
     page.reload()
-    assert "audit.export" in table.inner_text()
+    expect(table).to_contain_text("audit.export")

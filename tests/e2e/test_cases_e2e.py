@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import axe_violations
 
 DOC = "1047382915"
@@ -19,8 +21,8 @@ def test_register_a_victim_with_consent_and_find_her_by_document(page, factory, 
     page.goto("/cases/")
     page.get_by_role("link", name="Registrar un caso").click()
     page.wait_for_url("**/cases/new")
-    assert page.get_by_role("heading", level=1, name="Registrar un caso").is_visible()
-    assert page.get_by_text("ningún servicio depende", exact=False).first.is_visible()
+    expect(page.get_by_role("heading", level=1, name="Registrar un caso")).to_be_visible()
+    expect(page.get_by_text("ningún servicio depende", exact=False).first).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
 
     page.get_by_role("textbox", name="Nombres", exact=True).fill("Luz Marina")
@@ -45,10 +47,10 @@ def test_register_a_victim_with_consent_and_find_her_by_document(page, factory, 
 
     page.wait_for_url(re.compile(r"/cases/CTG-2025-\d{5}$"))
     code = page.url.rsplit("/", 1)[1]
-    assert page.get_by_role("heading", level=1, name=f"Caso {code}").is_visible()
-    assert page.get_by_text(f"Caso {code} registrado.").is_visible()
-    assert page.get_by_text("Luz Marina Caicedo Valencia").is_visible()
-    assert page.get_by_role("cell", name="Asistencia", exact=True).is_visible()
+    expect(page.get_by_role("heading", level=1, name=f"Caso {code}")).to_be_visible()
+    expect(page.get_by_text(f"Caso {code} registrado.")).to_be_visible()
+    expect(page.get_by_text("Luz Marina Caicedo Valencia")).to_be_visible()
+    expect(page.get_by_role("cell", name="Asistencia", exact=True)).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
 
     page.get_by_role("link", name="Volver a los casos").click()
@@ -56,7 +58,7 @@ def test_register_a_victim_with_consent_and_find_her_by_document(page, factory, 
     page.get_by_role("textbox", name="Número de documento").fill(DOC)
     page.get_by_role("button", name="Buscar").click()
     results = page.get_by_role("table")
-    assert results.get_by_role("link", name=code).is_visible()
-    assert results.get_by_text("Luz Marina Caicedo Valencia").is_visible()
+    expect(results.get_by_role("link", name=code)).to_be_visible()
+    expect(results.get_by_text("Luz Marina Caicedo Valencia")).to_be_visible()
     assert DOC not in page.url and "Luz" not in page.url
     assert not axe_violations(page), _summary(axe_violations(page))

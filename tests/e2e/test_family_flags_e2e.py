@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.cases_factory import make_case
 from tests.e2e.conftest import axe_violations
@@ -26,7 +27,7 @@ def test_register_a_family_member_and_flag_the_case(app, page, factory, browser_
     page.goto(f"/cases/{code}")
     page.get_by_role("link", name="Familiares", exact=True).click()
     page.wait_for_url(f"**/cases/{code}/family")
-    assert page.get_by_role("heading", level=1, name=f"Familiares {code}").is_visible()
+    expect(page.get_by_role("heading", level=1, name=f"Familiares {code}")).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
 
     page.get_by_role("textbox", name="Nombres y apellidos").fill("Rosa Elvira Caicedo")
@@ -36,18 +37,18 @@ def test_register_a_family_member_and_flag_the_case(app, page, factory, browser_
     page.get_by_role("textbox", name="Número de documento").fill("22334455")
     page.get_by_role("button", name="Registrar el familiar").click()
     page.wait_for_url(f"**/cases/{code}/family")
-    assert page.get_by_text("Familiar registrado.").is_visible()
+    expect(page.get_by_text("Familiar registrado.")).to_be_visible()
     member = page.locator("section.family-member")
-    assert member.get_by_role("heading", name="Rosa Elvira Caicedo").is_visible()
-    assert member.get_by_text("22334455").is_visible()
+    expect(member.get_by_role("heading", name="Rosa Elvira Caicedo")).to_be_visible()
+    expect(member.get_by_text("22334455")).to_be_visible()
 
     member.get_by_role("combobox", name="Tipo de acción").select_option("reception")
     member.get_by_role("combobox", name="Estado").select_option("done")
     member.get_by_label("Fecha de realización o programada").fill("2025-03-12")
     member.get_by_role("button", name="Registrar la atención").click()
     page.wait_for_url(f"**/cases/{code}/family")
-    assert page.get_by_text("1 atendidos").is_visible()
-    assert page.locator("ul.family-steps").get_by_text("Recepción (Realizada)", exact=False).is_visible()
+    expect(page.get_by_text("1 atendidos")).to_be_visible()
+    expect(page.locator("ul.family-steps").get_by_text("Recepción (Realizada)", exact=False)).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
     # nothing of her family member on the page scrolls sideways on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
@@ -59,10 +60,10 @@ def test_register_a_family_member_and_flag_the_case(app, page, factory, browser_
     page.get_by_role("textbox", name="Motivo", exact=True).fill("Amenazas a la familia por WhatsApp")
     page.get_by_role("button", name="Poner la alerta").click()
     page.wait_for_url(f"**/cases/{code}/safety")
-    assert page.get_by_text("Alerta de seguridad puesta.").is_visible()
+    expect(page.get_by_text("Alerta de seguridad puesta.")).to_be_visible()
     assert not axe_violations(page), _summary(axe_violations(page))
 
     for url in (f"/cases/{code}", f"/route/cases/{code}", "/cases/"):
         page.goto(url)
-        assert page.get_by_text("Contactar solo por medio de un profesional designado").first.is_visible(), url
+        expect(page.get_by_text("Contactar solo por medio de un profesional designado").first, url).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= max(width + 1, 1280)

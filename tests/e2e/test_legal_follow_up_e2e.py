@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from caseapp.extensions import db
@@ -49,7 +50,7 @@ def test_a_lawyer_records_a_hearing_outcome_and_a_measure_granted(app, factory, 
     hearing.get_by_label("Próxima audiencia").fill("2025-05-02")
     hearing.get_by_role("button", name="Guardar el resultado").click()
     page.get_by_text("Resultado de la audiencia registrado.").wait_for()
-    assert "Imputación aceptada" in page.locator("article.hearing").first.inner_text()
+    expect(page.locator("article.hearing").first).to_contain_text("Imputación aceptada")
 
     page.get_by_text("Registrar una medida de protección").click()
     page.get_by_label("Medida de protección").select_option("witness_protection")
@@ -62,7 +63,7 @@ def test_a_lawyer_records_a_hearing_outcome_and_a_measure_granted(app, factory, 
     measure.get_by_label("Autoridad que decidió").fill("Juzgado de control de garantías")
     measure.get_by_role("button", name="Registrar la decisión").click()
     page.get_by_text("Decisión sobre la medida de protección registrada.").wait_for()
-    assert "Otorgada" in page.locator("article.measure").first.inner_text()
+    expect(page.locator("article.measure").first).to_contain_text("Otorgada")
     assert axe_violations(page) == []
     if width == "phone":  # nothing pushes the page sideways on a phone
         assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1

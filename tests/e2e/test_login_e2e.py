@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pyotp
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import axe_violations
 
@@ -17,13 +18,13 @@ def test_browser_login_with_second_factor_lands_on_spanish_home(page, factory, b
     browser_login(u)
     assert page.url.endswith("/")
     assert page.locator("html").get_attribute("lang") == "es"
-    assert page.get_by_role("link", name="Mi cuenta").is_visible()
-    assert page.locator("form[action='/auth/logout']").count() == 1
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("link", name="Mi cuenta")).to_be_visible()
+    expect(page.locator("form[action='/auth/logout']")).to_have_count(1)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     # The social worker's home: her cases, never the administration or the access log.
-    assert page.locator("main a[href='/cases/']").count() >= 1
-    assert page.locator("main a[href^='/admin/']").count() == 0
-    assert page.locator("main a[href^='/audit/']").count() == 0
+    expect(page.locator("main a[href='/cases/']").first).to_be_attached()
+    expect(page.locator("main a[href^='/admin/']")).to_have_count(0)
+    expect(page.locator("main a[href^='/audit/']")).to_have_count(0)
     assert "Ingresar" not in page.content()
 
 
@@ -34,7 +35,7 @@ def test_browser_enrolment_shows_qr_and_recovery_codes(page, factory):
     page.get_by_label("Contraseña").fill(u.password)
     page.get_by_role("button", name="Ingresar").click()
     page.wait_for_url("**/auth/enrol")
-    assert page.locator(".qr svg[role=img]").is_visible()
+    expect(page.locator(".qr svg[role=img]")).to_be_visible()
     secret = page.locator("code.secret").inner_text().replace(" ", "")
     assert not axe_violations(page), _summary(axe_violations(page))
     page.get_by_label("Código de verificación").fill(pyotp.TOTP(secret).now())
@@ -60,7 +61,7 @@ def test_accessibility_of_login_second_factor_and_home(page, factory):
     # A wrong code: the error is shown, tied to the field, and the page stays accessible.
     page.get_by_label("Código de verificación").fill("000000" if u.totp() != "000000" else "111111")
     page.get_by_role("button", name="Verificar").click()
-    assert page.locator("#code-error").is_visible()
+    expect(page.locator("#code-error")).to_be_visible()
     violations = axe_violations(page)
     assert not violations, _summary(violations)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from caseapp.extensions import db
@@ -36,7 +37,7 @@ def test_a_referral_reaches_the_receiving_entity(app, factory, page, browser_log
 
     browser_login(b)
     counter = page.locator("#unread-count")
-    assert counter.inner_text() == "1"
+    expect(counter).to_have_text("1")
     page.get_by_role("link", name="Notificaciones").click()
     page.wait_for_url("**/notifications/")
     item = page.get_by_role("button", name=f"Nueva remisión del caso {code} a su entidad.")  # a POST: it marks read
@@ -45,7 +46,7 @@ def test_a_referral_reaches_the_receiving_entity(app, factory, page, browser_log
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing runs off a phone's screen
     item.click()
     page.wait_for_url(f"**/referrals/{referral_id}")
-    assert page.locator("#unread-count").count() == 0  # opened: read
+    expect(page.locator("#unread-count")).to_have_count(0)  # opened: read
     page.goto("/notifications/")
-    assert page.get_by_role("button", name="Marcar como leída").count() == 0
+    expect(page.get_by_role("button", name="Marcar como leída")).to_have_count(0)
     assert axe_violations(page) == []

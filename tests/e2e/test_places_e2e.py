@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.cases_factory import make_case
 from tests.e2e.conftest import axe_violations
@@ -49,10 +50,10 @@ def test_dashboard_ranks_critical_points(app, factory, page, browser_login, widt
     browser_login(coord)
     page.goto("/indicators/?year=2025", timeout=120_000)  # the first read builds the year's publication
     section = page.locator("#critical-section")
-    assert section.locator("svg[role=img]").count() == 1
+    expect(section.locator("svg[role=img]")).to_have_count(1)
     rows = section.locator("tbody tr")
-    assert "Bolívar" in rows.nth(0).inner_text()
-    assert "reservado" in section.inner_text()
+    expect(rows.nth(0)).to_contain_text("Bolívar")
+    expect(section).to_contain_text("reservado")
     # The whole page at desktop width; at phone width the new section (the dashboard's older tables scroll sideways
     # there, which the phone-width work of this issue turns into cards).
     violations = axe_violations(page) if width == "desktop" else section_violations(page, "#critical-section")

@@ -49,8 +49,10 @@ def test_refer_accept_and_record_the_service(app, factory, page, browser_login, 
     page.get_by_role("button", name="Aceptar").click()
     page.get_by_text("Remisión aceptada").wait_for()
     page.get_by_role("link", name="Abrir la ruta del caso").click()
+    record_service = page.get_by_role("link", name="Registrar el servicio prestado")
+    record_service.wait_for()  # the route page has loaded, so what it lacks is really absent
     assert "Registrar un paso" not in page.content()  # B records its service, not any step
-    page.get_by_role("link", name="Registrar el servicio prestado").click()
+    record_service.click()
     page.get_by_label("Servicio prestado el").fill("2025-03-11")
     page.get_by_role("button", name="Registrar el servicio y cerrar la remisión").click()
     page.get_by_text("Servicio registrado en el caso").wait_for()

@@ -5,6 +5,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from caseapp.extensions import db
@@ -35,11 +36,11 @@ def test_open_the_timeline_and_download_the_summary(app, page, factory, browser_
     page.goto(f"/cases/{code}")
     page.get_by_role("link", name="Línea de tiempo del caso").click()
     page.wait_for_url(f"**/cases/{code}/timeline")
-    assert page.get_by_role("heading", level=1, name=f"Línea de tiempo del caso {code}").is_visible()
+    expect(page.get_by_role("heading", level=1, name=f"Línea de tiempo del caso {code}")).to_be_visible()
     days = page.locator("ol.timeline time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
     assert days == sorted(days, reverse=True)  # newest first
-    assert page.locator("ol.timeline li", has_text="14/03/2025").first.is_visible()  # dd/mm/aaaa
-    assert page.get_by_text("Acción realizada: ", exact=False).first.is_visible()
+    expect(page.locator("ol.timeline li", has_text="14/03/2025").first).to_be_visible()  # dd/mm/aaaa
+    expect(page.get_by_text("Acción realizada: ", exact=False).first).to_be_visible()
     # nothing scrolls sideways, at any width
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     assert not axe_violations(page), _summary(axe_violations(page))
