@@ -293,3 +293,25 @@ def test_the_agenda_and_the_shelters_page_show_the_flag_at_one_statement_whateve
     assert len(flags_few) == len(flags_many) == 1, flags_many
     if not shelter:  # the shelters page writes one access-log row per case shown (tests/web/test_page_statements)
         assert total_many == total_few
+
+
+def test_pages_of_flagged_cases_hold_each_case_once_with_its_flags(app, client, world):
+    # The list joins the flags to its page: a case with two flags is two joined rows, which must still take one of
+    # the page's places, or a page would hold fewer cases and the next one skip some.
+    with app.test_request_context():
+        codes = [make_case(world["people"]["sw"].id, document_number=f"7300{i:04d}") for i in range(5)]
+    for code in codes[:4]:
+        for kind in ("high_risk", "threats_received"):
+            assert _set_by_api(client, {**world, "code": code}, kind=kind).status_code == 201
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/cases", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                          headers=world["tokens"]["sw"]).json
+        assert len(page["items"]) == 2 or page["next_cursor"] is None
+        seen += [(item["code"], sorted(item["safety_flags"])) for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [code for code, _ in seen] == sorted([world["code"], *codes], reverse=True)
+    assert dict(seen) == {world["code"]: [], codes[4]: [],
+                          **{code: ["high_risk", "threats_received"] for code in codes[:4]}}
