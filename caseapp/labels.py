@@ -9,6 +9,7 @@ in the current language, and a nationality left blank "not stated"; `action_labe
 from __future__ import annotations
 
 from babel import Locale
+from flask.globals import _cv_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
@@ -258,12 +259,25 @@ def municipality_options() -> list[tuple[str, str]]:
 _TEXTS: dict = {}
 
 
+def _language() -> tuple | None:
+    """The language str(lazy string) translates into now, as a cheap key: flask_babel's get_locale, which reads
+    `babel_locale` from its state in `g` (set by its locale selector or by force_locale), read here without its
+    three proxy lookups, and without hashing and comparing a babel Locale (each compares five attributes)."""
+    app_ctx = _cv_app.get(None)
+    locale = getattr(getattr(app_ctx.g, "_flask_babel", None), "babel_locale", None) if app_ctx else None
+    if locale is None:
+        locale = get_locale()  # not chosen yet in this request (or no app at all): flask_babel chooses it
+        if locale is None:
+            return None
+    return locale.language, locale.territory, locale.script, locale.variant
+
+
 def _text(key: tuple, entry) -> str:
     """`entry` (a catalogue's lazy string, or the code itself when the catalogue has none) in the current language,
     remembered under `key` when it is the catalogue's."""
     if not isinstance(entry, LazyString):
         return str(entry)  # a code the catalogue does not know: as it was given, never remembered
-    key = (get_locale(), *key)  # the same language str(entry) is translated into, just below
+    key = (_language(), *key)  # the same language str(entry) is translated into, just below
     text = _TEXTS.get(key)
     if text is None:
         text = _TEXTS[key] = str(entry)
