@@ -198,9 +198,16 @@ def conditions(filters: Filters, *, hide_audit_views: bool = False) -> list | No
     return conds
 
 
+# What a page shows of a row (not its MACs), read as plain rows: no ORM object to build, track in the session and
+# detach from it before the view's own log row commits (a tenth of the console's time).
+_SHOWN = (AuditEvent.seq, AuditEvent.at, AuditEvent.actor, AuditEvent.actor_entity, AuditEvent.roles,
+          AuditEvent.action, AuditEvent.object_type, AuditEvent.object_ref, AuditEvent.outcome, AuditEvent.ip,
+          AuditEvent.request_id, AuditEvent.detail)
+
+
 def page_statement(conds: list, direction: str | None, bound: int | None, limit: int):
     """The keyset SELECT of one page (exposed for EXPLAIN in tests and the benchmark)."""
-    stmt = select(AuditEvent).where(*conds)
+    stmt = select(*_SHOWN).where(*conds)
     if direction == "newer":
         return stmt.where(AuditEvent.seq > bound).order_by(AuditEvent.seq.asc()).limit(limit + 1)
     if direction == "older":
@@ -210,7 +217,7 @@ def page_statement(conds: list, direction: str | None, bound: int | None, limit:
 
 @dataclass
 class Page:
-    items: list[AuditEvent]
+    items: list  # rows of _SHOWN
     older: str | None  # cursor of the next page of older rows
     newer: str | None  # cursor of the previous page of newer rows
 
@@ -222,7 +229,7 @@ def _page(filters: Filters, cursor: str | None, limit: int, *, hide_audit_views:
     conds = conditions(filters, hide_audit_views=hide_audit_views)
     if conds is None:
         return Page([], None, None)
-    rows = list(db.session.scalars(page_statement(conds, direction, bound, limit)))
+    rows = list(db.session.execute(page_statement(conds, direction, bound, limit)))
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "newer":
@@ -232,13 +239,6 @@ def _page(filters: Filters, cursor: str | None, limit: int, *, hide_audit_views:
     older = encode_cursor("older", rows[-1].seq) if (more or direction == "newer") else None
     newer = encode_cursor("newer", rows[0].seq) if (direction == "older" or (direction == "newer" and more)) else None
     return Page(rows, older, newer)
-
-
-def _detach(page: Page) -> Page:
-    """Keep the page's rows loaded after the commit of the view's own log row (no reload per row)."""
-    for row in page.items:
-        db.session.expunge(row)
-    return page
 
 
 def _log_detail(filters: Filters, **extra) -> dict:
@@ -251,7 +251,7 @@ def console_page(user, filters: Filters, cursor: str | None = None, limit: int |
                  *, via: str = "web") -> Page:
     """One page of the filtered log, newest first; the view itself is logged."""
     authz.require(user, "audit.read")
-    page = _detach(_page(filters, cursor, limit or current_app.config.get("PAGE_SIZE", 50)))
+    page = _page(filters, cursor, limit or current_app.config.get("PAGE_SIZE", 50))
     audit.record("audit.console" if via == "web" else "audit.api", object_type=AUDIT_VIEW_TYPE,
                  object_ref=filters.case, detail=_log_detail(filters, rows=len(page.items)))
     commit_read()  # the auditor herself stays loaded: the page names her (was three statements more)
@@ -343,8 +343,8 @@ def case_history(user, code: str, cursor: str | None = None, limit: int | None =
     authz.require(user, "case.access_history", case)
     full = authz.can(user, "audit.read")
     # A coordinator is not told which auditors are looking into the case.
-    page = _detach(_page(Filters(case=case.code), cursor, limit or current_app.config.get("PAGE_SIZE", 50),
-                         hide_audit_views=not full))
+    page = _page(Filters(case=case.code), cursor, limit or current_app.config.get("PAGE_SIZE", 50),
+                 hide_audit_views=not full)
     if full:
         audit.record("audit.case_history", object_type=AUDIT_VIEW_TYPE, object_ref=case.code,
                      detail={"rows": len(page.items)})
