@@ -13,6 +13,7 @@ from caseapp import crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken, User
 from caseapp.models.audit import AuditEvent
+from caseapp.models.cases import Case, Consent
 from caseapp.models.safety import SafetyFlag
 from caseapp.services import referrals, registry
 from caseapp.timeutil import utcnow
@@ -315,3 +316,19 @@ def test_pages_of_flagged_cases_hold_each_case_once_with_its_flags(app, client, 
     assert [code for code, _ in seen] == sorted([world["code"], *codes], reverse=True)
     assert dict(seen) == {world["code"]: [], codes[4]: [],
                           **{code: ["high_risk", "threats_received"] for code in codes[:4]}}
+
+
+def test_a_case_with_two_flags_and_several_consents_shows_each_once(app, client, world):
+    # The case is read with its consents and its flags joined: n consents × two flags are 2n joined rows, which must
+    # still be n consents and two flags.
+    ana = world["people"]["sw"]
+    with app.test_request_context():
+        registry.give_consent(db.session.get(User, ana.id), world["code"], "sharing", method="written",
+                              given_on="2025-03-11", entity_code="ICBF")
+        stored = sorted(db.session.scalars(select(Consent.id).join(Case).where(Case.code == world["code"])))
+    for kind in ("high_risk", "threats_received"):
+        assert _set_by_api(client, world, kind=kind).status_code == 201
+    case = client.get(f"/api/v1/cases/{world['code']}", headers=world["tokens"]["sw"]).json
+    assert sorted(case["safety_flags"]) == ["high_risk", "threats_received"]
+    assert len(stored) >= 3 and sorted(c["id"] for c in case["consents"]) == stored
+    assert sorted(c["entity"] for c in case["consents"] if c["kind"] == "sharing") == ["ICBF", "OIM"]
