@@ -9,7 +9,7 @@ import functools
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union
 from sqlalchemy.orm import joinedload, lazyload
 
 from caseapp import audit, authz, crypto
@@ -97,6 +97,27 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
     return stmt.order_by(Case.id.desc()).limit(500)
 
 
+def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> list[Case]:
+    """The cases of every entity whose victim's document or name blind index matches, newest first: one statement
+    for both (it was one each), each index still read under its own limit."""
+    if document_bidx is None and name_bidx is None:
+        return []
+    return db.session.scalars(_duplicate_candidates_statement(), {"document_bidx": document_bidx,
+                                                                  "name_bidx": name_bidx}).all()
+
+
+@functools.lru_cache(maxsize=1)
+def _duplicate_candidates_statement():
+    def matching(column):  # a None bind matches nothing (= NULL)
+        ids = (select(Case.id.label("id")).join(Case.victim)
+               .where(column == bindparam(column.key), Victim.erased.is_(False))
+               .order_by(Case.id.desc()).limit(500).subquery())
+        return select(ids.c.id)
+
+    either = union(matching(Victim.document_bidx), matching(Victim.name_bidx))
+    return select(Case).where(Case.id.in_(either)).options(lazyload(Case.purposes)).order_by(Case.id.desc())
+
+
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
 MATCH_ORDER = ("document", "name_birth_date", "name_phone", "name")
 
@@ -111,15 +132,17 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
     found: dict[int, tuple[Case, set[str]]] = {}
+    doc_bidx, name_bidx = _bidx("victims/document", doc), _bidx("victims/name", name)
+    candidates = _duplicate_candidates(doc_bidx, name_bidx)
     if doc:
-        for case in _candidates(Victim.document_bidx, _bidx("victims/document", doc)):
+        for case in candidates:
             v = case.victim
-            if _document_key(v.document_type, v.document_number) == doc:
+            if v.document_bidx == doc_bidx and _document_key(v.document_type, v.document_number) == doc:
                 found.setdefault(case.id, (case, set()))[1].add("document")
     if name:
-        for case in _candidates(Victim.name_bidx, _bidx("victims/name", name)):
+        for case in candidates:
             v = case.victim
-            if _name_key(v.given_names, v.family_names) != name:
+            if v.name_bidx != name_bidx or _name_key(v.given_names, v.family_names) != name:
                 continue
             reasons = found.setdefault(case.id, (case, set()))[1]
             if birth and v.birth_date == birth:
