@@ -178,6 +178,23 @@ def test_duplicate_across_entities_names_only_the_other_entity(ctx, factory, ana
                                                        birth_date="1990-01-01"))
 
 
+def test_a_document_match_and_a_name_match_on_two_victims_are_both_hinted(ctx, factory, ana):
+    # The document's candidates and the name's are read in one statement: a victim found by one of them is compared
+    # on that one only, and both victims are named, each with what matched.
+    beto, carla = factory.user("beto", entity="FISCAL"), factory.user("carla", entity="ICBF")
+    cases.register_case(actor(ana), data(given_names="Rosa", family_names="Pérez"))  # SDIS: the same document
+    cases.register_case(actor(beto), data(document_type="NONE", document_number=None))  # FISCAL: her name and birth
+    carla = actor(carla)
+    with pytest.raises(cases.PossibleDuplicate) as dup:
+        cases.register_case(carla, data())
+    assert sorted(h["entity_code"] for h in dup.value.hints) == ["FISCAL", "SDIS"]
+    assert sorted(dup.value.matched_on) == ["document", "name_birth_date", "name_phone"]
+    assert cases.find_duplicates(carla, data(document_number="99999999")) == [
+        {"entity_code": "FISCAL", "entity_name": "Entidad FISCAL"}]  # her name alone: not the other document
+    assert cases.find_duplicates(carla, data(given_names="Ana", family_names="Gómez")) == [
+        {"entity_code": "SDIS", "entity_name": "Entidad SDIS"}]  # the document alone
+
+
 def test_need_to_know_other_entity(ctx, factory, ana):
     other = factory.user("otro", entity="ICBF")
     code = cases.register_case(actor(ana), data()).code
