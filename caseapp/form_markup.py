@@ -8,6 +8,8 @@ compares the two over hostile values), about a quarter of the time. Installed on
 """
 from __future__ import annotations
 
+import functools
+
 from markupsafe import Markup, escape
 from wtforms import widgets
 from wtforms.widgets import core
@@ -36,6 +38,11 @@ def install() -> None:
     widgets.html_params = html_params
     core.Input.html_params = staticmethod(html_params)
     core.Button.html_params = staticmethod(html_params)
+    # A select asks inspect.signature of its class's render_option on every draw (to pick a calling convention for
+    # old overrides): a class's method does not change while the app runs, so the answer is kept per class.
+    if not hasattr(core.Select._dispatch_render_option, "cache_info"):
+        core.Select._dispatch_render_option = classmethod(
+            functools.cache(core.Select._dispatch_render_option.__func__))
 
 
 def original(**kwargs) -> Markup:

@@ -9,6 +9,7 @@ in the current language, and a nationality left blank "not stated"; `action_labe
 from __future__ import annotations
 
 from babel import Locale
+from flask import has_request_context
 from flask.globals import _cv_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -308,9 +309,15 @@ def label_list(group: str, codes) -> str:
 
 def choices(group: str, codes=None, blank=None) -> list[tuple[str, object]]:
     """(code, label) pairs for a WTForms select, in the order of `codes` (the group's order by default), with an
-    optional first blank option."""
+    optional first blank option. Within a request the labels are its language's text, translated once per
+    language (_text), not lazy strings that WTForms translates again for every option of every page; outside one
+    (a form class built at import) they stay lazy."""
     table = LABELS[group]
-    pairs = [(code, table.get(code, code)) for code in (table if codes is None else codes)]
+    codes = table if codes is None else codes
+    if has_request_context():
+        pairs = [(code, _text((group, code), table.get(code, code))) for code in codes]
+    else:
+        pairs = [(code, table.get(code, code)) for code in codes]
     return ([("", blank)] if blank is not None else []) + pairs
 
 

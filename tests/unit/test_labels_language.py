@@ -47,3 +47,23 @@ def test_outside_a_request_a_label_is_what_the_catalogue_gives(app):
     # a code the catalogue does not know is given back as text, never remembered (True and 1 are one key to a dict)
     assert (label("role", True), label("role", 1)) == ("True", "1")
     assert type(label("role", Markup("<b>x</b>"))) is str  # not Markup: a template still escapes it
+
+
+def test_choices_are_each_requests_language_and_lazy_outside_one(app):
+    from flask_babel.speaklater import LazyString
+
+    with app.test_request_context():
+        with force_locale("es_CO"):
+            spanish = str(LABELS["consent_method"]["written"])
+        with force_locale("en"):
+            english = str(LABELS["consent_method"]["written"])
+    assert spanish != english
+    labels._TEXTS.clear()
+
+    def ask():
+        return dict(labels.choices("consent_method"))["written"]
+
+    for locale, expected in [("en", english), ("es_CO", spanish), ("en", english)]:
+        assert _in_request(app, locale, ask) == expected
+    # a form class built at import, outside any request, keeps lazy labels: each page translates them
+    assert isinstance(ask(), LazyString)
