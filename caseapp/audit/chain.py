@@ -51,6 +51,7 @@ _CHAIN = AuditEvent.__table__
 _APPEND = insert(_CHAIN)
 _HEAD = select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
                _CHAIN.c.at.label("head_at")).order_by(_CHAIN.c.seq.desc()).limit(1)
+_QUEUE_PEEK = select(_QUEUE.c.id).limit(1)  # after every commit on PostgreSQL, and before every console page
 
 
 def _head_and_queue_statement():
@@ -213,7 +214,7 @@ def queue_is_empty(engine) -> bool:
     a transaction puts around it are two more round trips, after every commit."""
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn:
-        return conn.execute(select(_QUEUE.c.id).limit(1)).first() is None
+        return conn.execute(_QUEUE_PEEK).first() is None
 
 
 def seal_queued(engine, rounds: int = 3) -> None:
