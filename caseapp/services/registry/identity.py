@@ -9,7 +9,7 @@ import functools
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select, union
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.orm import joinedload, lazyload
 
 from caseapp import audit, authz, crypto
@@ -97,25 +97,29 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
     return stmt.order_by(Case.id.desc()).limit(500)
 
 
-def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> list[Case]:
-    """The cases of every entity whose victim's document or name blind index matches, newest first: one statement
-    for both (it was one each), each index still read under its own limit."""
-    if document_bidx is None and name_bidx is None:
-        return []
-    return db.session.scalars(_duplicate_candidates_statement(), {"document_bidx": document_bidx,
-                                                                  "name_bidx": name_bidx}).all()
+def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[Case]]:
+    """The cases of every entity whose victim's document or name blind index matches, newest first, by the index
+    that found them: one statement for both (it was one each), each index read under its own limit as before, and
+    a case compared on a kind only if that kind's read found it (a case found by both comes once for each)."""
+    found: dict[str, list[Case]] = {"document": [], "name": []}
+    if document_bidx is not None or name_bidx is not None:
+        for case, kind in db.session.execute(_duplicate_candidates_statement(),
+                                             {"document_bidx": document_bidx, "name_bidx": name_bidx}):
+            found[kind].append(case)
+    return found
 
 
 @functools.lru_cache(maxsize=1)
 def _duplicate_candidates_statement():
-    def matching(column):  # a None bind matches nothing (= NULL)
+    def matching(kind: str, column):  # a None bind matches nothing (= NULL)
         ids = (select(Case.id.label("id")).join(Case.victim)
                .where(column == bindparam(column.key), Victim.erased.is_(False))
                .order_by(Case.id.desc()).limit(500).subquery())
-        return select(ids.c.id)
+        return select(ids.c.id, literal(kind).label("kind"))
 
-    either = union(matching(Victim.document_bidx), matching(Victim.name_bidx))
-    return select(Case).where(Case.id.in_(either)).options(lazyload(Case.purposes)).order_by(Case.id.desc())
+    found = union_all(matching("document", Victim.document_bidx), matching("name", Victim.name_bidx)).subquery()
+    return (select(Case, found.c.kind).join(found, found.c.id == Case.id).options(lazyload(Case.purposes))
+            .order_by(Case.id.desc()))
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
@@ -132,17 +136,15 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
     found: dict[int, tuple[Case, set[str]]] = {}
-    doc_bidx, name_bidx = _bidx("victims/document", doc), _bidx("victims/name", name)
-    candidates = _duplicate_candidates(doc_bidx, name_bidx)
-    if doc:
-        for case in candidates:
-            v = case.victim
-            if v.document_bidx == doc_bidx and _document_key(v.document_type, v.document_number) == doc:
-                found.setdefault(case.id, (case, set()))[1].add("document")
+    candidates = _duplicate_candidates(_bidx("victims/document", doc), _bidx("victims/name", name))
+    for case in candidates["document"]:
+        v = case.victim
+        if _document_key(v.document_type, v.document_number) == doc:
+            found.setdefault(case.id, (case, set()))[1].add("document")
     if name:
-        for case in candidates:
+        for case in candidates["name"]:
             v = case.victim
-            if v.name_bidx != name_bidx or _name_key(v.given_names, v.family_names) != name:
+            if _name_key(v.given_names, v.family_names) != name:
                 continue
             reasons = found.setdefault(case.id, (case, set()))[1]
             if birth and v.birth_date == birth:
