@@ -17,7 +17,7 @@ def test_browser_login_with_second_factor_lands_on_spanish_home(page, factory, b
     u = factory.user("trabajadora", roles=("social_worker",))
     browser_login(u)
     assert page.url.endswith("/")
-    assert page.locator("html").get_attribute("lang") == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.get_by_role("link", name="Mi cuenta")).to_be_visible()
     expect(page.locator("form[action='/auth/logout']")).to_have_count(1)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
