@@ -36,8 +36,8 @@ from caseapp.services.registry.places import places_of
 
 
 # All joined to the case: consents and flags are a few rows each, so their product is too (a selectin load of the
-# consents was a statement of its own); the purposes stay a selectin load: joining their association table made
-# SQLite's plan read all of it (75 ms a page)
+# consents was a statement of its own); the purposes stay a selectin load: joined through their association table
+# they made the case's statement take 75 ms on SQLite at 100,000 cases
 _CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
 
 
