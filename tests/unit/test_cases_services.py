@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from caseapp.errors import Conflict, Forbidden, Invalid, NotFound
 from caseapp.extensions import db
@@ -16,6 +16,7 @@ from caseapp.services import registry as cases
 from caseapp.services import registry as consents
 from caseapp.services import route
 from caseapp.services.registry import add_purpose, purposes_in_force, retire_purpose
+from caseapp.services.registry.fields import validate_case_data
 from caseapp.timeutil import today
 
 
@@ -447,3 +448,30 @@ def test_same_registration_key_registers_once(factory, ctx):
     # The key is the user's: another user's identical token registers her own case (after the duplicate notice).
     third = _cases.register_case(other, dict(data), idempotency_key="form-token-1", confirm_duplicate=True)
     assert third.code != first_code
+
+
+def test_each_duplicate_read_keeps_its_own_limit(ctx, factory, ana, monkeypatch):
+    # The document's and the name's candidates come from one statement, each read under its own limit: a case that
+    # only the name's read reached is compared on her name, never on a document whose own read stopped before her.
+    from caseapp.services.registry import identity
+
+    beto = actor(factory.user("beto", entity="FISCAL"))
+    luz = cases.register_case(actor(ana), data())  # the oldest: her document and her name
+    others = [cases.register_case(beto, data(document_number=f"5566778{i}", given_names=f"Otra{i}",
+                                             family_names="Persona", phone=None, birth_date="1980-01-01"))
+              for i in range(2)]
+    # every document collides on one index value (a narrow index), and only Luz has a name index
+    db.session.execute(update(Victim).values(document_bidx=7))
+    db.session.execute(update(Victim).where(Victim.id != luz.victim_id).values(name_bidx=None))
+    db.session.commit()
+    real = identity._bidx
+    monkeypatch.setattr(identity, "_bidx", lambda purpose, norm: 7 if purpose == "victims/document" and norm
+                        else real(purpose, norm))
+    monkeypatch.setattr(identity, "CANDIDATES", 2)  # the two newest documents: Luz's read stops before her
+    identity._duplicate_candidates_statement.cache_clear()
+    try:
+        found = identity._match_reasons(validate_case_data(data()))
+    finally:
+        identity._duplicate_candidates_statement.cache_clear()
+    assert {case.code: sorted(reasons) for case, reasons in found.values()} == {
+        luz.code: ["name_birth_date", "name_phone"]}, [o.code for o in others]

@@ -75,6 +75,10 @@ def _reindex(victim: Victim) -> None:
     victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone))
 
 
+# At most this many cases are read per blind-index value (a search's answer, each of the duplicate check's reads).
+CANDIDATES = 500
+
+
 def _candidates(column, value: int | None, base=None, *, with_flags: bool = False):
     """Cases whose victim's blind index matches (across all entities unless `base` scopes the select); `with_flags`:
     with their safety flags, for a caller that shows them (one statement for all the cases, when there are any)."""
@@ -94,7 +98,7 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
     # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
     # not a blind-index value is shared (a selectin load followed every non-empty answer)
     stmt = stmt.options(lazyload(Case.purposes), *([joinedload(Case.safety_flags)] if with_flags else []))
-    return stmt.order_by(Case.id.desc()).limit(500)
+    return stmt.order_by(Case.id.desc()).limit(CANDIDATES)
 
 
 def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[Case]]:
@@ -114,7 +118,7 @@ def _duplicate_candidates_statement():
     def matching(kind: str, column):  # a None bind matches nothing (= NULL)
         ids = (select(Case.id.label("id")).join(Case.victim)
                .where(column == bindparam(column.key), Victim.erased.is_(False))
-               .order_by(Case.id.desc()).limit(500).subquery())
+               .order_by(Case.id.desc()).limit(CANDIDATES).subquery())
         return select(ids.c.id, literal(kind).label("kind"))
 
     found = union_all(matching("document", Victim.document_bidx), matching("name", Victim.name_bidx)).subquery()
