@@ -91,10 +91,15 @@ def _candidates(column, value: int | None, base=None, *, with_flags: bool = Fals
 _ALL_CASES = select(Case)
 
 
+def _index_matches(column, parameter: str) -> tuple:
+    """A candidate (of a search or of the duplicate check): a victim whose blind index `column` has the value bound
+    to `parameter`, and whose identity was not erased."""
+    return column == bindparam(parameter), Victim.erased.is_(False)
+
+
 @functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index, flags): built once, keyed once
 def _candidates_statement(base, column_key: str, with_flags: bool):
-    stmt = base.join(Case.victim).where(getattr(Victim, column_key) == bindparam("blind_index"),
-                                        Victim.erased.is_(False))
+    stmt = base.join(Case.victim).where(*_index_matches(getattr(Victim, column_key), "blind_index"))
     # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
     # not a blind-index value is shared (a selectin load followed every non-empty answer)
     stmt = stmt.options(lazyload(Case.purposes), *([joinedload(Case.safety_flags)] if with_flags else []))
@@ -116,8 +121,7 @@ def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> d
 @functools.lru_cache(maxsize=1)
 def _duplicate_candidates_statement():
     def matching(kind: str, column):  # a None bind matches nothing (= NULL)
-        ids = (select(Case.id.label("id")).join(Case.victim)
-               .where(column == bindparam(column.key), Victim.erased.is_(False))
+        ids = (select(Case.id.label("id")).join(Case.victim).where(*_index_matches(column, column.key))
                .order_by(Case.id.desc()).limit(CANDIDATES).subquery())
         return select(ids.c.id, literal(kind).label("kind"))
 

@@ -83,12 +83,9 @@ def option(value, label):
     return SelectChoice(value, label) if SelectChoice is not None else (value, label)
 
 
-def choices(values, labels, blank=None):
-    """Options for a select: `labels` is a group of caseapp.labels (or one of its dicts)."""
-    if isinstance(labels, str):
-        return [option(v, text) for v, text in label_choices(labels, values, blank=blank)]
-    opts = [option(v, labels.get(v, v)) for v in values]
-    return ([option("", blank)] if blank is not None else []) + opts
+def choices(values, group: str, blank=None):
+    """Options for a select, labelled by the caseapp.labels group `group`."""
+    return [option(v, text) for v, text in label_choices(group, values, blank=blank)]
 
 
 def country_choices():

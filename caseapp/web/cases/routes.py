@@ -336,7 +336,7 @@ def send_child_referral(code):
 
 def _erasure_request_form(**kwargs) -> ErasureRequestForm:
     form = ErasureRequestForm(prefix="erasure", **kwargs)
-    form.reason.choices = choices(erasure_service.ERASURE_REASONS, ERASURE_REASON_LABELS, blank=_("— Choose —"))
+    form.reason.choices = choices(erasure_service.ERASURE_REASONS, "erasure_reason", blank=_("— Choose —"))
     return form
 
 
