@@ -14,16 +14,14 @@ from caseapp.authz import action_required, role_required
 from caseapp.errors import Conflict, Invalid
 from caseapp.services.audit import alerts as alert_service
 from caseapp.services.audit import console as audit_console
-from caseapp.timeutil import to_local, utcnow
+from caseapp.timeutil import utcnow
 from caseapp.web import flow
-from caseapp.web.audit import bp
+from caseapp.web.audit import bp, rows
 from caseapp.web.audit.forms import CaseLookupForm, FilterForm, PeriodForm, ThresholdsForm
 
-
-@bp.app_template_filter("audit_time")
-def audit_time(value) -> str:
-    """A log instant in Colombian time, to the second (auditors compare rows, so no rounding)."""
-    return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else "—"
+# The rows of a log table and the instant format, for the templates (alerts show first and last instants too).
+bp.add_app_template_filter(rows.audit_time, "audit_time")
+bp.add_app_template_global(rows.audit_rows, "audit_rows")
 
 
 def _attach(form, error: Invalid) -> None:
