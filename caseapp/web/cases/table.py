@@ -1,0 +1,42 @@
+"""The rows of the case table (the case list and search results; `templates/cases/_table.html` draws the table).
+
+Drawn here, not by a Jinja loop: the list is 50 rows, and the loop spent about 35 µs a row on attribute lookups,
+`finalize` and `escape` per cell and a context call per label, a fifth of the page. Every value goes through
+`markupsafe.escape`, as autoescaping would. Her name is read (decrypted) only in a row whose identity the reader may
+see, as the template did.
+"""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+
+from caseapp import labels
+from caseapp.templating import local_date
+from caseapp.web.safety.badges import safety_badges
+
+
+def case_rows(rows, identity_readable) -> Markup:
+    """The `<tr>` of each case: code (with its child and safety badges), name or why it is not shown, status, entity
+    and date of identification."""
+    child = f' <span class="badge badge-child">{escape(_("Child"))}</span>'
+    erased = f"<em>{escape(_('Erased'))}</em>"
+    hidden = f'<span class="muted">{escape(_("Not shown"))}</span>'
+    statuses: dict = {}
+    out = []
+    add = out.append
+    for case in rows:
+        if case.id in identity_readable:
+            victim = case.victim
+            name = erased if victim.erased else escape(victim.full_name or "—")
+        else:
+            name = hidden
+        status = statuses.get(case.status)
+        if status is None:
+            status = statuses[case.status] = escape(labels.label("status", case.status))
+        code = escape(case.code)
+        add(f'<tr><td><a href="{escape(url_for("cases.detail", code=case.code))}">{code}</a>'
+            f'{child if case.is_child else ""}{safety_badges(case.safety_flags)}</td>'
+            f"<td>{name}</td><td>{status}</td><td>{escape(case.owner_entity.code)}</td>"
+            f"<td>{escape(local_date(case.identified_on))}</td></tr>\n")
+    return Markup("".join(out))  # noqa: S704 - every value above went through escape()

@@ -1,0 +1,15 @@
+"""The safety flags in force of a case as badges, in a row of a list (cases, referrals, due dates, shelters, my cases).
+
+A function, not a Jinja macro: a list of 50 rows called the macro 50 times, each call a new macro frame."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from caseapp import labels
+
+
+def safety_badges(flags) -> Markup:
+    """` <span class="badge badge-safety">label</span>` for each flag (loaded with the list: `case.safety_flags`,
+    or the flags a list chose, as a referral's `referral_flags`)."""
+    return Markup("".join(f' <span class="badge badge-safety">{escape(labels.label("safety_flag", f.kind))}</span>'  # noqa: S704 - escaped
+                          for f in flags))

@@ -1,0 +1,86 @@
+"""The case table's rows and the safety badges drawn in Python (caseapp/web/cases/table.py, web/safety/badges.py) are
+what the Jinja loop and macro drew: same cells, same labels in each language, same escaping over hostile values, and
+a name only where the reader may see her identity."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from flask import render_template_string, session
+
+from caseapp.web.cases.table import case_rows
+from caseapp.web.safety.badges import safety_badges
+
+# The loop and macro as they were (templates/cases/_table.html, templates/safety/_badges.html at commit 0030b25).
+JINJA_LOOP = """{% macro old_badges(flags) %}{% for f in flags %} <span class="badge badge-safety">{{ label('safety_flag', f.kind) }}</span>{% endfor %}{% endmacro %}
+  {% for c in rows %}
+    <tr>
+      <td><a href="{{ url_for('cases.detail', code=c.code) }}">{{ c.code }}</a>{% if c.is_child %} <span class="badge badge-child">{{ _('Child') }}</span>{% endif %}{{ old_badges(c.safety_flags) }}</td>
+      <td>{% if c.id in identity_readable %}{% if c.victim.erased %}<em>{{ _('Erased') }}</em>{% else %}{{ c.victim.full_name or '—' }}{% endif %}{% else %}<span class="muted">{{ _('Not shown') }}</span>{% endif %}</td>
+      <td>{{ label('status', c.status) }}</td>
+      <td>{{ c.owner_entity.code }}</td>
+      <td>{{ c.identified_on|local_date }}</td>
+    </tr>
+  {% endfor %}"""
+
+HOSTILE = '"><script>alert(1)</script>&amp;\''
+SECRET = "Marisol Secreta"
+
+
+class _Victim(SimpleNamespace):
+    read = 0
+
+    @property
+    def full_name(self):
+        _Victim.read += 1
+        return self.name
+
+
+def _case(id_, **values):
+    case = dict(id=id_, code=f"CTG-2026-{id_:05d}", is_child=False, safety_flags=[], status="identified",
+                owner_entity=SimpleNamespace(code="CTG"), identified_on=date(2026, 2, 3),
+                victim=_Victim(name=SECRET, erased=False))
+    case.update(values)
+    return SimpleNamespace(**case)
+
+
+CASES = [
+    _case(1),
+    _case(2, code=HOSTILE, is_child=True, status="in_immediate_assistance",
+          safety_flags=[SimpleNamespace(kind="threats_received"), SimpleNamespace(kind=HOSTILE)],
+          owner_entity=SimpleNamespace(code=HOSTILE), victim=_Victim(name=HOSTILE, erased=False)),
+    _case(3, victim=_Victim(name="", erased=False), identified_on=None, status="closed"),
+    _case(4, victim=_Victim(name=SECRET, erased=True), status=HOSTILE),
+    _case(5),  # not readable: her name is not shown
+    _case(6, is_child=True, safety_flags=[SimpleNamespace(kind="threats_received")]),
+]
+READABLE = {1, 2, 3, 4, 6}
+
+
+def _cells(html) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+@pytest.mark.parametrize("locale", ["es_CO", "en"])
+def test_python_rows_are_the_jinja_rows(app, locale):
+    with app.test_request_context():
+        session["locale"] = locale
+        expected = render_template_string(JINJA_LOOP, rows=CASES, identity_readable=READABLE)
+        _Victim.read = 0
+        drawn = str(case_rows(CASES, READABLE))
+    assert _cells(drawn) == _cells(expected)
+    assert "<script>" not in drawn and str(drawn).count("<tr>") == len(CASES)
+    # her name only where her identity may be read, and not read at all elsewhere (nor for an erased identity)
+    assert drawn.count(SECRET) == 2 and _Victim.read == 4
+
+
+def test_badges_alone_escape_and_label(app):
+    with app.test_request_context():
+        session["locale"] = "es_CO"
+        drawn = str(safety_badges([SimpleNamespace(kind=HOSTILE), SimpleNamespace(kind="threats_received")]))
+        expected = render_template_string(JINJA_LOOP.split("\n", 1)[0] + "{{ old_badges(flags) }}",
+                                          flags=[SimpleNamespace(kind=HOSTILE), SimpleNamespace(kind="threats_received")])
+    assert drawn == expected and "<script>" not in drawn
+    assert safety_badges([]) == ""
