@@ -1,6 +1,7 @@
 """The account page: language, password change, open sessions, new recovery codes."""
 from __future__ import annotations
 
+import json
 import re
 
 from sqlalchemy import select
@@ -38,6 +39,54 @@ def test_account_page_lists_live_sessions(app, client, factory, login_as):
     assert html.count("Esta sesión") == 2  # hidden column header + the badge of the current session
     assert html.count("127.0.0.1") == 2
     assert "Cerrar sesión en todos los dispositivos" in html
+
+
+def _stale_sessions(app, user_id):
+    """Three sessions nobody can use any more, from an address no live one has: one idle past its 30 minutes
+    (the browser closed without signing out), one past its 12 hours though seen a minute ago, one ended."""
+    from datetime import timedelta
+
+    from caseapp import crypto
+    from caseapp.timeutil import utcnow
+
+    now = utcnow()
+    with app.app_context():
+        for created, seen, ended in [(now - timedelta(hours=2), now - timedelta(minutes=31), None),
+                                     (now - timedelta(hours=13), now - timedelta(minutes=1), None),
+                                     (now - timedelta(minutes=5), now - timedelta(minutes=5), now)]:
+            db.session.add(UserSession(user_id=user_id, token_hash=crypto.hash_token(crypto.new_token()),
+                                       created_at=created, last_seen_at=seen, ended_at=ended, ip="10.9.9.9"))
+        db.session.commit()
+
+
+def test_account_and_admin_pages_count_only_sessions_she_could_use(app, client, factory, login_as):
+    u = factory.user("ana")
+    login_as(u)
+    login_as(u, app.test_client())
+    _stale_sessions(app, u.id)
+    html = client.get("/auth/account").get_data(as_text=True)
+    assert html.count("127.0.0.1") == 2 and "10.9.9.9" not in html
+    admin = factory.user("admin_x", roles=("admin",))
+    admin_client = login_as(admin, app.test_client())
+    page = admin_client.get("/admin/users/ana").get_data(as_text=True)
+    assert re.search(r"Sesiones abiertas</dt><dd>2</dd>", page)
+
+
+def test_password_change_counts_the_other_live_session_and_ends_the_stale_ones(app, client, factory, login_as):
+    u = factory.user("ana")
+    login_as(u)
+    other = login_as(u, app.test_client())
+    _stale_sessions(app, u.id)
+    r = post(client, "/auth/account/password", current_password=u.password, new_password=NEW_PASSWORD,
+             confirm_password=NEW_PASSWORD)
+    assert r.status_code == 302
+    assert "Sesiones cerradas en otros dispositivos: 1." in client.get("/auth/account").get_data(as_text=True)
+    assert is_logged_in(client) and not is_logged_in(other)
+    with app.app_context():
+        unended = db.session.scalars(select(UserSession).where(UserSession.user_id == u.id,
+                                                               UserSession.ended_at.is_(None))).all()
+    assert len(unended) == 1  # this one; the other device's and the two stale ones are ended
+    assert json.loads(log_rows(app, "password.change")[0].detail) == {"other_sessions_ended": 1}
 
 
 def test_language_preference(app, client, factory, login_as):

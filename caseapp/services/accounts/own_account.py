@@ -71,13 +71,8 @@ def change_password(user: User, current: str, new: str, confirm: str) -> int:
     user.password_hash = passwords.hash_password(new)
     user.password_changed_at = now
     user.must_change_password = False
-    keep = user.current_session.id if user.current_session is not None else None
-    ended = db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.id != (keep or 0))
-        .values(ended_at=now, end_reason="password_change"),
-        execution_options={"synchronize_session": False},
-    ).rowcount or 0
+    ended = sessions.end_all(user, "password_change",
+                             keep=user.current_session.id if user.current_session is not None else None)
     sessions.revoke_api_tokens(user, "password_change")
     audit.record("password.change", actor=user, object_type="user", object_ref=user.username,
                  detail={"other_sessions_ended": ended})

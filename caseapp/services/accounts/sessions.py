@@ -36,17 +36,24 @@ def start(user: User, ip: str | None) -> str:
     return token
 
 
+def _cutoffs(now) -> tuple:
+    """(idle, absolute): a session last seen before the first, or started before the second, is over. The one owner
+    of both timeouts, for the request that uses a session and for the lists that count the live ones."""
+    cfg = current_app.config
+    return now - cfg["SESSION_IDLE_TIMEOUT"], now - cfg["SESSION_ABSOLUTE_TIMEOUT"]
+
+
 def resolve(token: str) -> tuple[User | None, str | None]:
     """The user of a live session, or (None, reason) when it ended, idled out or outlived 12 hours."""
     row = db.session.scalars(by_token_hash(UserSession), {"token_hash": crypto.hash_token(token)}).unique().first()
     if row is None or row.ended_at is not None:
         return None, "ended"
     now = utcnow()
-    cfg = current_app.config
-    if now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]:
+    idle, absolute = _cutoffs(now)
+    if row.last_seen_at < idle:
         end(row, "idle_timeout")
         return None, "idle_timeout"
-    if now - row.created_at > cfg["SESSION_ABSOLUTE_TIMEOUT"]:
+    if row.created_at < absolute:
         end(row, "absolute_timeout")
         return None, "absolute_timeout"
     user = row.user
@@ -69,21 +76,29 @@ def end(row: UserSession, reason: str) -> None:
     db.session.commit()
 
 
-def end_all(user: User, reason: str) -> int:
-    """End every live session of `user` (logout everywhere, admin action, deactivation). Caller commits."""
-    result = db.session.execute(
+def end_all(user: User, reason: str, *, keep: int | None = None) -> int:
+    """End every session of `user` not ended yet but the one `keep` (logout everywhere, admin action, deactivation,
+    a password change, which keeps the current one); returns how many of them were live. One that idled out or outlived its 12 hours is ended too, uncounted: nobody could use it,
+    and "sessions closed: 37" for a worker who never pressed "sign out" would not be true. Caller commits."""
+    idle, absolute = _cutoffs(utcnow())
+    ended = db.session.execute(
         update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.id != (keep or 0))
         .values(ended_at=utcnow(), end_reason=reason)
-    )
-    return result.rowcount or 0
+        .returning(UserSession.last_seen_at, UserSession.created_at)
+    ).all()
+    return sum(1 for last_seen_at, created_at in ended if last_seen_at >= idle and created_at >= absolute)
 
 
 def live_sessions(user: User) -> list[UserSession]:
+    """The sessions `user` could still use, newest first: not ended, and within both timeouts. A session whose
+    browser was closed without signing out stays unended until it is used again; it is no open session."""
+    idle, absolute = _cutoffs(utcnow())
     return list(
         db.session.scalars(
             select(UserSession)
-            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None),
+                   UserSession.last_seen_at >= idle, UserSession.created_at >= absolute)
             .order_by(UserSession.created_at.desc())
         )
     )
