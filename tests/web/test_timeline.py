@@ -344,3 +344,27 @@ def test_the_summary_carries_the_safety_flags_to_every_reader_and_every_proceedi
         assert all("Alertas de seguridad: No contactar por" in p.extract_text() for p in pages), who  # every page
     text = _pdf_text(_get(app, login_as, people["lia"], path, f"/cases/{code}/summary.pdf").data)
     assert "Regularizaci" in text and "02/04/2025" in text
+
+
+@pytest.mark.parametrize("locale", ["es_CO", "en"])
+@pytest.mark.parametrize("reader", ["ana", "lia", "beto"])
+def test_the_case_pages_newest_entries_are_the_head_of_the_whole_timeline_text_and_all(app, people, reader, locale):
+    """Only the entries returned have their text written: the case page's six are the whole timeline's first six,
+    word for word, in the reader's language, and "is there more" still counts what was not written."""
+    from flask import session
+
+    from caseapp.services import followup
+
+    code = _build(app, people, n=4)
+    with app.test_request_context():
+        session["locale"] = locale
+        user = _u(people[reader].id)
+        case = _case(code)
+        whole = followup.entries_of(user, case)
+        for newest in (1, 6, 7, len(whole), len(whole) + 5):
+            head = followup.entries_of(user, case, newest=newest)
+            assert head == whole[:newest]
+            assert all(type(e.text) is str for e in head)
+    assert len(whole) > 7
+    recorded = "Acción registrada: " if locale == "es_CO" else "Step recorded: "
+    assert reader == "lia" or any(e.text.startswith(recorded) for e in whole)  # each in the reader's language

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Date,
     DateTime,
@@ -66,7 +66,7 @@ LEGAL_NOTES = "legal_notes"
 class TimelineEntry:
     on: date
     kind: str  # a stable code ("case.identified", "step.done", "referral.sent"...), for the API and the tests
-    text: str  # what the reader reads, in her language
+    text: str  # what the reader reads, in her language (a lazy string while the sources build it)
     section: str  # the need-to-know part it belongs to
 
 
@@ -198,39 +198,39 @@ def _dated_rows_statement(parts: frozenset, english: bool, all_referrals: bool):
 def _phases(r: _Reading) -> Iterable[TimelineEntry]:
     """The case's status moves and phase dates (its own columns, its closures and reopenings, extensions)."""
     case = r.case
-    yield TimelineEntry(case.identified_on, "case.identified", _("Identified (%(source)s)",
+    yield TimelineEntry(case.identified_on, "case.identified", _l("Identified (%(source)s)",
                         source=label("identification_source", case.identification_source)), "summary")
     if case.linked_on:
-        yield TimelineEntry(case.linked_on, "case.linked", _("Linked to the programme"), "summary")
+        yield TimelineEntry(case.linked_on, "case.linked", _l("Linked to the programme"), "summary")
     if case.intake_on:
-        yield TimelineEntry(case.intake_on, "case.intake", _("Immediate assistance started"), "summary")
+        yield TimelineEntry(case.intake_on, "case.intake", _l("Immediate assistance started"), "summary")
     if case.immediate_closed_on:
         yield TimelineEntry(case.immediate_closed_on, "case.immediate_closed",
-                            _("Immediate assistance closed; mediate assistance started"), "summary")
+                            _l("Immediate assistance closed; mediate assistance started"), "summary")
     for acta in r.rows.get("acta", ()):
-        yield TimelineEntry(acta.d1, "case.acta", _("Record of objectives and commitments (acta única) agreed"),
+        yield TimelineEntry(acta.d1, "case.acta", _l("Record of objectives and commitments (acta única) agreed"),
                             "summary")
     closures = r.rows.get("closure", ())
     for closure in closures:  # d1 closed on, d2 reopened on; c1 the reason, c2 the reopening's code
-        yield TimelineEntry(closure.d1, "case.closed", _("Case closed: %(reason)s", reason=label("closure", closure.c1)),
+        yield TimelineEntry(closure.d1, "case.closed", _l("Case closed: %(reason)s", reason=label("closure", closure.c1)),
                             "summary")
         if closure.d2:
             yield TimelineEntry(closure.d2, "case.reopened",
-                                _("Case reopened: %(reason)s", reason=label("reopen", closure.c2)), "summary")
+                                _l("Case reopened: %(reason)s", reason=label("reopen", closure.c2)), "summary")
     if not closures and case.closed_on:  # closed before closures were recorded one by one
         yield TimelineEntry(case.closed_on, "case.closed",
-                            _("Case closed: %(reason)s", reason=label("closure", case.closure_reason)), "summary")
+                            _l("Case closed: %(reason)s", reason=label("closure", case.closure_reason)), "summary")
     for ext in r.rows.get("extension", ()):
-        yield TimelineEntry(ext.d1, "case.extended", _("Phase extended: %(phase)s", phase=label("phase", ext.c1)),
+        yield TimelineEntry(ext.d1, "case.extended", _l("Phase extended: %(phase)s", phase=label("phase", ext.c1)),
                             "summary")
 
 
 def _consents(r: _Reading) -> Iterable[TimelineEntry]:
     for c in authz.consents_seen_by(r.actor, r.case):
         what = label("consent_kind", c.kind) + (f" ({c.entity.code})" if c.entity is not None else "")
-        yield TimelineEntry(c.given_on, "consent.given", _("Consent given: %(what)s", what=what), "summary")
+        yield TimelineEntry(c.given_on, "consent.given", _l("Consent given: %(what)s", what=what), "summary")
         if c.withdrawn_on:
-            yield TimelineEntry(c.withdrawn_on, "consent.withdrawn", _("Consent withdrawn: %(what)s", what=what),
+            yield TimelineEntry(c.withdrawn_on, "consent.withdrawn", _l("Consent withdrawn: %(what)s", what=what),
                                 "summary")
 
 
@@ -238,12 +238,12 @@ def _steps(r: _Reading) -> Iterable[TimelineEntry]:
     """Assistance steps, as the route page shows them to this reader (steps_seen: a lodging step only with her
     identity): when each was recorded, done, or found not provided."""
     for step in r.rows.get("step", ()):  # d1 done on; t1 created, t2 updated at; c1 the kind's label, c2 the status
-        yield TimelineEntry(_day(step.t1), "step.recorded", _("Step recorded: %(kind)s", kind=step.c1), "summary")
+        yield TimelineEntry(_day(step.t1), "step.recorded", _l("Step recorded: %(kind)s", kind=step.c1), "summary")
         if step.c2 == "done" and step.d1:
-            yield TimelineEntry(step.d1, "step.done", _("Step done: %(kind)s", kind=step.c1), "summary")
+            yield TimelineEntry(step.d1, "step.done", _l("Step done: %(kind)s", kind=step.c1), "summary")
         elif step.c2 == "not_provided":
             yield TimelineEntry(_day(step.t2), "step.not_provided",
-                                _("Step not provided: %(kind)s", kind=step.c1), "summary")
+                                _l("Step not provided: %(kind)s", kind=step.c1), "summary")
 
 
 def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
@@ -251,24 +251,24 @@ def _referrals(r: _Reading) -> Iterable[TimelineEntry]:
     # entity's code, c2 the service's label (its code if the catalogue has none), c3 the status
     for ref in r.rows.get("referral", ()):
         what = {"entity": ref.c1, "service": ref.c2}
-        yield TimelineEntry(_day(ref.t1), "referral.sent", _("Referral sent to %(entity)s: %(service)s", **what),
+        yield TimelineEntry(_day(ref.t1), "referral.sent", _l("Referral sent to %(entity)s: %(service)s", **what),
                             "summary")
         if ref.d1:
             if ref.c3 == "rejected":
                 yield TimelineEntry(ref.d1, "referral.rejected",
-                                    _("Referral rejected by %(entity)s: %(service)s", **what), "summary")
+                                    _l("Referral rejected by %(entity)s: %(service)s", **what), "summary")
             else:
                 yield TimelineEntry(ref.d1, "referral.accepted",
-                                    _("Referral accepted by %(entity)s: %(service)s", **what), "summary")
+                                    _l("Referral accepted by %(entity)s: %(service)s", **what), "summary")
         if ref.d2:
             yield TimelineEntry(ref.d2, "referral.done",
-                                _("Referral fulfilled by %(entity)s: %(service)s", **what), "summary")
+                                _l("Referral fulfilled by %(entity)s: %(service)s", **what), "summary")
         if ref.d3:
             yield TimelineEntry(ref.d3, "referral.ended",
-                                _("Access of %(entity)s ended: %(service)s", **what), "summary")
+                                _l("Access of %(entity)s ended: %(service)s", **what), "summary")
         elif ref.c3 == "withdrawn":
             yield TimelineEntry(_day(ref.t2), "referral.withdrawn",
-                                _("Referral to %(entity)s withdrawn: %(service)s", **what), "summary")
+                                _l("Referral to %(entity)s withdrawn: %(service)s", **what), "summary")
 
 
 def _legal(r: _Reading) -> Iterable[TimelineEntry]:
@@ -277,27 +277,27 @@ def _legal(r: _Reading) -> Iterable[TimelineEntry]:
     proceedings = r.rows.get("proceeding", ())
     for proc in proceedings:  # d1 the complaint's date, c1 the proceeding's kind
         if proc.c1 == "criminal" and proc.d1:
-            yield TimelineEntry(proc.d1, "legal.complaint", _("Criminal complaint filed"), "legal")
+            yield TimelineEntry(proc.d1, "legal.complaint", _l("Criminal complaint filed"), "legal")
     if proceedings:
         for change in r.rows.get("stage", ()):  # d1 changed on; c1 its proceeding's kind, c2 the stage
             kind = change.c1 or "criminal"
-            yield TimelineEntry(change.d1, "legal.stage", _(
+            yield TimelineEntry(change.d1, "legal.stage", _l(
                 "%(proceeding)s: stage %(stage)s", proceeding=label("proceeding_kind", kind),
                 stage=stage_label(kind, change.c2)), "legal")
     for event in r.rows.get("event", ()):
-        yield TimelineEntry(event.d1, "legal.event", _("Legal event: %(kind)s", kind=label("event_kind", event.c1)),
+        yield TimelineEntry(event.d1, "legal.event", _l("Legal event: %(kind)s", kind=label("event_kind", event.c1)),
                             "legal")
     for m in r.rows.get("measure", ()):  # d1 requested, d2 decided, d3 ended on; c1 the kind, c2 the status
         kind = label("protection", m.c1)
         yield TimelineEntry(m.d1, "legal.measure.requested",
-                            _("Protection measure requested: %(kind)s", kind=kind), "legal")
+                            _l("Protection measure requested: %(kind)s", kind=kind), "legal")
         decided = "granted" if m.c2 == "ended" else m.c2  # only a granted measure ends
         if m.d2 and decided != "requested":
-            yield TimelineEntry(m.d2, "legal.measure." + decided, _(
+            yield TimelineEntry(m.d2, "legal.measure." + decided, _l(
                 "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", decided)),
                 "legal")
         if m.d3:
-            yield TimelineEntry(m.d3, "legal.measure.ended", _(
+            yield TimelineEntry(m.d3, "legal.measure.ended", _l(
                 "Protection measure %(kind)s: %(status)s", kind=kind, status=label("protection_status", "ended")),
                 "legal")
 
@@ -305,10 +305,10 @@ def _legal(r: _Reading) -> Iterable[TimelineEntry]:
 def _life_plan(r: _Reading) -> Iterable[TimelineEntry]:
     for goal in r.rows.get("goal", ()):  # d1 agreed, d2 reviewed on; c1 the area, c2 the status
         area = label("goal_area", goal.c1)
-        yield TimelineEntry(goal.d1, "goal.agreed", _("Life plan goal agreed: %(area)s", area=area),
+        yield TimelineEntry(goal.d1, "goal.agreed", _l("Life plan goal agreed: %(area)s", area=area),
                             "psychosocial")
         if goal.d2:
-            yield TimelineEntry(goal.d2, "goal.reviewed", _(
+            yield TimelineEntry(goal.d2, "goal.reviewed", _l(
                 "Life plan goal reviewed: %(area)s (%(status)s)", area=area,
                 status=label("goal_status", goal.c2)), "psychosocial")
 
@@ -317,17 +317,17 @@ def _notes(r: _Reading) -> Iterable[TimelineEntry]:
     """That a note was written, in the sections the reader reads (never its body)."""
     for note in r.rows.get("note", ()):  # d1 written on, c1 its section (_dated_rows reads only the reader's)
         if note.c1 == "legal":
-            yield TimelineEntry(note.d1, "note.legal", _("Legal note written"), LEGAL_NOTES)
+            yield TimelineEntry(note.d1, "note.legal", _l("Legal note written"), LEGAL_NOTES)
         else:
-            yield TimelineEntry(note.d1, "note.psychosocial", _("Psychosocial note written"), "psychosocial")
+            yield TimelineEntry(note.d1, "note.psychosocial", _l("Psychosocial note written"), "psychosocial")
 
 
 def _stays(r: _Reading) -> Iterable[TimelineEntry]:
     """Shelter stays: where she is lodged goes with her identity and contact (stays_of says so)."""
     for stay in r.rows.get("stay", ()):  # d1 admitted, d2 left on
-        yield TimelineEntry(stay.d1, "stay.admitted", _("Admitted to a shelter"), "identity")
+        yield TimelineEntry(stay.d1, "stay.admitted", _l("Admitted to a shelter"), "identity")
         if stay.d2:
-            yield TimelineEntry(stay.d2, "stay.left", _("Left the shelter"), "identity")
+            yield TimelineEntry(stay.d2, "stay.left", _l("Left the shelter"), "identity")
 
 
 # (the parts a source may yield, the source): a source none of whose parts the reader sees is not run at all.
@@ -351,8 +351,10 @@ def readable_parts(actor, case: Case) -> frozenset:
     return parts
 
 
-def entries_of(actor, case: Case, parts: frozenset | None = None) -> list[TimelineEntry]:
-    """The timeline of a case the caller has loaded for `actor`, newest first (the caller logs the read)."""
+def entries_of(actor, case: Case, parts: frozenset | None = None, *, newest: int | None = None) -> list[TimelineEntry]:
+    """The timeline of a case the caller has loaded for `actor`, newest first (the caller logs the read); only the
+    `newest` entries when given. An entry's text is written (translated and formatted) only if it is returned: the
+    case page shows six entries of a timeline that grows with the case."""
     parts = readable_parts(actor, case) if parts is None else parts
     reading = _Reading(actor, case, parts, _dated_rows(parts, case, actor))
     found: list[TimelineEntry] = []
@@ -361,7 +363,9 @@ def entries_of(actor, case: Case, parts: frozenset | None = None) -> list[Timeli
             found.extend(e for e in source(reading) if e.section in parts and e.on is not None)
     # newest first; on one day, the later record first (sources yield in the order things happen)
     ranked = sorted(enumerate(found), key=lambda pair: (pair[1].on, pair[0]), reverse=True)
-    return [entry for _rank, entry in ranked]
+    if newest is not None:
+        ranked = ranked[:newest]
+    return [TimelineEntry(e.on, e.kind, str(e.text), e.section) for _rank, e in ranked]
 
 
 def timeline(actor, code: str) -> Timeline:

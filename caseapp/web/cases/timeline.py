@@ -18,7 +18,7 @@ def latest_timeline():
     entries this reader may see, and whether there are more. The case page's read is already in the access log."""
 
     def latest(case):
-        entries = followup.entries_of(current_user, case)
+        entries = followup.entries_of(current_user, case, newest=LATEST + 1)  # one more: is there more?
         return entries[:LATEST], len(entries) > LATEST
 
     return {"latest_timeline": latest}
