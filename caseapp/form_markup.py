@@ -9,7 +9,10 @@ compares the two over hostile values), about a quarter of the time. Installed on
 from __future__ import annotations
 
 import functools
+from numbers import Number
 
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import widgets
 from wtforms.widgets import core
@@ -48,3 +51,77 @@ def install() -> None:
 def original(**kwargs) -> Markup:
     """WTForms' own, for the test that compares the two."""
     return _ORIGINAL(**kwargs)
+
+
+# --- the accessible field around a widget ------------------------------------------------------------------
+#
+# `field(f, hint=None, sensitive=False)`, for every form of every page: its label, its widget, its hint and its
+# errors tied to it with aria-describedby. It was a Jinja macro (templates/macros/forms.html): a case page draws ten
+# fields, the console's filter seven, and the macro's `set`s, tests and filters cost more than the widget itself.
+# tests/web/test_field_markup.py draws every field of every form of the app both ways, with and without errors,
+# hints and the sensitive mark, and finds the same HTML. A whitespace run that holds a line break is written "\n":
+# between tags it is what the browser sees.
+
+_SENSITIVE = _l("Sensitive data: answering is optional.")
+_AT_MOST = _l("At most %(n)s characters.")
+_CHOICE_TYPES = ("RadioField", "MultiCheckboxField")
+_REQUIRED = ' <span class="req" aria-hidden="true">*</span>'
+
+
+def _message(lazy, **variables) -> Markup:
+    """A catalogue message as the templates write it (caseapp.templating.gettext): the translation is markup, the
+    variables are escaped."""
+    return Markup(str(lazy)) % variables  # noqa: S704 - the catalogue's own text; `%` escapes the variables
+
+
+def field(f, hint=None, sensitive: bool = False) -> Markup:
+    """The field `f` (a bound WTForms field) as the form's block: label, widget, hint, errors.
+
+    A length limit is said and counted, never enforced by the browser's `maxlength`, which cuts a pasted text
+    without a word: the server refuses an over-long text with a message and gives it back whole."""
+    err_id = f"{f.id}-error"
+    hint_id = f"{f.id}-hint"
+    limit = f.flags.maxlength
+    limit = limit if isinstance(limit, Number) else None
+    counted = limit is not None and (f.type == "TextAreaField" or limit >= 500)
+    has_hint = bool(hint or sensitive or counted)
+    errors = f.errors
+    described = " ".join(([hint_id] if has_hint else []) + ([err_id] if errors else []))
+    out = ['\n  <div class="field', " has-error" if errors else "",
+           " field-check" if f.type == "BooleanField" else "", '">\n']
+    if f.type == "BooleanField":
+        out += [str(f(**({"aria-describedby": described} if described else {}))), " ", str(escape(f.label)), "\n"]
+    elif f.type in _CHOICE_TYPES:
+        out += ["\n<fieldset", f' aria-describedby="{escape(described)}"' if described else "", ">\n<legend>",
+                str(escape(f.label.text)), _REQUIRED if f.flags.required else "", "</legend>\n"]
+        options = "".join(f'<label class="opt">{escape(opt())} {escape(opt.label.text)}</label>' for opt in f)
+        out += ['<div class="checks">', options, "</div>"] if f.type == "MultiCheckboxField" else [options]
+        out.append("\n</fieldset>\n")
+    else:
+        out += [f'\n<label for="{escape(f.id)}">', str(escape(f.label.text)), _REQUIRED if f.flags.required else "",
+                "</label>\n"]
+        attrs = {"aria-invalid": "true" if errors else "false"}
+        if described:
+            attrs["aria-describedby"] = described
+        if f.flags.required:
+            attrs["aria-required"] = "true"
+        if limit is not None:
+            attrs["maxlength"] = False
+        if counted:
+            attrs["data-limit"] = limit
+        out += [str(f(**attrs)), "\n"]
+    if has_hint:
+        out += [f'<p class="hint" id="{escape(hint_id)}">',
+                f'<span class="sensitive">{_message(_SENSITIVE)}</span> ' if sensitive else "",
+                str(escape(hint or ""))]
+        if counted:
+            out.append(f' <span class="limit">{_message(_AT_MOST, n=format_decimal(limit))}</span> '
+                       f'<span class="counter" data-counter-for="{escape(f.id)}" aria-live="polite"></span>')
+        out.append("</p>")
+    out.append("\n")
+    if errors:
+        out += [f'<p class="error" id="{escape(err_id)}">', str(Markup(" ").join(escape(e) for e in errors)), "</p>"]
+    out.append("\n</div>\n")
+    return Markup("".join(out))  # noqa: S704 - every value went through escape() or is a widget's own Markup
+
+

@@ -89,6 +89,7 @@ def init_app(app) -> None:
                                          if authz.referral_carries_flags(current_user, referral) else []),
         nav_items=nav_items,
         get_locale=get_locale,
+        field=form_markup.field,  # every form's fields: label, widget, hint, errors (accessible)
         label=labels.label,
         label_list=labels.label_list,
         action_label=labels.action_label,
