@@ -28,16 +28,17 @@ from caseapp.timeutil import today, utcnow
 CHILD_METHODS = ("legal_representative", "child_protection_authority")
 
 
-def sharing_entities(case=None) -> list[Entity]:
-    """The entities a consent to share `case` may name: the active ones other than its owner (the consent form
-    offers them as a list; give_consent refuses any other). Without a case: every active entity."""
+def sharing_entities(case=None) -> list:
+    """The entities a consent to share `case` may name, as (code, name) rows: the active ones other than its owner
+    (the consent form offers them as a list; give_consent refuses any other). Without a case: every active entity.
+    Rows, not objects: the case page asks on every view, and the form reads two columns."""
     if case is None:
-        return list(db.session.scalars(_ACTIVE))
-    return list(db.session.scalars(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
+        return list(db.session.execute(_ACTIVE))
+    return list(db.session.execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
 
 
 # built once: the case page's consent form asks on every view
-_ACTIVE = select(Entity).where(Entity.active.is_(True)).order_by(Entity.name, Entity.code)
+_ACTIVE = select(Entity.code, Entity.name).where(Entity.active.is_(True)).order_by(Entity.name, Entity.code)
 _ACTIVE_BUT_OWNER = _ACTIVE.where(Entity.id != bindparam("owner"))
 
 
