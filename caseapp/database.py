@@ -162,7 +162,20 @@ def _owner_only_sqlite_file(uri: str | None) -> None:
             path.chmod(0o600)
 
 
+# RETURNING (sessions.end_all, migration 0013's downgrade) came in SQLite 3.35 (2021); Debian 12 has 3.40
+SQLITE_MINIMUM = (3, 35)
+
+
+def _sqlite_new_enough(uri: str | None) -> None:
+    """Refuse to start on an SQLite older than the app's statements need, with the reason, rather than fail on the
+    first logout everywhere or password change."""
+    if uri and make_url(uri).get_backend_name() == "sqlite" and sqlite3.sqlite_version_info < SQLITE_MINIMUM:
+        raise RuntimeError(f"Ruta needs SQLite {'.'.join(map(str, SQLITE_MINIMUM))} or newer; this Python's sqlite3 "
+                           f"module has {sqlite3.sqlite_version}. Use a newer Python build or PostgreSQL.")
+
+
 def init_app(app) -> None:
+    _sqlite_new_enough(app.config.get("SQLALCHEMY_DATABASE_URI"))
     _owner_only_sqlite_file(app.config.get("SQLALCHEMY_DATABASE_URI"))
     global _installed
     if not _installed:

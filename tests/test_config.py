@@ -140,3 +140,15 @@ def test_flask_db_upgrade_works_in_a_brand_new_instance_folder(env):
     assert (env / "ruta.sqlite3").is_file()
     assert (env / "keyring.json").is_file()
     assert stat.S_IMODE((env / "keyring.json").stat().st_mode) == 0o600
+
+
+def test_an_sqlite_too_old_for_the_apps_statements_is_refused_at_start_with_the_reason(env, monkeypatch):
+    """RETURNING (ending a user's sessions) needs SQLite 3.35: an older one is named at start, not met at the first
+    logout everywhere. PostgreSQL is not asked."""
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(RuntimeError, match=r"SQLite 3\.35 or newer.*3\.31\.1"):
+        create_app(config.load("development"))
+    create_app(config.load("development", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none"))
