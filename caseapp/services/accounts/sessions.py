@@ -78,13 +78,15 @@ def end(row: UserSession, reason: str) -> None:
 
 def end_all(user: User, reason: str, *, keep: int | None = None) -> int:
     """End every session of `user` not ended yet but the one `keep` (logout everywhere, admin action, deactivation,
-    a password change, which keeps the current one); returns how many of them were live. One that idled out or outlived its 12 hours is ended too, uncounted: nobody could use it,
-    and "sessions closed: 37" for a worker who never pressed "sign out" would not be true. Caller commits."""
-    idle, absolute = _cutoffs(utcnow())
+    a password change, which keeps the current one); returns how many of them were live. One that idled out or
+    outlived its 12 hours is ended too, uncounted: nobody could use it, and "sessions closed: 37" for a worker who
+    never pressed "sign out" would not be true. Caller commits."""
+    now = utcnow()  # one instant: the one the sessions end at is the one they are judged live at
+    idle, absolute = _cutoffs(now)
     ended = db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None), UserSession.id != (keep or 0))
-        .values(ended_at=utcnow(), end_reason=reason)
+        .values(ended_at=now, end_reason=reason)
         .returning(UserSession.last_seen_at, UserSession.created_at)
     ).all()
     return sum(1 for last_seen_at, created_at in ended if last_seen_at >= idle and created_at >= absolute)

@@ -212,8 +212,8 @@ def _phases(r: _Reading) -> Iterable[TimelineEntry]:
                             "summary")
     closures = r.rows.get("closure", ())
     for closure in closures:  # d1 closed on, d2 reopened on; c1 the reason, c2 the reopening's code
-        yield TimelineEntry(closure.d1, "case.closed", _l("Case closed: %(reason)s", reason=label("closure", closure.c1)),
-                            "summary")
+        yield TimelineEntry(closure.d1, "case.closed",
+                            _l("Case closed: %(reason)s", reason=label("closure", closure.c1)), "summary")
         if closure.d2:
             yield TimelineEntry(closure.d2, "case.reopened",
                                 _l("Case reopened: %(reason)s", reason=label("reopen", closure.c2)), "summary")
