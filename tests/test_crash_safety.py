@@ -6,6 +6,7 @@ the access-log hash chain is intact.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -114,7 +115,7 @@ def test_sigkill_during_registrations_leaves_a_consistent_database(app, factory,
                 n = next(counter)
             try:
                 status, body = _post(base, token, _payload(n))
-            except OSError:
+            except (OSError, http.client.HTTPException):  # a reset, or an answer cut short (IncompleteRead)
                 interrupted.append(n)  # the server died under us: that is the point
                 return
             if status == 201:
