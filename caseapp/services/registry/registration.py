@@ -101,13 +101,16 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
     identified_on: date = clean["identified_on"]
     is_child = clean.pop("_is_child")
+    entity = db.session.get(Entity, actor.entity_id)
+    # The code first, while nothing is pending: read after the victim was added, the counter's select would flush
+    # her (an extra flush, and its unit of work, before the one below that writes the case anyway).
+    code = _next_code(entity, identified_on.year)
     victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
     db.session.add(victim)
     _set_identity(victim, clean)
     _reindex(victim)
-    entity = db.session.get(Entity, actor.entity_id)
     case = Case(
-        code=_next_code(entity, identified_on.year), victim=victim, owner_entity_id=entity.id,
+        code=code, victim=victim, owner_entity_id=entity.id,
         created_by_id=actor.id, identified_on=identified_on,
         identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
         victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
