@@ -8,9 +8,9 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
-from flask import render_template_string, session
+from flask import render_template_string, session, url_for
 
-from caseapp.web.cases.table import case_rows
+from caseapp.web.cases.table import case_rows, detail_urls
 from caseapp.web.safety.badges import safety_badges
 
 # The loop and macro as they were (templates/cases/_table.html, templates/safety/_badges.html at commit 0030b25).
@@ -74,6 +74,19 @@ def test_python_rows_are_the_jinja_rows(app, locale):
     assert "<script>" not in drawn and str(drawn).count("<tr>") == len(CASES)
     # her name only where her identity may be read, and not read at all elsewhere (nor for an erased identity)
     assert drawn.count(SECRET) == 2 and _Victim.read == 4
+
+
+@pytest.mark.parametrize("root", ["", "/ruta"])
+def test_detail_links_are_url_for(app, root):
+    """The table builds each row's link from one url_for: the same URL as url_for's own for any code, under an
+    application root too (a code with a slash, a query or fragment mark, a percent, quotes or accents stays one
+    path segment, quoted the same way)."""
+    codes = ["CTG-2026-00001", HOSTILE, "a/b", "x?y=1#z", "100%", "Ñandú ü", " sp ace ", "~-._", "<i>Q\"</i>"]
+    with app.test_request_context(base_url=f"http://localhost{root}/"):
+        detail_url = detail_urls()
+        for code in codes:
+            assert detail_url(code) == url_for("cases.detail", code=code), code
+        assert detail_url("CTG-2026-00001") == f"{root}/cases/CTG-2026-00001"
 
 
 def test_badges_alone_escape_and_label(app):

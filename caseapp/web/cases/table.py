@@ -8,13 +8,24 @@ see, as the template did.
 """
 from __future__ import annotations
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from werkzeug.routing import UnicodeConverter
 
 from caseapp import labels
 from caseapp.templating import local_date
 from caseapp.web.safety.badges import safety_badges
+
+
+def detail_urls():
+    """`code -> url_for("cases.detail", code=code)` at the cost of one url_for a table, not one a row (a twentieth of
+    the list page): the rule's path up to the code, then the code quoted by the rule's converter, as url_for does."""
+    head = url_for("cases.detail", code="-")
+    if not head.endswith("/-"):
+        raise RuntimeError("the case page's rule no longer ends with its code")
+    head, to_url = head[:-1], UnicodeConverter(current_app.url_map).to_url
+    return lambda code: head + to_url(code)
 
 
 def case_rows(rows, identity_readable) -> Markup:
@@ -24,6 +35,7 @@ def case_rows(rows, identity_readable) -> Markup:
     erased = f"<em>{escape(_('Erased'))}</em>"
     hidden = f'<span class="muted">{escape(_("Not shown"))}</span>'
     statuses: dict = {}
+    detail_url = detail_urls()
     out = []
     add = out.append
     for case in rows:
@@ -36,7 +48,7 @@ def case_rows(rows, identity_readable) -> Markup:
         if status is None:
             status = statuses[case.status] = escape(labels.label("status", case.status))
         code = escape(case.code)
-        add(f'<tr><td><a href="{escape(url_for("cases.detail", code=case.code))}">{code}</a>'
+        add(f'<tr><td><a href="{escape(detail_url(case.code))}">{code}</a>'
             f'{child if case.is_child else ""}{safety_badges(case.safety_flags)}</td>'
             f"<td>{name}</td><td>{status}</td><td>{escape(case.owner_entity.code)}</td>"
             f"<td>{escape(local_date(case.identified_on))}</td></tr>\n")
