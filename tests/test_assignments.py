@@ -416,3 +416,44 @@ def test_the_agenda_page_shows_the_entitys_waiting_referrals_apart_and_the_most_
     assert sum(code in waiting for code in codes) == 2
     items = client.get("/api/v1/agenda", headers=Paths(app, client, login_as)._token(people["ana"])).get_json()
     assert sorted(i["case"] for i in items["items"] if i["kind"] == "referral") == sorted(codes)
+
+
+def test_the_case_pages_professionals_are_the_open_assignments(app, people, case_code):
+    """The case page lists its professionals from columns (assignments.professionals), not objects: the same
+    people, order and roles as the open assignments, and "deactivated" exactly when User.is_active is false (her
+    account or her entity switched off), for every combination."""
+    from itertools import product
+
+    from caseapp.models.accounts import Entity
+    from caseapp.services.casework.assignments import open_assignments, professionals
+
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.code == case_code))
+        for who, role in (("lina", "lawyer"), ("omar", "social_worker"), ("ines", "lawyer")):
+            db.session.add(CaseAssignment(case_id=case.id, user_id=people[who].id, role=role,
+                                          assigned_at=case.created_at, assigned_by_id=people["ana"].id))
+        db.session.get(User, people["lina"].id).display_name = ""  # shown by her username
+        ana = db.session.get(User, people["ana"].id)
+        entities = {code: db.session.scalar(select(Entity).where(Entity.code == code)) for code in ("SDIS", "OTRA")}
+        seen = set()
+        for ana_active, sdis_active, otra_active in product((True, False), repeat=3):
+            ana.active, entities["SDIS"].active, entities["OTRA"].active = ana_active, sdis_active, otra_active
+            db.session.flush()
+            expected = [(a.user.display_name or a.user.username, a.role, a.user.is_active)
+                        for a in open_assignments(case)]
+            listed = [(p.name, p.role, p.active) for p in professionals(case)]
+            assert listed == expected and len(listed) == 4
+            seen.update(active for _n, _r, active in listed)
+        assert seen == {True, False}
+        db.session.rollback()
+
+
+def test_the_case_page_marks_a_deactivated_professional(app, client, login_as, people, case_code):
+    with app.app_context():
+        db.session.get(User, people["ana"].id).active = False
+        db.session.commit()
+    login_as(people["bea"])
+    page = client.get(f"/cases/{case_code}").get_data(as_text=True)
+    panel = page[page.index('id="professionals-title"'):]
+    panel = panel[:panel.index("</section>")]
+    assert "desactivada" in panel and "sin profesional asignado" in panel

@@ -8,6 +8,6 @@ from caseapp.web.assignments import routes  # noqa: E402,F401
 @bp.app_context_processor
 def _case_professionals():
     """`case_professionals(case)` for the case page's partial (templates/assignments/_case_professionals.html)."""
-    from caseapp.services.casework.assignments import open_assignments
+    from caseapp.services.casework.assignments import professionals
 
-    return {"case_professionals": open_assignments}
+    return {"case_professionals": professionals}

@@ -220,8 +220,8 @@ def detail(code):
         "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
         awaits_child_protection=awaits, child_referral=referrals.mandatory_referral(case) if awaits else None,
         status_form=StatusForm(formdata=None), consent_form=_consent_form(case),
-        withdraw_form=WithdrawConsentForm(formdata=None), erasure_form=_erasure_request_form(formdata=None),
-    )
+        erasure_form=_erasure_request_form(formdata=None),
+    )  # (each consent's withdraw button is three hidden inputs in the template: no form object is built for it)
 
 
 def _consent_form(case) -> GiveConsentForm | None:
