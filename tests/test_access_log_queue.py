@@ -115,6 +115,28 @@ def test_a_commit_seals_its_rows_and_the_console_sees_queued_ones(ctx, runner):
     assert _verify(runner).exit_code == 0
 
 
+def test_seal_all_seals_rows_committed_after_the_sessions_first_read(ctx):
+    """A console request has read (its user) before it seals: rows another request queued and committed since are
+    sealed too, and seen (SQLite fixes a read transaction's snapshot at its first read)."""
+    from caseapp.models.accounts import User
+
+    db.session.commit()
+    db.session.scalar(select(func.count()).select_from(User))  # the request's first read: the user loader's
+
+    def elsewhere():
+        with ctx.app_context():
+            _queue(ctx, 3, prefix="LATE")
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    worker.join()
+    assert audit.seal_all() == 3
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq.desc()).limit(3)).all()
+    assert sorted(refs) == ["LATE-0", "LATE-1", "LATE-2"], "the same transaction reads them, sealed"
+    db.session.rollback()
+    assert _counts()[1] == 0
+
+
 def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_one_that_loses_leaves_its_row_to_the_next(ctx):
     """PostgreSQL: a request that gets the chain's lock at its commit chains its rows itself (two statements fewer
     than a queue row inserted and deleted); while another holds the lock they are queued, and sealed - after what

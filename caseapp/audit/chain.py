@@ -190,15 +190,15 @@ class _Row:
 
 
 def seal_all() -> int:
-    """Seal every row committed so far (on SQLite: as far as the session's transaction sees, which is what its next
-    reads see), waiting for the chain if a sealer holds it (the auditor's console, verify, anchors, `flask audit
-    seal`), so that the session's next reads see them."""
+    """Seal every row committed so far, waiting for the chain if a sealer holds it (the auditor's console, verify,
+    anchors, `flask audit seal`), so that the session's next reads see them."""
     session = db.session()
     if holds_write_lock(session):  # SQLite: the session is the one writer; another connection would wait for it
         return seal(session.connection(), blocking=True, limit=2**31)
-    # The first look through the session's own transaction, open anyway (not a second connection with its BEGIN and
-    # ROLLBACK, for a queue that is nearly always empty). On SQLite it sees what its snapshot sees: the rows
-    # committed before the session's first read, as everything else the page then reads.
+    # The first look through the session's own transaction, not a second connection with its BEGIN and ROLLBACK, for
+    # a queue that is nearly always empty. On SQLite the session's snapshot dates from its first read (the user
+    # loader's): renewed first, or rows committed since would stay queued and unseen.
+    fresh_snapshot(session)
     if session.connection().execute(_QUEUE_PEEK).first() is None:
         return 0  # nothing queued: no lock taken
     total = 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from werkzeug.routing import UnicodeConverter
 
 from caseapp import labels
 from caseapp.templating import local_date
@@ -20,11 +19,13 @@ from caseapp.web.safety.badges import safety_badges
 
 def detail_urls():
     """`code -> url_for("cases.detail", code=code)` at the cost of one url_for a table, not one a row (a twentieth of
-    the list page): the rule's path up to the code, then the code quoted by the rule's converter, as url_for does."""
+    the list page): the rule's path up to the code, then the code quoted by the rule's (default) converter, as url_for
+    does."""
     head = url_for("cases.detail", code="-")
     if not head.endswith("/-"):
         raise RuntimeError("the case page's rule no longer ends with its code")
-    head, to_url = head[:-1], UnicodeConverter(current_app.url_map).to_url
+    url_map = current_app.url_map
+    head, to_url = head[:-1], url_map.converters["default"](url_map).to_url
     return lambda code: head + to_url(code)
 
 
