@@ -106,34 +106,28 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
     return stmt.order_by(Case.id.desc()).limit(CANDIDATES)
 
 
-def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[tuple[int, Victim]]]:
-    """(case id, victim) of the cases of every entity whose victim's document or name blind index matches, newest
-    first, by the index that found them: one statement for both, each index read under its own limit, and a case
-    compared on a kind only if that kind's read found it (a case found by both comes once for each). Victims only
-    (with their data key, to decrypt): most candidates are namesakes or index collisions, and building each one's
-    case and entity as objects cost more than the statement (0.57 -> 0.36 ms a registration)."""
-    found: dict[str, list[tuple[int, Victim]]] = {"document": [], "name": []}
+def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[Case]]:
+    """The cases of every entity whose victim's document or name blind index matches, newest first, by the index
+    that found them: one statement for both (it was one each), each index read under its own limit as before, and
+    a case compared on a kind only if that kind's read found it (a case found by both comes once for each)."""
+    found: dict[str, list[Case]] = {"document": [], "name": []}
     if document_bidx is not None or name_bidx is not None:
-        for victim, kind, case_id in db.session.execute(_duplicate_candidates_statement(),
-                                                        {"document_bidx": document_bidx, "name_bidx": name_bidx}):
-            found[kind].append((case_id, victim))
+        for case, kind in db.session.execute(_duplicate_candidates_statement(),
+                                             {"document_bidx": document_bidx, "name_bidx": name_bidx}):
+            found[kind].append(case)
     return found
 
 
 @functools.lru_cache(maxsize=1)
 def _duplicate_candidates_statement():
     def matching(kind: str, column):  # a None bind matches nothing (= NULL)
-        ids = (select(Case.id.label("id"), Case.victim_id.label("victim_id")).join(Case.victim)
-               .where(*_index_matches(column, column.key)).order_by(Case.id.desc()).limit(CANDIDATES).subquery())
-        return select(ids.c.id, ids.c.victim_id, literal(kind).label("kind"))
+        ids = (select(Case.id.label("id")).join(Case.victim).where(*_index_matches(column, column.key))
+               .order_by(Case.id.desc()).limit(CANDIDATES).subquery())
+        return select(ids.c.id, literal(kind).label("kind"))
 
     found = union_all(matching("document", Victim.document_bidx), matching("name", Victim.name_bidx)).subquery()
-    return (select(Victim, found.c.kind, found.c.id).join(found, found.c.victim_id == Victim.id)
-            .order_by(found.c.id.desc()))
-
-
-# The cases that matched, read once the comparison is done (their entity names the hint, their code may be shown).
-_MATCHED_CASES = select(Case).options(lazyload(Case.purposes)).where(Case.id.in_(bindparam("ids", expanding=True)))
+    return (select(Case, found.c.kind).join(found, found.c.id == Case.id).options(lazyload(Case.purposes))
+            .order_by(Case.id.desc()))
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
@@ -149,16 +143,18 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
     phone = _phone_key(data.get("phone"))
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
-    found: dict[int, set[str]] = {}
+    found: dict[int, tuple[Case, set[str]]] = {}
     candidates = _duplicate_candidates(_bidx("victims/document", doc), _bidx("victims/name", name))
-    for case_id, v in candidates["document"]:
+    for case in candidates["document"]:
+        v = case.victim
         if _document_key(v.document_type, v.document_number) == doc:
-            found.setdefault(case_id, set()).add("document")
+            found.setdefault(case.id, (case, set()))[1].add("document")
     if name:
-        for case_id, v in candidates["name"]:
+        for case in candidates["name"]:
+            v = case.victim
             if _name_key(v.given_names, v.family_names) != name:
                 continue
-            reasons = found.setdefault(case_id, set())
+            reasons = found.setdefault(case.id, (case, set()))[1]
             if birth and v.birth_date == birth:
                 reasons.add("name_birth_date")
             if phone and _phone_key(v.phone) == phone:
@@ -166,11 +162,8 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
             if not (birth and v.birth_date) and "name_birth_date" not in reasons:
                 reasons.add("name")  # no birth date on one side: the same full name is enough to ask
             if not reasons:
-                del found[case_id]  # a namesake born on another day, with another phone: a different person
-    if not found:
-        return {}
-    cases = {c.id: c for c in db.session.scalars(_MATCHED_CASES, {"ids": list(found)})}
-    return {case_id: (cases[case_id], reasons) for case_id, reasons in found.items() if case_id in cases}
+                del found[case.id]  # a namesake born on another day, with another phone: a different person
+    return found
 
 
 def matched_on(found: dict[int, tuple[Case, set[str]]], hints: list[dict]) -> list[str]:
