@@ -126,7 +126,8 @@ def test_a_mandatory_referral_ends_when_the_case_is_not_a_childs(app, factory):
             followup.overview(_u(icbf.id), case.code)
 
 
-def test_a_duplicate_hint_names_the_case_only_to_who_may_see_her_identity(app, factory):
+@pytest.mark.parametrize("shared", ["summary", "summary,identity"])
+def test_a_duplicate_hint_names_the_case_only_to_who_may_see_her_identity(app, factory, shared):
     ana = factory.user("ana", roles=("social_worker",), entity="SDIS")
     beto = factory.user("beto", roles=("social_worker",), entity="OIM")
     with app.test_request_context():
@@ -138,11 +139,12 @@ def test_a_duplicate_hint_names_the_case_only_to_who_may_see_her_identity(app, f
         case.consents.append(Consent(kind="sharing", entity_id=oim.id, given_on=IDENTIFIED, method="written",
                                      recorded_at=utcnow()))
         db.session.add(Referral(case=case, from_entity_id=case.owner_entity_id, to_entity_id=oim.id,
-                                status="accepted", service="psychological_assessment", shared_sections="summary",
+                                status="accepted", service="psychological_assessment", shared_sections=shared,
                                 sent_at=utcnow(), due_on=IDENTIFIED))
         db.session.commit()
         hints = registry.find_duplicates(_u(beto.id), {
             "document_type": "CC", "document_number": "52777111", "given_names": "Rosa",
             "identified_on": IDENTIFIED.isoformat(), "identification_source": "icbf",
             "trafficking_scope": "internal", "exploitation_purposes": ["begging"]})
-        assert hints == [{"entity_code": "SDIS", "entity_name": "Entidad SDIS"}]  # whom to call, not which case
+        named = {"case_code": code} if "identity" in shared else {}  # whom to call; which case only to a reader of her
+        assert hints == [{"entity_code": "SDIS", "entity_name": "Entidad SDIS", **named}]

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -126,8 +126,20 @@ def _duplicate_candidates_statement():
         return select(ids.c.id, literal(kind).label("kind"))
 
     found = union_all(matching("document", Victim.document_bidx), matching("name", Victim.name_bidx)).subquery()
-    return (select(Case, found.c.kind).join(found, found.c.id == Case.id).options(lazyload(Case.purposes))
+    return (select(Case, found.c.kind).join(found, found.c.id == Case.id).options(*_COMPARED)
             .order_by(Case.id.desc()))
+
+
+# A candidate is compared and named, nothing more: of the case, what a hint says (its code and entity) and who may
+# read it (authz.identity_readable); of the victim, the fields compared. Most candidates are namesakes or index
+# collisions, and their other columns (her account of events, her address, the case's thirty) were read, copied
+# and made into attributes for nothing. Anything else a caller reads still loads, on first read.
+_COMPARED = (
+    load_only(Case.id, Case.code, Case.owner_entity_id, Case.victim_id), lazyload(Case.purposes),
+    joinedload(Case.victim).load_only(
+        Victim.uid, Victim.data_key_id, Victim.erased, Victim.document_type_enc, Victim.document_number_enc,
+        Victim.given_names_enc, Victim.family_names_enc, Victim.birth_date_enc, Victim.phone_enc),
+)
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
@@ -177,9 +189,10 @@ def _hints(actor, cases: list[Case]) -> list[dict]:
     """Which entities to contact: entity code and name only (and the case code when the actor may see who the
     victim of that case is: a referral that shares no identity must not confirm a guessed one)."""
     hints: dict[tuple, dict] = {}
+    readable = authz.identity_readable(actor, cases)  # one statement for all, not one for each other entity's case
     for case in cases:
         hint = {"entity_code": case.owner_entity.code, "entity_name": case.owner_entity.name}
-        if authz.can(actor, "case.identity.read", case):
+        if case.id in readable:
             hint["case_code"] = case.code
         hints.setdefault(tuple(sorted(hint.items())), hint)
     return sorted(hints.values(), key=lambda h: (h["entity_code"], h.get("case_code", "")))
