@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from caseapp import audit, authz, crypto, labels
@@ -33,25 +33,24 @@ from caseapp.timeutil import utcnow
 
 
 def _next_code(entity: Entity, year: int) -> str:
-    """The next ENTITY-YEAR-NNNNN; the counter row is locked (SQLite: the write lock, caseapp.database)."""
-    def locked():
-        return db.session.scalar(_COUNTER, {"entity_id": entity.id, "year": year})
-
-    counter = locked()
-    if counter is None:
+    """The next ENTITY-YEAR-NNNNN. The counter is raised and read in one statement, which locks its row to the end of
+    the transaction (SQLite: the write lock, caseapp.database), as the read FOR UPDATE and the flushed change did in
+    two (a round trip less on PostgreSQL, and no counter object)."""
+    params = {"counter_entity": entity.id, "counter_year": year}  # (names a column's bind may not take)
+    last = db.session.connection().execute(_BUMP_COUNTER, params).scalar()
+    if last is None:  # the entity's first case of the year
         try:
             with db.session.begin_nested():
                 db.session.add(CaseCounter(entity_id=entity.id, year=year, last=0))
         except IntegrityError:  # another transaction created it first
             pass
-        counter = locked()
-    counter.last += 1
-    return f"{entity.code}-{year}-{counter.last:05d}"
+        last = db.session.connection().execute(_BUMP_COUNTER, params).scalar()
+    return f"{entity.code}-{year}-{last:05d}"
 
 
-_COUNTER = (select(CaseCounter)  # built once: every registration asks
-            .where(CaseCounter.entity_id == bindparam("entity_id"), CaseCounter.year == bindparam("year"))
-            .with_for_update().execution_options(populate_existing=True))
+_BUMP_COUNTER = (update(CaseCounter)  # built once: every registration asks
+                 .where(CaseCounter.entity_id == bindparam("counter_entity"), CaseCounter.year == bindparam("counter_year"))
+                 .values(last=CaseCounter.last + 1).returning(CaseCounter.last))
 
 
 def _set_identity(victim: Victim, clean: dict) -> None:
