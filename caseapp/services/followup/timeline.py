@@ -129,7 +129,9 @@ def _dated_rows(reading_parts: frozenset, case: Case, actor) -> dict[str, list]:
     stmt = _dated_rows_statement(parts, str(get_locale() or "es").startswith("en"), party is None)
     rows: dict[str, list] = {}
     if stmt is not None:
-        for row in db.session.execute(stmt, {"case_id": case.id, "party": party}):
+        # through the session's connection (its transaction): a Core statement gains nothing from the ORM's
+        # dispatch, which cost a fifth of this read
+        for row in db.session.connection().execute(stmt, {"case_id": case.id, "party": party}):
             rows.setdefault(row.kind, []).append(row)
     return rows
 
