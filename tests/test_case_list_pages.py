@@ -16,6 +16,7 @@ from caseapp.models.accounts import User
 from caseapp.models.cases import Case, Consent
 from caseapp.services import referrals, registry
 from tests.cases_factory import make_case
+from tests.conftest import csrf_token
 from tests.world import new_api_token
 
 ON = date(2025, 3, 10)
@@ -120,3 +121,55 @@ def test_every_visible_case_once_newest_first_and_nothing_else(world, path, stat
         walk = _service_walk if path.startswith("service") else _api_walk
         listed = walk(world, status, int(path.split(", ")[1][0]))
     assert listed == expected
+
+
+NAMED = (3, 4, 9)  # her own cases (4, 9), and the one referred to her with the identity section (3)
+
+
+def _names_listed(world, path) -> dict[str, bool]:
+    """code -> whether the row names her, on one path."""
+    client, made = world["client"], world["made"]
+    if path == "service list":
+        with world["app"].test_request_context():
+            rows = registry.list_cases(db.session.get(User, world["beto"].id))[0]
+        return {r.code: r.given_names is not None or r.family_names is not None for r in rows}
+    if path == "api list":
+        return {i["code"]: "given_names" in i or "family_names" in i
+                for i in client.get("/api/v1/cases", headers=world["api"]).get_json()["items"]}
+    if path == "api search":
+        out = {}
+        for code in made.values():
+            for item in client.post("/api/v1/cases/search", json={"code": code}, headers=world["api"]).get_json()["items"]:
+                out[item["code"]] = "given_names" in item or "family_names" in item
+        return out
+    pages = {"web list": [client.get("/cases/").get_data(as_text=True)]}.get(path) or [
+        client.post("/cases/search", data={"code": code, "csrf_token": token}).get_data(as_text=True)
+        for token in [csrf_token(client, "/cases/")] for code in made.values()]
+    out = {}
+    for html in pages:
+        for code in made.values():
+            at = html.find(f'href="/cases/{code}"')
+            if at >= 0:
+                row = html[at:html.index("</tr>", at)]
+                out[code] = "Mariana" in row or "Pérez" in row
+    return out
+
+
+@pytest.mark.parametrize("path", ["service list", "api list", "api search", "web list", "web search"])
+def test_a_row_names_her_only_to_a_reader_of_her_identity(world, path):
+    made = world["made"]
+    listed = _names_listed(world, path)
+    assert set(listed) == {made[i] for i in (9, 8, 6, 4, 3, 0)}  # what she may see, by list or by code
+    assert {code for code, named in listed.items() if named} == {made[i] for i in NAMED}
+
+
+def test_a_list_decrypts_no_name_it_does_not_show(world, monkeypatch):
+    from caseapp import crypto
+
+    opened = []
+    real = crypto.decrypt_value
+    monkeypatch.setattr(crypto, "decrypt_value", lambda *a: opened.append(a[2]) or real(*a))
+    with world["app"].test_request_context():
+        registry.list_cases(db.session.get(User, world["beto"].id))
+    # two names (given, family) of the three women she may know, and nothing of the other three
+    assert len(opened) == 2 * len(NAMED) and all(aad.startswith(b"victims/") for aad in opened)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from caseapp.crypto import Encrypted, KeyDestroyed, new_uid
+from caseapp.crypto import Encrypted, KeyDestroyed, new_uid, unwrap_data_key
 from caseapp.extensions import db
 from caseapp.models.base import Timestamped, Versioned
 from caseapp.models.keys import DataKey
@@ -17,6 +17,11 @@ AGE_GROUPS = ("0-8", "9-17", "18-20", "21-23", "24-26", "27-29", "30-38", "39-47
 ETHNIC_GROUPS = ("none", "afrocolombian", "indigenous", "raizal", "palenquero", "rrom", "other", "unknown")
 MIGRANT_STATUSES = ("national", "regular_migrant", "irregular_migrant", "returnee", "refugee_or_asylum", "unknown")
 YES_NO_UNKNOWN = ("yes", "no", "unknown")
+
+
+def full_name(person) -> str:
+    """Given names, then family names, whichever are known."""
+    return " ".join(p for p in (person.given_names, person.family_names) if p)
 
 
 class Victim(Versioned, Timestamped, db.Model):
@@ -86,6 +91,28 @@ class Victim(Versioned, Timestamped, db.Model):
             self._dek = self.data_key.unwrap()
         return self._dek
 
-    @property
-    def full_name(self) -> str:
-        return " ".join(p for p in (self.given_names, self.family_names) if p)
+    full_name = property(full_name)
+
+
+class ListedNames:
+    """A victim's names read from the columns a list's statement selected (services.registry.listing): a list shows
+    fifty of them, and a Victim with its data key object for each cost more than the whole statement. The very
+    descriptors of Victim (same associated data, ERASED once her key is destroyed), under her key unwrapped as
+    DataKey.unwrap does."""
+
+    __tablename__ = Victim.__tablename__
+    __slots__ = ("uid", "given_names_enc", "family_names_enc", "_kek_id", "_wrapped", "_dek")
+    given_names = Victim.__dict__["given_names"]
+    family_names = Victim.__dict__["family_names"]
+    full_name = property(full_name)
+
+    def __init__(self, uid: str, given_names_enc, family_names_enc, kek_id: str, wrapped: bytes | None):
+        self.uid, self.given_names_enc, self.family_names_enc = uid, given_names_enc, family_names_enc
+        self._kek_id, self._wrapped, self._dek = kek_id, wrapped, None
+
+    def _encryption_key(self) -> bytes:
+        if self._wrapped is None:
+            raise KeyDestroyed("data key destroyed")
+        if self._dek is None:
+            self._dek = unwrap_data_key(self._kek_id, self._wrapped)
+        return self._dek

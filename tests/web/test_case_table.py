@@ -38,12 +38,25 @@ class _Victim(SimpleNamespace):
         return self.name
 
 
+READABLE = {1, 2, 3, 4, 6}
+
+
 def _case(id_, **values):
+    """A case as the old loop read it, and its row (services.registry.listing) as case_rows reads it."""
     case = dict(id=id_, code=f"CTG-2026-{id_:05d}", is_child=False, safety_flags=[], status="identified",
                 owner_entity=SimpleNamespace(code="CTG"), identified_on=date(2026, 2, 3),
                 victim=_Victim(name=SECRET, erased=False))
     case.update(values)
-    return SimpleNamespace(**case)
+    victim = case["victim"]
+    row = dict(flags=tuple(f.kind for f in case["safety_flags"]), owner_code=case["owner_entity"].code,
+               identity_readable=id_ in READABLE, erased=victim.erased)
+    return _Row(**case, **row)
+
+
+class _Row(SimpleNamespace):
+    @property
+    def full_name(self):
+        return self.victim.full_name
 
 
 CASES = [
@@ -56,7 +69,6 @@ CASES = [
     _case(5),  # not readable: her name is not shown
     _case(6, is_child=True, safety_flags=[SimpleNamespace(kind="threats_received")]),
 ]
-READABLE = {1, 2, 3, 4, 6}
 
 
 def _cells(html) -> str:
@@ -69,7 +81,7 @@ def test_python_rows_are_the_jinja_rows(app, locale):
         session["locale"] = locale
         expected = render_template_string(JINJA_LOOP, rows=CASES, identity_readable=READABLE)
         _Victim.read = 0
-        drawn = str(case_rows(CASES, READABLE))
+        drawn = str(case_rows(CASES))
     assert _cells(drawn) == _cells(expected)
     assert "<script>" not in drawn and str(drawn).count("<tr>") == len(CASES)
     # her name only where her identity may be read, and not read at all elsewhere (nor for an erased identity)

@@ -30,6 +30,7 @@ from caseapp.services.primitives import (
 )
 from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
 from caseapp.services.registry.identity import _bidx, _candidates, _document_key, _name_key, _phone_key
+from caseapp.services.registry.listing import ListedCase, listed, listed_page
 from caseapp.services.registry.places import places_of
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def _page_size(limit) -> int:
     return max(1, min(limit, 200))
 
 
-def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case], int | None]:
+def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[ListedCase], int | None]:
     """A page of the cases the actor may see, newest first (keyset on id); next_cursor is None at the end."""
     authz.require(actor, "case.search")
     limit = _page_size(limit)
@@ -146,8 +147,8 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
         except (TypeError, ValueError):
             raise Invalid(_("The page reference is not valid."), field_errors={"cursor": _("The page reference is not valid.")}) from None
         params["cursor"] = cursor
-    stmt = _page_statement(authz.newest_visible_cases(actor, limit + 1, status, below_cursor="cursor" in params))
-    rows = list(db.session.scalars(stmt, params).unique())
+    rows = listed_page(actor, authz.newest_visible_cases(actor, limit + 1, status, below_cursor="cursor" in params),
+                       params)
     next_cursor = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
     audit.record("case.list", actor=actor, object_type="case", detail={
@@ -155,19 +156,6 @@ def list_cases(actor, *, cursor=None, status=None, limit=50) -> tuple[list[Case]
     })
     commit_read()
     return rows, next_cursor
-
-
-@functools.lru_cache(maxsize=2048)  # per authz.newest_visible_cases' statement: built once
-def _page_statement(newest):
-    # the list shows their flags, joined to the page (a selectin load was a second statement, a tenth of the page
-    # even with no flag), never their purposes (one statement less per page), and of the victim only her
-    # name: her other encrypted fields (her account of events, address...) stay in the database. (The case's own
-    # columns, all loaded, were tried as the ten a row shows: 1 % of the page's instructions, left out.)
-    return newest.options(joinedload(Case.safety_flags), lazyload(Case.purposes), _LISTED_VICTIM)
-
-
-_LISTED_VICTIM = joinedload(Case.victim).load_only(Victim.uid, Victim.given_names_enc, Victim.family_names_enc, Victim.erased,
-                                                   Victim.data_key_id)
 
 
 SEARCH_KINDS = ("document", "name", "phone", "code")
@@ -180,7 +168,7 @@ def _search_by_code(visible):
                                                                  lazyload(Case.purposes))
 
 
-def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[Case]:
+def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[ListedCase]:
     """Exact search by one of document (type + number), full name, phone or case code, among visible cases."""
     authz.require(actor, "case.search")
     given = {k: v for k, v in (("document", document_number), ("name", name), ("phone", phone), ("code", code))
@@ -207,6 +195,7 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
                  if key and _phone_key(c.victim.phone) == key] if key else []
     else:
         found = list(db.session.scalars(_search_by_code(visible), {"code": value.strip().upper()}).unique())
+    found = listed(actor, found)
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })

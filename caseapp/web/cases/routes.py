@@ -97,7 +97,6 @@ def index():
     return render_template(
         "cases/index.html", cases=cases, next_cursor=next_cursor, status=status, paged=cursor is not None,
         filter_form=filter_form, search_form=SearchForm(), results=None, labels=labels(),
-        identity_readable=authz.identity_readable(current_user, cases),
     )
 
 
@@ -124,7 +123,6 @@ def search():
     return render_template(
         "cases/index.html", cases=None, next_cursor=None, status=None, paged=False,
         filter_form=StatusFilterForm(formdata=None), search_form=form, results=results, labels=labels(),
-        identity_readable=authz.identity_readable(current_user, results or []),
     ), status
 
 

@@ -3,8 +3,8 @@
 Drawn here, not by a Jinja loop: the list is 50 rows, and the loop spent about 35 µs a row on attribute lookups,
 `finalize` and `escape` per cell and a context call per label, a fifth of the page. Every value goes through
 `markupsafe.escape`, as autoescaping would; free text (her name, an entity's code) is shown as stored, never taken
-for a date by the templates' `finalize`. Her name is read (decrypted) only in a row whose identity the reader may
-see, as the template did.
+for a date by the templates' `finalize`. A row carries her name only where the reader may see her identity
+(services.registry.listing, which alone decides it); elsewhere the cell says it is not shown.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 
 from caseapp import labels
 from caseapp.templating import local_date
-from caseapp.web.safety.badges import safety_badges
+from caseapp.web.safety.badges import flag_badges
 
 
 def detail_urls():
@@ -29,9 +29,9 @@ def detail_urls():
     return lambda code: head + to_url(code)
 
 
-def case_rows(rows, identity_readable) -> Markup:
-    """The `<tr>` of each case: code (with its child and safety badges), name or why it is not shown, status, entity
-    and date of identification."""
+def case_rows(rows) -> Markup:
+    """The `<tr>` of each row (services.registry.listing): code (with its child and safety badges), name or why it
+    is not shown, status, entity and date of identification."""
     child = f' <span class="badge badge-child">{escape(_("Child"))}</span>'
     erased = f"<em>{escape(_('Erased'))}</em>"
     hidden = f'<span class="muted">{escape(_("Not shown"))}</span>'
@@ -39,18 +39,17 @@ def case_rows(rows, identity_readable) -> Markup:
     detail_url = detail_urls()
     out = []
     add = out.append
-    for case in rows:
-        if case.id in identity_readable:
-            victim = case.victim
-            name = erased if victim.erased else escape(victim.full_name or "—")
+    for row in rows:
+        if row.identity_readable:
+            name = erased if row.erased else escape(row.full_name or "—")
         else:
             name = hidden
-        status = statuses.get(case.status)
+        status = statuses.get(row.status)
         if status is None:
-            status = statuses[case.status] = escape(labels.label("status", case.status))
-        code = escape(case.code)
-        add(f'<tr><td><a href="{escape(detail_url(case.code))}">{code}</a>'
-            f'{child if case.is_child else ""}{safety_badges(case.safety_flags)}</td>'
-            f"<td>{name}</td><td>{status}</td><td>{escape(case.owner_entity.code)}</td>"
-            f"<td>{escape(local_date(case.identified_on))}</td></tr>\n")
+            status = statuses[row.status] = escape(labels.label("status", row.status))
+        code = escape(row.code)
+        add(f'<tr><td><a href="{escape(detail_url(row.code))}">{code}</a>'
+            f'{child if row.is_child else ""}{flag_badges(row.flags)}</td>'
+            f"<td>{name}</td><td>{status}</td><td>{escape(row.owner_code)}</td>"
+            f"<td>{escape(local_date(row.identified_on))}</td></tr>\n")
     return Markup("".join(out))  # noqa: S704 - every value above went through escape()

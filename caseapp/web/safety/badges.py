@@ -11,5 +11,10 @@ from caseapp import labels
 def safety_badges(flags) -> Markup:
     """` <span class="badge badge-safety">label</span>` for each flag (loaded with the list: `case.safety_flags`,
     or the flags a list chose, as a referral's `referral_flags`)."""
+    return flag_badges(f.kind for f in flags)
+
+
+def flag_badges(kinds) -> Markup:
+    """safety_badges of the flags' kinds (a row of the case list carries its flags as kinds)."""
     return Markup("".join(  # noqa: S704 - every label went through escape()
-        f' <span class="badge badge-safety">{escape(labels.label("safety_flag", f.kind))}</span>' for f in flags))
+        f' <span class="badge badge-safety">{escape(labels.label("safety_flag", kind))}</span>' for kind in kinds))
