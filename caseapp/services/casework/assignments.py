@@ -71,9 +71,10 @@ class Professional:
 def professionals(case: Case) -> list[Professional]:
     """The case's open assignments as the case page lists them, in open_assignments' order: who, in which role, and
     whether she is still active. Three values a row, read as columns: building each assignment, its user and her
-    entity as objects took most of the panel's time."""
+    entity as objects took most of the panel's time (and read through the session's connection: plain rows)."""
+    rows = db.session.connection().execute(_PROFESSIONALS, {"case_id": case.id})
     return [Professional(name or username, role, bool(active and entity_active))
-            for name, username, role, active, entity_active in db.session.execute(_PROFESSIONALS, {"case_id": case.id})]
+            for name, username, role, active, entity_active in rows]
 
 
 _PROFESSIONALS = (select(User.display_name, User.username, CaseAssignment.role, User.active, Entity.active)
