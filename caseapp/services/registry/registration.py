@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from caseapp import audit, authz, crypto, labels
@@ -39,18 +39,25 @@ def _next_code(entity: Entity, year: int) -> str:
     params = {"counter_entity": entity.id, "counter_year": year}  # (names a column's bind may not take)
     last = db.session.connection().execute(_BUMP_COUNTER, params).scalar()
     if last is None:  # the entity's first case of the year
-        try:
-            with db.session.begin_nested():
-                db.session.add(CaseCounter(entity_id=entity.id, year=year, last=0))
-        except IntegrityError:  # another transaction created it first
-            pass
+        _create_counter(params)
         last = db.session.connection().execute(_BUMP_COUNTER, params).scalar()
     return f"{entity.code}-{year}-{last:05d}"
+
+
+def _create_counter(params: dict) -> None:
+    """The counter row of an entity's year, at 0, unless another transaction created it first. A row, not an object:
+    an object left in the session would say 0 while the database says 1 once it is raised."""
+    try:
+        with db.session.begin_nested():
+            db.session.connection().execute(_NEW_COUNTER, params)
+    except IntegrityError:
+        pass
 
 
 _BUMP_COUNTER = (update(CaseCounter)  # built once: every registration asks
                  .where(CaseCounter.entity_id == bindparam("counter_entity"), CaseCounter.year == bindparam("counter_year"))
                  .values(last=CaseCounter.last + 1).returning(CaseCounter.last))
+_NEW_COUNTER = insert(CaseCounter).values(entity_id=bindparam("counter_entity"), year=bindparam("counter_year"), last=0)
 
 
 def _set_identity(victim: Victim, clean: dict) -> None:
