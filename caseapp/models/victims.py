@@ -94,21 +94,29 @@ class Victim(Versioned, Timestamped, db.Model):
     full_name = property(full_name)
 
 
-class ListedNames:
-    """A victim's names read from the columns a list's statement selected (services.registry.listing): a list shows
-    fifty of them, and a Victim with its data key object for each cost more than the whole statement. The very
+class IdentityColumns:
+    """A victim's identity fields read from the columns a statement selected (a page of the case list, the duplicate
+    check's candidates): a Victim and her data key object for each row cost more than the statement. The very
     descriptors of Victim (same associated data, ERASED once her key is destroyed), under her key unwrapped as
-    DataKey.unwrap does."""
+    DataKey.unwrap does; a field the statement did not select reads None."""
 
     __tablename__ = Victim.__tablename__
-    __slots__ = ("uid", "given_names_enc", "family_names_enc", "_kek_id", "_wrapped", "_dek")
+    __slots__ = ("uid", "_kek_id", "_wrapped", "_dek", "given_names_enc", "family_names_enc", "document_type_enc",
+                 "document_number_enc", "birth_date_enc", "phone_enc")
     given_names = Victim.__dict__["given_names"]
     family_names = Victim.__dict__["family_names"]
+    document_type = Victim.__dict__["document_type"]
+    document_number = Victim.__dict__["document_number"]
+    birth_date = Victim.__dict__["birth_date"]
+    phone = Victim.__dict__["phone"]
     full_name = property(full_name)
 
-    def __init__(self, uid: str, given_names_enc, family_names_enc, kek_id: str, wrapped: bytes | None):
-        self.uid, self.given_names_enc, self.family_names_enc = uid, given_names_enc, family_names_enc
-        self._kek_id, self._wrapped, self._dek = kek_id, wrapped, None
+    def __init__(self, uid: str, kek_id: str, wrapped: bytes | None, *, given_names_enc=None, family_names_enc=None,
+                 document_type_enc=None, document_number_enc=None, birth_date_enc=None, phone_enc=None):
+        self.uid, self._kek_id, self._wrapped, self._dek = uid, kek_id, wrapped, None
+        self.given_names_enc, self.family_names_enc = given_names_enc, family_names_enc
+        self.document_type_enc, self.document_number_enc = document_type_enc, document_number_enc
+        self.birth_date_enc, self.phone_enc = birth_date_enc, phone_enc
 
     def _encryption_key(self) -> bytes:
         if self._wrapped is None:

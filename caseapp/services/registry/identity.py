@@ -6,11 +6,12 @@ returns and compares them exactly; the access log names the kind of check, never
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
-from sqlalchemy.orm import joinedload, lazyload, load_only
+from sqlalchemy.orm import joinedload, lazyload
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -19,9 +20,8 @@ from caseapp.models.accounts import Entity, User
 from caseapp.models.cases import (
     Case,
 )
-from caseapp.models.victims import (
-    Victim,
-)
+from caseapp.models.keys import DataKey
+from caseapp.models.victims import IdentityColumns, Victim
 from caseapp.services.registry import index_width
 from caseapp.services.registry.fields import validate_case_data
 from caseapp.timeutil import utcnow
@@ -106,15 +106,35 @@ def _candidates_statement(base, column_key: str, with_flags: bool):
     return stmt.order_by(Case.id.desc()).limit(CANDIDATES)
 
 
-def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[Case]]:
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A case the duplicate check compares, and names if she matches: its code and entity, her compared fields."""
+    id: int
+    code: str
+    owner_entity_id: int
+    owner_code: str
+    owner_name: str
+    victim: IdentityColumns
+
+
+def _duplicate_candidates(document_bidx: int | None, name_bidx: int | None) -> dict[str, list[Candidate]]:
     """The cases of every entity whose victim's document or name blind index matches, newest first, by the index
     that found them: one statement for both (it was one each), each index read under its own limit as before, and
-    a case compared on a kind only if that kind's read found it (a case found by both comes once for each)."""
-    found: dict[str, list[Case]] = {"document": [], "name": []}
+    a case compared on a kind only if that kind's read found it (a case found by both comes once for each).
+
+    Read as columns: most candidates are namesakes or index collisions (the bench's registrations meet about thirty),
+    and a case, her victim, data key and entity as objects for each cost more than the statement, to compare six
+    fields and name an entity."""
+    found: dict[str, list[Candidate]] = {"document": [], "name": []}
     if document_bidx is not None or name_bidx is not None:
-        for case, kind in db.session.execute(_duplicate_candidates_statement(),
-                                             {"document_bidx": document_bidx, "name_bidx": name_bidx}):
-            found[kind].append(case)
+        # through the session's connection: the check runs before the registration adds anything to flush
+        rows = db.session.connection().execute(_duplicate_candidates_statement(),
+                                               {"document_bidx": document_bidx, "name_bidx": name_bidx})
+        for (id_, code, owner_id, owner_code, owner_name, uid, kek_id, wrapped, doc_type, doc_number, given, family,
+             birth, phone, kind) in rows:
+            found[kind].append(Candidate(id_, code, owner_id, owner_code, owner_name, IdentityColumns(
+                uid, kek_id, wrapped, document_type_enc=doc_type, document_number_enc=doc_number,
+                given_names_enc=given, family_names_enc=family, birth_date_enc=birth, phone_enc=phone)))
     return found
 
 
@@ -126,27 +146,18 @@ def _duplicate_candidates_statement():
         return select(ids.c.id, literal(kind).label("kind"))
 
     found = union_all(matching("document", Victim.document_bidx), matching("name", Victim.name_bidx)).subquery()
-    return (select(Case, found.c.kind).join(found, found.c.id == Case.id).options(*_COMPARED)
+    return (select(Case.id, Case.code, Case.owner_entity_id, Entity.code, Entity.name, Victim.uid, DataKey.kek_id,
+                   DataKey.wrapped, Victim.document_type_enc, Victim.document_number_enc, Victim.given_names_enc,
+                   Victim.family_names_enc, Victim.birth_date_enc, Victim.phone_enc, found.c.kind)
+            .join(found, found.c.id == Case.id).join(Case.victim).join(Victim.data_key).join(Case.owner_entity)
             .order_by(Case.id.desc()))
-
-
-# A candidate is compared and named, nothing more: of the case, what a hint says (its code and entity) and who may
-# read it (authz.identity_readable); of the victim, the fields compared. Most candidates are namesakes or index
-# collisions, and their other columns (her account of events, her address, the case's thirty) were read, copied
-# and made into attributes for nothing. Anything else a caller reads still loads, on first read.
-_COMPARED = (
-    load_only(Case.id, Case.code, Case.owner_entity_id, Case.victim_id), lazyload(Case.purposes),
-    joinedload(Case.victim).load_only(
-        Victim.uid, Victim.data_key_id, Victim.erased, Victim.document_type_enc, Victim.document_number_enc,
-        Victim.given_names_enc, Victim.family_names_enc, Victim.birth_date_enc, Victim.phone_enc),
-)
 
 
 # What a match compared, named to the user in the warning (labels.LABELS["duplicate_match"]); never the values.
 MATCH_ORDER = ("document", "name_birth_date", "name_phone", "name")
 
 
-def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
+def _match_reasons(data: dict) -> dict[int, tuple[Candidate, set[str]]]:
     """Cases whose victim is, decrypted and compared exactly, perhaps the same person, with what matched: the
     document; or the normalised full name with the birth date, with the phone, or alone when one side has no birth
     date to tell two namesakes apart (a registration with no document used to pass unwarned)."""
@@ -155,7 +166,7 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
     phone = _phone_key(data.get("phone"))
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
-    found: dict[int, tuple[Case, set[str]]] = {}
+    found: dict[int, tuple[Candidate, set[str]]] = {}
     candidates = _duplicate_candidates(_bidx("victims/document", doc), _bidx("victims/name", name))
     for case in candidates["document"]:
         v = case.victim
@@ -178,20 +189,20 @@ def _match_reasons(data: dict) -> dict[int, tuple[Case, set[str]]]:
     return found
 
 
-def matched_on(found: dict[int, tuple[Case, set[str]]], hints: list[dict]) -> list[str]:
+def matched_on(found: dict[int, tuple[Candidate, set[str]]], hints: list[dict]) -> list[str]:
     """What was compared for the matches the user is shown (a withheld entity's match tells nothing)."""
     shown = {h["entity_code"] for h in hints}
-    reasons = set().union(*(r for c, r in found.values() if c.owner_entity.code in shown)) if found else set()
+    reasons = set().union(*(r for c, r in found.values() if c.owner_code in shown)) if found else set()
     return [r for r in MATCH_ORDER if r in reasons]
 
 
-def _hints(actor, cases: list[Case]) -> list[dict]:
+def _hints(actor, cases: list[Candidate]) -> list[dict]:
     """Which entities to contact: entity code and name only (and the case code when the actor may see who the
     victim of that case is: a referral that shares no identity must not confirm a guessed one)."""
     hints: dict[tuple, dict] = {}
     readable = authz.identity_readable(actor, cases)  # one statement for all, not one for each other entity's case
     for case in cases:
-        hint = {"entity_code": case.owner_entity.code, "entity_name": case.owner_entity.name}
+        hint = {"entity_code": case.owner_code, "entity_name": case.owner_name}
         if case.id in readable:
             hint["case_code"] = case.code
         hints.setdefault(tuple(sorted(hint.items())), hint)

@@ -20,7 +20,7 @@ from caseapp.models.accounts import Entity
 from caseapp.models.cases import Case
 from caseapp.models.keys import DataKey
 from caseapp.models.safety import SafetyFlag
-from caseapp.models.victims import ListedNames, Victim, full_name
+from caseapp.models.victims import IdentityColumns, Victim, full_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def listed_page(actor, page, params: dict) -> list[ListedCase]:
         out.append(ListedCase(
             id_, code, status, is_child, identified_on, linked_on, victim_status, version, owner_id, owner_code,
             tuple(flags.get(id_, ())), shown, erased,
-            **_names(shown, erased, ListedNames(uid, given_enc, family_enc, kek_id, wrapped))))
+            **_names(shown, erased, IdentityColumns(uid, kek_id, wrapped, given_names_enc=given_enc,
+                                                    family_names_enc=family_enc))))
     return out
 
 
