@@ -11,7 +11,6 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
-from sqlalchemy.orm import joinedload, lazyload
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -79,31 +78,18 @@ def _reindex(victim: Victim) -> None:
 CANDIDATES = 500
 
 
-def _candidates(column, value: int | None, base=None, *, with_flags: bool = False):
-    """Cases whose victim's blind index matches (across all entities unless `base` scopes the select); `with_flags`:
-    with their safety flags, for a caller that shows them (one statement for all the cases, when there are any)."""
-    if value is None:
-        return []
-    stmt = _candidates_statement(_ALL_CASES if base is None else base, column.key, with_flags)
-    return db.session.scalars(stmt, {"blind_index": value}).unique().all()
-
-
-_ALL_CASES = select(Case)
-
-
 def _index_matches(column, parameter: str) -> tuple:
     """A candidate (of a search or of the duplicate check): a victim whose blind index `column` has the value bound
     to `parameter`, and whose identity was not erased."""
     return column == bindparam(parameter), Victim.erased.is_(False)
 
 
-@functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index, flags): built once, keyed once
-def _candidates_statement(base, column_key: str, with_flags: bool):
-    stmt = base.join(Case.victim).where(*_index_matches(getattr(Victim, column_key), "blind_index"))
-    # purposes are not compared: loaded only if a caller reads them, so a probe costs the same statements whether or
-    # not a blind-index value is shared (a selectin load followed every non-empty answer)
-    stmt = stmt.options(lazyload(Case.purposes), *([joinedload(Case.safety_flags)] if with_flags else []))
-    return stmt.order_by(Case.id.desc()).limit(CANDIDATES)
+@functools.lru_cache(maxsize=1024)  # (authz.visible_cases' statement, which index): built once, keyed once
+def candidates_page(visible, column_key: str):
+    """A search's candidates: the cases of `visible` whose victim's blind index `column_key` has the value bound to
+    `blind_index`, newest first, at most CANDIDATES (services.registry.listing reads their rows)."""
+    return (visible.join(Case.victim).where(*_index_matches(getattr(Victim, column_key), "blind_index"))
+            .order_by(Case.id.desc()).limit(CANDIDATES))
 
 
 @dataclass(frozen=True, slots=True)

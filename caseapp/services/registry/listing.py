@@ -51,46 +51,44 @@ def _names(readable: bool, erased: bool, victim) -> dict:
     return {"given_names": victim.given_names, "family_names": victim.family_names}
 
 
-def listed(actor, cases) -> list[ListedCase]:
-    """Rows of cases already loaded with their victims and flags (search results)."""
-    readable = authz.identity_readable(actor, cases)
-    return [ListedCase(
-        id=c.id, code=c.code, status=c.status, is_child=c.is_child, identified_on=c.identified_on,
-        linked_on=c.linked_on, victim_status=c.victim_status, version=c.version, owner_entity_id=c.owner_entity_id,
-        owner_code=c.owner_entity.code, flags=tuple(f.kind for f in c.safety_flags),
-        identity_readable=c.id in readable, erased=c.victim.erased,
-        **_names(c.id in readable, c.victim.erased, c.victim)) for c in cases]
-
-
-def listed_page(actor, page, params: dict) -> list[ListedCase]:
-    """The rows of the cases `page` selects (a select() of cases with its limit: authz.newest_visible_cases), newest
-    first, in one statement."""
+def listed_page(actor, page, params: dict, *, compared: tuple[str, ...] = (), keep=None) -> list[ListedCase]:
+    """The rows of the cases `page` selects (a select() of cases with its limit: authz.newest_visible_cases, a search's
+    candidates), newest first, in one statement. A search passes the identity fields it `compared` (besides her
+    names) and `keep`, which is given each candidate's IdentityColumns and says whether she is the one searched for:
+    the caller's page holds only cases whose identity the reader may see."""
     heads: dict[int, Row] = {}
     flags: dict[int, list[str]] = {}
-    for row in db.session.connection().execute(_rows_of(page), params).all():
+    for row in db.session.connection().execute(_rows_of(page, compared), params).all():
         heads.setdefault(row[0], row)
         if row[-1] is not None:  # a flag in force: one row for each
             flags.setdefault(row[0], []).append(row[-1])
+    identities = {id_: _identity(row, compared) for id_, row in heads.items()}
+    if keep is not None:
+        heads = {id_: row for id_, row in heads.items() if keep(identities[id_])}
     readable = authz.identity_readable(actor, heads.values())
     out = []
-    for (id_, code, status, is_child, identified_on, linked_on, victim_status, version, owner_id, owner_code,
-         uid, erased, given_enc, family_enc, kek_id, wrapped, _flag) in heads.values():
-        shown = id_ in readable
-        out.append(ListedCase(
-            id_, code, status, is_child, identified_on, linked_on, victim_status, version, owner_id, owner_code,
-            tuple(flags.get(id_, ())), shown, erased,
-            **_names(shown, erased, IdentityColumns(uid, kek_id, wrapped, given_names_enc=given_enc,
-                                                    family_names_enc=family_enc))))
+    for id_, row in heads.items():
+        shown, erased = id_ in readable, row.erased
+        out.append(ListedCase(*row[:10], tuple(flags.get(id_, ())), shown, erased,
+                              **_names(shown, erased, identities[id_])))
     return out
 
 
-@functools.lru_cache(maxsize=2048)  # per page statement (authz.newest_visible_cases keeps one per kind of page)
-def _rows_of(page):
+def _identity(row, compared: tuple[str, ...]) -> IdentityColumns:
+    """Her encrypted names (and the `compared` fields) of a row of _rows_of, with her key: read only if decrypted."""
+    uid, _erased, given, family, kek_id, wrapped, *blobs = row[10:-1]
+    return IdentityColumns(uid, kek_id, wrapped, given_names_enc=given, family_names_enc=family,
+                           **{f"{name}_enc": blob for name, blob in zip(compared, blobs, strict=True)})
+
+
+@functools.lru_cache(maxsize=2048)  # per page statement and compared fields (the list's pages, a search's kinds)
+def _rows_of(page, compared: tuple[str, ...] = ()):
     ids = page.with_only_columns(Case.id).subquery("page")
     return (select(Case.id, Case.code, Case.status, Case.is_child, Case.identified_on, Case.linked_on,
                    Case.victim_status, Case.version, Case.owner_entity_id, Entity.code.label("owner_code"),
                    Victim.uid.label("victim_uid"), Victim.erased, Victim.given_names_enc, Victim.family_names_enc,
-                   DataKey.kek_id, DataKey.wrapped, SafetyFlag.kind.label("flag"))
+                   DataKey.kek_id, DataKey.wrapped, *(getattr(Victim, f"{name}_enc") for name in compared),
+                   SafetyFlag.kind.label("flag"))
             .select_from(Case).join(ids, ids.c.id == Case.id)
             .join(Case.victim).join(Victim.data_key).join(Case.owner_entity)
             .outerjoin(Case.safety_flags)  # the relationship's own condition: the flags in force

@@ -10,11 +10,10 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
-from caseapp.extensions import db
 from caseapp.models.cases import (
     CASE_STATUSES,
     Case,
@@ -29,8 +28,8 @@ from caseapp.services.primitives import (
     load_case,
 )
 from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
-from caseapp.services.registry.identity import _bidx, _candidates, _document_key, _name_key, _phone_key
-from caseapp.services.registry.listing import ListedCase, listed, listed_page
+from caseapp.services.registry.identity import _bidx, _document_key, _name_key, _phone_key, candidates_page
+from caseapp.services.registry.listing import ListedCase, listed_page
 from caseapp.services.registry.places import places_of
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -163,9 +162,15 @@ SEARCH_KINDS = ("document", "name", "phone", "code")
 
 @functools.lru_cache(maxsize=512)  # per authz.visible_cases' statement: built once (building costs more than running)
 def _search_by_code(visible):
-    # one case at most: its flags joined, not a second statement
-    return visible.where(Case.code == bindparam("code")).options(joinedload(Case.safety_flags),
-                                                                 lazyload(Case.purposes))
+    return visible.where(Case.code == bindparam("code"))
+
+
+def _matching(actor, visible, column, value: int | None, compared: tuple[str, ...], keep) -> list[ListedCase]:
+    """The rows of the visible cases whose blind index `column` is `value` and that `keep` keeps (no value: none)."""
+    if value is None:
+        return []
+    return listed_page(actor, candidates_page(visible, column.key), {"blind_index": value}, compared=compared,
+                       keep=keep)
 
 
 def search_cases(actor, *, document_type=None, document_number=None, name=None, phone=None, code=None) -> list[ListedCase]:
@@ -178,24 +183,25 @@ def search_cases(actor, *, document_type=None, document_number=None, name=None, 
     kind, value = next(iter(given.items()))
     # A search by identity runs only over cases whose identity the actor may see (referrals may not share it).
     visible = authz.visible_cases(actor, section=None if kind == "code" else "identity")
-    # the results show each case's safety flags (loaded with them, for all at once), never its purposes
+    # the results are the list's rows (services.registry.listing), with their flags, never their purposes; a
+    # candidate found by its blind index is kept only if her field, decrypted, is the one searched for
     if kind == "document":
         if document_type not in DOCUMENT_TYPES or document_type == "NONE":
             raise Invalid(_("Choose the type of the document."), field_errors={"document_type": _("Choose from the list.")})
         key = _document_key(document_type, value)
-        found = [c for c in _candidates(Victim.document_bidx, _bidx("victims/document", key), visible, with_flags=True)
-                 if _document_key(c.victim.document_type, c.victim.document_number) == key]
+        found = _matching(actor, visible, Victim.document_bidx, _bidx("victims/document", key),
+                          ("document_type", "document_number"),
+                          lambda v: _document_key(v.document_type, v.document_number) == key)
     elif kind == "name":
         key = _name_key(value, "")
-        found = [c for c in _candidates(Victim.name_bidx, _bidx("victims/name", key), visible, with_flags=True)
-                 if key and _name_key(c.victim.given_names, c.victim.family_names) == key]
+        found = _matching(actor, visible, Victim.name_bidx, _bidx("victims/name", key) if key else None, (),
+                          lambda v: _name_key(v.given_names, v.family_names) == key)
     elif kind == "phone":
         key = _phone_key(value)
-        found = [c for c in _candidates(Victim.phone_bidx, _bidx("victims/phone", key), visible, with_flags=True)
-                 if key and _phone_key(c.victim.phone) == key] if key else []
+        found = _matching(actor, visible, Victim.phone_bidx, _bidx("victims/phone", key) if key else None,
+                          ("phone",), lambda v: _phone_key(v.phone) == key)
     else:
-        found = list(db.session.scalars(_search_by_code(visible), {"code": value.strip().upper()}).unique())
-    found = listed(actor, found)
+        found = listed_page(actor, _search_by_code(visible), {"code": value.strip().upper()})
     audit.record("case.search", actor=actor, object_type="case", detail={
         "by": kind, "count": len(found), "codes": [c.code for c in found],
     })
