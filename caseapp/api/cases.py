@@ -45,7 +45,7 @@ def search_item(row) -> dict:
         "victim_status": row.victim_status, "is_child": row.is_child, "version": row.version,
         "safety_flags": list(row.flags),
     }
-    if row.identity_readable and not row.erased:
+    if row.named:
         item["given_names"] = row.given_names
         item["family_names"] = row.family_names
     return item

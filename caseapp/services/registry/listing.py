@@ -43,10 +43,20 @@ class ListedCase:
 
     full_name = property(full_name)
 
+    @property
+    def named(self) -> bool:
+        """Whether the row names her (the API then gives her names, even empty ones)."""
+        return names_shown(self.identity_readable, self.erased)
+
+
+def names_shown(readable: bool, erased: bool) -> bool:
+    """The one rule of a list row's name: shown, and read (decrypted), only to a reader of her identity, never once
+    her identity is erased."""
+    return readable and not erased
+
 
 def _names(readable: bool, erased: bool, victim) -> dict:
-    """The one rule of a list row's name: read (decrypted) only for a reader of her identity, never once erased."""
-    if not readable or erased:
+    if not names_shown(readable, erased):
         return {}
     return {"given_names": victim.given_names, "family_names": victim.family_names}
 
