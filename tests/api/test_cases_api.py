@@ -38,6 +38,13 @@ def n_victims(app) -> int:
         return db.session.scalar(select(func.count()).select_from(Victim))
 
 
+def n_data_keys(app) -> int:
+    from caseapp.models.keys import DataKey
+
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(DataKey).where(DataKey.purpose == "victim"))
+
+
 @pytest.fixture
 def users(app, factory):
     made = {
@@ -190,7 +197,8 @@ def test_duplicate_across_entities_hints_only_the_entity(app, client, users, cre
     r = client.post("/api/v1/cases", json={**again, "confirm_duplicate": False}, headers=users["otro"])
     assert r.status_code == 409
     assert r.json["possible_duplicates"] == [{"entity_code": "SDIS", "entity_name": "Entidad SDIS"}]
-    assert n_cases(app) == 1
+    # Her record is built before the check (services.registry.registration._new_case): none of it is written
+    assert n_cases(app) == 1 and n_victims(app) == 1 and n_data_keys(app) == 1
     r = client.post("/api/v1/cases", json=again, headers=users["otro"])
     assert r.status_code == 201 and r.json["code"].startswith("FISCAL-2025-")
     assert r.json["possible_duplicates"] == [{"entity_code": "SDIS", "entity_name": "Entidad SDIS"}]

@@ -67,6 +67,46 @@ def _set_identity(victim: Victim, clean: dict) -> None:
             setattr(victim, key, value.isoformat() if isinstance(value, date) else value)
 
 
+def _new_case(actor, clean: dict, key_hash: str | None) -> Case:
+    """Her victim record and her case from `clean` (validate_case_data's), with her consents and screening, outside
+    the session and without its code (_next_code, under the lock, gives it)."""
+    identified_on: date = clean["identified_on"]
+    is_child = clean["_is_child"]
+    victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
+    _set_identity(victim, clean)
+    _reindex(victim)
+    case = Case(
+        victim=victim, owner_entity_id=actor.entity_id,
+        created_by_id=actor.id, identified_on=identified_on,
+        identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
+        victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
+        control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
+    )
+    case.purposes = clean["exploitation_purposes"]
+    apply_places(case, clean)
+    consent_on = clean.get("consent_given_on") or identified_on
+    representative = clean.get("representative")
+    method = clean["consent_method"]
+    for kind, given in (("assistance", clean["consent_assistance"]), ("data_processing", clean["consent_data_processing"])):
+        if given:
+            consent = Consent(kind=kind, given_on=consent_on, method=method, taken_by_id=actor.id,
+                              recorded_at=utcnow())
+            case.consents.append(consent)
+            if representative:
+                consent.representative = representative
+    if clean["consent_assistance"]:
+        case.linked_on = consent_on
+    else:
+        case.declined_assistance = True
+        case.declined_reasons = clean.get("declined_reasons")
+    if clean["screening_acts"]:
+        case.screening = IdentificationScreening(
+            acts=",".join(clean["screening_acts"]), means=",".join(clean["screening_means"]),
+            purpose_present=clean["screening_purpose"], screened_on=identified_on, screened_by_id=actor.id,
+        )
+    return case
+
+
 def _registered_with(key_hash: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.registration_key == key_hash))
 
@@ -87,6 +127,9 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     lawyer_name = data.pop("lawyer", None) if isinstance(data, dict) else None
     clean = validate_case_data(data)  # before any hint: an invalid or incomplete form learns nothing
     lawyer = assignments.lawyer_for_registration(actor, lawyer_name)
+    # Her record is built (identity encrypted, indexes computed) before the duplicate check takes any lock, and is
+    # not in the session until it passes: a possible duplicate writes only its access-log row.
+    case = _new_case(actor, clean, key_hash)
     hints, withheld, compared = duplicate_check(actor, clean)
     if (hints or withheld) and not confirm_duplicate:
         # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log
@@ -105,47 +148,12 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         if compared:  # the warning says what was compared, so she can judge whether it is the same person
             message = f"{message} " + _("Compared: %(what)s.", what=labels.label_list("duplicate_match", compared))
         raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
-    identified_on: date = clean["identified_on"]
     is_child = clean.pop("_is_child")
     entity = db.session.get(Entity, actor.entity_id)
-    # The code first, while nothing is pending: read after the victim was added, the counter's select would flush
-    # her (an extra flush, and its unit of work, before the one below that writes the case anyway).
-    code = _next_code(entity, identified_on.year)
-    victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
-    db.session.add(victim)
-    _set_identity(victim, clean)
-    _reindex(victim)
-    case = Case(
-        code=code, victim=victim, owner_entity_id=entity.id,
-        created_by_id=actor.id, identified_on=identified_on,
-        identification_source=clean["identification_source"], trafficking_scope=clean["trafficking_scope"],
-        victim_status=clean["victim_status"], is_child=is_child, child_referral_required=is_child,
-        control_methods=",".join(clean["control_methods"]), registration_key=key_hash,
-    )
-    case.purposes = clean["exploitation_purposes"]
-    apply_places(case, clean)
-    db.session.add(case)
-    consent_on = clean.get("consent_given_on") or identified_on
-    representative = clean.get("representative")
-    method = clean["consent_method"]
-    for kind, given in (("assistance", clean["consent_assistance"]), ("data_processing", clean["consent_data_processing"])):
-        if given:
-            consent = Consent(kind=kind, given_on=consent_on, method=method, taken_by_id=actor.id,
-                              recorded_at=utcnow())
-            case.consents.append(consent)
-            if representative:
-                consent.representative = representative
-    if clean["consent_assistance"]:
-        case.linked_on = consent_on
-    else:
-        case.declined_assistance = True
-        case.declined_reasons = clean.get("declined_reasons")
-    if clean["screening_acts"]:
-        screening = IdentificationScreening(
-            acts=",".join(clean["screening_acts"]), means=",".join(clean["screening_means"]),
-            purpose_present=clean["screening_purpose"], screened_on=identified_on, screened_by_id=actor.id,
-        )
-        case.screening = screening
+    # From the code on, SQLite's write lock is held to the commit (the counter is a write; the duplicate check
+    # above already took it to count the day's hints): her record was built before, so only the writes remain.
+    case.code = _next_code(entity, clean["identified_on"].year)
+    db.session.add(case)  # with her victim record, data key, consents and screening
     try:
         # On PostgreSQL the twin of a form sent twice at once (two app servers) waits here, at the insert of the
         # same registration key, and fails once the first commits: the flush, not only the commit, can lose it.
