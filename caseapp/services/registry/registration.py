@@ -154,11 +154,11 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     # above already took it to count the day's hints): her record was built before, so only the writes remain.
     case.code = _next_code(entity, clean["identified_on"].year)
     db.session.add(case)  # with her victim record, data key, consents and screening
+    assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment: one flush
     try:
         # On PostgreSQL the twin of a form sent twice at once (two app servers) waits here, at the insert of the
         # same registration key, and fails once the first commits: the flush, not only the commit, can lose it.
         db.session.flush()
-        assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment
         audit.record("case.create", case, actor=actor, detail={
             "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
             "assistance_consent": clean["consent_assistance"],
