@@ -4,6 +4,7 @@ finds exactly the right victim (candidates are decrypted and compared). The widt
 plan breaks no lookup until `flask victims reindex` recomputes the indexes."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date
 
@@ -76,3 +77,44 @@ def test_a_new_plan_keeps_lookups_until_reindexed(ctx, factory, runner):
     for code, number in documents.items():
         assert _search(sw.id, number) == [code]
     assert runner.invoke(args=["victims", "reindex", "--check"]).exit_code == 0
+
+
+@pytest.mark.parametrize("context", ["request", "command"])
+def test_a_registration_indexes_her_at_the_width_recorded_when_it_writes(app, factory, monkeypatch, context):
+    """A `flask victims reindex` that commits while a registration checks for duplicates: the new victim is indexed
+    at the width it recorded, so search finds her (web and API registrations run in a request, which keeps the width
+    it read; the demo loader and the command line do not). The outside review's reproducer (stop 33)."""
+    from caseapp.services.registry import registration
+    from caseapp.services.registry.reindex import reindex
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    with app.app_context():  # one victim already: the width is recorded
+        registry.register_case(db.session.get(User, ana.id), data(document_number="1", given_names="Primera"))
+        db.session.remove()
+    checked = registration.duplicate_check
+
+    def reindexed_meanwhile(actor, clean):
+        def other_server():
+            with app.app_context():
+                app.config["PLANNED_VICTIMS"] = 10_000_000  # a wider width
+                reindex()
+                db.session.remove()
+        thread = threading.Thread(target=other_server)
+        thread.start()
+        thread.join(30)
+        return checked(actor, clean)
+
+    monkeypatch.setattr(registration, "duplicate_check", reindexed_meanwhile)
+    with app.test_request_context() if context == "request" else app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="222333", given_names="Ella"))
+        victim_id, code = case.victim_id, case.code
+        db.session.remove()
+    with app.app_context():
+        width = index_width.bits()
+        assert width == crypto.blind_index_bits(10_000_000)
+        victim = db.session.get(Victim, victim_id)
+        assert victim.document_bidx == crypto.blind_index(
+            "victims/document", crypto.normalise_document("CC", "222333"), bits=width)
+        found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="222333")
+        assert [c.code for c in found] == [code]

@@ -24,6 +24,7 @@ from caseapp.models.victims import (
 from caseapp.services.casework import assignments
 from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
+from caseapp.services.registry import index_width
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
 from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
 from caseapp.services.registry.places import apply_places
@@ -69,12 +70,12 @@ def _set_identity(victim: Victim, clean: dict) -> None:
 
 def _new_case(actor, clean: dict, key_hash: str | None) -> Case:
     """Her victim record and her case from `clean` (validate_case_data's), with her consents and screening, outside
-    the session and without its code (_next_code, under the lock, gives it)."""
+    the session. What must be read or stamped under the lock is left to the caller: the case's code, her blind
+    indexes (at the width recorded then: a reindex may have just changed it) and when her consents were recorded."""
     identified_on: date = clean["identified_on"]
     is_child = clean["_is_child"]
     victim = Victim.new(**{k: clean[k] for k in STAT_FIELDS if clean.get(k) is not None})
     _set_identity(victim, clean)
-    _reindex(victim)
     case = Case(
         victim=victim, owner_entity_id=actor.entity_id,
         created_by_id=actor.id, identified_on=identified_on,
@@ -89,8 +90,7 @@ def _new_case(actor, clean: dict, key_hash: str | None) -> Case:
     method = clean["consent_method"]
     for kind, given in (("assistance", clean["consent_assistance"]), ("data_processing", clean["consent_data_processing"])):
         if given:
-            consent = Consent(kind=kind, given_on=consent_on, method=method, taken_by_id=actor.id,
-                              recorded_at=utcnow())
+            consent = Consent(kind=kind, given_on=consent_on, method=method, taken_by_id=actor.id)
             case.consents.append(consent)
             if representative:
                 consent.representative = representative
@@ -127,7 +127,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     lawyer_name = data.pop("lawyer", None) if isinstance(data, dict) else None
     clean = validate_case_data(data)  # before any hint: an invalid or incomplete form learns nothing
     lawyer = assignments.lawyer_for_registration(actor, lawyer_name)
-    # Her record is built (identity encrypted, indexes computed) before the duplicate check takes any lock, and is
+    # Her record is built (her identity encrypted field by field) before the duplicate check takes any lock, and is
     # not in the session until it passes: a possible duplicate writes only its access-log row.
     case = _new_case(actor, clean, key_hash)
     hints, withheld, compared = duplicate_check(actor, clean)
@@ -150,9 +150,14 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
         raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
     is_child = clean.pop("_is_child")
     entity = db.session.get(Entity, actor.entity_id)
-    # From the code on, SQLite's write lock is held to the commit (the counter is a write; the duplicate check
-    # above already took it to count the day's hints): her record was built before, so only the writes remain.
+    # SQLite's write lock is held from the duplicate check's count of the day's hints to the commit: her record was
+    # built before, so only what must be read or stamped under it remains, and the writes.
     case.code = _next_code(entity, clean["identified_on"].year)
+    index_width.forget()  # the width read now, under the lock: a reindex committed during the check changed it
+    _reindex(case.victim)
+    now = utcnow()
+    for consent in case.consents:
+        consent.recorded_at = now
     db.session.add(case)  # with her victim record, data key, consents and screening
     assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment: one flush
     try:
