@@ -118,3 +118,51 @@ def test_a_registration_indexes_her_at_the_width_recorded_when_it_writes(app, fa
             "victims/document", crypto.normalise_document("CC", "222333"), bits=width)
         found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="222333")
         assert [c.code for c in found] == [code]
+
+
+
+def test_a_reindex_waits_for_an_edit_of_her_document_and_indexes_the_new_one(app, factory, monkeypatch):
+    """A `flask victims reindex` started while an edit of her document is written and not yet committed waits for
+    it (the width's lock, index_width.bits_to_write), then indexes her new document at the new width: both land. It
+    used to read her before the edit committed and fail on PostgreSQL (her row had changed under it), or leave the
+    edit refused as stale."""
+    from caseapp import audit
+    from caseapp.services.registry.reindex import reindex
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    with app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555", given_names="Ella"))
+        code, version, victim_id = case.code, case.version, case.victim_id
+        db.session.remove()
+    record, outcome = audit.record, {}
+
+    def other_server():
+        with app.app_context():
+            app.config["PLANNED_VICTIMS"] = 10_000_000
+            try:
+                outcome["reindexed"] = reindex()
+            except Exception as error:  # noqa: BLE001 - the assertion below names it
+                outcome["error"] = repr(error)
+            db.session.remove()
+    thread = threading.Thread(target=other_server)
+
+    def reindex_started_meanwhile(action, *args, **kwargs):
+        if action == "case.update":  # her new document is indexed, not yet committed
+            thread.start()
+            thread.join(1.0)  # long enough for the reindex to read her, had it not waited
+        return record(action, *args, **kwargs)
+
+    monkeypatch.setattr(audit, "record", reindex_started_meanwhile)
+    with app.app_context():
+        registry.update_case(db.session.get(User, ana.id), code, {"document_number": "777888"}, version=version)
+        db.session.remove()
+    thread.join(30)
+    assert outcome.get("reindexed") == 1, outcome
+    with app.app_context():
+        width = index_width.bits()
+        assert width == crypto.blind_index_bits(10_000_000)
+        assert db.session.get(Victim, victim_id).document_bidx == crypto.blind_index(
+            "victims/document", crypto.normalise_document("CC", "777888"), bits=width)
+        found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="777888")
+        assert [c.code for c in found] == [code]

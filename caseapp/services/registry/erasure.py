@@ -20,6 +20,7 @@ from caseapp.services.primitives import (
     commit,
     load_case,
 )
+from caseapp.services.registry import index_width
 from caseapp.timeutil import utcnow
 
 log = logging.getLogger("caseapp.erasure")
@@ -100,6 +101,7 @@ def _shred(case: Case, actor, detail: dict | None = None) -> None:
     victim = case.victim
     if victim.erased:
         raise Conflict(_("This victim's identity was already erased."))
+    index_width.bits_to_write()  # a reindex running now finishes first, or waits and then skips her
     victim.data_key.destroy()
     victim.document_bidx = victim.name_bidx = victim.phone_bidx = None
     victim.erased = True

@@ -62,16 +62,20 @@ def _phone_key(phone):
     return digits or None
 
 
-def _bidx(purpose: str, normalised: str | None) -> int | None:
-    """The blind index at the deployment's recorded width (index_width)."""
-    return crypto.blind_index(purpose, normalised, bits=index_width.bits()) if normalised else None
+def _bidx(purpose: str, normalised: str | None, bits: int | None = None) -> int | None:
+    """The blind index at the deployment's recorded width (index_width), or at `bits`."""
+    if not normalised:
+        return None
+    return crypto.blind_index(purpose, normalised, bits=index_width.bits() if bits is None else bits)
 
 
-def _reindex(victim: Victim) -> None:
-    index_width.bits(record=True)  # the first victim indexed fixes the width until `flask victims reindex`
-    victim.document_bidx = _bidx("victims/document", _document_key(victim.document_type, victim.document_number))
-    victim.name_bidx = _bidx("victims/name", _name_key(victim.given_names, victim.family_names))
-    victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone))
+def _reindex(victim: Victim, bits: int | None = None) -> None:
+    """Her blind indexes, at `bits` (the reindex's new width) or at the width read under index_width's lock."""
+    if bits is None:
+        bits = index_width.bits_to_write()
+    victim.document_bidx = _bidx("victims/document", _document_key(victim.document_type, victim.document_number), bits)
+    victim.name_bidx = _bidx("victims/name", _name_key(victim.given_names, victim.family_names), bits)
+    victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone), bits)
 
 
 # At most this many cases are read per blind-index value (a search's answer, each of the duplicate check's reads).

@@ -5,6 +5,10 @@ at Cartagena's ~1,000 victims). Too narrow and a search decrypts too many candid
 chooses the width from PLANNED_VICTIMS (2 <= rows / 2**bits < sqrt(rows)). The width in use is recorded in the
 settings table when the first victim is indexed, so that changing the plan never silently breaks lookups: the
 recorded width stays until `flask victims reindex` (services.registry.reindex) recomputes them at the new one.
+
+Whoever writes a victim's indexes (registration, an edit of her identity, erasure, the reindex) reads the width
+through `bits_to_write`, under a lock the reindex takes too, held to the commit: a reindex waits for the indexes
+being written, and they wait for it, so no victim is left indexed at a width the reindex has just replaced.
 """
 from __future__ import annotations
 
@@ -44,6 +48,23 @@ def bits(*, record: bool = False) -> int:
         except IntegrityError:
             return int(json.loads(db.session.get(Setting, SETTING, populate_existing=True).value))
     return value
+
+
+def bits_to_write() -> int:
+    """The width at which a victim's indexes are written now, read with the lock that the reindex's update of the
+    same row conflicts with (PostgreSQL: FOR SHARE, which registrations and edits hold side by side; SQLite: the
+    write lock), to the end of the transaction. Nothing pending is flushed before: a row written first would be
+    locked before this one, in the reverse of the reindex's order (a deadlock on PostgreSQL). The first victim
+    indexed records the planned width."""
+    with db.session.no_autoflush:
+        value = db.session.scalar(select(Setting.value).where(Setting.key == SETTING).with_for_update(read=True))
+    width = int(json.loads(value)) if value is not None else None
+    if width is None:
+        forget()
+        width = bits(record=True)
+    if has_request_context():
+        g._index_bits = width  # this request's searches use it too
+    return width
 
 
 def forget() -> None:

@@ -24,7 +24,6 @@ from caseapp.models.victims import (
 from caseapp.services.casework import assignments
 from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
-from caseapp.services.registry import index_width
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
 from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
 from caseapp.services.registry.places import apply_places
@@ -153,8 +152,7 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     # SQLite's write lock is held from the duplicate check's count of the day's hints to the commit: her record was
     # built before, so only what must be read or stamped under it remains, and the writes.
     case.code = _next_code(entity, clean["identified_on"].year)
-    index_width.forget()  # the width read now, under the lock: a reindex committed during the check changed it
-    _reindex(case.victim)
+    _reindex(case.victim)  # the width read now, under its lock: a reindex committed during the check changed it
     now = utcnow()
     for consent in case.consents:
         consent.recorded_at = now

@@ -22,12 +22,14 @@ def reindex(actor="cli", batch: int = 500) -> int:
         row = Setting(key=index_width.SETTING, value=json.dumps(new))
         db.session.add(row)
     row.value = json.dumps(new)
-    db.session.flush()  # _reindex reads the width from this row
+    # The row's update locks it to the commit (SQLite: the write lock): indexes being written at the old width are
+    # committed first, and are read below; those written from now on wait for the new width (index_width).
+    db.session.flush()
     index_width.forget()
     count = 0
     for victim in db.session.scalars(select(Victim).where(Victim.erased.is_(False)).order_by(Victim.id)
                                      .execution_options(yield_per=batch)):
-        _reindex(victim)
+        _reindex(victim, new)
         count += 1
     audit.record("victims.reindex", object_type="blind_index", object_ref=index_width.SETTING, actor=actor,
                  detail={"from": before, "to": new, "victims": count})
