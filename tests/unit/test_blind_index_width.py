@@ -92,18 +92,20 @@ def test_a_registration_indexes_her_at_the_width_recorded_when_it_writes(app, fa
     with app.app_context():  # one victim already: the width is recorded
         registry.register_case(db.session.get(User, ana.id), data(document_number="1", given_names="Primera"))
         db.session.remove()
-    checked = registration.duplicate_check
+    checked, checks = registration.duplicate_check, []
 
-    def reindexed_meanwhile(actor, clean):
+    def reindexed_meanwhile(actor, clean, **kwargs):
         def other_server():
             with app.app_context():
                 app.config["PLANNED_VICTIMS"] = 10_000_000  # a wider width
                 reindex()
                 db.session.remove()
-        thread = threading.Thread(target=other_server)
-        thread.start()
-        thread.join(30)
-        return checked(actor, clean)
+        if not checks:
+            thread = threading.Thread(target=other_server)
+            thread.start()
+            thread.join(30)
+        checks.append(kwargs.get("bits"))
+        return checked(actor, clean, **kwargs)
 
     monkeypatch.setattr(registration, "duplicate_check", reindexed_meanwhile)
     with app.test_request_context() if context == "request" else app.app_context():

@@ -465,8 +465,8 @@ def test_each_duplicate_read_keeps_its_own_limit(ctx, factory, ana, monkeypatch)
     db.session.execute(update(Victim).where(Victim.id != luz.victim_id).values(name_bidx=None))
     db.session.commit()
     real = identity._bidx
-    monkeypatch.setattr(identity, "_bidx", lambda purpose, norm: 7 if purpose == "victims/document" and norm
-                        else real(purpose, norm))
+    monkeypatch.setattr(identity, "_bidx", lambda purpose, norm, bits=None: 7 if purpose == "victims/document" and norm
+                        else real(purpose, norm, bits))
     monkeypatch.setattr(identity, "CANDIDATES", 2)  # the two newest documents: Luz's read stops before her
     identity._duplicate_candidates_statement.cache_clear()
     try:

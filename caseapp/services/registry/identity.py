@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, literal, select, union_all
+from sqlalchemy.orm.attributes import flag_modified
 
 from caseapp import audit, authz, crypto
 from caseapp.errors import Conflict
@@ -69,13 +70,23 @@ def _bidx(purpose: str, normalised: str | None, bits: int | None = None) -> int 
     return crypto.blind_index(purpose, normalised, bits=index_width.bits() if bits is None else bits)
 
 
+def blind_indexes(victim: Victim, bits: int) -> dict[str, int | None]:
+    """Her blind indexes at `bits`, by column."""
+    return {
+        "document_bidx": _bidx("victims/document", _document_key(victim.document_type, victim.document_number), bits),
+        "name_bidx": _bidx("victims/name", _name_key(victim.given_names, victim.family_names), bits),
+        "phone_bidx": _bidx("victims/phone", _phone_key(victim.phone), bits),
+    }
+
+
 def _reindex(victim: Victim, bits: int | None = None) -> None:
-    """Her blind indexes, at `bits` (the reindex's new width) or at the width read under index_width's lock."""
+    """Her blind indexes, at `bits` or at the width read under index_width's lock."""
     if bits is None:
         bits = index_width.bits_to_write()
-    victim.document_bidx = _bidx("victims/document", _document_key(victim.document_type, victim.document_number), bits)
-    victim.name_bidx = _bidx("victims/name", _name_key(victim.given_names, victim.family_names), bits)
-    victim.phone_bidx = _bidx("victims/phone", _phone_key(victim.phone), bits)
+    for column, value in blind_indexes(victim, bits).items():
+        setattr(victim, column, value)
+        # Written even when equal to what was loaded: a reindex may have rewritten it since (at another width).
+        flag_modified(victim, column)
 
 
 # At most this many cases are read per blind-index value (a search's answer, each of the duplicate check's reads).
@@ -147,7 +158,7 @@ def _duplicate_candidates_statement():
 MATCH_ORDER = ("document", "name_birth_date", "name_phone", "name")
 
 
-def _match_reasons(data: dict) -> dict[int, tuple[Candidate, set[str]]]:
+def _match_reasons(data: dict, bits: int | None = None) -> dict[int, tuple[Candidate, set[str]]]:
     """Cases whose victim is, decrypted and compared exactly, perhaps the same person, with what matched: the
     document; or the normalised full name with the birth date, with the phone, or alone when one side has no birth
     date to tell two namesakes apart (a registration with no document used to pass unwarned)."""
@@ -157,7 +168,7 @@ def _match_reasons(data: dict) -> dict[int, tuple[Candidate, set[str]]]:
     birth = data.get("birth_date")
     birth = birth.isoformat() if isinstance(birth, date) else birth
     found: dict[int, tuple[Candidate, set[str]]] = {}
-    candidates = _duplicate_candidates(_bidx("victims/document", doc), _bidx("victims/name", name))
+    candidates = _duplicate_candidates(_bidx("victims/document", doc, bits), _bidx("victims/name", name, bits))
     for case in candidates["document"]:
         v = case.victim
         if _document_key(v.document_type, v.document_number) == doc:
@@ -223,10 +234,10 @@ def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
     return hints, withheld
 
 
-def duplicate_check(actor, clean: dict) -> tuple[list[dict], bool, list[str]]:
+def duplicate_check(actor, clean: dict, *, bits: int | None = None) -> tuple[list[dict], bool, list[str]]:
     """duplicate_hints, and what matched for the hints shown (MATCH_ORDER codes: what the warning says it
-    compared)."""
-    found = _match_reasons(clean)
+    compared), with blind indexes at `bits` (default: the recorded width)."""
+    found = _match_reasons(clean, bits)
     hints = _hints(actor, [c for c, _r in found.values()])
     own = db.session.get(Entity, actor.entity_id).code
     others = sorted({h["entity_code"] for h in hints if h["entity_code"] != own})

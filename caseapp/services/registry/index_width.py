@@ -50,6 +50,9 @@ def bits(*, record: bool = False) -> int:
     return value
 
 
+_LOCKED = select(Setting.value).where(Setting.key == SETTING).with_for_update(read=True)
+
+
 def bits_to_write() -> int:
     """The width at which a victim's indexes are written now, read with the lock that the reindex's update of the
     same row conflicts with (PostgreSQL: FOR SHARE, which registrations and edits hold side by side; SQLite: the
@@ -57,11 +60,13 @@ def bits_to_write() -> int:
     locked before this one, in the reverse of the reindex's order (a deadlock on PostgreSQL). The first victim
     indexed records the planned width."""
     with db.session.no_autoflush:
-        value = db.session.scalar(select(Setting.value).where(Setting.key == SETTING).with_for_update(read=True))
-    width = int(json.loads(value)) if value is not None else None
-    if width is None:
+        value = db.session.scalar(_LOCKED)
+    if value is None:
         forget()
-        width = bits(record=True)
+        bits(record=True)  # ours, or the one a concurrent first registration committed: read again, locked
+        with db.session.no_autoflush:
+            value = db.session.scalar(_LOCKED)
+    width = int(json.loads(value))
     if has_request_context():
         g._index_bits = width  # this request's searches use it too
     return width

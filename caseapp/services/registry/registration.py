@@ -24,6 +24,7 @@ from caseapp.models.victims import (
 from caseapp.services.casework import assignments
 from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
+from caseapp.services.registry import index_width
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
 from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
 from caseapp.services.registry.places import apply_places
@@ -110,6 +111,29 @@ def _registered_with(key_hash: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.registration_key == key_hash))
 
 
+def _check_duplicates(actor, clean: dict, bits: int, confirm_duplicate: bool) -> tuple[list[dict], bool, list[str]]:
+    """identity.duplicate_check at `bits`; PossibleDuplicate (its hint logged) unless `confirm_duplicate`."""
+    hints, withheld, compared = duplicate_check(actor, clean, bits=bits)
+    if not (hints or withheld) or confirm_duplicate:
+        return hints, withheld, compared
+    # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log
+    # (which entities and what matched, as codes: never a name or a number).
+    audit.record("case.duplicate_hint", object_type="case", actor=actor,
+                 detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld,
+                         "matched_on": compared})
+    db.session.commit()
+    if withheld and not hints:
+        message = _("You have had today's share of checks against other entities, so whether another entity "
+                    "already holds a case for this person is not said: ask your coordinator, or confirm to "
+                    "register her anyway.")
+    else:
+        message = _("A case for this person may already exist. Contact the entity shown before registering "
+                    "again.")
+    if compared:  # the warning says what was compared, so she can judge whether it is the same person
+        message = f"{message} " + _("Compared: %(what)s.", what=labels.label_list("duplicate_match", compared))
+    raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
+
+
 def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempotency_key: str | None = None) -> Case:
     """Register a victim and her case (with consents and, when given, the screening) in one transaction.
 
@@ -129,30 +153,18 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     # Her record is built (her identity encrypted field by field) before the duplicate check takes any lock, and is
     # not in the session until it passes: a possible duplicate writes only its access-log row.
     case = _new_case(actor, clean, key_hash)
-    hints, withheld, compared = duplicate_check(actor, clean)
-    if (hints or withheld) and not confirm_duplicate:
-        # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log
-        # (which entities and what matched, as codes: never a name or a number).
-        audit.record("case.duplicate_hint", object_type="case", actor=actor,
-                     detail={"entities": sorted({h["entity_code"] for h in hints}), "withheld": withheld,
-                             "matched_on": compared})
-        db.session.commit()
-        if withheld and not hints:
-            message = _("You have had today's share of checks against other entities, so whether another entity "
-                        "already holds a case for this person is not said: ask your coordinator, or confirm to "
-                        "register her anyway.")
-        else:
-            message = _("A case for this person may already exist. Contact the entity shown before registering "
-                        "again.")
-        if compared:  # the warning says what was compared, so she can judge whether it is the same person
-            message = f"{message} " + _("Compared: %(what)s.", what=labels.label_list("duplicate_match", compared))
-        raise PossibleDuplicate(message, hints=hints, withheld=withheld, matched_on=compared)
-    is_child = clean.pop("_is_child")
-    entity = db.session.get(Entity, actor.entity_id)
+    checked_at = index_width.bits()
+    hints, withheld, compared = _check_duplicates(actor, clean, checked_at, confirm_duplicate)
     # SQLite's write lock is held from the duplicate check's count of the day's hints to the commit: her record was
     # built before, so only what must be read or stamped under it remains, and the writes.
-    case.code = _next_code(entity, clean["identified_on"].year)
-    _reindex(case.victim)  # the width read now, under its lock: a reindex committed during the check changed it
+    width = index_width.bits_to_write()  # under its lock from here to the commit
+    if width != checked_at:
+        # A reindex committed since the check read the width (on PostgreSQL perhaps between that read and the
+        # candidates'): the check compared her at a width the table no longer has. Again, at this one.
+        hints, withheld, compared = _check_duplicates(actor, clean, width, confirm_duplicate)
+    _reindex(case.victim, width)
+    is_child = case.is_child
+    case.code = _next_code(db.session.get(Entity, actor.entity_id), clean["identified_on"].year)
     now = utcnow()
     for consent in case.consents:
         consent.recorded_at = now

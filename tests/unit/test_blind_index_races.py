@@ -1,0 +1,207 @@
+"""A `flask victims reindex` racing the paths that write or compare blind indexes (the outside review of stop 34):
+whatever commits first, every victim ends indexed at the recorded width, a search and the duplicate check find
+her, and neither the reindex nor the other path is refused. Run on both databases (PostgreSQL is where reads
+of one request see commits between its statements)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from caseapp import crypto
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.models.victims import Victim
+from caseapp.services import registry
+from caseapp.services.registry import index_width
+
+
+def _reindex_in_thread(app, planned=10_000_000, timeout=30.0):
+    from caseapp.services.registry.reindex import reindex
+    outcome = {}
+
+    def run():
+        with app.app_context():
+            app.config["PLANNED_VICTIMS"] = planned
+            try:
+                outcome["reindexed"] = reindex()
+            except Exception as error:  # noqa: BLE001 - the assertion names it
+                outcome["error"] = repr(error)
+            db.session.remove()
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout)
+    outcome["finished"] = not thread.is_alive()
+    return thread, outcome
+
+
+def test_a_reindex_committed_between_the_width_read_and_the_candidates_read(app, factory, monkeypatch):
+    """The duplicate check reads the width, then the candidates: a reindex committing between the two made it
+    compare an old-width index with new-width columns and pass a real duplicate (PostgreSQL). Registration now
+    checks again when the width it locks differs from the one the check used."""
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    with app.app_context():
+        registry.register_case(db.session.get(User, ana.id), data(document_number="444555"))
+        db.session.remove()
+    real_bits, fired = index_width.bits, []
+
+    def bits_then_reindex(*args, **kwargs):
+        value = real_bits(*args, **kwargs)
+        if not fired and threading.current_thread() is threading.main_thread():
+            fired.append(True)
+            _thread, outcome = _reindex_in_thread(app)
+            assert outcome.get("reindexed") == 1, outcome
+        return value
+
+    monkeypatch.setattr(index_width, "bits", bits_then_reindex)
+    with app.test_request_context():
+        user = db.session.get(User, ana.id)
+        with pytest.raises(registry.PossibleDuplicate):  # the same person, same document, same entity
+            registry.register_case(user, data(document_number="444555"))
+        db.session.remove()
+    assert fired
+
+
+def test_two_first_registrations_the_second_indexes_her_outside_the_lock(app, factory, monkeypatch):
+    """The first two registrations of a deployment at once (no width row yet): the second's insert of the width
+    loses, and it read the width back without the lock, so a reindex committed without waiting for her and she was
+    left at the replaced width (PostgreSQL). It reads it again, locked."""
+    from caseapp.services.registry import registration
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    inserted = threading.Event()
+
+    def first_registration():  # records the width (bits_to_write's insert) and commits a second later
+        with app.app_context():
+            index_width.bits_to_write()
+            inserted.set()
+            time.sleep(1.5)
+            db.session.commit()
+            db.session.remove()
+    first = threading.Thread(target=first_registration)
+    first.start()
+    assert inserted.wait(10)
+
+    real_reindex, seen = registration._reindex, {}
+
+    def reindex_meanwhile(victim, bits=None):
+        real_reindex(victim, bits)  # the width read (after waiting for the first's insert, on PostgreSQL)
+        seen["thread"], seen["reindex"] = _reindex_in_thread(app, timeout=4.0)  # waits for our lock, if we hold one
+        seen["finished_before_her_commit"] = seen["reindex"]["finished"]
+
+    monkeypatch.setattr(registration, "_reindex", reindex_meanwhile)
+    with app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="777888"))
+        code, victim_id = case.code, case.victim_id
+        db.session.remove()
+    first.join(10)
+    seen.pop("thread").join(30)  # on SQLite it waited for her commit (the write lock), as it should
+    with app.app_context():
+        width = index_width.bits()
+        assert width == crypto.blind_index_bits(10_000_000)
+        stored = db.session.get(Victim, victim_id).document_bidx
+        at_width = crypto.blind_index("victims/document", crypto.normalise_document("CC", "777888"), bits=width)
+        found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="777888")
+        assert (stored, [c.code for c in found]) == (at_width, [code]), seen
+
+
+@pytest.mark.parametrize("path", ["edit", "erase", "register_duplicate_elsewhere"])
+def test_a_path_started_while_the_reindex_holds_the_width(app, factory, monkeypatch, path):
+    """The reindex holds the width's lock (it is in its loop) when an edit of her document, an erasure or a
+    registration (meeting another entity's case: hint logged, user row locked) starts: it waits, then lands. The
+    edit and the erasure used to be refused as stale (the reindex had changed her record's version)."""
+    from caseapp.services.registry import reindex as reindex_module
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    bea = factory.user("bea", entity="FUND")
+    with app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555", given_names="Ella"))
+        code, version = case.code, case.version
+        db.session.remove()
+    outcome, started = {}, []
+
+    def other_request():
+        with app.app_context():
+            try:
+                if path == "edit":
+                    registry.update_case(db.session.get(User, ana.id), code, {"document_number": "777888"},
+                                         version=version)
+                elif path == "erase":
+                    registry.erase_case(code)
+                else:
+                    outcome["code"] = registry.register_case(db.session.get(User, bea.id), data(
+                        document_number="444555", given_names="Ella"), confirm_duplicate=True).code
+                outcome["done"] = True
+            except Exception as error:  # noqa: BLE001 - the assertion names it
+                outcome["error"] = repr(error)
+            db.session.remove()
+    other = threading.Thread(target=other_request)
+    real = reindex_module.blind_indexes
+
+    def slow(victim, bits):
+        if not started:
+            started.append(True)
+            other.start()
+            other.join(1.5)  # it waits for the width, holding what it locked before
+        return real(victim, bits)
+
+    monkeypatch.setattr(reindex_module, "blind_indexes", slow)
+    thread, result = _reindex_in_thread(app, timeout=60)
+    other.join(60)
+    assert result.get("reindexed") == 1 and outcome.get("done"), (result, outcome)
+    with app.app_context():
+        width = index_width.bits()
+        assert width == crypto.blind_index_bits(10_000_000)
+        numbers = {"edit": "777888"}.get(path, "444555")
+        found = registry.search_cases(db.session.get(User, ana.id if path != "register_duplicate_elsewhere" else bea.id),
+                                      document_type="CC", document_number=numbers)
+        expected = {"edit": [code], "erase": [], "register_duplicate_elsewhere": [outcome.get("code")]}[path]
+        assert [c.code for c in found] == expected
+
+
+@pytest.mark.parametrize("change", [{"address": "Carrera 3 # 4-5"}, {"sex": "male"}])
+def test_an_edit_that_writes_no_index_committed_during_the_reindex(app, factory, monkeypatch, change):
+    """An edit of her record that does not touch her indexes (address, a statistical field) takes no width lock.
+    The reindex wrote through her record and bumped its version, so whichever committed second was refused: on
+    PostgreSQL the edit, then the whole reindex. Her indexes are now written as columns (her version untouched)."""
+    from caseapp.services.registry import reindex as reindex_module
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    with app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555"))
+        code, version = case.code, case.version
+        db.session.remove()
+    outcome, started = {}, []
+
+    def other_request():
+        with app.app_context():
+            try:
+                registry.update_case(db.session.get(User, ana.id), code, change, version=version)
+                outcome["done"] = True
+            except Exception as error:  # noqa: BLE001 - the assertion names it
+                outcome["error"] = repr(error)
+            db.session.remove()
+    other = threading.Thread(target=other_request)
+    real = reindex_module.blind_indexes
+
+    def slow(victim, bits):
+        if not started:
+            started.append(True)
+            other.start()
+            other.join(1.5)  # the edit commits meanwhile (it takes no width lock)
+        return real(victim, bits)
+
+    monkeypatch.setattr(reindex_module, "blind_indexes", slow)
+    _thread, result = _reindex_in_thread(app, timeout=60)
+    other.join(60)
+    assert result.get("reindexed") == 1 and outcome.get("done"), (result, outcome)
+    with app.app_context():
+        found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="444555")
+        assert [c.code for c in found] == [code]
+        assert index_width.bits() == crypto.blind_index_bits(10_000_000)
