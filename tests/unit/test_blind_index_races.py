@@ -205,3 +205,43 @@ def test_an_edit_that_writes_no_index_committed_during_the_reindex(app, factory,
         found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="444555")
         assert [c.code for c in found] == [code]
         assert index_width.bits() == crypto.blind_index_bits(10_000_000)
+
+
+@pytest.mark.parametrize("limit", [5, 1])
+def test_a_check_run_again_logs_its_cross_entity_hint_once(app, factory, monkeypatch, limit):
+    """A reindex committed after the duplicate check read its candidates: registration checks again at the new
+    width, and the hint she is shown is logged once - the log is her daily count of cross-entity hints, so a
+    second row had used up her share (with one a day she was then told it was withheld)."""
+    from datetime import timedelta
+
+    from caseapp import audit
+    from caseapp.services.registry import identity
+    from caseapp.timeutil import utcnow
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    bea = factory.user("bea", entity="FUND")
+    app.config["DUPLICATE_HINTS_PER_DAY"] = limit
+    with app.app_context():
+        registry.register_case(db.session.get(User, ana.id), data(document_number="444555"))
+        db.session.remove()
+    real_hints, fired = identity._hints, []
+
+    def hints_then_reindex(actor, cases):  # after the first check read its candidates
+        value = real_hints(actor, cases)
+        if not fired and threading.current_thread() is threading.main_thread():
+            fired.append(_reindex_in_thread(app)[1])
+        return value
+
+    monkeypatch.setattr(identity, "_hints", hints_then_reindex)
+    since = utcnow() - timedelta(minutes=5)
+    with app.test_request_context():
+        case = registry.register_case(db.session.get(User, bea.id), data(document_number="444555"),
+                                      confirm_duplicate=True)
+        shown, withheld = case.possible_duplicates, case.duplicates_withheld
+        db.session.remove()
+    assert fired[0].get("reindexed") == 1, fired
+    with app.app_context():
+        allowed = audit.count(since, identity.CROSS_ENTITY_HINT, actor="bea", outcome="allowed")
+        denied = audit.count(since, identity.CROSS_ENTITY_HINT, actor="bea", outcome="denied")
+    assert (allowed, denied, withheld, [h["entity_code"] for h in shown]) == (1, 0, False, ["SDIS"])

@@ -92,7 +92,7 @@ def test_a_registration_indexes_her_at_the_width_recorded_when_it_writes(app, fa
     with app.app_context():  # one victim already: the width is recorded
         registry.register_case(db.session.get(User, ana.id), data(document_number="1", given_names="Primera"))
         db.session.remove()
-    checked, checks = registration.duplicate_check, []
+    checked, checks = registration.answer_duplicates, []
 
     def reindexed_meanwhile(actor, clean, **kwargs):
         def other_server():
@@ -107,7 +107,7 @@ def test_a_registration_indexes_her_at_the_width_recorded_when_it_writes(app, fa
         checks.append(kwargs.get("bits"))
         return checked(actor, clean, **kwargs)
 
-    monkeypatch.setattr(registration, "duplicate_check", reindexed_meanwhile)
+    monkeypatch.setattr(registration, "answer_duplicates", reindexed_meanwhile)
     with app.test_request_context() if context == "request" else app.app_context():
         case = registry.register_case(db.session.get(User, ana.id), data(document_number="222333", given_names="Ella"))
         victim_id, code = case.victim_id, case.code

@@ -234,24 +234,43 @@ def duplicate_hints(actor, clean: dict) -> tuple[list[dict], bool]:
     return hints, withheld
 
 
-def duplicate_check(actor, clean: dict, *, bits: int | None = None) -> tuple[list[dict], bool, list[str]]:
-    """duplicate_hints, and what matched for the hints shown (MATCH_ORDER codes: what the warning says it
-    compared), with blind indexes at `bits` (default: the recorded width)."""
+@dataclass(frozen=True, slots=True)
+class DuplicateAnswer:
+    """What the duplicate check answers (hints, whether another entity's were withheld, what matched for those
+    shown), before its cross-entity hint is logged: `record` logs it, once for the answer given."""
+    hints: list[dict]
+    withheld: bool
+    matched_on: list[str]
+    others: list[str]  # the other entities matched: logged, named only when not withheld
+
+    def record(self, actor) -> None:
+        if self.others:
+            audit.record(CROSS_ENTITY_HINT, object_type="case", actor=actor,
+                         outcome="denied" if self.withheld else "allowed",
+                         detail={"entities": self.others, "withheld": self.withheld})
+
+
+def answer_duplicates(actor, clean: dict, *, bits: int | None = None) -> DuplicateAnswer:
+    """duplicate_check's answer, not logged yet, with blind indexes at `bits` (default: the recorded width)."""
     found = _match_reasons(clean, bits)
     hints = _hints(actor, [c for c, _r in found.values()])
     own = db.session.get(Entity, actor.entity_id).code
     others = sorted({h["entity_code"] for h in hints if h["entity_code"] != own})
     limit = current_app.config.get("DUPLICATE_HINTS_PER_DAY", HINTS_PER_DAY)
+    # Beyond the limit "no case elsewhere" is not said either: otherwise the answer would still tell, without limit,
+    # whether a document belongs to a victim somewhere (only not where).
     withheld = _hints_given_today(actor) >= limit
-    if not others:
-        # Beyond the limit "no case elsewhere" is not said either: otherwise the answer would still tell, without
-        # limit, whether a document belongs to a victim somewhere (only not where).
-        return hints, withheld, matched_on(found, hints)
-    audit.record(CROSS_ENTITY_HINT, object_type="case", actor=actor, outcome="denied" if withheld else "allowed",
-                 detail={"entities": others, "withheld": withheld})
-    if withheld:
+    if others and withheld:
         hints = [h for h in hints if h["entity_code"] == own]
-    return hints, withheld, matched_on(found, hints)
+    return DuplicateAnswer(hints, withheld, matched_on(found, hints), others)
+
+
+def duplicate_check(actor, clean: dict) -> tuple[list[dict], bool, list[str]]:
+    """duplicate_hints, and what matched for the hints shown (MATCH_ORDER codes: what the warning says it
+    compared)."""
+    answer = answer_duplicates(actor, clean)
+    answer.record(actor)
+    return answer.hints, answer.withheld, answer.matched_on
 
 
 def find_duplicates(actor, data: dict) -> list[dict]:

@@ -26,7 +26,7 @@ from caseapp.services.primitives import keeping_loaded
 from caseapp.services.referrals.child import ensure_child_referral
 from caseapp.services.registry import index_width
 from caseapp.services.registry.fields import IDENTITY_FIELDS, STAT_FIELDS, validate_case_data
-from caseapp.services.registry.identity import PossibleDuplicate, _reindex, duplicate_check
+from caseapp.services.registry.identity import DuplicateAnswer, PossibleDuplicate, _reindex, answer_duplicates
 from caseapp.services.registry.places import apply_places
 from caseapp.timeutil import utcnow
 
@@ -111,11 +111,14 @@ def _registered_with(key_hash: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.registration_key == key_hash))
 
 
-def _check_duplicates(actor, clean: dict, bits: int, confirm_duplicate: bool) -> tuple[list[dict], bool, list[str]]:
-    """identity.duplicate_check at `bits`; PossibleDuplicate (its hint logged) unless `confirm_duplicate`."""
-    hints, withheld, compared = duplicate_check(actor, clean, bits=bits)
+def _check_duplicates(actor, clean: dict, bits: int, confirm_duplicate: bool) -> DuplicateAnswer:
+    """identity.answer_duplicates at `bits`; PossibleDuplicate (its hints logged) unless `confirm_duplicate`.
+    Otherwise the caller logs the answer it keeps (a check run twice is logged once)."""
+    answer = answer_duplicates(actor, clean, bits=bits)
+    hints, withheld, compared = answer.hints, answer.withheld, answer.matched_on
     if not (hints or withheld) or confirm_duplicate:
-        return hints, withheld, compared
+        return answer
+    answer.record(actor)
     # Telling a user that another entity holds a case is itself a disclosure: it goes in the access log
     # (which entities and what matched, as codes: never a name or a number).
     audit.record("case.duplicate_hint", object_type="case", actor=actor,
@@ -154,14 +157,16 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     # not in the session until it passes: a possible duplicate writes only its access-log row.
     case = _new_case(actor, clean, key_hash)
     checked_at = index_width.bits()
-    hints, withheld, compared = _check_duplicates(actor, clean, checked_at, confirm_duplicate)
+    answer = _check_duplicates(actor, clean, checked_at, confirm_duplicate)
     # SQLite's write lock is held from the duplicate check's count of the day's hints to the commit: her record was
     # built before, so only what must be read or stamped under it remains, and the writes.
     width = index_width.bits_to_write()  # under its lock from here to the commit
     if width != checked_at:
         # A reindex committed since the check read the width (on PostgreSQL perhaps between that read and the
         # candidates'): the check compared her at a width the table no longer has. Again, at this one.
-        hints, withheld, compared = _check_duplicates(actor, clean, width, confirm_duplicate)
+        answer = _check_duplicates(actor, clean, width, confirm_duplicate)
+    answer.record(actor)
+    hints, withheld = answer.hints, answer.withheld
     _reindex(case.victim, width)
     is_child = case.is_child
     case.code = _next_code(db.session.get(Entity, actor.entity_id), clean["identified_on"].year)
