@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, literal, select, text, true
+from sqlalchemy import Integer, bindparam, delete, func, insert, literal, select, text, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,7 +58,7 @@ def _head_and_queue_statement():
     """The chain's head and up to :limit queued rows in one statement: one row with an empty queue, so the head is
     never a statement of its own."""
     head = _HEAD.subquery("head")
-    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit")).subquery("queue")
+    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit", type_=Integer)).subquery("queue")
     one = select(literal(1).label("one")).subquery("one")
     return (select(queue, head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
             .outerjoin(head, true()).outerjoin(queue, true()).order_by(queue.c.id))
