@@ -109,12 +109,41 @@ def test_two_first_registrations_the_second_indexes_her_outside_the_lock(app, fa
         assert (stored, [c.code for c in found]) == (at_width, [code]), seen
 
 
+def _while_the_reindex_runs(app, monkeypatch, request) -> tuple[dict, dict]:
+    """Start a reindex; at its first victim, run `request` (in the app's context) in another thread and let it
+    go for 1.5 s (waiting for the width, or committing) before the reindex goes on. Returns both outcomes."""
+    from caseapp.services.registry import reindex as reindex_module
+
+    outcome: dict = {}
+
+    def other_request():
+        with app.app_context():
+            try:
+                outcome["value"] = request()
+                outcome["done"] = True
+            except Exception as error:  # noqa: BLE001 - the assertion names it
+                outcome["error"] = repr(error)
+            db.session.remove()
+    other = threading.Thread(target=other_request)
+    real = reindex_module.blind_indexes
+
+    def first_victim_waits(victim, bits):
+        if not other.is_alive() and "done" not in outcome and "error" not in outcome:
+            other.start()
+            other.join(1.5)
+        return real(victim, bits)
+
+    monkeypatch.setattr(reindex_module, "blind_indexes", first_victim_waits)
+    _thread, result = _reindex_in_thread(app, timeout=60)
+    other.join(60)
+    return result, outcome
+
+
 @pytest.mark.parametrize("path", ["edit", "erase", "register_duplicate_elsewhere"])
 def test_a_path_started_while_the_reindex_holds_the_width(app, factory, monkeypatch, path):
     """The reindex holds the width's lock (it is in its loop) when an edit of her document, an erasure or a
     registration (meeting another entity's case: hint logged, user row locked) starts: it waits, then lands. The
     edit and the erasure used to be refused as stale (the reindex had changed her record's version)."""
-    from caseapp.services.registry import reindex as reindex_module
     from tests.unit.test_cases_services import data
 
     ana = factory.user("ana", entity="SDIS")
@@ -123,36 +152,16 @@ def test_a_path_started_while_the_reindex_holds_the_width(app, factory, monkeypa
         case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555", given_names="Ella"))
         code, version = case.code, case.version
         db.session.remove()
-    outcome, started = {}, []
+    def request():
+        if path == "edit":
+            return registry.update_case(db.session.get(User, ana.id), code, {"document_number": "777888"},
+                                        version=version).code
+        if path == "erase":
+            return registry.erase_case(code)
+        return registry.register_case(db.session.get(User, bea.id), data(document_number="444555", given_names="Ella"),
+                                      confirm_duplicate=True).code
 
-    def other_request():
-        with app.app_context():
-            try:
-                if path == "edit":
-                    registry.update_case(db.session.get(User, ana.id), code, {"document_number": "777888"},
-                                         version=version)
-                elif path == "erase":
-                    registry.erase_case(code)
-                else:
-                    outcome["code"] = registry.register_case(db.session.get(User, bea.id), data(
-                        document_number="444555", given_names="Ella"), confirm_duplicate=True).code
-                outcome["done"] = True
-            except Exception as error:  # noqa: BLE001 - the assertion names it
-                outcome["error"] = repr(error)
-            db.session.remove()
-    other = threading.Thread(target=other_request)
-    real = reindex_module.blind_indexes
-
-    def slow(victim, bits):
-        if not started:
-            started.append(True)
-            other.start()
-            other.join(1.5)  # it waits for the width, holding what it locked before
-        return real(victim, bits)
-
-    monkeypatch.setattr(reindex_module, "blind_indexes", slow)
-    thread, result = _reindex_in_thread(app, timeout=60)
-    other.join(60)
+    result, outcome = _while_the_reindex_runs(app, monkeypatch, request)  # it waits for the width
     assert result.get("reindexed") == 1 and outcome.get("done"), (result, outcome)
     with app.app_context():
         width = index_width.bits()
@@ -160,7 +169,7 @@ def test_a_path_started_while_the_reindex_holds_the_width(app, factory, monkeypa
         numbers = {"edit": "777888"}.get(path, "444555")
         found = registry.search_cases(db.session.get(User, ana.id if path != "register_duplicate_elsewhere" else bea.id),
                                       document_type="CC", document_number=numbers)
-        expected = {"edit": [code], "erase": [], "register_duplicate_elsewhere": [outcome.get("code")]}[path]
+        expected = {"edit": [code], "erase": [], "register_duplicate_elsewhere": [outcome.get("value")]}[path]
         assert [c.code for c in found] == expected
 
 
@@ -169,7 +178,6 @@ def test_an_edit_that_writes_no_index_committed_during_the_reindex(app, factory,
     """An edit of her record that does not touch her indexes (address, a statistical field) takes no width lock.
     The reindex wrote through her record and bumped its version, so whichever committed second was refused: on
     PostgreSQL the edit, then the whole reindex. Her indexes are now written as columns (her version untouched)."""
-    from caseapp.services.registry import reindex as reindex_module
     from tests.unit.test_cases_services import data
 
     ana = factory.user("ana", entity="SDIS")
@@ -177,29 +185,8 @@ def test_an_edit_that_writes_no_index_committed_during_the_reindex(app, factory,
         case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555"))
         code, version = case.code, case.version
         db.session.remove()
-    outcome, started = {}, []
-
-    def other_request():
-        with app.app_context():
-            try:
-                registry.update_case(db.session.get(User, ana.id), code, change, version=version)
-                outcome["done"] = True
-            except Exception as error:  # noqa: BLE001 - the assertion names it
-                outcome["error"] = repr(error)
-            db.session.remove()
-    other = threading.Thread(target=other_request)
-    real = reindex_module.blind_indexes
-
-    def slow(victim, bits):
-        if not started:
-            started.append(True)
-            other.start()
-            other.join(1.5)  # the edit commits meanwhile (it takes no width lock)
-        return real(victim, bits)
-
-    monkeypatch.setattr(reindex_module, "blind_indexes", slow)
-    _thread, result = _reindex_in_thread(app, timeout=60)
-    other.join(60)
+    result, outcome = _while_the_reindex_runs(  # the edit commits meanwhile: it takes no width lock
+        app, monkeypatch, lambda: registry.update_case(db.session.get(User, ana.id), code, change, version=version).code)
     assert result.get("reindexed") == 1 and outcome.get("done"), (result, outcome)
     with app.app_context():
         found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="444555")
