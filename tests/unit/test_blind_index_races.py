@@ -109,7 +109,7 @@ def test_two_first_registrations_the_second_indexes_her_outside_the_lock(app, fa
         assert (stored, [c.code for c in found]) == (at_width, [code]), seen
 
 
-def _while_the_reindex_runs(app, monkeypatch, request) -> tuple[dict, dict]:
+def _while_the_reindex_runs(app, monkeypatch, request, planned=10_000_000) -> tuple[dict, dict]:
     """Start a reindex; at its first victim, run `request` (in the app's context) in another thread and let it
     go for 1.5 s (waiting for the width, or committing) before the reindex goes on. Returns both outcomes."""
     from caseapp.services.registry import reindex as reindex_module
@@ -134,7 +134,7 @@ def _while_the_reindex_runs(app, monkeypatch, request) -> tuple[dict, dict]:
         return real(victim, bits)
 
     monkeypatch.setattr(reindex_module, "blind_indexes", first_victim_waits)
-    _thread, result = _reindex_in_thread(app, timeout=60)
+    _thread, result = _reindex_in_thread(app, planned=planned, timeout=60)
     other.join(60)
     return result, outcome
 
@@ -171,6 +171,30 @@ def test_a_path_started_while_the_reindex_holds_the_width(app, factory, monkeypa
                                       document_type="CC", document_number=numbers)
         expected = {"edit": [code], "erase": [], "register_duplicate_elsewhere": [outcome.get("value")]}[path]
         assert [c.code for c in found] == expected
+
+
+def test_a_reindex_at_the_same_width_waits_for_an_edit_of_her_document(app, factory, monkeypatch):
+    """`flask victims reindex` run again at the width already recorded (nothing to change in the settings row)
+    while her document is edited: it still takes the width's lock first, so the edit waits and her new document's
+    index is what stays. It used to take no lock then, and wrote the index of the document it had read over the
+    edit committed meanwhile: she was no longer found by her new document."""
+    from tests.unit.test_cases_services import data
+
+    ana = factory.user("ana", entity="SDIS")
+    with app.app_context():
+        case = registry.register_case(db.session.get(User, ana.id), data(document_number="444555"))
+        code, version = case.code, case.version
+        width = index_width.bits()
+        db.session.remove()
+    result, outcome = _while_the_reindex_runs(
+        app, monkeypatch, lambda: registry.update_case(db.session.get(User, ana.id), code,
+                                                       {"document_number": "777888"}, version=version).code,
+        planned=app.config["PLANNED_VICTIMS"])
+    assert result.get("reindexed") == 1 and outcome.get("done"), (result, outcome)
+    with app.app_context():
+        assert index_width.bits() == width
+        found = registry.search_cases(db.session.get(User, ana.id), document_type="CC", document_number="777888")
+        assert [c.code for c in found] == [code]
 
 
 @pytest.mark.parametrize("change", [{"address": "Carrera 3 # 4-5"}, {"sex": "male"}])
