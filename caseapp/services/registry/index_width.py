@@ -72,6 +72,14 @@ def bits_to_write() -> int:
     return width
 
 
+def locked_for_reindex() -> Setting | None:
+    """The width's row (None before the first victim), locked against bits_to_write to the end of the transaction
+    (FOR UPDATE; SQLite: the write lock), whether the reindex then changes it or not: those writing indexes now
+    commit before it reads any victim, and those after wait for its commit."""
+    return db.session.scalar(select(Setting).where(Setting.key == SETTING).with_for_update()
+                             .execution_options(populate_existing=True))
+
+
 def forget() -> None:
     """Drop the width this request read (the reindex has just recorded another)."""
     if has_request_context():

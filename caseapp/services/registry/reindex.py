@@ -12,7 +12,6 @@ from caseapp.models.victims import Victim
 from caseapp.services.registry import index_width
 from caseapp.services.registry.identity import blind_indexes
 
-_LOCK_WIDTH = select(Setting.key).where(Setting.key == index_width.SETTING).with_for_update()
 _WRITE = (update(Victim.__table__).where(Victim.__table__.c.id == bindparam("victim"))
           .values(document_bidx=bindparam("document"), name_bidx=bindparam("name"), phone_bidx=bindparam("phone")))
 
@@ -20,12 +19,9 @@ _WRITE = (update(Victim.__table__).where(Victim.__table__.c.id == bindparam("vic
 def reindex(actor="cli", batch: int = 500) -> int:
     """Record the planned width and recompute every victim's blind indexes at it, in one transaction."""
     new = index_width.planned_bits()
-    # The width's row locked first, changed or not (SQLite: the write lock): whoever writes an index reads it FOR
-    # SHARE (index_width.bits_to_write), so those writing now commit before her record is read below, and those
-    # after wait for this commit. Without the lock, a reindex at an unchanged width wrote the indexes of the
+    # Locked even when the width does not change: unlocked, a reindex at the same width wrote the indexes of the
     # identity it had read over an edit committed meanwhile.
-    db.session.execute(_LOCK_WIDTH)
-    row = db.session.get(Setting, index_width.SETTING, populate_existing=True)
+    row = index_width.locked_for_reindex()
     before = int(json.loads(row.value)) if row is not None else None
     if row is None:
         row = Setting(key=index_width.SETTING, value=json.dumps(new))
