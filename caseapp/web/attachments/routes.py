@@ -18,7 +18,7 @@ from caseapp.models.accounts import CASE_ROLES
 from caseapp.services import attachments
 from caseapp.services.attachments.rules import MB, ceiling
 from caseapp.services.primitives import abandon_write, expect_once
-from caseapp.web import flow
+from caseapp.web import blank_forms, flow
 from caseapp.web.attachments import bp
 
 case_roles_required = role_required(*CASE_ROLES)
@@ -42,6 +42,10 @@ def upload_form(kinds) -> UploadForm:
     return form
 
 
+# The upload form's fields, drawn blank once per language, kinds and limit (caseapp.web.blank_forms).
+_UPLOAD_FIELDS = blank_forms.fragment("attachments/_upload_fields.html", lambda kinds, limit_mb: upload_form(kinds))
+
+
 @bp.app_context_processor
 def attachment_block():
     """`case_attachments(case)` for the case page's include: what the reader may see and which kinds she may add
@@ -50,8 +54,8 @@ def attachment_block():
     def case_attachments(case):
         kinds = attachments.addable_kinds(current_user, case)
         limit, _version = attachments.size_limit()
-        return {"rows": attachments.visible(current_user, case), "kinds": kinds,
-                "form": upload_form(kinds) if kinds and not case.victim.erased else None,
+        return {"rows": attachments.visible(current_user, case), "kinds": tuple(kinds),
+                "upload_fields": _UPLOAD_FIELDS if kinds and not case.victim.erased else None,
                 "limit_mb": round(limit / MB, 1)}
 
     return {"case_attachments": case_attachments}

@@ -469,13 +469,14 @@ class GiveConsentForm(FlaskForm):
     submit = SubmitField(_l("Record consent"))
 
     def __init__(self, *args, entities=(), **kwargs):
+        """`entities`: (code, name) pairs, the entities a consent to share may name."""
         super().__init__(*args, **kwargs)
         from caseapp.models.cases import CONSENT_KINDS
 
         self.kind.choices = choices(CONSENT_KINDS, "consent_kind", blank=_l("— Choose —"))
         self.method.choices = choices(CONSENT_METHODS, "consent_method", blank=_l("— Choose —"))
         self.entity_code.choices = [option("", _l("— Only for sharing —"))] + [
-            option(e.code, f"{e.name} ({e.code})") for e in entities]
+            option(code, f"{name} ({code})") for code, name in entities]
 
 
 class ErasureRequestForm(FlaskForm):

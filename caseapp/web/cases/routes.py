@@ -26,7 +26,7 @@ from caseapp.services import registry as catalogues
 from caseapp.services import registry as consent_service
 from caseapp.services.registry import erasure as erasure_service
 from caseapp.timeutil import today
-from caseapp.web import flow
+from caseapp.web import blank_forms, flow
 from caseapp.web.cases import bp
 from caseapp.web.cases.forms import (
     CLOSURE_LABELS,
@@ -217,16 +217,26 @@ def detail(code):
     return render_template(
         "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
         awaits_child_protection=awaits, child_referral=referrals.mandatory_referral(case) if awaits else None,
-        status_form=StatusForm(formdata=None), consent_form=_consent_form(case),
-        erasure_form=_erasure_request_form(formdata=None),
+        sharing_entities=_sharing_entities(case), consent_fields=_CONSENT_FIELDS, status_fields=_STATUS_FIELDS,
+        closure_fields=_CLOSURE_FIELDS, erasure_fields=_ERASURE_FIELDS,
     )  # (each consent's withdraw button is three hidden inputs in the template: no form object is built for it)
 
 
-def _consent_form(case) -> GiveConsentForm | None:
-    """The consent form, its entities listed only for a user who may record a consent on this case."""
+def _sharing_entities(case) -> tuple | None:
+    """The entities the consent form lists, as (code, name) pairs, for a user who may record a consent on this
+    case; None for anyone else (the page then draws no consent form)."""
     if not authz.can(current_user, "case.consent", case):
         return None
-    return GiveConsentForm(formdata=None, entities=consent_service.sharing_entities(case))
+    return tuple((code, name) for code, name in consent_service.sharing_entities(case))
+
+
+# The case page's action forms, drawn blank once per language and key (caseapp.web.blank_forms).
+_CONSENT_FIELDS = blank_forms.fragment("cases/_consent_fields.html",
+                                       lambda entities: GiveConsentForm(formdata=None, entities=entities))
+_STATUS_FIELDS = blank_forms.fragment("cases/_status_fields.html", lambda next_status: StatusForm(formdata=None))
+_CLOSURE_FIELDS = blank_forms.fragment("cases/_closure_fields.html", lambda: StatusForm(formdata=None))
+_ERASURE_FIELDS = blank_forms.fragment("cases/_erasure_fields.html",
+                                       lambda: _erasure_request_form(formdata=None))
 
 
 def _edit_data(case) -> dict:
