@@ -9,11 +9,11 @@ semantics of PostgreSQL's READ COMMITTED, which the app already runs under: vers
 unique constraints refuse a duplicate insert, and a read that a write depends on takes the lock first:
 `take_write_lock(session)`, which `SELECT ... FOR UPDATE` calls by itself (SQLite has no row locks).
 
-PostgreSQL: no lock is held across a commit (row locks end with their transaction). A transaction that only read
-ends with COMMIT, not ROLLBACK (`_read_only_ends_with_commit`): for PostgreSQL the two are the same there, but
-psycopg forgets every statement it prepared on a connection at each ROLLBACK and sends DEALLOCATE ALL, and a
-request's last transaction (after its access-log row was committed) only reads and was rolled back when the
-request ended: no statement of it was ever prepared, each was planned again at every request.
+PostgreSQL: no lock is held across a commit (row locks end with their transaction). A rollback is sent so that the
+driver keeps the statements it prepared (`_rollback_keeps_prepared_statements`): psycopg forgets all of them at
+each `rollback()` and sends DEALLOCATE ALL, and a request's last transaction (after its access-log row was
+committed) only reads and is rolled back when the request ends, so none of its statements was ever prepared: each
+was planned again at every request.
 """
 from __future__ import annotations
 
@@ -32,7 +32,6 @@ from caseapp.extensions import db
 
 _installed = False
 _STATE = "ruta_sqlite_tx"  # per DBAPI connection: {"writing": bool, "savepoints": [names opened while reading]}
-_WROTE = "ruta_pg_wrote"  # per DBAPI connection, PostgreSQL: whether its transaction sent a statement that may write
 # Statements that never write. Anything else (INSERT, UPDATE, DELETE, REPLACE, DDL, unknown) takes the lock first.
 _READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 _WITH = re.compile(r"\s*WITH\b", re.I)
@@ -59,8 +58,6 @@ def _on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.info[_STATE] = {"writing": False, "savepoints": []}
         conn.exec_driver_sql("BEGIN")
-    else:
-        conn.info[_WROTE] = False
 
 
 def writes(statement: str) -> bool:
@@ -90,12 +87,8 @@ def _upgrade(dbapi_connection, state: dict) -> None:
 
 
 def _before_execute(conn, cursor, statement, _parameters, _context, _executemany) -> None:
-    if conn.dialect.name != "sqlite":
-        if not conn.info.get(_WROTE, True) and writes(statement):
-            conn.info[_WROTE] = True
-        return
     state = conn.info.get(_STATE)
-    if state is None or state["writing"]:
+    if state is None or state["writing"] or conn.dialect.name != "sqlite":
         return
     if writes(statement):
         _upgrade(cursor.connection, state)
@@ -109,20 +102,22 @@ def _before_execute(conn, cursor, statement, _parameters, _context, _executemany
             del state["savepoints"][state["savepoints"].index(name):]
 
 
-def _read_only_ends_with_commit(conn) -> None:
-    """PostgreSQL, as a transaction is rolled back: if it sent nothing that may write (`writes`, the same test that
-    takes SQLite's write lock) and no statement of it failed, commit it instead, which ends it the same way (locks
-    and advisory locks released, nothing to keep or undo) without psycopg's DEALLOCATE ALL; the rollback that
-    follows finds no transaction and sends nothing. Anything else is rolled back as asked."""
-    if conn.dialect.name != "postgresql" or conn.info.get(_WROTE, True):
-        return
+def _rollback_keeps_prepared_statements(conn) -> None:
+    """PostgreSQL, as SQLAlchemy rolls a transaction back: send the ROLLBACK ourselves, through libpq, so that
+    psycopg's `rollback()` then finds no transaction and returns. It would have sent the same ROLLBACK, then
+    forgotten every statement it prepared on the connection and sent DEALLOCATE ALL. The server keeps them: a
+    prepared statement is no part of a transaction and outlives its rollback (tests/unit/
+    test_read_only_transactions_end.py prepares one inside a transaction that wrote and fails, and uses it after).
+    The rollback is a rollback: everything the transaction did is undone, whatever it did."""
+    if conn.dialect.name != "postgresql" or conn.invalidated or conn.closed:
+        return  # a lost connection: SQLAlchemy's own rollback handles it
     from psycopg.pq import TransactionStatus  # the PostgreSQL driver, imported where only PostgreSQL comes
 
     dbapi_connection = conn.connection.dbapi_connection
-    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
-        return  # idle (autocommit), failed (INERROR) or unknown: the rollback itself
-    with contextlib.suppress(Exception):  # a lost connection: the rollback that follows meets it and handles it
-        dbapi_connection.commit()
+    if dbapi_connection.info.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        return  # idle (autocommit), busy or broken: psycopg's rollback as usual
+    with contextlib.suppress(Exception):  # the connection lost meanwhile: psycopg's rollback meets it and handles it
+        dbapi_connection.pgconn.exec_(b"ROLLBACK")
 
 
 def take_write_lock(session_or_connection) -> None:
@@ -213,7 +208,7 @@ def init_app(app) -> None:
         event.listen(Engine, "connect", _on_connect)
         event.listen(Engine, "begin", _on_begin)
         event.listen(Engine, "before_cursor_execute", _before_execute)
-        event.listen(Engine, "rollback", _read_only_ends_with_commit)
+        event.listen(Engine, "rollback", _rollback_keeps_prepared_statements)
         event.listen(Session, "do_orm_execute", _for_update_takes_the_lock)
         _installed = True
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -1,8 +1,10 @@
-"""How a transaction ends (database._read_only_ends_with_commit). On PostgreSQL a transaction that sent nothing that
-may write is committed where the app rolls it back: psycopg forgets every statement it prepared on a connection at
-each ROLLBACK (and sends DEALLOCATE ALL), and a request's last transaction, after its access-log row was committed,
-only reads and was rolled back when the request ended, so none of its statements was ever prepared. These tests
-hold both halves: what wrote is still rolled back, on every way of writing; what only read keeps what was prepared.
+"""How a transaction is rolled back on PostgreSQL (database._rollback_keeps_prepared_statements): the ROLLBACK is
+sent through libpq, so that psycopg keeps the statements it prepared on the connection (its own `rollback()`
+forgets all of them and sends DEALLOCATE ALL). A request's last transaction, after its access-log row was
+committed, only reads and was rolled back when the request ended, so none of its statements was ever prepared.
+These tests hold both halves: whatever a transaction did is undone, on every way of writing, hostile ones included;
+what was prepared is kept, by a transaction that only read and by one that wrote and failed; a lost connection
+still rolls back without an error of its own.
 """
 from __future__ import annotations
 
@@ -53,8 +55,18 @@ def _a_failed_statement_after_it(session):
         session.execute(text("SELECT * FROM no_such_table"))
 
 
+def _hidden_from_a_statement_reader(session):
+    """Writes that a reader of the statement's first word would take for a read."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT 1; UPDATE entities SET name = 'cambiado' WHERE code = 'ALFA'")  # two in one
+        conn.exec_driver_sql("EXPLAIN ANALYZE UPDATE entities SET name = 'otro' WHERE code = 'ALFA'")  # runs it
+    else:
+        conn.exec_driver_sql("WITH x AS (SELECT 1) UPDATE entities SET name = 'cambiado' WHERE code = 'ALFA'")
+
+
 WAYS = [_orm_flush, _core_update, _core_insert, _driver_sql, _inside_a_savepoint, _after_reads,
-        _a_failed_statement_after_it]
+        _a_failed_statement_after_it, _hidden_from_a_statement_reader]
 
 
 @pytest.mark.parametrize("write", WAYS, ids=[w.__name__.strip("_") for w in WAYS])
@@ -69,18 +81,50 @@ def test_a_write_rolled_back_is_gone(app, factory, write):
         assert other.scalar(select(Entity.id).where(Entity.code == "NUEVA")) is None
 
 
-def test_a_read_only_transaction_keeps_what_was_prepared(app, factory):
+@pytest.mark.parametrize("then", ["only_read", "wrote_and_failed"])
+def test_what_was_prepared_outlives_the_rollback(app, factory, then):
     factory.entity("ALFA", name=NAME)
     with app.app_context(), db.engine.connect() as conn:
-        for _ in range(8):
+        for _ in range(8):  # psycopg prepares a statement at its fifth execution on a connection
             assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
+        if then == "wrote_and_failed":
+            conn.execute(update(Entity).where(Entity.code == "ALFA").values(name="cambiado"))
+            with pytest.raises(DBAPIError):
+                conn.execute(text("SELECT * FROM no_such_table"))
         conn.rollback()
         if conn.dialect.name == "postgresql":
             prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
             assert any("FROM entities" in s for s in prepared), prepared
-        else:  # SQLite prepares nothing across transactions; a rollback there ends the read and holds no lock
+        else:  # SQLite keeps no statement across transactions here; a rollback ends the transaction
             assert not conn.connection.dbapi_connection.in_transaction
-        assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
+        for _ in range(3):  # the prepared statement, used again: the server still has it
+            assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
+
+
+def test_a_setting_changed_in_a_transaction_is_undone(app, factory):
+    """A rollback, not a commit in its place: what a SELECT changed in the session goes too."""
+    with app.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            before = conn.scalar(text("SELECT current_setting('application_name')"))
+            conn.scalar(text("SELECT set_config('application_name', 'cambiado', false)"))
+            conn.rollback()
+            assert conn.scalar(text("SELECT current_setting('application_name')")) == before
+        else:  # SQLite: a pragma that writes the database, undone with its transaction
+            version = conn.scalar(text("PRAGMA user_version"))
+            conn.exec_driver_sql(f"PRAGMA user_version = {version + 7}")
+            conn.rollback()
+            assert conn.scalar(text("PRAGMA user_version")) == version
+
+
+def test_a_lost_connection_rolls_back_without_an_error_of_its_own(app, factory):
+    """The connection is invalidated (the server restarted, a firewall dropped it): the rollback that follows must
+    not fail, or the request's error page and its access-log row would be lost with it."""
+    factory.entity("ALFA", name=NAME)
+    with app.app_context():
+        db.session.scalar(select(Entity.name))
+        db.session.connection().invalidate()
+        db.session.rollback()
+        assert db.session.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
 
 
 def test_a_read_that_failed_is_rolled_back_and_the_connection_works(app, factory):
@@ -93,9 +137,9 @@ def test_a_read_that_failed_is_rolled_back_and_the_connection_works(app, factory
         assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
 
 
-def test_a_case_page_ends_without_a_rollback_on_postgresql(app, factory):
+def test_a_case_page_ends_its_transaction_before_psycopg_is_asked(app, factory):
     """A case page (a read: its access-log row is committed before the page is drawn) ends its last transaction
-    with a commit on PostgreSQL, so its statements stay prepared; an edit that fails still rolls back."""
+    with a rollback sent through libpq on PostgreSQL: psycopg's own rollback finds the connection idle."""
     from tests.cases_factory import make_case
 
     ana = factory.user("ana", roles=("social_worker",), entity="ALFA")
@@ -119,6 +163,6 @@ def test_a_case_page_ends_without_a_rollback_on_postgresql(app, factory):
         event.remove(engine, "rollback", seen)
     assert ended, "the request ended no transaction"
     if engine.dialect.name == "postgresql":
-        assert not any(ended), ended  # committed before the rollback reached psycopg
+        assert not any(ended), ended  # rolled back before psycopg's rollback was called
     else:
         assert any(ended), ended  # SQLite: a read's rollback, as before
