@@ -26,29 +26,33 @@ from markupsafe import Markup
 FRAGMENTS: list[Fragment] = []  # every fragment declared, for the test that reads their names
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Fragment:
     template: str
     build: Callable[..., Any]  # the blank form, from the key's values (keyword arguments)
+    size: int  # drawings kept: each fragment its own, so a fragment with many keys evicts only its own
+
+    def __post_init__(self):
+        object.__setattr__(self, "_drawn", functools.lru_cache(maxsize=self.size)(self._draw))
 
     def __call__(self, **key) -> Markup:
-        return _drawn(self, str(get_locale() or ""), tuple(sorted(key.items())))
+        return self._drawn(str(get_locale() or ""), tuple(sorted(key.items())))
+
+    def _draw(self, _language: str, key: tuple) -> Markup:
+        values = dict(key)
+        html = render_template(self.template, form=self.build(**values), **values)
+        return Markup(html)  # noqa: S704 - a template's output, escaped by Jinja as it was drawn
 
 
-def fragment(template: str, build: Callable[..., Any]) -> Fragment:
-    """Declare a fragment: `template` draws the fields of `build(**key)`, the blank form, as `form`."""
-    declared = Fragment(template, build)
+def fragment(template: str, build: Callable[..., Any], size: int = 16) -> Fragment:
+    """Declare a fragment: `template` draws the fields of `build(**key)`, the blank form, as `form`; `size`
+    drawings are kept (two languages times the keys in use)."""
+    declared = Fragment(template, build, size)
     FRAGMENTS.append(declared)
     return declared
 
 
-@functools.lru_cache(maxsize=256)  # a few fragments × two languages × the keys in use (entities, kinds)
-def _drawn(declared: Fragment, _language: str, key: tuple) -> Markup:
-    values = dict(key)
-    html = render_template(declared.template, form=declared.build(**values), **values)
-    return Markup(html)  # noqa: S704 - a template's output, escaped by Jinja as it was drawn
-
-
 def forget() -> None:
     """Draw every fragment afresh (tests that change the catalogue's labels or the language's files)."""
-    _drawn.cache_clear()
+    for declared in FRAGMENTS:
+        declared._drawn.cache_clear()

@@ -94,3 +94,19 @@ def test_the_page_from_memory_is_the_page_drawn_afresh(app, two_cases):
         assert f'action="{url}{action}"' in afresh
     assert 'name="kind"' in afresh and 'name="on"' in afresh and 'name="erasure-reason"' in afresh
     assert 'name="att-kind"' in afresh and 'name="att-file"' in afresh
+
+
+def test_memory_is_bounded_per_fragment(app):
+    """A national deployment lists hundreds of entities: each owning entity's readers draw their own consent form.
+    Those drawings are bounded, and evict only each other: the status form stays drawn."""
+    from caseapp.web.cases import routes
+
+    blank_forms.forget()
+    with app.test_request_context():
+        routes._STATUS_FIELDS(next_status="in_immediate_assistance")
+        for n in range(200):
+            routes._CONSENT_FIELDS(entities=((f"E{n}", f"Entidad {n}"),))
+        before = routes._STATUS_FIELDS._drawn.cache_info().hits
+        routes._STATUS_FIELDS(next_status="in_immediate_assistance")
+        assert routes._STATUS_FIELDS._drawn.cache_info().hits == before + 1
+        assert routes._CONSENT_FIELDS._drawn.cache_info().currsize <= 64

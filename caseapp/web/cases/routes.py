@@ -231,8 +231,10 @@ def _sharing_entities(case) -> tuple | None:
 
 
 # The case page's action forms, drawn blank once per language and key (caseapp.web.blank_forms).
+# The consent form's key is the entities it lists (every active one but the case's owner): one drawing per owning
+# entity a worker's readers belong to, and language; 64 of them at ~100 bytes an entity.
 _CONSENT_FIELDS = blank_forms.fragment("cases/_consent_fields.html",
-                                       lambda entities: GiveConsentForm(formdata=None, entities=entities))
+                                       lambda entities: GiveConsentForm(formdata=None, entities=entities), size=64)
 _STATUS_FIELDS = blank_forms.fragment("cases/_status_fields.html", lambda next_status: StatusForm(formdata=None))
 _CLOSURE_FIELDS = blank_forms.fragment("cases/_closure_fields.html", lambda: StatusForm(formdata=None))
 _ERASURE_FIELDS = blank_forms.fragment("cases/_erasure_fields.html",
