@@ -32,6 +32,10 @@ from caseapp.extensions import db
 
 _installed = False
 _STATE = "ruta_sqlite_tx"  # per DBAPI connection: {"writing": bool, "savepoints": [names opened while reading]}
+_PLAIN = "ruta_pg_plain"  # per DBAPI connection, PostgreSQL: its transaction ran only plain statements, none failed
+# Statements that leave every prepared statement valid when rolled back: reads, row writes, savepoints. Anything else
+# (DDL, SET, DO, EXPLAIN, unknown) may change what a prepared statement means.
+_PLAIN_STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|SAVEPOINT|RELEASE)\b", re.I)
 # Statements that never write. Anything else (INSERT, UPDATE, DELETE, REPLACE, DDL, unknown) takes the lock first.
 _READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 _WITH = re.compile(r"\s*WITH\b", re.I)
@@ -58,6 +62,8 @@ def _on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.info[_STATE] = {"writing": False, "savepoints": []}
         conn.exec_driver_sql("BEGIN")
+    else:
+        conn.info[_PLAIN] = True
 
 
 def writes(statement: str) -> bool:
@@ -86,9 +92,13 @@ def _upgrade(dbapi_connection, state: dict) -> None:
         cur.close()
 
 
-def _before_execute(conn, cursor, statement, _parameters, _context, _executemany) -> None:
+def _before_execute(conn, cursor, statement, _parameters, _context, executemany) -> None:
+    if conn.dialect.name != "sqlite":
+        if executemany or ";" in statement or not _PLAIN_STATEMENT.match(statement):
+            conn.info[_PLAIN] = False
+        return
     state = conn.info.get(_STATE)
-    if state is None or state["writing"] or conn.dialect.name != "sqlite":
+    if state is None or state["writing"]:
         return
     if writes(statement):
         _upgrade(cursor.connection, state)
@@ -102,20 +112,32 @@ def _before_execute(conn, cursor, statement, _parameters, _context, _executemany
             del state["savepoints"][state["savepoints"].index(name):]
 
 
+def _failed(context) -> None:
+    """A statement failed (SQLAlchemy's handle_error): its transaction's rollback is psycopg's own."""
+    conn = context.connection
+    if conn is not None and conn.dialect.name != "sqlite" and not conn.invalidated and not conn.closed:
+        conn.info[_PLAIN] = False
+
+
 def _rollback_keeps_prepared_statements(conn) -> None:
     """PostgreSQL, as SQLAlchemy rolls a transaction back: send the ROLLBACK ourselves, through libpq, so that
     psycopg's `rollback()` then finds no transaction and returns. It would have sent the same ROLLBACK, then
     forgotten every statement it prepared on the connection and sent DEALLOCATE ALL. The server keeps them: a
-    prepared statement is no part of a transaction and outlives its rollback (tests/unit/
-    test_read_only_transactions_end.py prepares one inside a transaction that wrote and fails, and uses it after).
+    prepared statement is no part of a transaction and outlives its rollback.
+
+    Only for a transaction that ran plain statements (`_PLAIN_STATEMENT`, one to a string, no executemany) and none
+    of which failed; any other is rolled back by psycopg, which then forgets what it prepared. A failed statement may
+    be a prepare that failed inside an executemany, which psycopg records as done before it is: its name would be
+    used, and be missing, on every later request on this connection. DDL rolled back leaves statements prepared
+    against what it changed. Outside reviews found both (tests/unit/test_read_only_transactions_end.py).
     The rollback is a rollback: everything the transaction did is undone, whatever it did."""
-    if conn.dialect.name != "postgresql" or conn.invalidated or conn.closed:
-        return  # a lost connection: SQLAlchemy's own rollback handles it
+    if conn.dialect.name != "postgresql" or conn.invalidated or conn.closed or not conn.info.get(_PLAIN, False):
+        return  # a lost connection (SQLAlchemy's own rollback handles it), or psycopg's rollback as usual
     from psycopg.pq import TransactionStatus  # the PostgreSQL driver, imported where only PostgreSQL comes
 
     dbapi_connection = conn.connection.dbapi_connection
-    if dbapi_connection.info.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
-        return  # idle (autocommit), busy or broken: psycopg's rollback as usual
+    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
+        return  # idle (autocommit), failed, busy or broken: psycopg's rollback as usual
     with contextlib.suppress(Exception):  # the connection lost meanwhile: psycopg's rollback meets it and handles it
         dbapi_connection.pgconn.exec_(b"ROLLBACK")
 
@@ -209,6 +231,7 @@ def init_app(app) -> None:
         event.listen(Engine, "begin", _on_begin)
         event.listen(Engine, "before_cursor_execute", _before_execute)
         event.listen(Engine, "rollback", _rollback_keeps_prepared_statements)
+        event.listen(Engine, "handle_error", _failed)
         event.listen(Session, "do_orm_execute", _for_update_takes_the_lock)
         _installed = True
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, insert, select, text, update
+from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from caseapp import database
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
 from tests.world import logged_in_client
@@ -81,23 +82,27 @@ def test_a_write_rolled_back_is_gone(app, factory, write):
         assert other.scalar(select(Entity.id).where(Entity.code == "NUEVA")) is None
 
 
-@pytest.mark.parametrize("then", ["only_read", "wrote_and_failed"])
+@pytest.mark.parametrize("then", ["only_read", "wrote", "wrote_and_failed"])
 def test_what_was_prepared_outlives_the_rollback(app, factory, then):
+    """Kept across the rollback of a transaction that read or wrote; after one in which a statement failed, psycopg
+    forgets it (its own rollback: the failure may have been a prepare) and prepares it again."""
     factory.entity("ALFA", name=NAME)
     with app.app_context(), db.engine.connect() as conn:
         for _ in range(8):  # psycopg prepares a statement at its fifth execution on a connection
             assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
-        if then == "wrote_and_failed":
+        if then != "only_read":
             conn.execute(update(Entity).where(Entity.code == "ALFA").values(name="cambiado"))
+        if then == "wrote_and_failed":
             with pytest.raises(DBAPIError):
                 conn.execute(text("SELECT * FROM no_such_table"))
         conn.rollback()
         if conn.dialect.name == "postgresql":
             prepared = conn.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
-            assert any("FROM entities" in s for s in prepared), prepared
+            kept = any("FROM entities" in s for s in prepared)
+            assert kept == (then != "wrote_and_failed"), prepared
         else:  # SQLite keeps no statement across transactions here; a rollback ends the transaction
             assert not conn.connection.dbapi_connection.in_transaction
-        for _ in range(3):  # the prepared statement, used again: the server still has it
+        for _ in range(8):  # used again (prepared again where it was forgotten): the name is the reader's
             assert conn.scalar(select(Entity.name).where(Entity.code == "ALFA")) == NAME
 
 
@@ -166,3 +171,86 @@ def test_a_case_page_ends_its_transaction_before_psycopg_is_asked(app, factory):
         assert not any(ended), ended  # rolled back before psycopg's rollback was called
     else:
         assert any(ended), ended  # SQLite: a read's rollback, as before
+
+
+# --- what psycopg must forget: a failed prepare, DDL rolled back (outside review of b090ca6) -------------------
+
+_RENAME = update(Entity.__table__).where(Entity.__table__.c.code == bindparam("c")).values(name=bindparam("n"))
+
+
+def _renames_work(app) -> None:
+    """The same statement, three more times, each in a request's own session: none may fail."""
+    for n in range(3):
+        with app.app_context():
+            db.session.connection().execute(_RENAME, {"c": "ALFA", "n": f"r{n}"})
+            db.session.commit()
+            db.session.remove()
+
+
+@pytest.fixture
+def counted(app, factory):
+    """ALFA and BETA, and the rename run once on the connection: psycopg has counted it, not prepared it."""
+    factory.entity("ALFA", name=NAME)
+    factory.entity("BETA", name="Otra")
+    with app.app_context():
+        db.session.connection().execute(_RENAME, {"c": "ALFA", "n": NAME})
+        db.session.commit()
+        db.session.remove()
+
+
+def test_an_executemany_whose_prepare_failed_is_forgotten(app, counted):
+    """In a transaction that had already failed, the executemany's prepare fails: psycopg had recorded it as
+    prepared, and only its own rollback forgets that."""
+    with app.app_context():
+        with pytest.raises(DBAPIError):
+            db.session.execute(text("SELECT * FROM no_such_table"))
+        if db.engine.dialect.name == "postgresql":  # SQLite goes on after a failed statement
+            with pytest.raises(DBAPIError):
+                db.session.connection().execute(_RENAME, [{"c": "ALFA", "n": "x"}, {"c": "BETA", "n": "y"}])
+        db.session.rollback()
+        db.session.remove()
+    _renames_work(app)
+
+
+def test_an_executemany_that_timed_out_waiting_for_a_lock_is_forgotten(app, counted):
+    """A prepare that waits for a table's lock and times out (a migration's CREATE INDEX, a LOCK TABLE), on a
+    connection that had run the statement once: psycopg counted it, and records the executemany's prepare as done."""
+    with app.app_context(), db.engine.connect() as conn, db.engine.connect() as locker:
+        conn.execute(_RENAME, {"c": "ALFA", "n": NAME})
+        conn.commit()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET lock_timeout = '200ms'")
+            conn.commit()
+            locker.exec_driver_sql("LOCK TABLE entities IN SHARE MODE")
+        else:  # SQLite: another connection holds the write lock; the rename waits 0.2 s for it, not 15
+            conn.exec_driver_sql("PRAGMA busy_timeout = 200")
+            locker.exec_driver_sql("SELECT 1")  # its transaction begun, then made a writer
+            database.take_write_lock(locker)
+        with pytest.raises(DBAPIError):
+            conn.execute(_RENAME, [{"c": "ALFA", "n": "x"}, {"c": "BETA", "n": "y"}])
+        conn.rollback()
+        locker.rollback()
+        for n in range(3):  # the same statement on the same connection
+            conn.execute(_RENAME, {"c": "ALFA", "n": f"r{n}"})
+            conn.commit()
+        conn.exec_driver_sql("RESET lock_timeout" if conn.dialect.name == "postgresql" else "PRAGMA busy_timeout = 15000")
+        conn.commit()
+
+
+def test_statements_prepared_on_a_change_of_schema_rolled_back_are_forgotten(app, factory):
+    factory.entity("ALFA", name=NAME)
+    read = select(Entity.__table__.c.active).where(Entity.__table__.c.code == "ALFA")
+    with app.app_context():
+        conn = db.session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE entities ALTER COLUMN active TYPE text")
+        else:
+            conn.exec_driver_sql("ALTER TABLE entities ADD COLUMN spare text")
+        for _ in range(6):  # prepared against the altered table
+            conn.execute(read).scalar()
+        db.session.rollback()
+        db.session.remove()
+    for _ in range(3):
+        with app.app_context():
+            assert db.session.connection().execute(read).scalar() in (True, 1)
+            db.session.remove()
