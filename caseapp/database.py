@@ -36,6 +36,7 @@ _PLAIN = "ruta_pg_plain"  # per DBAPI connection, PostgreSQL: its transaction ra
 # Statements that leave every prepared statement valid when rolled back: reads, row writes, savepoints. Anything else
 # (DDL, SET, DO, EXPLAIN, unknown) may change what a prepared statement means.
 _PLAIN_STATEMENT = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|SAVEPOINT|RELEASE)\b", re.I)
+_SETS = re.compile(r"set_config", re.I)  # a session setting changed through SELECT (search_path...), undone too
 # Statements that never write. Anything else (INSERT, UPDATE, DELETE, REPLACE, DDL, unknown) takes the lock first.
 _READ_ONLY = re.compile(r"\s*(SELECT|PRAGMA|EXPLAIN|VALUES|BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 _WITH = re.compile(r"\s*WITH\b", re.I)
@@ -94,7 +95,7 @@ def _upgrade(dbapi_connection, state: dict) -> None:
 
 def _before_execute(conn, cursor, statement, _parameters, _context, executemany) -> None:
     if conn.dialect.name != "sqlite":
-        if executemany or ";" in statement or not _PLAIN_STATEMENT.match(statement):
+        if executemany or ";" in statement or not _PLAIN_STATEMENT.match(statement) or _SETS.search(statement):
             conn.info[_PLAIN] = False
         return
     state = conn.info.get(_STATE)
@@ -125,21 +126,26 @@ def _rollback_keeps_prepared_statements(conn) -> None:
     forgotten every statement it prepared on the connection and sent DEALLOCATE ALL. The server keeps them: a
     prepared statement is no part of a transaction and outlives its rollback.
 
-    Only for a transaction that ran plain statements (`_PLAIN_STATEMENT`, one to a string, no executemany) and none
-    of which failed; any other is rolled back by psycopg, which then forgets what it prepared. A failed statement may
-    be a prepare that failed inside an executemany, which psycopg records as done before it is: its name would be
-    used, and be missing, on every later request on this connection. DDL rolled back leaves statements prepared
-    against what it changed. Outside reviews found both (tests/unit/test_read_only_transactions_end.py).
+    Only for a transaction that ran plain statements (`_PLAIN_STATEMENT`, one to a string, no executemany, no
+    `set_config`), none of which failed, and that changed nothing (the server gave it no transaction id: a row
+    written, or DDL, even inside a function or as `SELECT ... INTO`, gets one): a request's last transaction, which
+    only reads. Any other is rolled back by psycopg, which forgets what it prepared. A failed statement may be a
+    prepare that failed inside an executemany, which psycopg records as done before it is: its name would be used,
+    and be missing, on every later request on this connection. DDL or a `search_path` undone leaves statements
+    prepared against what it changed. Three outside reviews found these (tests/unit/
+    test_read_only_transactions_end.py).
     The rollback is a rollback: everything the transaction did is undone, whatever it did."""
-    if conn.dialect.name != "postgresql" or conn.invalidated or conn.closed or not conn.info.get(_PLAIN, False):
-        return  # a lost connection (SQLAlchemy's own rollback handles it), or psycopg's rollback as usual
-    from psycopg.pq import TransactionStatus  # the PostgreSQL driver, imported where only PostgreSQL comes
+    if conn.dialect.driver != "psycopg" or conn.invalidated or conn.closed or not conn.info.get(_PLAIN, False):
+        return  # SQLite, a lost connection (SQLAlchemy's own rollback handles it), or psycopg's rollback as usual
+    from psycopg.pq import ExecStatus, TransactionStatus  # the PostgreSQL driver, where only PostgreSQL comes
 
-    dbapi_connection = conn.connection.dbapi_connection
-    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
+    pgconn = conn.connection.dbapi_connection.pgconn
+    if pgconn.transaction_status != TransactionStatus.INTRANS:
         return  # idle (autocommit), failed, busy or broken: psycopg's rollback as usual
     with contextlib.suppress(Exception):  # the connection lost meanwhile: psycopg's rollback meets it and handles it
-        dbapi_connection.pgconn.exec_(b"ROLLBACK")
+        changed = pgconn.exec_(b"SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+        if changed.status == ExecStatus.TUPLES_OK and changed.get_value(0, 0) == b"f":
+            pgconn.exec_(b"ROLLBACK")
 
 
 def take_write_lock(session_or_connection) -> None:
