@@ -9,11 +9,11 @@ semantics of PostgreSQL's READ COMMITTED, which the app already runs under: vers
 unique constraints refuse a duplicate insert, and a read that a write depends on takes the lock first:
 `take_write_lock(session)`, which `SELECT ... FOR UPDATE` calls by itself (SQLite has no row locks).
 
-PostgreSQL: no lock is held across a commit (row locks end with their transaction). A rollback is sent so that the
-driver keeps the statements it prepared (`_rollback_keeps_prepared_statements`): psycopg forgets all of them at
-each `rollback()` and sends DEALLOCATE ALL, and a request's last transaction (after its access-log row was
-committed) only reads and is rolled back when the request ends, so none of its statements was ever prepared: each
-was planned again at every request.
+PostgreSQL: no lock is held across a commit (row locks end with their transaction). The rollback of a transaction
+that only read is sent so that the driver keeps the statements it prepared (`_rollback_keeps_prepared_statements`):
+psycopg forgets all of them at each `rollback()` and sends DEALLOCATE ALL, and a request's last transaction (after
+its access-log row was committed) only reads and is rolled back when the request ends, so none of its statements
+was ever prepared: each was planned again at every request. Any other transaction is rolled back by psycopg.
 """
 from __future__ import annotations
 
