@@ -115,7 +115,7 @@ def search_cases():
 @bp.get("/cases/<code>")
 @case_roles
 def get_case(code):
-    return jsonify(case_json(case_service.get_case(current_user, code)))
+    return jsonify(case_service.get_case(current_user, code, draw=case_json))  # drawn, then logged: one transaction
 
 
 @bp.patch("/cases/<code>")

@@ -129,6 +129,9 @@ class UserSession(db.Model):
 
     user: Mapped[User] = relationship()
 
+    # Set by the session loader: her unread notifications, counted by the statement that found this session.
+    unread_at_sign_in = None
+
 
 TOKEN_SCOPES = ("read", "read-write")
 DEFAULT_TOKEN_DAYS = 90

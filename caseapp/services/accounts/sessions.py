@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from caseapp import audit, crypto
 from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken, User, UserSession
+from caseapp.services import notifications
 from caseapp.timeutil import utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
@@ -23,6 +24,13 @@ def by_token_hash(model):
     its user and her roles: every request needs all three (one statement), and builds it once."""
     return (select(model).options(joinedload(model.user).joinedload(User.role_rows))
             .where(model.token_hash == bindparam("token_hash")))
+
+
+@functools.cache
+def _sign_in():
+    """by_token_hash(UserSession) with her unread notifications as a second column: every page's header shows the
+    count, and read here it costs no statement of its own."""
+    return by_token_hash(UserSession).add_columns(notifications.unread_column(UserSession.user_id))
 
 
 def start(user: User, ip: str | None) -> str:
@@ -45,9 +53,10 @@ def _cutoffs(now) -> tuple:
 
 def resolve(token: str) -> tuple[User | None, str | None]:
     """The user of a live session, or (None, reason) when it ended, idled out or outlived 12 hours."""
-    row = db.session.scalars(by_token_hash(UserSession), {"token_hash": crypto.hash_token(token)}).unique().first()
-    if row is None or row.ended_at is not None:
+    found = db.session.execute(_sign_in(), {"token_hash": crypto.hash_token(token)}).unique().first()
+    if found is None or found[0].ended_at is not None:
         return None, "ended"
+    row, unread = found
     now = utcnow()
     idle, absolute = _cutoffs(now)
     if row.last_seen_at < idle:
@@ -64,6 +73,7 @@ def resolve(token: str) -> tuple[User | None, str | None]:
         row.last_seen_at = now
         db.session.commit()
     user._session_token = token
+    row.unread_at_sign_in = unread
     user.current_session = row
     return user, None
 

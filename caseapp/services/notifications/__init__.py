@@ -14,6 +14,7 @@ from caseapp.services.notifications.reading import (
     mark_read,
     notifications,
     open_notification,
+    unread_column,
     unread_count,
 )
 from caseapp.services.notifications.recipients import recipients_for_case, recipients_for_cases
@@ -21,5 +22,6 @@ from caseapp.services.notifications.triggers import notify
 
 __all__ = [
     "NotificationView", "deliver_mail", "mark_all_read", "mark_read", "notifications", "notify",
-    "open_notification", "recipients_for_case", "recipients_for_cases", "scan_due", "set_email", "unread_count",
+    "open_notification", "recipients_for_case", "recipients_for_cases", "scan_due", "set_email", "unread_column",
+    "unread_count",
 ]

@@ -49,6 +49,13 @@ _UNREAD = select(func.count()).select_from(Notification).where(  # built once: e
     Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
 
 
+def unread_column(user_id):
+    """unread_count as a column of a statement that reads the user (`user_id`, her id there): the sign-in's, so
+    that a page's header costs no statement of its own (a round trip on PostgreSQL)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)).scalar_subquery())
+
+
 def _target(user, row: Notification) -> tuple | None:
     if row.kind in REFERRAL_KINDS:
         referral = row.referral

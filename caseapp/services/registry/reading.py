@@ -41,15 +41,21 @@ from caseapp.services.registry.places import places_of
 _CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
 
 
-def get_case(actor, code: str) -> Case:
+def get_case(actor, code: str, draw=None):
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
-    come with it: every reader of a case shows them, and loading them after the log row's commit would open a second
-    transaction for two more statements."""
+    come with it: every reader of a case shows them.
+
+    `draw(case)`: what the caller shows of it (the case page, the API's body), made before the access-log row is
+    written and returned in the case's place. Its reads (the timeline, the professionals, the attachments) then share
+    the read's transaction: drawn after the row's commit, they opened a second one (on PostgreSQL its BEGIN, and its
+    rollback with the check before it: three round trips more). The row is still committed before anything leaves
+    the server: a draw that fails, or a row that cannot be committed, shows nothing (the error page is logged)."""
     case = load_case(code, *_CASE_PAGE)
     authz.require(actor, "case.read", case)
+    shown = case if draw is None else draw(case)
     audit.record("case.view", case, actor=actor)
     commit_read()
-    return case
+    return shown
 
 
 def _iso(value):

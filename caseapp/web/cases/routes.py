@@ -211,7 +211,10 @@ def new():
 @bp.route("/<code>")
 @case_roles_required
 def detail(code):
-    case = case_service.get_case(current_user, code)
+    return case_service.get_case(current_user, code, draw=_case_page)  # drawn, then logged: one transaction
+
+
+def _case_page(case) -> str:
     summary = case_service.case_summary(current_user, case)
     awaits = referrals.awaits_child_protection(case)
     return render_template(

@@ -15,7 +15,7 @@ LATEST = 6  # entries the case page shows; the timeline page shows them all
 @bp.context_processor
 def latest_timeline():
     """`latest_timeline(case)` for the case page's timeline panel (templates/cases/_timeline_panel.html): the newest
-    entries this reader may see, and whether there are more. The case page's read is already in the access log."""
+    entries this reader may see, and whether there are more. The case page's read is logged with them."""
 
     def latest(case):
         entries = followup.entries_of(current_user, case, newest=LATEST + 1)  # one more: is there more?

@@ -5,18 +5,29 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 def unread_notifications() -> int:
-    """The header's counter: one statement, once per request, and only on a page that shows the header."""
+    """The header's counter, once per request and only on a page that shows the header: on a GET, as counted by the
+    statement that found her session (before the view, as count_early would); after a POST's own changes, a
+    statement of its own."""
     if "unread_notifications" not in g:
-        from caseapp.services.notifications import unread_count
-
-        g.unread_notifications = unread_count(current_user) if current_user.is_authenticated else 0
+        g.unread_notifications = _count()
     return g.unread_notifications
+
+
+def _count() -> int:
+    if not current_user.is_authenticated:
+        return 0
+    signed_in = getattr(current_user, "current_session", None)
+    if request.method == "GET" and signed_in is not None and signed_in.unread_at_sign_in is not None:
+        return signed_in.unread_at_sign_in
+    from caseapp.services.notifications import unread_count
+
+    return unread_count(current_user)
 
 
 @bp.before_app_request
 def count_early():
-    """Count before the view commits anything: then the count shares the transaction that found the session (one
-    statement), instead of opening a new one after the view's commit (two)."""
+    """Count before the view commits anything: then the count shares the transaction that found the session,
+    instead of opening a new one after the view's commit."""
     if request.method == "GET" and request.blueprint not in (None, "api"):
         unread_notifications()
 
