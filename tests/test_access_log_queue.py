@@ -153,6 +153,12 @@ def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_one_that_loses_lea
         db.session.commit()
         assert not any("audit_queue" in s and s.lstrip().upper().startswith(("INSERT", "DELETE")) for s in statements)
         assert _counts()[1] == 0
+        # The try and the head in one statement (migration 0027): the function reads the head by a statement of its
+        # own, after the lock, with a snapshot of its own only because it is VOLATILE (a STABLE one would read with
+        # the snapshot its caller took before the lock, and could miss the last sealer's commit: two rows, one seq).
+        assert sum("audit_chain_try" in s for s in statements) == 1
+        assert not any("advisory" in s or "ORDER BY audit_events.seq DESC" in s for s in statements), statements
+        assert db.session.scalar(text("SELECT provolatile FROM pg_proc WHERE proname = 'audit_chain_try'")) == "v"
         with db.engine.connect() as holder:  # another request in the middle of its seal
             holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
             for ref in ("LOSE-1", "LOSE-2"):

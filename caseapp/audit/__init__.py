@@ -180,7 +180,8 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 # - SQLite: the writer is alone anyway, so record() seals its row as it appends it, in the same transaction (no
 #   queue row, no extra transaction or fsync).
 # - PostgreSQL: just before the commit, the request tries the chain lock (pg_try_advisory_xact_lock, which never
-#   waits) and, if free, seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
+#   waits, with the read of the chain's head in one round trip: migration 0027's audit_chain_try) and, if free,
+#   seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
 #   that lock, others just leave their rows queued. After the commit it checks the queue once more and seals what
 #   another request left there (see chain.seal_queued: no row is stranded), so the queue stays a few rows long
 #   without a daemon.

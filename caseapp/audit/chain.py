@@ -65,6 +65,9 @@ def _head_and_queue_statement():
 
 
 _HEAD_AND_QUEUE = _head_and_queue_statement()
+# PostgreSQL: no row when another sealer holds the chain; else the head (read after the lock) and whether rows are
+# queued (migration 0027's function).
+_TRY_CHAIN = text("SELECT head_seq, head_mac, head_at, queued FROM audit_chain_try(CAST(:k AS BIGINT))")
 
 
 def _fields(row) -> list:
@@ -108,14 +111,12 @@ def next_queue_id(conn: Connection) -> int:
                             "coalesce((SELECT max(id) FROM audit_queue), 0)) + 1"))
 
 
-def _chain_lock(conn: Connection, blocking: bool) -> bool:
+def _chain_lock(conn: Connection) -> None:
+    """Wait for the chain (PostgreSQL's try is audit_chain_try, in seal)."""
     if conn.dialect.name == "postgresql":
-        if blocking:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID})
-            return True
-        return bool(conn.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID}))
-    take_write_lock(conn)  # SQLite: the one writer is the one sealer
-    return True
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_ID})
+    else:
+        take_write_lock(conn)  # SQLite: the one writer is the one sealer
 
 
 def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> int | None:
@@ -123,11 +124,19 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
     and never queued), inside the caller's transaction (the caller commits). Returns how many were sealed; None
     when another sealer holds the chain and `blocking` is False (then `own` is the caller's to queue).
     A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
-    if not _chain_lock(conn, blocking):
-        return None
-    # read after the lock: the last sealer's commit is visible
-    found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
-    queued = [q for q in found if q.id is not None]
+    if conn.dialect.name == "postgresql" and not blocking:
+        # The try and the head in one round trip (migration 0027); the queue, nearly always empty, only when it is not.
+        found = conn.execute(_TRY_CHAIN, {"k": CHAIN_LOCK_ID}).all()
+        if not found:
+            return None
+        if found[0].queued:
+            found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
+        queued = [q for q in found if "id" in q._fields and q.id is not None]
+    else:
+        _chain_lock(conn)  # SQLite's write lock never fails a try: its sealer waits for it, as any writer
+        # read after the lock: the last sealer's commit is visible
+        found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
+        queued = [q for q in found if q.id is not None]
     if own and len(queued) >= limit:  # more is queued than one batch: her rows wait their turn behind it
         enqueue(conn, own)
         own = ()
