@@ -29,9 +29,14 @@ def html_params(**kwargs) -> Markup:
         if value is True:
             params.append(key)
         elif value is not False:
-            # escape() writes a quote as &#34;; a value already marked safe keeps its own, which WTForms writes as &quot;
-            params.append(f'{key}="{str(escape(value)).replace(chr(34), "&quot;")}"')
+            params.append(f'{key}="{_attribute(value)}"')
     return Markup(" ".join(params))  # noqa: S704 - every key and value above went through escape()
+
+
+def _attribute(value) -> str:
+    """An attribute's value as WTForms writes it between double quotes. escape() writes a quote as &#34;; a value
+    already marked safe keeps its own, which WTForms writes as &quot;."""
+    return str(escape(value)).replace(chr(34), "&quot;")
 
 
 def install() -> None:
@@ -79,6 +84,44 @@ def field(f, hint=None, sensitive: bool = False) -> Markup:
 
     A length limit is said and counted, never enforced by the browser's `maxlength`, which cuts a pasted text
     without a word: the server refuses an over-long text with a message and gives it back whole."""
+    if f.type == "StringField" and type(f.widget) is widgets.TextInput and not f.errors:
+        return _text_field(f, hint, sensitive)
+    return _draw(f, hint, sensitive)
+
+
+# A text field without errors is its block around its value: drawn once per field, language and hint with a value
+# no user can type, then kept as the text before and after it (the auditor's console draws six on every page, ~30 us
+# each). The value goes in as html_params writes one.
+_VALUE = "\ue000ruta-value\ue000"  # a private-use character: never a translation's, a label's or an id's
+_SHELLS: dict = {}
+_SHELLS_MAX = 512  # every text field of every form, in both languages, with room to spare
+
+
+def _text_field(f, hint, sensitive) -> Markup:
+    try:
+        key = (type(f), type(f.meta), f.id, f.name, str(f.label.text), str(hint or ""), sensitive,
+               tuple(sorted(vars(f.flags).items())), tuple(sorted((f.render_kw or {}).items())),
+               getattr(f, "_datalist", None))
+        shell = _SHELLS.get(key)
+    except TypeError:  # something unhashable in its flags or render_kw: drawn whole
+        return _draw(f, hint, sensitive)
+    if shell is None:
+        data = f.data
+        f.data = _VALUE
+        try:
+            drawn = str(_draw(f, hint, sensitive))
+        finally:
+            f.data = data
+        shell = tuple(drawn.split(_VALUE)) if drawn.count(_VALUE) == 1 else ()
+        if len(_SHELLS) >= _SHELLS_MAX:
+            _SHELLS.clear()
+        _SHELLS[key] = shell
+    if not shell:  # its value drawn more than once (or not at all): no shell, drawn whole
+        return _draw(f, hint, sensitive)
+    return Markup(_attribute(f._value()).join(shell))  # noqa: S704 - the shell is _draw's; the value is escaped
+
+
+def _draw(f, hint, sensitive) -> Markup:
     err_id = f"{f.id}-error"
     hint_id = f"{f.id}-hint"
     limit = f.flags.maxlength

@@ -37,3 +37,32 @@ def test_every_widget_draws_through_it(app):
     kept_own = [name for name, widget in vars(core).items() if isinstance(widget, type)
                 and "html_params" in vars(widget) and vars(widget)["html_params"].__func__ is not form_markup.html_params]
     assert kept_own == []
+
+
+@pytest.mark.parametrize("value", HOSTILE + ["\ue000ruta-value\ue000", "x\ue000ruta-value\ue000y"], ids=repr)
+@pytest.mark.parametrize("locale", ["es", "en"])
+def test_a_text_field_drawn_from_its_shell_is_the_field_drawn_whole(app, value, locale):
+    """A text field without errors is drawn once with a value nobody types and kept as the text around it
+    (form_markup._text_field): with any value (hostile ones, the placeholder itself), hint or mark, in either
+    language, the block is the one drawn whole."""
+    from flask_babel import force_locale
+    from werkzeug.datastructures import MultiDict
+
+    from caseapp.web.audit.forms import FilterForm
+    from caseapp.web.cases.forms import EditForm
+
+    with app.test_request_context(), force_locale(locale):
+        for form in (FilterForm(formdata=MultiDict({"case": value, "user": value})),
+                     FilterForm(formdata=None, data={"case": value}), EditForm(formdata=None, purposes=[])):
+            for name in ("case", "user", "given_names", "phone", "document_number"):
+                f = getattr(form, name, None)
+                if f is None or f.type != "StringField":
+                    continue
+                if form.__class__.__name__ == "EditForm":
+                    f.data = value
+                for hint, sensitive in ((None, False), ("Por ejemplo <b>esto</b>", False), (None, True)):
+                    first = form_markup.field(f, hint=hint, sensitive=sensitive)
+                    again = form_markup.field(f, hint=hint, sensitive=sensitive)  # from the shell
+                    whole = form_markup._draw(f, hint, sensitive)
+                    assert first == again == whole, (name, value)
+                    assert isinstance(again, Markup)

@@ -229,7 +229,8 @@ def _page(filters: Filters, cursor: str | None, limit: int, *, hide_audit_views:
     conds = conditions(filters, hide_audit_views=hide_audit_views)
     if conds is None:
         return Page([], None, None)
-    rows = list(db.session.execute(page_statement(conds, direction, bound, limit)))
+    # through the session's connection (its transaction): columns, no ORM dispatch to go through
+    rows = list(db.session.connection().execute(page_statement(conds, direction, bound, limit)))
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "newer":
