@@ -27,9 +27,14 @@ _IN_FORCE = (select(ExploitationPurpose)  # built once: every registration and c
              .order_by(ExploitationPurpose.sort_order, ExploitationPurpose.code))
 
 
+_NAMED_IN_FORCE = _IN_FORCE.where(ExploitationPurpose.code.in_(bindparam("codes", expanding=True)))
+
+
 def purposes_by_code(codes, on: date) -> tuple[list[ExploitationPurpose], list[str]]:
-    """The purposes in force on `on` for `codes`, and the codes that are unknown or not in force then."""
-    in_force = {p.code: p for p in purposes_in_force(on)}
+    """The purposes in force on `on` for `codes`, and the codes that are unknown or not in force then. Only those
+    named are read (a registration names one or two of the catalogue's dozen: each read is an object built)."""
+    named = sorted({code for code in codes if isinstance(code, str)})
+    in_force = {p.code: p for p in db.session.scalars(_NAMED_IN_FORCE, {"on": on, "codes": named})} if named else {}
     found, unknown = [], []
     for code in codes:
         (found if code in in_force else unknown).append(in_force.get(code, code))
