@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -16,8 +17,11 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from caseapp.crypto import Encrypted, new_uid
 from caseapp.extensions import db
@@ -146,6 +150,45 @@ class Case(Versioned, Timestamped, db.Model):
             ):
                 return consent
         return None
+
+
+class _PurposeRows(FunctionElement):
+    """The rows given as one JSON array of arrays: json_group_array on SQLite, json_agg on PostgreSQL."""
+
+    type = JSON()
+    name = "purpose_rows"
+    inherit_cache = True
+
+
+@compiles(_PurposeRows, "sqlite")
+def _purpose_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(_PurposeRows, "postgresql")
+def _purpose_rows_postgresql(element, compiler, **kw):
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+# The case's purposes as [[id, code, label_es, label_en], ...], a column of the case's own statement where a page
+# asks for it (undefer): the case page's purposes were a statement of their own (a selectin load, Case.purposes),
+# whose objects cost more than the statement. Read through services.registry.shown_purposes; written through
+# Case.purposes, as before.
+Case.purposes_shown = column_property(
+    select(_PurposeRows(ExploitationPurpose.id, ExploitationPurpose.code, ExploitationPurpose.label_es,
+                        ExploitationPurpose.label_en))
+    .select_from(case_purposes.join(ExploitationPurpose, ExploitationPurpose.id == case_purposes.c.purpose_id))
+    .where(case_purposes.c.case_id == Case.id)
+    .correlate_except(case_purposes, ExploitationPurpose)
+    .scalar_subquery(),
+    deferred=True,
+)
+
+
+@event.listens_for(Case.purposes, "append")
+@event.listens_for(Case.purposes, "remove")
+def _purposes_changed(case, *_args):
+    case.__dict__.pop("purposes_shown", None)  # shown from Case.purposes, as changed, from now on
 
 
 # Case.status has one writer, the case lifecycle (services.route.lifecycle): it writes inside status_writer(),

@@ -137,6 +137,27 @@ def test_errors_are_in_spanish_and_all_at_once(ctx, ana):
     assert "fecha" in err.value.field_errors["identified_on"][0].lower()
 
 
+def test_the_purposes_a_read_shows_are_hers_and_follow_a_change_made_after_it(ctx, ana):
+    """A case read for its page brings her purposes as a column of its own statement (Case.purposes_shown: JSON from
+    json_group_array or json_agg), not as objects loaded by a statement of their own; they are hers, by id, with
+    both labels, and a change of Case.purposes after that read is what is shown from then on."""
+    code = cases.register_case(actor(ana), data(exploitation_purposes=["forced_labour", "sexual_exploitation"])).code
+    other = cases.register_case(actor(ana), data(document_number="99.887.766", given_names="Rosa", family_names="Díaz",
+                                                 exploitation_purposes=["begging"])).code
+    db.session.commit()
+    db.session.expunge_all()  # read afresh, as a request does
+    read = cases.get_case(actor(ana), code)
+    assert "purposes_shown" in read.__dict__ and "purposes" not in read.__dict__  # one statement, no objects
+    shown = cases.shown_purposes(read)
+    catalogue = sorted(read.purposes, key=lambda p: p.id)  # (loaded now, for the comparison)
+    assert [(p.code, p.label_es, p.label_en) for p in shown] == [(p.code, p.label_es, p.label_en) for p in catalogue]
+    assert {p.code for p in shown} == {"forced_labour", "sexual_exploitation"}
+    assert [p["code"] for p in cases.case_summary(actor(ana), read)["exploitation_purposes"]] == [p.code for p in shown]
+    assert [p.code for p in cases.shown_purposes(cases.get_case(actor(ana), other))] == ["begging"]
+    read.purposes = [p for p in read.purposes if p.code == "forced_labour"]
+    assert [p.code for p in cases.shown_purposes(read)] == ["forced_labour"]
+
+
 def test_purpose_must_be_in_force_on_identification_date(ctx, ana):
     # The 2026 wording's additions are not in force for a 2025 identification.
     with pytest.raises(Invalid) as err:

@@ -28,7 +28,7 @@ from caseapp.services.registry.purposes import (
     purposes_in_force,
     retire_purpose,
 )
-from caseapp.services.registry.reading import case_summary, get_case, list_cases, search_cases
+from caseapp.services.registry.reading import case_summary, get_case, list_cases, search_cases, shown_purposes
 from caseapp.services.registry.registration import register_case
 from caseapp.services.registry.updates import record_screening, update_case
 
@@ -37,6 +37,6 @@ __all__ = [
     "STAT_FIELDS", "add_purpose", "age_group_at", "approve_erasure", "case_summary", "erase_case",
     "find_duplicates", "get_case", "give_consent", "list_cases", "pending_requests", "purpose_label",
     "purposes_by_code", "purposes_in_force", "record_screening", "register_case", "reject_erasure",
-    "request_erasure", "retire_purpose", "search_cases", "sharing_entities", "update_case", "validate_case_data",
+    "request_erasure", "retire_purpose", "search_cases", "sharing_entities", "shown_purposes", "update_case", "validate_case_data",
     "withdraw_consent", "PLACE_FIELDS", "places_of",
 ]

@@ -6,11 +6,12 @@ its kind, never by a name or a number.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload, undefer
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
@@ -38,7 +39,27 @@ from caseapp.services.registry.places import places_of
 # All joined to the case: consents and flags are a few rows each, so their product is too (a selectin load of the
 # consents was a statement of its own); the purposes stay a selectin load: joined through their association table
 # they made the case's statement take 75 ms on SQLite at 100,000 cases
-_CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags))
+_CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
+              undefer(Case.purposes_shown), lazyload(Case.purposes))
+
+
+@dataclass(frozen=True)
+class ShownPurpose:
+    code: str
+    label_es: str
+    label_en: str
+
+
+def shown_purposes(case: Case) -> list[ShownPurpose]:
+    """The case's purposes of exploitation as a page shows them, by id: from the column its load brought
+    (Case.purposes_shown, get_case's), else from Case.purposes (a load of their own)."""
+    rows = case.__dict__.get("purposes_shown", _NOT_LOADED)
+    if rows is _NOT_LOADED:
+        rows = [(p.id, p.code, p.label_es, p.label_en) for p in case.purposes]
+    return [ShownPurpose(code, label_es, label_en) for _id, code, label_es, label_en in sorted(rows or ())]
+
+
+_NOT_LOADED = object()
 
 
 def get_case(actor, code: str, draw=None):
@@ -88,7 +109,7 @@ def case_summary(actor, case: Case) -> dict:
         "is_child": case.is_child,
         "child_referral_required": case.child_referral_required,
         "declined_assistance": case.declined_assistance,
-        "exploitation_purposes": [{"code": p.code, "label": p.label_es} for p in case.purposes],
+        "exploitation_purposes": [{"code": p.code, "label": p.label_es} for p in shown_purposes(case)],
         "control_methods": case.control_method_list,
         **places_of(case),
         "erased": victim.erased,

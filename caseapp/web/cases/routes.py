@@ -218,7 +218,8 @@ def _case_page(case) -> str:
     summary = case_service.case_summary(current_user, case)
     awaits = referrals.awaits_child_protection(case)
     return render_template(
-        "cases/detail.html", case=case, summary=summary, labels=labels(), next_status=NEXT_STATUS.get(case.status),
+        "cases/detail.html", case=case, summary=summary, purposes=case_service.shown_purposes(case), labels=labels(),
+        next_status=NEXT_STATUS.get(case.status),
         awaits_child_protection=awaits, child_referral=referrals.mandatory_referral(case) if awaits else None,
         sharing_entities=_sharing_entities(case), consent_fields=_CONSENT_FIELDS, status_fields=_STATUS_FIELDS,
         closure_fields=_CLOSURE_FIELDS, erasure_fields=_ERASURE_FIELDS,
