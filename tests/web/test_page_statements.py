@@ -203,3 +203,41 @@ def test_nothing_of_her_leaves_when_her_read_cannot_be_logged(app, client, login
     refused = client.get(url.format(code=code), headers=headers)
     assert refused.status_code == 500
     assert b"52000001" not in refused.data and code.encode() not in refused.data
+
+
+@pytest.mark.parametrize("url", ["/cases/{code}", "/api/v1/cases/{code}"])
+def test_a_page_that_fails_to_draw_shows_nothing_and_the_log_names_the_case(app, client, login_as, people, url,
+                                                                           monkeypatch):
+    """Her page is drawn before its read is logged: when drawing it fails, nothing of her is answered, and the log
+    still names the case the user opened (outcome "error"), as it did when the row was written first."""
+    from sqlalchemy import select
+
+    from caseapp.models.audit import AuditEvent
+    from caseapp.services.registry import reading
+
+    code = _case_with(app, people, 1)
+    headers = None
+    if url.startswith("/api/"):
+        with app.app_context():
+            headers = {"Authorization": f"Bearer {new_api_token(people['ana'].id)}"}
+    else:
+        login_as(people["ana"])
+    real = reading.get_case
+
+    def failing_draw(actor, code, draw=None):
+        def draw_then_fail(case):
+            drawn = draw(case)
+            assert b"52000001" in (drawn if isinstance(drawn, str) else str(drawn)).encode()
+            raise RuntimeError("the drawing failed")
+        return real(actor, code, draw=draw_then_fail if draw is not None else None)
+
+    monkeypatch.setattr(reading, "get_case", failing_draw)
+    monkeypatch.setattr(registry, "get_case", failing_draw)
+    refused = client.get(url.format(code=code), headers=headers)
+    assert refused.status_code == 500
+    assert b"52000001" not in refused.data and code.encode() not in refused.data
+    with app.app_context():
+        views = db.session.execute(select(AuditEvent.object_ref, AuditEvent.outcome)
+                                   .where(AuditEvent.action == "case.view")
+                                   .order_by(AuditEvent.seq.desc()).limit(1)).all()
+    assert views == [(code, "error")]

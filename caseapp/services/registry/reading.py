@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload, undefer
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
+from caseapp.extensions import db
 from caseapp.models.cases import (
     CASE_STATUSES,
     Case,
@@ -73,10 +74,27 @@ def get_case(actor, code: str, draw=None):
     the server: a draw that fails, or a row that cannot be committed, shows nothing (the error page is logged)."""
     case = load_case(code, *_CASE_PAGE)
     authz.require(actor, "case.read", case)
-    shown = case if draw is None else draw(case)
+    if draw is None:
+        shown = case
+    else:
+        try:
+            shown = draw(case)
+        except Exception:
+            _log_undrawn(actor, case.code)
+            raise
     audit.record("case.view", case, actor=actor)
     commit_read()
     return shown
+
+
+def _log_undrawn(actor, code: str) -> None:
+    """A read allowed whose page failed to draw: nothing of it was shown, and the log still names the case (an
+    auditor asks who tried to open which case). Never hides the failure it follows: if the row cannot be written
+    either, the error page says so for both."""
+    try:
+        audit.record_and_commit("case.view", object_type="case", object_ref=code, outcome="error", actor=actor)
+    except Exception:  # noqa: BLE001 - the draw's own exception is the one raised
+        db.session.rollback()
 
 
 def _iso(value):
