@@ -131,6 +131,15 @@ def test_the_notifications_list_costs_the_same_with_one_row_or_eight(app, client
     assert _statements(client, count_queries, url, headers) == one
 
 
+def _as_ana(app, login_as, people, url) -> dict | None:
+    """Ana signed in for `url`: the headers of a bearer token for the API, a browser session for a page."""
+    if url.startswith("/api/"):
+        with app.app_context():
+            return {"Authorization": f"Bearer {new_api_token(people['ana'].id)}"}
+    login_as(people["ana"])
+    return None
+
+
 def _transactions(app, client, url, headers=None) -> tuple[int, int]:
     """(transactions begun, access-log rows of her case written) by a second visit of `url`; a connection in
     autocommit (the look at the log's queue after a commit, on PostgreSQL) begins none."""
@@ -169,12 +178,7 @@ def test_a_case_is_read_drawn_and_logged_in_one_transaction(app, client, login_a
     loads her case and logs the read. Drawn after the row's commit, they opened a second one: on PostgreSQL its
     BEGIN, and the check and the rollback at its end, three round trips on every visit."""
     code = _case_with(app, people, 2)
-    headers = None
-    if url.startswith("/api/"):
-        with app.app_context():
-            headers = {"Authorization": f"Bearer {new_api_token(people['ana'].id)}"}
-    else:
-        login_as(people["ana"])
+    headers = _as_ana(app, login_as, people, url)
     assert _transactions(app, client, url.format(code=code), headers) == (1, 1)
 
 
@@ -187,12 +191,7 @@ def test_nothing_of_her_leaves_when_her_read_cannot_be_logged(app, client, login
     from caseapp.services.registry import reading
 
     code = _case_with(app, people, 1)
-    headers = None
-    if url.startswith("/api/"):
-        with app.app_context():
-            headers = {"Authorization": f"Bearer {new_api_token(people['ana'].id)}"}
-    else:
-        login_as(people["ana"])
+    headers = _as_ana(app, login_as, people, url)
     drawn = client.get(url.format(code=code), headers=headers)
     assert drawn.status_code == 200 and b"52000001" in drawn.data  # her document number, shown when logged
 
@@ -216,12 +215,7 @@ def test_a_page_that_fails_to_draw_shows_nothing_and_the_log_names_the_case(app,
     from caseapp.services.registry import reading
 
     code = _case_with(app, people, 1)
-    headers = None
-    if url.startswith("/api/"):
-        with app.app_context():
-            headers = {"Authorization": f"Bearer {new_api_token(people['ana'].id)}"}
-    else:
-        login_as(people["ana"])
+    headers = _as_ana(app, login_as, people, url)
     real = reading.get_case
 
     def failing_draw(actor, code, draw=None):
