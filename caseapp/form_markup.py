@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from numbers import Number
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import widgets
@@ -99,7 +99,9 @@ _SHELLS_MAX = 512  # every text field of every form, in both languages, with roo
 
 def _text_field(f, hint, sensitive) -> Markup:
     try:
-        key = (type(f), type(f.meta), f.id, f.name, str(f.label.text), str(hint or ""), sensitive,
+        # the language too: the sensitive mark and the length limit are translated, whatever the label
+        key = (str(get_locale()), type(f), type(f.meta), f.id, f.name, str(f.label.text), str(hint or ""),
+               isinstance(hint, Markup), sensitive,
                tuple(sorted(vars(f.flags).items())), tuple(sorted((f.render_kw or {}).items())),
                getattr(f, "_datalist", None))
         shell = _SHELLS.get(key)

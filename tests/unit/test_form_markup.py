@@ -1,8 +1,10 @@
 """WTForms' attributes drawn by caseapp.form_markup are the library's own, character for character, hostile values
 included; and every widget the app draws goes through it."""
 import pytest
+from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import widgets
+from wtforms import StringField, widgets
+from wtforms.validators import Length
 from wtforms.widgets import core
 
 from caseapp import form_markup
@@ -66,3 +68,28 @@ def test_a_text_field_drawn_from_its_shell_is_the_field_drawn_whole(app, value, 
                     whole = form_markup._draw(f, hint, sensitive)
                     assert first == again == whole, (name, value)
                     assert isinstance(again, Markup)
+
+
+class _SameInBothLanguages(FlaskForm):
+    class Meta:
+        csrf = False
+
+    spoa = StringField("SPOA", validators=[Length(max=2000)])  # a label no catalogue translates (an acronym)
+
+
+def test_a_shell_is_kept_per_language_and_per_kind_of_hint(app):
+    """The shell's key holds the language (the sensitive mark and the length limit are translated, and the number
+    formatted, even where the label reads the same in both) and whether the hint is markup (a template's own, drawn
+    as it is) or text (escaped): the same text as both must not share a block (outside review of 0824413)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        for locale in ("es_CO", "en", "es_CO"):
+            with force_locale(locale):
+                f = _SameInBothLanguages(formdata=None).spoa
+                assert form_markup.field(f, sensitive=True) == form_markup._draw(f, None, True), locale
+        trusted, text = Markup("<b>dato</b> &amp; más"), "<b>dato</b> &amp; más"
+        f = _SameInBothLanguages(formdata=None).spoa
+        assert form_markup.field(f, hint=trusted) == form_markup._draw(f, trusted, False)
+        drawn = form_markup.field(f, hint=text)
+        assert drawn == form_markup._draw(f, text, False) and "&lt;b&gt;dato&lt;/b&gt;" in drawn

@@ -77,10 +77,11 @@ def get_case(actor, code: str, draw=None):
     if draw is None:
         shown = case
     else:
+        code = case.code  # read now: a draw that fails may leave the case expired on a lost connection
         try:
             shown = draw(case)
         except Exception:
-            _log_undrawn(actor, case.code)
+            _log_undrawn(actor, code)
             raise
     audit.record("case.view", case, actor=actor)
     commit_read()
