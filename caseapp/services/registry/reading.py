@@ -37,9 +37,10 @@ from caseapp.services.registry.places import places_of
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-# All joined to the case: consents and flags are a few rows each, so their product is too (a selectin load of the
-# consents was a statement of its own); the purposes stay a selectin load: joined through their association table
-# they made the case's statement take 75 ms on SQLite at 100,000 cases
+# All in the case's statement: consents and flags joined, a few rows each, so their product is too (a selectin load
+# of the consents was a statement of its own); the purposes as a JSON column (Case.purposes_shown), neither joined
+# (through their association table they made the statement take 75 ms on SQLite at 100,000 cases) nor a selectin
+# load of objects (a statement of their own)
 _CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
               undefer(Case.purposes_shown), lazyload(Case.purposes))
 
