@@ -11,9 +11,10 @@ unique constraints refuse a duplicate insert, and a read that a write depends on
 
 PostgreSQL: no lock is held across a commit (row locks end with their transaction). The rollback of a transaction
 that only read is sent so that the driver keeps the statements it prepared (`_rollback_keeps_prepared_statements`):
-psycopg forgets all of them at each `rollback()` and sends DEALLOCATE ALL, and a request's last transaction (after
-its access-log row was committed) only reads and is rolled back when the request ends, so none of its statements
-was ever prepared: each was planned again at every request. Any other transaction is rolled back by psycopg.
+psycopg forgets all of them at each `rollback()` and sends DEALLOCATE ALL, and a request whose last transaction only
+reads (the health check; a page that reads after its access-log row was committed, as the edit form does) rolls it
+back when the request ends, so none of its statements would ever stay prepared: each was planned again at every
+request. Any other transaction is rolled back by psycopg.
 """
 from __future__ import annotations
 

@@ -124,16 +124,17 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
     and never queued), inside the caller's transaction (the caller commits). Returns how many were sealed; None
     when another sealer holds the chain and `blocking` is False (then `own` is the caller's to queue).
     A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+    head = None
     if conn.dialect.name == "postgresql" and not blocking:
         # The try and the head in one round trip (migration 0027); the queue, nearly always empty, only when it is not.
-        found = conn.execute(_TRY_CHAIN, {"k": CHAIN_LOCK_ID}).all()
-        if not found:
+        head = conn.execute(_TRY_CHAIN, {"k": CHAIN_LOCK_ID}).first()
+        if head is None:
             return None
-        if found[0].queued:
-            found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
-        queued = [q for q in found if "id" in q._fields and q.id is not None]
     else:
         _chain_lock(conn)  # SQLite's write lock never fails a try: its sealer waits for it, as any writer
+    if head is not None and not head.queued:
+        found, queued = [head], []
+    else:
         # read after the lock: the last sealer's commit is visible
         found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
         queued = [q for q in found if q.id is not None]

@@ -78,11 +78,11 @@ def get_case(actor, code: str, draw=None):
     if draw is None:
         shown = case
     else:
-        code = case.code  # read now: a draw that fails may leave the case expired on a lost connection
+        case_code = case.code  # read now: a draw that fails may leave the case expired on a lost connection
         try:
             shown = draw(case)
         except Exception:
-            _log_undrawn(actor, code)
+            _log_undrawn(actor, case_code)
             raise
     audit.record("case.view", case, actor=actor)
     commit_read()
