@@ -150,15 +150,17 @@ def measure(app) -> dict:
             filters = audit_console.parse_filters(args)
 
             def first_page(filters=filters):
-                conds = audit_console.conditions(filters)
-                return db.session.scalars(audit_console.page_statement(conds, None, None, 50)).all()
+                where = audit_console.conditions(filters)
+                return db.session.execute(audit_console.page_statement(where, None, 50),
+                                         audit_console.page_params(where, None)).all()
 
             rows = first_page()
             mid = rows[-1].seq if rows else None
 
             def older_page(filters=filters, mid=mid):
-                conds = audit_console.conditions(filters)
-                return db.session.scalars(audit_console.page_statement(conds, "older", mid, 50)).all()
+                where = audit_console.conditions(filters)
+                return db.session.execute(audit_console.page_statement(where, "older", 50),
+                                         audit_console.page_params(where, mid)).all()
 
             med, worst = _time(first_page)
             med_o, worst_o = _time(older_page) if mid else (0.0, 0.0)

@@ -407,9 +407,10 @@ def test_every_filter_walks_an_index_in_seq_order(ctx, world, args, direction):
         audit.record("case.view", object_type="case", object_ref="SDIS-2025-00001", actor="ana")
         db.session.commit()
     filters = audit_console.parse_filters(args)
-    conds = audit_console.conditions(filters)
-    assert conds is not None
-    plan = _plan(audit_console.page_statement(conds, direction, 1000 if direction else None, 50))
+    where = audit_console.conditions(filters)
+    assert where is not None
+    bound = 1000 if direction else None
+    plan = _plan(audit_console.page_statement(where, direction, 50).params(audit_console.page_params(where, bound)))
     if db.session.get_bind().dialect.name == "sqlite":
         assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives seq order
         if any(k in args for k in ("case", "user", "entity", "action", "outcome")):
