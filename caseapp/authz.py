@@ -161,7 +161,7 @@ def can(user, action: str, obj=None) -> bool:
             case "referral.override_consent":
                 return owner and user.has_role("coordinator")
             case "case.assign":
-                return owner and may_assign(user, obj)
+                return can_assign(user, obj)
             # Family members (services.family): their identity goes with the victim's identity section.
             case "case.family.read":
                 return "identity" in sections
@@ -190,20 +190,30 @@ def owner_staff(entity=None):
     """SQL (on CaseAssignment, with User in scope, and Case unless `entity` is given): an open assignment of an
     active user of the case's owning entity (or of the entity `entity`, for the cases it owns) — those who keep a
     case staffed. A receiving entity's professional does not: her access ends with the referral, and the case must
-    not fall out of its owner's hands with it. The one definition of a staffed case: may_assign and the unassigned
-    cases of "Mis casos" (services.followup.my_cases) both use it."""
+    not fall out of its owner's hands with it. The one definition of a staffed case: may_assign, the case page's
+    professionals (services.casework.assignments.professionals, which feeds may_assign its column) and the
+    unassigned cases of "Mis casos" (services.followup.my_cases) all use it."""
     return and_(CaseAssignment.ended_at.is_(None), User.id == CaseAssignment.user_id, User.active.is_(True),
                 User.entity_id == (Case.owner_entity_id if entity is None else entity))
 
 
-def may_assign(user, case: Case) -> bool:
+def can_assign(user, case: Case, staff=None) -> bool:
+    """can(user, "case.assign", case): the owner's professionals, as may_assign says. `staff`: the ids of those who
+    keep the case staffed (owner_staff), when the caller has read them already (the case page's professionals)."""
+    user = real_user(user)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return case.owner_entity_id == user.entity_id and may_assign(user, case, staff)
+
+
+def may_assign(user, case: Case, staff=None) -> bool:
     """Assign and unassign the professionals of a case (its owner's): a professional assigned to it; or, when no
     active professional of the owning entity is assigned (hers left or was deactivated), any professional of the
     owning entity, so that the case is picked up rather than lost. The entity's admin moves cases in bulk
-    (case.reassign_bulk)."""
+    (case.reassign_bulk). `staff` as for can_assign; read here when not given."""
     if not user.has_role(*CASE_ROLES):
         return False
-    users = set(db.session.scalars(_staff_of_case(), {"case_id": case.id}))
+    users = set(db.session.scalars(_staff_of_case(), {"case_id": case.id}) if staff is None else staff)
     return user.id in users or not users
 
 

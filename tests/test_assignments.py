@@ -421,11 +421,14 @@ def test_the_agenda_page_shows_the_entitys_waiting_referrals_apart_and_the_most_
 def test_the_case_pages_professionals_are_the_open_assignments(app, people, case_code):
     """The case page lists its professionals from columns (assignments.professionals), not objects: the same
     people, order and roles as the open assignments, and "deactivated" exactly when User.is_active is false (her
-    account or her entity switched off), for every combination."""
+    account or her entity switched off), for every combination. Its "may she assign?" comes from the same
+    statement's staffing column, and answers as authz.can(case.assign) does through its own statement, for every
+    user and combination (staffed by her, by others only, by nobody active)."""
     from itertools import product
 
+    from caseapp import authz
     from caseapp.models.accounts import Entity
-    from caseapp.services.casework.assignments import open_assignments, professionals
+    from caseapp.services.casework.assignments import open_assignments, panel, professionals
 
     with app.test_request_context():
         case = db.session.scalar(select(Case).where(Case.code == case_code))
@@ -433,18 +436,26 @@ def test_the_case_pages_professionals_are_the_open_assignments(app, people, case
             db.session.add(CaseAssignment(case_id=case.id, user_id=people[who].id, role=role,
                                           assigned_at=case.created_at, assigned_by_id=people["ana"].id))
         db.session.get(User, people["lina"].id).display_name = ""  # shown by her username
-        ana = db.session.get(User, people["ana"].id)
+        ana, lina = (db.session.get(User, people[who].id) for who in ("ana", "lina"))
+        users = [db.session.get(User, u.id) for u in people.values()]
         entities = {code: db.session.scalar(select(Entity).where(Entity.code == code)) for code in ("SDIS", "OTRA")}
-        seen = set()
-        for ana_active, sdis_active, otra_active in product((True, False), repeat=3):
-            ana.active, entities["SDIS"].active, entities["OTRA"].active = ana_active, sdis_active, otra_active
+        seen, answers = set(), set()
+        for ana_active, lina_active, sdis_active, otra_active in product((True, False), repeat=4):
+            ana.active, lina.active = ana_active, lina_active
+            entities["SDIS"].active, entities["OTRA"].active = sdis_active, otra_active
             db.session.flush()
             expected = [(a.user.display_name or a.user.username, a.role, a.user.is_active)
                         for a in open_assignments(case)]
             listed = [(p.name, p.role, p.active) for p in professionals(case)]
             assert listed == expected and len(listed) == 4
             seen.update(active for _n, _r, active in listed)
+            for user in users:
+                answer = authz.can(user, "case.assign", case)
+                assert panel(user, case)["may_assign"] == answer, (user.username, ana_active, lina_active)
+                answers.add((user.username, answer))
         assert seen == {True, False}
+        # bea may assign only while nobody of SDIS active is on the case; ana only while she is herself
+        assert {("bea", True), ("bea", False), ("ana", True), ("ana", False), ("omar", False)} <= answers
         db.session.rollback()
 
 

@@ -66,18 +66,30 @@ class Professional:
     name: str
     role: str
     active: bool  # she may still sign in (User.is_active: her account and her entity active)
+    user_id: int
+    staffs: bool  # she keeps the case staffed (authz.owner_staff): who may assign it is decided from these
 
 
 def professionals(case: Case) -> list[Professional]:
     """The case's open assignments as the case page lists them, in open_assignments' order: who, in which role, and
     whether she is still active. Three values a row, read as columns: building each assignment, its user and her
-    entity as objects took most of the panel's time (and read through the session's connection: plain rows)."""
-    rows = db.session.connection().execute(_PROFESSIONALS, {"case_id": case.id})
-    return [Professional(name or username, role, bool(active and entity_active))
-            for name, username, role, active, entity_active in rows]
+    entity as objects took most of the panel's time (and read through the session's connection: plain rows).
+    Each row also says whether she keeps the case staffed, by authz.owner_staff, so that the panel's "may she
+    assign?" needs no statement of its own (authz.can_assign with these)."""
+    rows = db.session.connection().execute(_PROFESSIONALS, {"case_id": case.id, "owner": case.owner_entity_id})
+    return [Professional(name or username, role, bool(active and entity_active), user_id, bool(staffs))
+            for name, username, role, active, entity_active, user_id, staffs in rows]
 
 
-_PROFESSIONALS = (select(User.display_name, User.username, CaseAssignment.role, User.active, Entity.active)
+def panel(actor, case: Case) -> dict:
+    """The case page's professionals panel: the rows, and whether `actor` may change them (authz.can_assign, decided
+    from the rows' own staffing column: one statement for both)."""
+    rows = professionals(case)
+    return {"rows": rows, "may_assign": authz.can_assign(actor, case, staff=[p.user_id for p in rows if p.staffs])}
+
+
+_PROFESSIONALS = (select(User.display_name, User.username, CaseAssignment.role, User.active, Entity.active,
+                         User.id, authz.owner_staff(bindparam("owner")).label("staffs"))
                   .join_from(CaseAssignment, User, CaseAssignment.user_id == User.id)
                   .join(Entity, User.entity_id == Entity.id)
                   .where(*_OPEN_OF_CASE).order_by(*_SOCIAL_WORKERS_FIRST))
