@@ -57,17 +57,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    # gunicorn also reads ./gunicorn.conf.py (production's); its worker recycling every ~2,000 requests would put
+    # worker restarts inside the mixed loads, so it is switched off here. Its 4 threads a worker are set back to 1:
+    # gunicorn runs a "sync" worker with more than one thread as gthread, and until stop 37 every run here did so.
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync", "--threads", "1",
+            "--max-requests", "0", "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
+            "--error-logfile", str(OUT / "gunicorn.log"), "--chdir", str(ROOT), "wsgi:app"]
+
+
 @contextmanager
 def gunicorn(sample, workers: int, **env_overrides):
     port = free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CASEAPP_INSTANCE_PATH": sample["instance"], "CASEAPP_CONFIG": "development", "CASEAPP_SERVER_TIMING": "1",
            "DATABASE_URL": sample["database_url"], **env_overrides}
-    # gunicorn also reads ./gunicorn.conf.py (production's); its worker recycling every ~2,000 requests would put
-    # worker restarts inside the mixed loads, so it is switched off here.
-    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync", "--max-requests", "0",
-           "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "--error-logfile", str(OUT / "gunicorn.log"),
-           "--chdir", str(ROOT), "wsgi:app"]
+    cmd = gunicorn_command(port, workers)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.time() + 60

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 import pytest
 
@@ -25,6 +26,23 @@ def test_only_measures_the_named_endpoints_and_always_the_floor(tmp_path):
     assert args.chosen == ["floor", "search", "detail", "console"]
     assert run.parse_args([]).chosen == list(run.ENDPOINTS)
     assert run.parse_args(["--mixed-workers", "1", "2", "4"]).mixed_workers == [1, 2, 4]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_the_benchmark_server_runs_sync_workers(monkeypatch, workers):
+    """The issue's figures are for sync workers. gunicorn reads the production gunicorn.conf.py too, whose 4 threads
+    a worker would turn a "sync" worker into gthread (as it did in every run until stop 37): the command is read
+    here as gunicorn reads it, config file included."""
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("RUTA_THREADS", "RUTA_WORKERS")}
+    monkeypatch.setattr(os, "environ", environ)  # the config file sets variables of its own: they go with the test
+    cmd = run.gunicorn_command(8000, workers)
+    monkeypatch.chdir(config.ROOT)  # where gunicorn looks for ./gunicorn.conf.py, as with run.py's --chdir
+    monkeypatch.setattr("sys.argv", ["gunicorn", *cmd[cmd.index("gunicorn") + 1:]])
+    cfg = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
+    assert cfg.worker_class_str == "sync" and cfg.threads == 1 and cfg.workers == workers
+    assert cfg.max_requests == 0
 
 
 def test_an_unknown_endpoint_is_refused_before_anything_runs(capsys):

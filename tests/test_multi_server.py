@@ -1,4 +1,4 @@
-"""Several app servers on one PostgreSQL: two gunicorn instances (2 sync workers each, production configuration,
+"""Several app servers on one PostgreSQL: two gunicorn instances (2 workers of 4 threads each: the production configuration,
 one shared instance folder with the keyring and the secret key) take interleaved registrations, edits, referrals,
 steps and reads from several threads at once. Afterwards the access-log chain verifies (also against an anchor
 taken half-way), every accepted edit is there and no stale one was applied, every case, step and referral exists
@@ -98,7 +98,7 @@ def database_url(database_url, request, instance_path):
 
 
 class Server:
-    """gunicorn with the production configuration and sync workers, in its own process group."""
+    """gunicorn with the production configuration (gthread: 4 requests at once a worker), in its own process group."""
 
     def __init__(self, instance: Path, database_url: str, log: Path):
         self.port = _free_port()
@@ -107,7 +107,7 @@ class Server:
                    RUTA_BIND=f"127.0.0.1:{self.port}", RUTA_PROXY_HOPS="0", CASEAPP_LOG_LEVEL="warning")
         self.log = log
         self.proc = subprocess.Popen(  # noqa: S603 - the test's own interpreter and config
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "--worker-class", "sync",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
              "--workers", "2", "--access-logfile", "/dev/null"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True,
         )
