@@ -31,10 +31,11 @@ CHILD_METHODS = ("legal_representative", "child_protection_authority")
 def sharing_entities(case=None) -> list:
     """The entities a consent to share `case` may name, as (code, name) rows: the active ones other than its owner
     (the consent form offers them as a list; give_consent refuses any other). Without a case: every active entity.
-    Rows, not objects: the case page asks on every view, and the form reads two columns."""
+    Rows, not objects: the case page asks on every view, and the form reads two columns (through the session's
+    connection: no ORM dispatch for a Core statement)."""
     if case is None:
-        return list(db.session.execute(_ACTIVE))
-    return list(db.session.execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
+        return list(db.session.connection().execute(_ACTIVE))
+    return list(db.session.connection().execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
 
 
 # built once: the case page's consent form asks on every view
