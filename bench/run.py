@@ -58,7 +58,7 @@ def free_port() -> int:
 
 
 def gunicorn_command(port: int, workers: int) -> list[str]:
-    # gunicorn also reads ./gunicorn.conf.py (production's); its worker recycling every ~2,000 requests would put
+    # gunicorn also reads ./gunicorn.conf.py (production's: run.py starts it in the checkout); its worker recycling every ~2,000 requests would put
     # worker restarts inside the mixed loads, so it is switched off here. Its 4 threads a worker are set back to 1:
     # gunicorn runs a "sync" worker with more than one thread as gthread, and until stop 37 every run here did so.
     return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync", "--threads", "1",
@@ -73,7 +73,7 @@ def gunicorn(sample, workers: int, **env_overrides):
     env = {**os.environ, "CASEAPP_INSTANCE_PATH": sample["instance"], "CASEAPP_CONFIG": "development", "CASEAPP_SERVER_TIMING": "1",
            "DATABASE_URL": sample["database_url"], **env_overrides}
     cmd = gunicorn_command(port, workers)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     try:
         deadline = time.time() + 60
         while time.time() < deadline:

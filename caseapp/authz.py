@@ -199,7 +199,9 @@ def owner_staff(entity=None):
 
 def can_assign(user, case: Case, staff=None) -> bool:
     """can(user, "case.assign", case): the owner's professionals, as may_assign says. `staff`: the ids of those who
-    keep the case staffed (owner_staff), when the caller has read them already (the case page's professionals)."""
+    keep the case staffed (owner_staff), when the caller has read them already (the case page's professionals):
+    all of them, never a part (an empty list means nobody staffs it, and then any of the owner's professionals may
+    assign)."""
     user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False

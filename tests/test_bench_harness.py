@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 
 import pytest
 
@@ -35,10 +36,12 @@ def test_the_benchmark_server_runs_sync_workers(monkeypatch, workers):
     here as gunicorn reads it, config file included."""
     from gunicorn.app.wsgiapp import WSGIApplication
 
-    environ = {k: v for k, v in os.environ.items() if k not in ("RUTA_THREADS", "RUTA_WORKERS")}
-    monkeypatch.setattr(os, "environ", environ)  # the config file sets variables of its own: they go with the test
+    # the config file's own settings, not this machine's (RUTA_*, GUNICORN_CMD_ARGS); what it sets goes with the test
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("RUTA_", "GUNICORN_"))}
+    monkeypatch.setattr(os, "environ", environ)
+    monkeypatch.setitem(sys.modules, "__config__", None)  # gunicorn keeps the loaded config file there
     cmd = run.gunicorn_command(8000, workers)
-    monkeypatch.chdir(config.ROOT)  # where gunicorn looks for ./gunicorn.conf.py, as with run.py's --chdir
+    monkeypatch.chdir(config.ROOT)  # gunicorn looks for ./gunicorn.conf.py where it starts: run.py starts it here
     monkeypatch.setattr("sys.argv", ["gunicorn", *cmd[cmd.index("gunicorn") + 1:]])
     cfg = WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]").cfg
     assert cfg.worker_class_str == "sync" and cfg.threads == 1 and cfg.workers == workers
