@@ -459,6 +459,43 @@ def test_the_case_pages_professionals_are_the_open_assignments(app, people, case
         db.session.rollback()
 
 
+@pytest.mark.parametrize("scenario", ["ana_staffs", "ana_deactivated", "receiver_only", "ana_ended"])
+def test_the_case_pages_assign_link_shows_exactly_where_the_assignments_page_opens(app, client, login_as, people,
+                                                                                   case_code, scenario):
+    """The link comes from the professionals' statement (assignments.panel), the page from load_case_for(...,
+    "case.assign"): the same rule on both paths, for the owner's professionals, a receiving entity's lawyer assigned
+    through an accepted referral; a coordinator gets neither. (From the outside review of stop 37.)"""
+    with app.test_request_context():
+        _referral(case_code, "SDIS", "SALUD", "accepted", people["ana"].id, sections="summary,legal",
+                  service="legal_orientation")
+        case = db.session.scalar(select(Case).where(Case.code == case_code))
+        (own,) = db.session.scalars(select(CaseAssignment).where(CaseAssignment.case_id == case.id))
+        if scenario in ("receiver_only", "ana_ended"):
+            own.ended_at, own.ended_by_id = case.created_at, people["ana"].id
+        if scenario == "receiver_only":
+            db.session.add(CaseAssignment(case_id=case.id, user_id=people["sara"].id, role="lawyer",
+                                          assigned_at=case.created_at, assigned_by_id=people["ana"].id))
+        if scenario == "ana_deactivated":
+            db.session.get(User, people["ana"].id).active = False
+        db.session.commit()
+    linked = set()
+    for name in ("ana", "bea", "lina", "coco", "sara"):
+        if scenario == "ana_deactivated" and name == "ana":
+            continue  # she cannot sign in
+        login_as(people[name])
+        page = client.get(f"/cases/{case_code}")  # the receiving entity's lawyer reads it through the referral
+        if name == "coco":  # a coordinator sees counts, never a case: no page, no link, no assignments page
+            assert page.status_code == 403 and client.get(f"/cases/{case_code}/assignments").status_code == 403
+            continue
+        assert page.status_code == 200, (name, scenario)
+        link = f'href="/cases/{case_code}/assignments"' in page.get_data(as_text=True)
+        assert link == (client.get(f"/cases/{case_code}/assignments").status_code == 200), (name, scenario)
+        if link:
+            linked.add(name)
+    assert linked == {"ana_staffs": {"ana"}, "ana_deactivated": {"bea", "lina"}, "receiver_only": {"ana", "bea", "lina"},
+                      "ana_ended": {"ana", "bea", "lina"}}[scenario]
+
+
 def test_the_case_page_marks_a_deactivated_professional(app, client, login_as, people, case_code):
     with app.app_context():
         db.session.get(User, people["ana"].id).active = False
