@@ -190,30 +190,25 @@ def owner_staff(entity=None):
     """SQL (on CaseAssignment, with User in scope, and Case unless `entity` is given): an open assignment of an
     active user of the case's owning entity (or of the entity `entity`, for the cases it owns) — those who keep a
     case staffed. A receiving entity's professional does not: her access ends with the referral, and the case must
-    not fall out of its owner's hands with it. The one definition of a staffed case: may_assign, the case page's
-    professionals (services.casework.assignments.professionals, which feeds may_assign its column) and the
+    not fall out of its owner's hands with it. The one definition of a staffed case: can_assign, the case page's
+    professionals (services.casework.assignments.professionals, which feeds can_assign its column) and the
     unassigned cases of "Mis casos" (services.followup.my_cases) all use it."""
     return and_(CaseAssignment.ended_at.is_(None), User.id == CaseAssignment.user_id, User.active.is_(True),
                 User.entity_id == (Case.owner_entity_id if entity is None else entity))
 
 
 def can_assign(user, case: Case, staff=None) -> bool:
-    """can(user, "case.assign", case): the owner's professionals, as may_assign says. `staff`: the ids of those who
-    keep the case staffed (owner_staff), when the caller has read them already (the case page's professionals):
-    all of them, never a part (an empty list means nobody staffs it, and then any of the owner's professionals may
-    assign)."""
+    """can(user, "case.assign", case): assign and unassign the professionals of a case (its owner's): a professional
+    assigned to it; or, when no active professional of the owning entity is assigned (hers left or was
+    deactivated), any professional of the owning entity, so that the case is picked up rather than lost. The
+    entity's admin moves cases in bulk (case.reassign_bulk).
+    `staff`: the ids of those who keep the case staffed (owner_staff), when the caller has read them already (the
+    case page's professionals): all of them, never a part (an empty list means nobody staffs it, and then any of
+    the owner's professionals may assign). Read here when not given."""
     user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    return case.owner_entity_id == user.entity_id and may_assign(user, case, staff)
-
-
-def may_assign(user, case: Case, staff=None) -> bool:
-    """Assign and unassign the professionals of a case (its owner's): a professional assigned to it; or, when no
-    active professional of the owning entity is assigned (hers left or was deactivated), any professional of the
-    owning entity, so that the case is picked up rather than lost. The entity's admin moves cases in bulk
-    (case.reassign_bulk). `staff` as for can_assign; read here when not given."""
-    if not user.has_role(*CASE_ROLES):
+    if case.owner_entity_id != user.entity_id or not user.has_role(*CASE_ROLES):
         return False
     users = set(db.session.scalars(_staff_of_case(), {"case_id": case.id}) if staff is None else staff)
     return user.id in users or not users
@@ -221,7 +216,7 @@ def may_assign(user, case: Case, staff=None) -> bool:
 
 @functools.cache
 def _staff_of_case():
-    """may_assign's statement, built once (a case page asks it; building it cost more than running it)."""
+    """can_assign's statement, built once (a case page asks it; building it cost more than running it)."""
     return select(CaseAssignment.user_id).where(CaseAssignment.case_id == bindparam("case_id"),
                                                 Case.id == CaseAssignment.case_id, owner_staff())
 

@@ -76,7 +76,7 @@ def api(default=None, **roles):
     return spec(default, anon=401, **roles)
 
 
-# Who changes a case's professionals: one assigned to it (services.casework.assignments, authz.may_assign).
+# Who changes a case's professionals: one assigned to it (services.casework.assignments, authz.can_assign).
 _NOT_ASSIGNED = case(403, referred=403)
 ASSIGN_PAGE = spec(sw=_NOT_ASSIGNED, lw=_NOT_ASSIGNED, swlw=case(OK, referred=403), co=case(403, referred=404),
                    au=403, ad=404)

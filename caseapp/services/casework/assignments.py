@@ -72,10 +72,10 @@ class Professional:
 
 def professionals(case: Case) -> list[Professional]:
     """The case's open assignments as the case page lists them, in open_assignments' order: who, in which role, and
-    whether she is still active. Three values a row, read as columns: building each assignment, its user and her
-    entity as objects took most of the panel's time (and read through the session's connection: plain rows).
-    Each row also says whether she keeps the case staffed, by authz.owner_staff, so that the panel's "may she
-    assign?" needs no statement of its own (authz.can_assign with these)."""
+    whether she is still active, read as columns: building each assignment, its user and her entity as objects took
+    most of the panel's time (and read through the session's connection: plain rows). Each row also says who she is
+    and whether she keeps the case staffed, by authz.owner_staff, so that the panel's "may she assign?" needs no
+    statement of its own (authz.can_assign with these)."""
     rows = db.session.connection().execute(_PROFESSIONALS, {"case_id": case.id, "owner": case.owner_entity_id})
     return [Professional(name or username, role, bool(active and entity_active), user_id, bool(staffs))
             for name, username, role, active, entity_active, user_id, staffs in rows]
