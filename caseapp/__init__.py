@@ -6,6 +6,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from caseapp.template_language import LanguageEnvironment
+
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 
@@ -29,6 +31,7 @@ def create_app(config) -> Flask:
         template_folder=str(resource_dir("templates")),
         static_folder="static",
     )
+    app.jinja_environment = LanguageEnvironment  # before anything builds app.jinja_env: templates per language
     app.config.from_object(config)
 
     from caseapp import database, logging_setup, security
