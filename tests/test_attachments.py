@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -112,6 +113,31 @@ def test_web_upload_shows_it_on_the_case_page_and_downloads_it(app, login_as, pe
     assert got.data == PNG and got.mimetype == "image/png"
     assert got.headers["Content-Disposition"] == f'attachment; filename="identity_document-{row.id}.png"'
     assert got.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("uploads", [0, 1, 3])
+@pytest.mark.parametrize("admin_mb", [None, 3])
+def test_the_case_page_lists_what_the_api_lists_and_says_the_limit_in_force(app, client, factory, login_as, people,
+                                                                            uploads, admin_mb):
+    """The page reads its rows and the limit in one statement (store.case_block): with no attachment, one or several,
+    and with the default limit or an administrator's, each reader sees the rows the API gives her and the limit an
+    upload is held to."""
+    kinds = ["identity_document", "court_order", "consent"]  # a social worker's, a lawyer's, both sections'
+    for i in range(uploads):
+        who = "lw" if kinds[i] == "court_order" else "sw"
+        assert api_upload(client, people, who, people["code"], kind=kinds[i]).status_code == 201
+    if admin_mb:
+        admin = factory.user("admin_att", roles=("admin",), entity="CTG")
+        with app.test_request_context():
+            attachments.set_size_limit(db.session.get(User, admin.id), admin_mb, version=0)
+    for who in ("sw", "lw"):
+        listed = client.get(f"/api/v1/cases/{people['code']}/attachments", headers=_bearer(people, who))
+        c = app.test_client()
+        login_as(people[who], c)
+        page = c.get(f"/cases/{people['code']}").get_data(as_text=True)
+        shown = [int(i) for i in re.findall(rf'/attachments/cases/{people["code"]}/(\d+)"', page)]
+        assert shown == [a["id"] for a in listed.get_json()["attachments"]], who
+        assert f"de máximo {float(admin_mb or 8)} MB" in page, who
 
 
 def test_the_stored_type_comes_from_the_content_not_the_name(app, client, people):

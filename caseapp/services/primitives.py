@@ -11,6 +11,7 @@
   API's Idempotency-Key): `commit()` records the key with the write, and a second request with it writes nothing.
 - `invalid(errors)`: bad input, nothing written; `field_errors` is always {field: [messages]}.
 - `parse_date`, `clean_text`, `blank`, `not_future`: reading form and API values the same way everywhere.
+- `any_of(column, values)`: IN for a statement built once with its list.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from datetime import date, timedelta
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, false, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, load_only
 from sqlalchemy.orm.exc import StaleDataError
@@ -56,6 +57,13 @@ def case_header(*columns) -> tuple:
     victim, the owning entity and the purposes a case's load brings, once a row. Anything else loads on first read."""
     return (load_only(Case.id, Case.code, Case.owner_entity_id, *columns), lazyload(Case.victim),
             lazyload(Case.owner_entity), lazyload(Case.purposes))
+
+
+def any_of(column, values: tuple):
+    """`column IN (values)` for a statement built once with its values: one bound value each. SQLAlchemy's in_()
+    writes its list into the statement's text at every execution (a rewrite of the whole text: ~1% of a case
+    page, on the timeline's UNION and the attachments' read), which a list fixed with the statement need not."""
+    return or_(*(column == value for value in values)) if values else false()
 
 
 def load_case(code, *options) -> Case:

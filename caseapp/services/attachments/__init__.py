@@ -3,6 +3,7 @@ from caseapp.services.attachments.rules import check_file, set_size_limit, size_
 from caseapp.services.attachments.store import (  # noqa: F401
     Download,
     addable_kinds,
+    case_block,
     delete_for_victim,
     download,
     list_attachments,

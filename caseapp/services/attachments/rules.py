@@ -43,7 +43,12 @@ def ceiling() -> int:
 
 def size_limit() -> tuple[int, int]:
     """(bytes, version of the setting: 0 while it is the default)."""
-    row = setting_row(SETTING)
+    return limit_of(setting_row(SETTING))
+
+
+def limit_of(row) -> tuple[int, int]:
+    """size_limit() from the setting's stored (value, version), None while it has its default: for a caller that
+    read the row with something else (the case page's attachments, store.case_block)."""
     if row is None:
         return min(DEFAULT_MAX_BYTES, ceiling()), 0
     try:

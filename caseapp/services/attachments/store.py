@@ -10,16 +10,17 @@ import posixpath
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import and_, bindparam, delete, literal_column, select
 
 from caseapp import audit, authz
 from caseapp.crypto import KeyDestroyed
 from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
+from caseapp.models.accounts import Setting
 from caseapp.models.attachments import ATTACHMENT_KINDS, ATTACHMENT_SECTIONS, CaseAttachment
 from caseapp.models.cases import Case
-from caseapp.services.attachments.rules import check_file
-from caseapp.services.primitives import clean_text, commit, commit_read, load_case_for, whole_number
+from caseapp.services.attachments.rules import SETTING, check_file, limit_of, size_limit
+from caseapp.services.primitives import any_of, clean_text, commit, commit_read, load_case_for, whole_number
 from caseapp.timeutil import utcnow
 
 MAX_NAME = 200
@@ -72,15 +73,48 @@ def visible(actor, case: Case) -> list[CaseAttachment]:
     """The attachments the actor may read (authz.readable_attachment_kinds), oldest first, without their bytes (the
     caller has read the case, and logged it). Selected by kind, never by the stored section column. Only a reader
     of her identity ever gets a row, so the name it was uploaded with goes no further than the file itself."""
-    kinds = authz.readable_attachment_kinds(actor, case)
+    kinds = _readable(actor, case)
     if not kinds:
         return []
-    return list(db.session.scalars(_of_kinds(tuple(sorted(kinds))), {"case_id": case.id}))
+    return list(db.session.scalars(_of_kinds(kinds), {"case_id": case.id}))
+
+
+def case_block(actor, case: Case, *, with_limit: bool) -> tuple[list[CaseAttachment], tuple[int, int] | None]:
+    """What the case page shows of its attachments: visible()'s rows and, when it draws the upload form
+    (`with_limit`), the size limit (rules.size_limit), read in the same statement. Read apart, the limit was a
+    statement of its own on every case page: a round trip more on PostgreSQL."""
+    kinds = _readable(actor, case)
+    if not with_limit:
+        return (list(db.session.scalars(_of_kinds(kinds), {"case_id": case.id})) if kinds else []), None
+    if not kinds:
+        return [], size_limit()
+    found = db.session.execute(_with_limit(kinds), {"case_id": case.id, "key": SETTING}).all()
+    setting = found[0] if found[0].version is not None else None  # the one-row start: always a row, its value
+    return [row[0] for row in found if row[0] is not None], limit_of(setting)
+
+
+def _readable(actor, case: Case) -> tuple:
+    return tuple(sorted(authz.readable_attachment_kinds(actor, case)))
+
+
+def _of_case(kinds: tuple):
+    """The rows of a case of the kinds given: visible()'s rule, wherever it is read."""
+    return and_(CaseAttachment.case_id == bindparam("case_id"), any_of(CaseAttachment.kind, kinds))
 
 
 @functools.lru_cache(maxsize=64)  # a few sets of kinds (one per kind of reader): each statement built once
 def _of_kinds(kinds: tuple):
-    return (select(CaseAttachment).where(CaseAttachment.case_id == bindparam("case_id"), CaseAttachment.kind.in_(kinds))
+    return select(CaseAttachment).where(_of_case(kinds)).order_by(CaseAttachment.id)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_limit(kinds: tuple):
+    """_of_kinds beside the limit's setting, both joined to a one-row start: the setting (or NULLs while it has its
+    default) comes even when no attachment does."""
+    start = select(literal_column("1").label("one")).subquery()
+    return (select(CaseAttachment, Setting.value, Setting.version).select_from(start)
+            .outerjoin(Setting, Setting.key == bindparam("key"))
+            .outerjoin(CaseAttachment, _of_case(kinds))
             .order_by(CaseAttachment.id))
 
 

@@ -54,7 +54,7 @@ from caseapp.models.route import (
     StepKind,
 )
 from caseapp.services.casework import steps_seen
-from caseapp.services.primitives import commit_read, load_case_for
+from caseapp.services.primitives import any_of, commit_read, load_case_for
 from caseapp.timeutil import to_local
 
 # Parts an entry may belong to: the case's sections (authz.case_sections), plus the lawyers' own notes, which only a
@@ -183,7 +183,7 @@ def _dated_rows_statement(parts: frozenset, english: bool, all_referrals: bool):
                                 codes=(LifePlanGoal.area, LifePlanGoal.status)))
     sections = tuple(s for s, part in (("psychosocial", "psychosocial"), ("legal", LEGAL_NOTES)) if part in parts)
     if sections:
-        branches.append(_branch("note", CaseNote, CaseNote.case_id == case_id, CaseNote.section.in_(sections),
+        branches.append(_branch("note", CaseNote, CaseNote.case_id == case_id, any_of(CaseNote.section, sections),
                                 dates=(CaseNote.written_on,), codes=(CaseNote.section,)))
     if "identity" in parts:  # where she is lodged goes with her identity and contact (casework.stays_of)
         branches.append(_branch("stay", ShelterStay, ShelterStay.case_id == case_id,

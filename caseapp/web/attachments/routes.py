@@ -53,10 +53,10 @@ def attachment_block():
 
     def case_attachments(case):
         kinds = attachments.addable_kinds(current_user, case)
-        limit, _version = attachments.size_limit()
-        return {"rows": attachments.visible(current_user, case), "kinds": tuple(kinds),
-                "upload_fields": _UPLOAD_FIELDS if kinds and not case.victim.erased else None,
-                "limit_mb": round(limit / MB, 1)}
+        drawn = bool(kinds) and not case.victim.erased  # the upload form, which says the size limit
+        rows, limit = attachments.case_block(current_user, case, with_limit=drawn)
+        return {"rows": rows, "kinds": tuple(kinds), "upload_fields": _UPLOAD_FIELDS if drawn else None,
+                "limit_mb": round(limit[0] / MB, 1) if limit else None}
 
     return {"case_attachments": case_attachments}
 
