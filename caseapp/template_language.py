@@ -12,7 +12,8 @@ template that names something `_` itself, a text whose `%` would fail (so the er
 render that reaches it). Templates from strings (`render_template_string`) have no language and are untouched.
 
 The language is the one the render runs in (`flask_babel.get_locale()`: the reader's, or force_locale's); an
-include, import or extends takes its parent's, so one render is one language throughout.
+include, import or extends takes its parent's, so one render is one language throughout. A compiled template's
+`name` carries its language (`es_CO:cases/detail.html`); `own_name()` gives the file's.
 """
 from __future__ import annotations
 
@@ -29,9 +30,15 @@ class LanguageEnvironment(Environment):
     """Flask's Jinja environment, with file templates loaded and cached per language (the class Flask builds its
     `jinja_env` from: caseapp.create_app sets it)."""
 
-    def __init__(self, app, **options):
-        super().__init__(app, **options)
-        self.loader = _LanguageLoader(self.loader)
+    @property
+    def loader(self):
+        return self._language_loader
+
+    @loader.setter
+    def loader(self, loader):
+        # whatever loader is set (Jinja's __init__, a test's own), it is asked for templates by their own names
+        self._language_loader = loader if loader is None or isinstance(loader, _LanguageLoader) else (
+            _LanguageLoader(loader))
 
     def get_template(self, name, parent=None, globals=None):
         if isinstance(name, str):
@@ -82,9 +89,20 @@ def own_name(name: str) -> str:
     return name.split(_SEPARATOR, 1)[1] if _SEPARATOR in name else name
 
 
+def binds_translation_names(template: nodes.Template) -> bool:
+    """Whether the template gives `_` or `gettext` a meaning of its own: set, for, with, a macro's parameter, an
+    import. (A name bound in another file, a parent's `set` or an includer's loop, or passed to the render is not seen
+    here: no template or render does so, which tests/unit/test_template_language.py keeps true.)"""
+    bound = {n.name for n in template.find_all(nodes.Name) if n.ctx != "load"}
+    bound |= {n.target for n in template.find_all(nodes.Import)}
+    for node in template.find_all(nodes.FromImport):
+        bound |= {name[1] if isinstance(name, tuple) else name for name in node.names}
+    return bool(bound & set(_TRANSLATED_NAMES))
+
+
 def translate_literals(template: nodes.Template, language: str) -> nodes.Template:
     """`template` with every literal `_()`/`gettext()` call replaced by its text in `language` (see the module)."""
-    if any(n.name in _TRANSLATED_NAMES for n in template.find_all(nodes.Name) if n.ctx != "load"):
+    if binds_translation_names(template):
         return template  # something here is named `_`: its calls are not ours to read
     with force_locale(language):
         translations = get_translations()

@@ -64,8 +64,9 @@ def _translated(translations, eval_ctx, string: str, variables: dict) -> str:
 
 def _bound_to_reader() -> dict:
     """`_()` and `can()` for this render, bound to the request's translations and to the signed-in user herself.
-    A case page asks `_()` 540 times and a list page `can()` once a row; each ask found the translations again, or
-    went through the `current_user` proxy's lookups again. Rendering inside force_locale gets that locale's (this
+    A list page asks `can()` once a row, and `_()` is still asked for what a template could not have translated when
+    it was compiled (caseapp.template_language); each ask found the translations again, or went through the
+    `current_user` proxy's lookups again. Rendering inside force_locale gets that locale's (this
     runs when the render starts). The globals stay for macros imported without the template's context."""
     bound = {"_": _translate_with(get_translations())}
     user = current_user._get_current_object()  # None outside a request (an e-mail rendered by a job)

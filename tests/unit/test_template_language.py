@@ -18,6 +18,7 @@ SOURCES = {
     "t/shadowed.html": "{% macro m(_) %}{{ _('x') }}{% endmacro %}{{ m(shout) }}",
     "t/variable.html": "{{ _(text) }}",
     "t/parent.html": "{% include 't/literal.html' %}",
+    "t/m.html": "{% macro shout(s) %}{{ s|upper }}{% endmacro %}",
 }
 
 
@@ -88,3 +89,40 @@ def test_the_case_page_translates_nothing_at_render_time_and_speaks_the_readers_
     english = client.get(f"/cases/{code}").get_data(as_text=True)
     assert ">Summary<" in english and "Resumen" not in english
     assert calls == []
+
+
+def test_no_template_or_render_gives_the_translation_names_a_meaning_of_its_own(app):
+    """Compile-time translation reads `_('...')` and `gettext('...')` as the catalogue's: a template that binds either
+    name itself is left alone (binds_translation_names), but a binding from another file (a parent's `set`, an
+    includer's loop, an imported alias) or from the render's own values is not seen when one file is compiled."""
+    import pathlib
+    import re
+
+    from caseapp.template_language import binds_translation_names
+
+    env = app.jinja_env
+    names = env.list_templates()
+    assert len(names) > 50
+    bound = [n for n in names if binds_translation_names(env.parse(env.loader.get_source(env, n)[0]))]
+    assert bound == []
+    passed = re.compile(r"render_template(?:_string)?\([^)]*\b(?:_|gettext)\s*=")
+    package = pathlib.Path(app.root_path)
+    assert [str(p) for p in package.rglob("*.py") if passed.search(p.read_text(encoding="utf-8"))] == []
+
+
+@pytest.mark.parametrize("source", [
+    "{% from 't/m.html' import shout as _ %}{{ _('Purposes of exploitation') }}",
+    "{% import 't/m.html' as gettext %}{{ gettext.shout('Purposes of exploitation') }}",
+    "{% for _ in [1] %}{{ _('Purposes of exploitation') }}{% endfor %}",
+])
+def test_a_template_naming_its_own_translation_function_is_left_alone(ctx, env, source):
+    from caseapp.template_language import binds_translation_names
+
+    assert binds_translation_names(env.parse(source))
+
+
+def test_a_loader_set_afterwards_is_asked_for_the_templates_own_name(ctx, app):
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"x/a.html": "{{ _('Case %(code)s', code=1) }}"}),
+                                         app.jinja_env.loader])
+    assert _render("x/a.html", "es_CO") == "Caso 1"
+    assert _render("x/a.html", "en") == "Case 1"
