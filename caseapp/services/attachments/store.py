@@ -73,10 +73,7 @@ def visible(actor, case: Case) -> list[CaseAttachment]:
     """The attachments the actor may read (authz.readable_attachment_kinds), oldest first, without their bytes (the
     caller has read the case, and logged it). Selected by kind, never by the stored section column. Only a reader
     of her identity ever gets a row, so the name it was uploaded with goes no further than the file itself."""
-    kinds = _readable(actor, case)
-    if not kinds:
-        return []
-    return list(db.session.scalars(_of_kinds(kinds), {"case_id": case.id}))
+    return _rows(_readable(actor, case), case)
 
 
 def case_block(actor, case: Case, *, with_limit: bool) -> tuple[list[CaseAttachment], tuple[int, int] | None]:
@@ -85,7 +82,7 @@ def case_block(actor, case: Case, *, with_limit: bool) -> tuple[list[CaseAttachm
     statement of its own on every case page: a round trip more on PostgreSQL."""
     kinds = _readable(actor, case)
     if not with_limit:
-        return (list(db.session.scalars(_of_kinds(kinds), {"case_id": case.id})) if kinds else []), None
+        return _rows(kinds, case), None
     if not kinds:
         return [], size_limit()
     found = db.session.execute(_with_limit(kinds), {"case_id": case.id, "key": SETTING}).all()
@@ -95,6 +92,10 @@ def case_block(actor, case: Case, *, with_limit: bool) -> tuple[list[CaseAttachm
 
 def _readable(actor, case: Case) -> tuple:
     return tuple(sorted(authz.readable_attachment_kinds(actor, case)))
+
+
+def _rows(kinds: tuple, case: Case) -> list[CaseAttachment]:
+    return list(db.session.scalars(_of_kinds(kinds), {"case_id": case.id})) if kinds else []
 
 
 def _of_case(kinds: tuple):
