@@ -8,6 +8,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import undefer_group
 
 from caseapp.extensions import db
 from caseapp.models.accounts import RecoveryCode, User, UserSession
@@ -58,7 +59,7 @@ def log_rows(app, action=None):
 
 def get_user(app, user_id) -> User:
     with app.app_context():
-        user = db.session.get(User, user_id)
+        user = db.session.get(User, user_id, options=[undefer_group("credentials")])  # read after the session ends
         db.session.expunge(user)
         return user
 

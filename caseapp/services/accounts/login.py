@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.orm import undefer_group
 
 from caseapp import audit, crypto
 from caseapp.extensions import db
@@ -29,6 +30,8 @@ FINAL_REASONS = frozenset({"unknown_user", "inactive", "not_pending", "codes_exh
 _CODE = re.compile(r"\d{6}")
 MAX_USERNAME = 64
 MAX_PASSWORD_INPUT = 1024
+# The account a login names, with its credentials (left out of every other load of a user): one statement.
+_BY_USERNAME = select(User).options(undefer_group("credentials")).where(User.username == bindparam("username"))
 
 
 class LoginFailed(Exception):
@@ -105,7 +108,7 @@ def authenticate(username: str, password: str, ip: str | None, device_cookie: st
     refused = _throttled(None, username, ip, device)
     if refused is not None:
         raise refused
-    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    user = db.session.scalar(_BY_USERNAME, {"username": username}) if username else None
     if user is None:
         passwords.verify(None, password)
         raise _failure(None, "unknown_user", username=username, ip=ip, device=device)
