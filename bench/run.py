@@ -151,17 +151,22 @@ def publish_stale(sample) -> list[str]:
     """Count the publications the dashboard reads that are missing or out of date, as cron's `flask stats publish
     --stale` does in production, before any server starts. A missing one would otherwise be counted by a background
     build inside the measured workers (minutes of CPU at this scale, on the GIL every request needs), and never
-    stored, since each phase stops its server: every run would measure the build. The dashboard's trajectory reads
-    last year's publication as well as this year's."""
-    from caseapp.cli.stats import publish_all
-    from caseapp.services.indicators.publication.build import current_cut_off
-
+    stored, since each phase stops its server: every run would measure the build."""
     os.environ["CASEAPP_INSTANCE_PATH"] = sample["instance"]
     os.environ["DATABASE_URL"] = sample["database_url"]
     import config
     from caseapp import create_app
 
-    app, counted = create_app(config.load("development")), []
+    return publish_stale_in(create_app(config.load("development")))
+
+
+def publish_stale_in(app) -> list[str]:
+    """publish_stale in `app`: this year's publications and last year's, which the dashboard's trajectory reads too
+    (its product values span the plan's years). Returns the figures of those it counted, one JSON line each."""
+    from caseapp.cli.stats import publish_all
+    from caseapp.services.indicators.publication.build import current_cut_off
+
+    counted: list[str] = []
     with app.app_context():
         year = current_cut_off().year
         for y in (year - 1, year):

@@ -102,3 +102,23 @@ def test_side_by_side_table_marks_what_misses_its_goal(tmp_path):
     # The issue's row (2 workers) comes first, then every other worker count measured.
     mixed_rows = [k for k in rows if k.startswith("mixed")]
     assert mixed_rows[0].endswith("2 workers")
+
+
+def test_the_publications_the_dashboard_reads_are_counted_before_the_run(app, client, factory, login_as, monkeypatch):
+    """On a database fresh from generate.py no publication exists: the dashboard would start a background build
+    inside the measured server at its first read (last year's as well as this year's: its trajectory reads both),
+    and each phase stops its server before the build stores anything. After run.py's step none is started."""
+    from caseapp.services.indicators.publication import rebuild
+
+    app.config.update(PUBLICATION_BUILD="background", PUBLICATION_REFRESH="monthly")
+    started = []
+    monkeypatch.setattr(rebuild, "schedule", lambda territory, year, _refresh: started.append((territory, year)))
+    login_as(factory.user("coord", roles=("coordinator",), entity="CTG"))
+    assert client.get("/indicators/").status_code == 200
+    assert started, "the fresh database's dashboard started no build: nothing here is checked"
+    counted = run.publish_stale_in(app)
+    assert {json.loads(line)["year"] for line in counted} == {year for _t, year in started}
+    started.clear()
+    assert client.get("/indicators/").status_code == 200
+    assert started == []
+    assert run.publish_stale_in(app) == []  # nothing out of date: nothing counted again
