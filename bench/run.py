@@ -161,16 +161,13 @@ def publish_stale(sample) -> list[str]:
 
 
 def publish_stale_in(app) -> list[str]:
-    """publish_stale in `app`: this year's publications and last year's, which the dashboard's trajectory reads too
-    (its product values span the plan's years). Returns the figures of those it counted, one JSON line each."""
+    """publish_stale in `app`: `flask stats publish --stale`'s own work (every year a reader may be shown, the
+    dashboard's plan years included). Returns the figures of those it counted, one JSON line each."""
     from caseapp.cli.stats import publish_all
-    from caseapp.services.indicators.publication.build import current_cut_off
 
     counted: list[str] = []
     with app.app_context():
-        year = current_cut_off().year
-        for y in (year - 1, year):
-            publish_all(y, stale=True, echo=counted.append)
+        publish_all(None, stale=True, echo=counted.append)
     return counted
 
 
@@ -350,7 +347,7 @@ def run(args) -> dict:
     from sqlalchemy.engine import make_url
 
     url = sample["database_url"]
-    for line in publish_stale(sample):
+    for line in publish_stale(sample) if "dashboard" in args.chosen else []:  # the one page that reads them
         print("published before the run:", line, flush=True)
     cookies = {u: web_cookie(sample, u) for u in ("sw_ctg", "sw_bnul", "coord", "auditor")}
     eps = endpoints(sample, cookies)

@@ -104,21 +104,33 @@ def test_side_by_side_table_marks_what_misses_its_goal(tmp_path):
     assert mixed_rows[0].endswith("2 workers")
 
 
-def test_the_publications_the_dashboard_reads_are_counted_before_the_run(app, client, factory, login_as, monkeypatch):
+def _publish_by_cron(app):
+    result = app.test_cli_runner().invoke(args=["stats", "publish", "--stale"])
+    assert result.exit_code == 0, result.output
+    return [line for line in result.output.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.parametrize("path", ["bench", "cron"])
+@pytest.mark.parametrize("today", ["2026-12-06 10:00", "2027-01-15 10:00", "2027-03-15 10:00"])
+def test_the_publications_the_dashboard_reads_are_counted_before_the_run(app, client, factory, login_as, clock,
+                                                                         monkeypatch, path, today):
     """On a database fresh from generate.py no publication exists: the dashboard would start a background build
-    inside the measured server at its first read (last year's as well as this year's: its trajectory reads both),
-    and each phase stops its server before the build stores anything. After run.py's step none is started."""
+    inside the measured server at its first read, one for each year it reads (its trajectory reads every year of
+    the plan, product 3.5's from 2025), and each phase stops its server before a build stores anything. After
+    run.py's step, which is cron's `flask stats publish --stale`, it starts none, and nothing is counted twice."""
     from caseapp.services.indicators.publication import rebuild
 
+    clock.set(today)
     app.config.update(PUBLICATION_BUILD="background", PUBLICATION_REFRESH="monthly")
+    publish = run.publish_stale_in if path == "bench" else _publish_by_cron
     started = []
     monkeypatch.setattr(rebuild, "schedule", lambda territory, year, _refresh: started.append((territory, year)))
     login_as(factory.user("coord", roles=("coordinator",), entity="CTG"))
     assert client.get("/indicators/").status_code == 200
     assert started, "the fresh database's dashboard started no build: nothing here is checked"
-    counted = run.publish_stale_in(app)
-    assert {json.loads(line)["year"] for line in counted} == {year for _t, year in started}
+    counted = {(row["territory"], row["year"]) for row in map(json.loads, publish(app))}
+    assert set(started) <= counted
     started.clear()
     assert client.get("/indicators/").status_code == 200
     assert started == []
-    assert run.publish_stale_in(app) == []  # nothing out of date: nothing counted again
+    assert publish(app) == []  # nothing out of date: nothing counted again

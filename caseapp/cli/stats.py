@@ -30,28 +30,41 @@ def _territories() -> list[str]:
 
 @group.command("publish")
 @click.option("--territory", "only", default=None, help="One territory (DIVIPOLA code, or CO); all when omitted.")
-@click.option("--year", type=int, default=None, help="One year; the current publication's year when omitted.")
+@click.option("--year", type=int, default=None, help="One year. When omitted: the current publication's year; with "
+                                                     "--stale, every year a reader may be shown.")
 @click.option("--stale", is_flag=True, help="Only the publications out of date (missing, a month closed, another k, "
                                             "or data changed with PUBLICATION_REFRESH=on_change): for cron every few "
                                             "minutes.")
 @admin_command
 def publish(only: str | None, year: int | None, stale: bool) -> None:
     """Count and protect the publication; print its figures as JSON lines (no count of any cell)."""
-    publish_all(year or publication.current_cut_off().year, only=only, stale=stale, echo=click.echo)
+    publish_all(year, only=only, stale=stale, echo=click.echo)
 
 
-def publish_all(year: int, *, only: str | None = None, stale: bool = False, echo=None) -> None:
-    """Count every territory's publication of `year` (or only those out of date), one commit each."""
+def publish_all(year: int | None, *, only: str | None = None, stale: bool = False, echo=None) -> None:
+    """Count every territory's publication of `year` (or only those out of date), one commit each. With no year:
+    the current publication's year; with `stale`, every year a reader of the territory may be shown
+    (publication.years_read: the dashboard's trajectory reads each year of its plans, not only this one), so that
+    cron counts them all before any reader's page starts a build."""
     for territory in [only] if only else _territories():
-        if stale and not publication.stale(territory, year):
-            continue
-        started = time.perf_counter()
-        pub = publication.count(territory, year)
-        db.session.commit()
-        if pub is None or echo is None:
-            continue
-        echo(json.dumps({
-            "territory": territory, "year": year, "cut_off": pub.cut_off.isoformat(), "k": pub.k,
-            "cells_published": pub.cells_published, "cells_suppressed": pub.cells_suppressed,
-            "narrowest": pub.narrowest, "programmes": pub.programmes,
-            "seconds": round(time.perf_counter() - started, 2)}))
+        if year is not None:
+            years = [year]
+        else:
+            years = publication.years_read(territory) if stale else [publication.current_cut_off().year]
+        for one in years:
+            _publish(territory, one, stale, echo)
+
+
+def _publish(territory: str, year: int, stale: bool, echo) -> None:
+    if stale and not publication.stale(territory, year):
+        return
+    started = time.perf_counter()
+    pub = publication.count(territory, year)
+    db.session.commit()
+    if pub is None or echo is None:
+        return
+    echo(json.dumps({
+        "territory": territory, "year": year, "cut_off": pub.cut_off.isoformat(), "k": pub.k,
+        "cells_published": pub.cells_published, "cells_suppressed": pub.cells_suppressed,
+        "narrowest": pub.narrowest, "programmes": pub.programmes,
+        "seconds": round(time.perf_counter() - started, 2)}))

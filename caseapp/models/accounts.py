@@ -55,16 +55,17 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(String(120), nullable=False, default="")
     entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id"), nullable=False, index=True)
-    # Credentials come from the database only where they are checked or changed: the login's statement asks for
-    # them (undefer_group("credentials")); the second factor and a password change load them on first read.
-    # Every other load of a user - the session's on every request, a case page's professionals - leaves them there.
-    password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True, deferred_group="credentials")
+    # Credentials come from the database only where they are checked or changed, each on its own: the login's
+    # statement asks for the password hash (undefer), the second factor loads the TOTP secret and a password change
+    # the hash on first read. Every other load of a user - the session's on every request, a case page's
+    # professionals, the lists - leaves both in the database.
+    password_hash: Mapped[str | None] = mapped_column(String(255), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True, deferred_group="credentials")
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_last_counter: Mapped[int | None] = mapped_column(Integer)
     # When the account first held the admin role; never cleared, so an account that was ever an admin gets case

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import undefer_group
+from sqlalchemy.orm import undefer
 
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, RecoveryCode, User, UserSession
@@ -63,7 +63,7 @@ def _events(app, **where):
 
 def _user(app, username):
     with app.app_context():
-        user = db.session.scalar(select(User).options(undefer_group("credentials")).where(User.username == username))
+        user = db.session.scalar(select(User).options(undefer(User.password_hash), undefer(User.totp_secret_enc)).where(User.username == username))
         if user is not None:
             db.session.expunge(user)  # its credentials (deferred elsewhere) read after the session ends
         return user

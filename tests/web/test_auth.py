@@ -8,7 +8,7 @@ from datetime import timedelta
 import pyotp
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import undefer_group
+from sqlalchemy.orm import undefer
 
 from caseapp.extensions import db
 from caseapp.models.accounts import RecoveryCode, User, UserSession
@@ -59,7 +59,7 @@ def log_rows(app, action=None):
 
 def get_user(app, user_id) -> User:
     with app.app_context():
-        user = db.session.get(User, user_id, options=[undefer_group("credentials")])  # read after the session ends
+        user = db.session.get(User, user_id, options=[undefer(User.password_hash), undefer(User.totp_secret_enc)])  # read after the session ends
         db.session.expunge(user)
         return user
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyotp
 from sqlalchemy import bindparam, delete, func, or_, select, update
-from sqlalchemy.orm import undefer_group
+from sqlalchemy.orm import undefer
 
 from caseapp import audit, crypto
 from caseapp.extensions import db
@@ -30,8 +30,9 @@ FINAL_REASONS = frozenset({"unknown_user", "inactive", "not_pending", "codes_exh
 _CODE = re.compile(r"\d{6}")
 MAX_USERNAME = 64
 MAX_PASSWORD_INPUT = 1024
-# The account a login names, with its credentials (left out of every other load of a user): one statement.
-_BY_USERNAME = select(User).options(undefer_group("credentials")).where(User.username == bindparam("username"))
+# The account a login names with the password hash it checks, in one statement: read on first use instead, the hash
+# would be a statement that only an existing account costs.
+_BY_USERNAME = select(User).options(undefer(User.password_hash)).where(User.username == bindparam("username"))
 
 
 class LoginFailed(Exception):

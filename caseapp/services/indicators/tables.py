@@ -10,7 +10,7 @@ from flask import g, has_request_context
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
@@ -18,7 +18,6 @@ from caseapp.extensions import db
 from caseapp.labels import LABELS, label
 from caseapp.models import territory as territories
 from caseapp.models.accounts import Entity
-from caseapp.models.cases import Case
 from caseapp.models.catalogues import ExploitationPurpose
 from caseapp.models.route import StepKind
 from caseapp.services.indicators import publication, reads
@@ -39,7 +38,7 @@ from caseapp.services.indicators.dimensions import (
 )
 from caseapp.services.indicators.formulas import FORMULAS, row_sources
 from caseapp.services.indicators.publication.tables import published
-from caseapp.services.indicators.scope import cases_inside, require_inside, viewer_territory
+from caseapp.services.indicators.scope import require_inside, viewer_territory
 from caseapp.services.primitives import ascii_digits
 
 # A suppressed count is shown as this neutral mark (with a legend saying why), never as "<k", which a count of 17
@@ -187,9 +186,9 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
 
 
 def _years_with_data(territory: str) -> list[int]:
-    first = db.session.scalar(select(func.min(Case.identified_on)).where(*cases_inside(territory)))
+    first = publication.first_case_year(territory)
     last = publication.current_cut_off().year
-    return list(range(first.year, last + 1)) if first and first.year <= last else [last]
+    return list(range(first, last + 1)) if first and first <= last else [last]
 
 
 def _sort_key(dim: str, value: str):

@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from caseapp.extensions import db
 from caseapp.models import territory as territories
+from caseapp.models.cases import Case
 from caseapp.models.indicators import Objective, Policy, Product
 from caseapp.models.publication import Publication, PublishedCell
 from caseapp.services.indicators import formulas
 from caseapp.services.indicators.dimensions import YEAR_ALONE_DIMS, get_k
+from caseapp.services.indicators.periods import parse_period
 from caseapp.services.indicators.publication import bases, releases
 from caseapp.services.indicators.publication.events import event_bases
 from caseapp.services.indicators.publication.family import family_bases
 from caseapp.services.indicators.publication.protect import protect
 from caseapp.services.indicators.publication.tables import BaseTables, stored, tabulate
-from caseapp.services.indicators.scope import policy_territory
+from caseapp.services.indicators.scope import cases_inside, policy_territory
 from caseapp.timeutil import today, utcnow
 
 
@@ -44,6 +46,23 @@ def resolve(as_of: date) -> date:
     as_of = min(as_of, current_cut_off())
     following = as_of + timedelta(days=1)
     return as_of if following.day == 1 else as_of.replace(day=1) - timedelta(days=1)
+
+
+def first_case_year(territory: str) -> int | None:
+    """The year of the first case identified inside `territory` (None: no case yet)."""
+    first = db.session.scalar(select(func.min(Case.identified_on)).where(*cases_inside(territory)))
+    return first.year if first else None
+
+
+def years_read(territory: str) -> list[int]:
+    """Every year whose publication a reader of `territory` may be shown, to the current publication's: each year
+    from its first case (counts by period read them all) or from the first target of its computed products, if
+    earlier (the dashboard's trajectory reads the publication of each started period's year). What `flask stats
+    publish --stale` keeps counted, so that no reader's page starts a build."""
+    last = current_cut_off().year
+    starts = [parse_period(t.period).starts_on.year for p in computed_products(territory) for t in p.targets]
+    first = min([y for y in (first_case_year(territory), *starts) if y is not None], default=last)
+    return list(range(first, last + 1)) if first <= last else [last]
 
 
 def computed_products(territory: str) -> list[Product]:
