@@ -3,9 +3,10 @@
     .venv/bin/python bench/run.py [--sample bench/out/sample.json] [--database-url URL] [--requests 200]
         [--workers 2] [--mixed-seconds 20] [--mixed-workers 1 2 4] [--only search,detail,console] [--appends]
 
-First the publications the dashboard reads are counted if missing or out of date (cron's `flask stats publish
---stale`), so that no background build runs inside the measured server. For each endpoint: p50 and p95 of the server time (the app's Server-Timing header) and of the round trip, and its
-p50 as a multiple of the floor (/healthz) measured in the same run. Then the mixed load (the endpoints in equal
+First, when the dashboard is measured, the publications a reader may be shown are counted if missing or out of date
+(cron's `flask stats publish --stale`), so that no background build runs inside the measured server. For each
+endpoint: p50 and p95 of the server time (the app's Server-Timing header) and of the round trip, and its p50 as a
+multiple of the floor (/healthz) measured in the same run. Then the mixed load (the endpoints in equal
 shares, 4 clients) with 1, 2 and 4 gunicorn workers, each beside the floor's own mixed load (/healthz alone, the same
 clients, the same workers): the share is the throughput the app keeps of what the server itself can answer. Then the
 ratios that do not depend on the machine (encryption, access log, dashboard against its raw SQL count) and, with
@@ -148,7 +149,7 @@ def web_cookie(sample, username: str) -> str:
 
 
 def publish_stale(sample) -> list[str]:
-    """Count the publications the dashboard reads that are missing or out of date, as cron's `flask stats publish
+    """Count the publications a reader may be shown that are missing or out of date, as cron's `flask stats publish
     --stale` does in production, before any server starts. A missing one would otherwise be counted by a background
     build inside the measured workers (minutes of CPU at this scale, on the GIL every request needs), and never
     stored, since each phase stops its server: every run would measure the build."""
