@@ -129,17 +129,23 @@ def percentiles(values):
             "n": len(values)}
 
 
-def web_cookie(sample, username: str) -> str:
-    """A signed session cookie for a fresh server-side session of `username` (the login flow is not benchmarked)."""
+def bench_app(sample):
+    """The app in this process, on the sample's instance and database (its cookies, the publication step)."""
     os.environ["CASEAPP_INSTANCE_PATH"] = sample["instance"]
     os.environ["DATABASE_URL"] = sample["database_url"]
     import config
     from caseapp import create_app
+
+    return create_app(config.load("development"))
+
+
+def web_cookie(sample, username: str) -> str:
+    """A signed session cookie for a fresh server-side session of `username` (the login flow is not benchmarked)."""
     from caseapp.extensions import db
     from caseapp.models.accounts import User
     from caseapp.services.accounts import sessions
 
-    app = create_app(config.load("development"))
+    app = bench_app(sample)
     with app.test_request_context():
         user = db.session.get(User, sample["users"][username]["id"])
         token = sessions.start(user, "127.0.0.1")
@@ -148,22 +154,12 @@ def web_cookie(sample, username: str) -> str:
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
-def publish_stale(sample) -> list[str]:
-    """Count the publications a reader may be shown that are missing or out of date, as cron's `flask stats publish
-    --stale` does in production, before any server starts. A missing one would otherwise be counted by a background
-    build inside the measured workers (minutes of CPU at this scale, on the GIL every request needs), and never
-    stored, since each phase stops its server: every run would measure the build."""
-    os.environ["CASEAPP_INSTANCE_PATH"] = sample["instance"]
-    os.environ["DATABASE_URL"] = sample["database_url"]
-    import config
-    from caseapp import create_app
-
-    return publish_stale_in(create_app(config.load("development")))
-
-
 def publish_stale_in(app) -> list[str]:
-    """publish_stale in `app`: `flask stats publish --stale`'s own work (every year a reader may be shown, the
-    dashboard's plan years included). Returns the figures of those it counted, one JSON line each."""
+    """Count the publications a reader may be shown that are missing or out of date (every year, the dashboard's
+    plan years included), as cron's `flask stats publish --stale` does in production, before any server starts. A
+    missing one would otherwise be counted by a background build inside the measured workers (minutes of CPU at this
+    scale, on the GIL every request needs), and never stored, since each phase stops its server: every run would
+    measure the build. Returns the figures of those it counted, one JSON line each."""
     from caseapp.cli.stats import publish_all
 
     counted: list[str] = []
@@ -348,8 +344,9 @@ def run(args) -> dict:
     from sqlalchemy.engine import make_url
 
     url = sample["database_url"]
-    for line in publish_stale(sample) if "dashboard" in args.chosen else []:  # the one page that reads them
-        print("published before the run:", line, flush=True)
+    if "dashboard" in args.chosen:  # the one page that reads the publications
+        for line in publish_stale_in(bench_app(sample)):
+            print("published before the run:", line, flush=True)
     cookies = {u: web_cookie(sample, u) for u in ("sw_ctg", "sw_bnul", "coord", "auditor")}
     eps = endpoints(sample, cookies)
     results = {"database": dialect(url), "database_url": make_url(url).render_as_string(hide_password=True),

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import undefer
 
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, RecoveryCode, User, UserSession
 from caseapp.models.audit import AuditEvent
 from tests.conftest import csrf_token
+from tests.web.test_auth import WITH_CREDENTIALS
 
 NEW_PASSWORD = "mariposas amarillas sobre Aracataca 1967"  # noqa: S105 - test password
 
@@ -63,9 +63,9 @@ def _events(app, **where):
 
 def _user(app, username):
     with app.app_context():
-        user = db.session.scalar(select(User).options(undefer(User.password_hash), undefer(User.totp_secret_enc)).where(User.username == username))
+        user = db.session.scalar(select(User).options(*WITH_CREDENTIALS).where(User.username == username))
         if user is not None:
-            db.session.expunge(user)  # its credentials (deferred elsewhere) read after the session ends
+            db.session.expunge(user)
         return user
 
 

@@ -57,9 +57,13 @@ def log_rows(app, action=None):
         return rows
 
 
+# A user's credentials, deferred in every other load: loaded with her when a test reads them after the session ends.
+WITH_CREDENTIALS = (undefer(User.password_hash), undefer(User.totp_secret_enc))
+
+
 def get_user(app, user_id) -> User:
     with app.app_context():
-        user = db.session.get(User, user_id, options=[undefer(User.password_hash), undefer(User.totp_secret_enc)])  # read after the session ends
+        user = db.session.get(User, user_id, options=WITH_CREDENTIALS)
         db.session.expunge(user)
         return user
 

@@ -186,9 +186,7 @@ def query(actor, by, *, filters: dict | None = None, period: str | None = None, 
 
 
 def _years_with_data(territory: str) -> list[int]:
-    first = publication.first_case_year(territory)
-    last = publication.current_cut_off().year
-    return list(range(first, last + 1)) if first and first <= last else [last]
+    return publication.years_from(publication.first_case_year(territory))
 
 
 def _sort_key(dim: str, value: str):

@@ -7,10 +7,12 @@ from caseapp.services.indicators.publication.build import (
     cut_off_for,
     first_case_year,
     resolve,
+    years_from,
     years_read,
 )
 from caseapp.services.indicators.publication.read import cell, cells, count, period_cells, publication, stale
 from caseapp.services.indicators.publication.values import product_value, reader_values
 
 __all__ = ["build", "cell", "cells", "count", "current_cut_off", "cut_off_for", "first_case_year", "period_cells",
-           "product_value", "publication", "reader_values", "resolve", "stale", "years_read"]
+           "product_value", "publication", "reader_values", "resolve", "stale", "years_from",
+           "years_read"]

@@ -59,10 +59,14 @@ def years_read(territory: str) -> list[int]:
     from its first case (counts by period read them all) or from the first target of its computed products, if
     earlier (the dashboard's trajectory reads the publication of each started period's year). What `flask stats
     publish --stale` keeps counted, so that no reader's page starts a build."""
-    last = current_cut_off().year
     starts = [parse_period(t.period).starts_on.year for p in computed_products(territory) for t in p.targets]
-    first = min([y for y in (first_case_year(territory), *starts) if y is not None], default=last)
-    return list(range(first, last + 1)) if first <= last else [last]
+    return years_from(min([y for y in (first_case_year(territory), *starts) if y is not None], default=None))
+
+
+def years_from(first: int | None) -> list[int]:
+    """The years from `first` to the current publication's (that one alone when `first` is None or later)."""
+    last = current_cut_off().year
+    return list(range(first, last + 1)) if first is not None and first <= last else [last]
 
 
 def computed_products(territory: str) -> list[Product]:
