@@ -4,8 +4,10 @@ Imported by wsgi.py and tests/conftest.py and handed to create_app(), so caseapp
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,11 +185,20 @@ def ensure_dev_instance(instance: Path) -> None:
     """Create a missing or empty development instance folder with a random secret key."""
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = instance / "secret_key"
-    if not path.exists():
-        # Created owner-only from the start (never world-readable, not even for a moment).
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if path.exists():
+        return
+    # Written whole under a name of its own (owner-only from the start: mkstemp's 600), then linked into place. Two
+    # processes starting on a new folder at once (the test suite's workers, each loading the app to collect its
+    # tests) both find one complete key: the second's link fails and its own is dropped. Created in place, the
+    # second failed with FileExistsError, or could read the first's file before its key was written.
+    fd, spare = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+    try:
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_urlsafe(48) + "\n")
+        with contextlib.suppress(FileExistsError):
+            os.link(spare, path)
+    finally:
+        os.unlink(spare)
 
 
 def load(name: str | None = None, **overrides) -> Base:

@@ -84,6 +84,19 @@ def test_production_ignores_the_benchmark_switches_in_the_environment(env, monke
     assert cfg.AUDIT_DISABLED is False
 
 
+def test_two_processes_creating_the_instance_at_once_share_one_whole_key(env, monkeypatch):
+    """Two processes starting on a new instance folder at once (the suite's workers, collecting): each looks, finds
+    no key, and writes one. The second finds the first's key, whole, and uses it (it failed with FileExistsError)."""
+    first = config.load("development").SECRET_KEY
+    real_exists = Path.exists
+    with monkeypatch.context() as second_process:  # it looked before the first's key was there
+        second_process.setattr(Path, "exists", lambda p: False if p.name == "secret_key" else real_exists(p))
+        config.ensure_dev_instance(env)
+    second = config.load("development").SECRET_KEY
+    assert second == first == (env / "secret_key").read_text().strip()
+    assert sorted(p.name for p in env.iterdir() if "secret" in p.name) == ["secret_key"]  # no spare left behind
+
+
 def test_unknown_configuration_name_is_refused(env):
     with pytest.raises(RuntimeError, match="unknown CASEAPP_CONFIG"):
         config.load("staging")
