@@ -25,9 +25,11 @@ import re
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import String, event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from caseapp.extensions import db
 
@@ -274,3 +276,23 @@ def _limit_written_in(compiler: type) -> type:
             return text
 
     return LimitWrittenIn
+
+
+class comma_list(FunctionElement):  # noqa: N801 - an SQL function, named as SQLAlchemy names its own
+    """A column's values over a group, joined by commas: SQLite's group_concat, PostgreSQL's string_agg. SQLAlchemy's
+    aggregate_strings binds the separator at execution (literal_execute), which writes the whole statement's text
+    again at every execution: the signed-in user's statement runs at every request."""
+
+    type = String()
+    inherit_cache = True
+    name = "comma_list"
+
+
+@compiles(comma_list)
+def _comma_list(element, compiler, **kw) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(comma_list, "postgresql")
+def _comma_list_postgresql(element, compiler, **kw) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"

@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import importlib
 import json
-from datetime import timedelta
 
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 
 # Names, not modules: the area submodules (caseapp.api.audit...) become attributes of this package.
-from caseapp import authz, crypto
+from caseapp import authz
 from caseapp.audit import record_and_commit
 from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import csrf, db
-from caseapp.models.accounts import CASE_ROLES, ApiToken
+from caseapp.models.accounts import CASE_ROLES
 from caseapp.services.accounts import sessions
 from caseapp.services.primitives import expect_once, request_fingerprint
-from caseapp.timeutil import utcnow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -37,24 +35,16 @@ INT_RANGE = (-(2**31), 2**31 - 1)  # ids and counts fit the database's integer
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # A registration retried with its Idempotency-Key answers the case it made (services.registry.registration)
 OWN_IDEMPOTENCY = frozenset({"api.create_case"})
-TOUCH_EVERY = timedelta(seconds=60)  # a token's last use is written at most once a minute
 
 
-def _token() -> ApiToken | None:
+def _token() -> sessions.LiveToken | None:
     """The live token of the request (not revoked, not expired, its user active), or None."""
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         return None
-    row = db.session.scalars(sessions.by_token_hash(ApiToken), {"token_hash": crypto.hash_token(token)}).unique().first()
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:  # not a write on every read
-        row.last_used_at = now
-        db.session.commit()
-    return row
+    return sessions.resolve_api_token(token)
 
 
 def _refuse(status: int, error: str, reason: str, message: str, rule: str | None = None):

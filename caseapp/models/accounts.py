@@ -81,7 +81,7 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
     )
 
-    # Set by the session loader: the server-side session this request belongs to.
+    # Set by the session loader: the server-side session this request belongs to (sessions.SignedIn).
     current_session = None
     # Set by accounts.update_user: the change of roles or entity left waiting for a second admin, if any.
     pending_change = None
@@ -93,10 +93,13 @@ class User(UserMixin, Versioned, Timestamped, db.Model):
 
     @property
     def roles(self) -> frozenset[str]:
-        return frozenset(r.role for r in self.role_rows)
+        # The signed-in user's, read with her session (sessions.signed_in_user); anyone else's from her role rows.
+        held = self.__dict__.get("_role_names")
+        return held if held is not None else frozenset(r.role for r in self.role_rows)
 
     def set_roles(self, roles) -> None:
         wanted = set(roles)
+        self.__dict__.pop("_role_names", None)
         self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
             UserRole(role=r) for r in sorted(wanted - self.roles)
         ]
@@ -132,9 +135,6 @@ class UserSession(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User] = relationship()
-
-    # Set by the session loader: her unread notifications, counted by the statement that found this session.
-    unread_at_sign_in = None
 
 
 TOKEN_SCOPES = ("read", "read-write")

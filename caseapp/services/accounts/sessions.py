@@ -3,34 +3,77 @@ revocable by the user or an admin, and revoked together when the account's crede
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
 from caseapp import audit, crypto
+from caseapp.database import comma_list
 from caseapp.extensions import db
-from caseapp.models.accounts import ApiToken, User, UserSession
+from caseapp.models.accounts import ApiToken, Entity, User, UserRole, UserSession
+from caseapp.models.base import attach_loaded
 from caseapp.services import notifications
 from caseapp.timeutil import utcnow
 
-TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
+TOUCH_EVERY = timedelta(seconds=60)  # a session's last_seen, a token's last use: written at most once a minute
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The server-side session a web request belongs to (`User.current_session`): its id, and her unread
+    notifications, counted by the statement that found it (every page's header shows the count)."""
+
+    id: int
+    unread_at_sign_in: int
 
 
 @functools.cache
-def by_token_hash(model):
-    """The select() of a credential (a UserSession or an ApiToken) by its token's hash, bound as `token_hash`, with
-    its user and her roles: every request needs all three (one statement), and builds it once."""
-    return (select(model).options(joinedload(model.user).joinedload(User.role_rows))
+def _user_columns() -> tuple:
+    """(user keys, entity keys, their columns): what a load of the user and of her entity reads, less the deferred
+    credentials."""
+    users = [p for p in sa_inspect(User).column_attrs if not p.deferred]
+    entities = list(sa_inspect(Entity).column_attrs)
+    return (tuple(p.key for p in users), tuple(p.key for p in entities),
+            tuple(p.columns[0] for p in users + entities))
+
+
+@functools.cache
+def by_token_hash(model, *columns):
+    """The select() of a credential (a UserSession or an ApiToken) by its token's hash, bound as `token_hash`:
+    `columns` of it (and any other column), then her user, her entity and her roles, which every request needs (one
+    statement), as plain columns for `signed_in_user`. Built once."""
+    roles = select(comma_list(UserRole.role)).where(UserRole.user_id == User.id).scalar_subquery()
+    return (select(*columns, *_user_columns()[2], roles)
+            .select_from(model).join(User, User.id == model.user_id).join(Entity, Entity.id == User.entity_id)
             .where(model.token_hash == bindparam("token_hash")))
+
+
+def signed_in_user(row, start: int) -> User:
+    """The user in `row` of by_token_hash from position `start` (her columns, her entity's, her roles), persistent
+    in the request's session as a query would have loaded her."""
+    user_keys, entity_keys, _columns = _user_columns()
+    middle = start + len(user_keys)
+    user, built = attach_loaded(db.session, User, dict(zip(user_keys, row[start:middle], strict=True)))
+    if built:  # else as the session holds her (a query would not overwrite her either)
+        entity_values = row[middle:middle + len(entity_keys)]
+        entity, _ = attach_loaded(db.session, Entity, dict(zip(entity_keys, entity_values, strict=True)))
+        set_committed_value(user, "entity", entity)
+        user.__dict__["_role_names"] = frozenset(filter(None, (row[-1] or "").split(",")))
+    return user
+
+
+_SESSION = (UserSession.id, UserSession.ended_at, UserSession.last_seen_at, UserSession.created_at)
 
 
 @functools.cache
 def _sign_in():
-    """by_token_hash(UserSession) with her unread notifications as a second column: every page's header shows the
-    count, and read here it costs no statement of its own."""
-    return by_token_hash(UserSession).add_columns(notifications.unread_column(UserSession.user_id))
+    """by_token_hash(UserSession) with her unread notifications first: every page's header shows the count, and
+    read here it costs no statement of its own."""
+    return by_token_hash(UserSession, *_SESSION, notifications.unread_column(UserSession.user_id))
 
 
 def start(user: User, ip: str | None) -> str:
@@ -53,29 +96,58 @@ def _cutoffs(now) -> tuple:
 
 def resolve(token: str) -> tuple[User | None, str | None]:
     """The user of a live session, or (None, reason) when it ended, idled out or outlived 12 hours."""
-    found = db.session.execute(_sign_in(), {"token_hash": crypto.hash_token(token)}).unique().first()
-    if found is None or found[0].ended_at is not None:
+    found = db.session.connection().execute(_sign_in(), {"token_hash": crypto.hash_token(token)}).first()
+    if found is None or found.ended_at is not None:
         return None, "ended"
-    row, unread = found
+    session_id, _ended_at, last_seen_at, created_at, unread = found[:len(_SESSION) + 1]
     now = utcnow()
     idle, absolute = _cutoffs(now)
-    if row.last_seen_at < idle:
-        end(row, "idle_timeout")
+    if last_seen_at < idle:
+        end(db.session.get(UserSession, session_id), "idle_timeout")
         return None, "idle_timeout"
-    if row.created_at < absolute:
-        end(row, "absolute_timeout")
+    if created_at < absolute:
+        end(db.session.get(UserSession, session_id), "absolute_timeout")
         return None, "absolute_timeout"
-    user = row.user
+    user = signed_in_user(found, len(_SESSION) + 1)
     if not user.is_active:
-        end(row, "user_inactive")
+        end(db.session.get(UserSession, session_id), "user_inactive")
         return None, "user_inactive"
-    if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
+    if now - last_seen_at > TOUCH_EVERY:
+        db.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now),
+                           execution_options={"synchronize_session": False})
         db.session.commit()
     user._session_token = token
-    row.unread_at_sign_in = unread
-    user.current_session = row
+    user.current_session = SignedIn(session_id, unread)
     return user, None
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    """The live API token of a request: its id, its scope, and her user."""
+
+    id: int
+    scope: str
+    user: User
+
+
+_TOKEN = (ApiToken.id, ApiToken.scope, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+
+
+def resolve_api_token(token: str) -> LiveToken | None:
+    """The API token `token` if it is live (not revoked, not expired, its user active), or None."""
+    row = db.session.connection().execute(by_token_hash(ApiToken, *_TOKEN),
+                                          {"token_hash": crypto.hash_token(token)}).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = signed_in_user(row, len(_TOKEN))
+    if not user.is_active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:  # not a write on every read
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now),
+                           execution_options={"synchronize_session": False})
+        db.session.commit()
+    return LiveToken(row.id, row.scope, user)
 
 
 def end(row: UserSession, reason: str) -> None:
