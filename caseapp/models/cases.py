@@ -152,21 +152,22 @@ class Case(Versioned, Timestamped, db.Model):
         return None
 
 
-class _PurposeRows(FunctionElement):
-    """The rows given as one JSON array of arrays: json_group_array on SQLite, json_agg on PostgreSQL."""
+class _JsonRows(FunctionElement):
+    """The rows given as one JSON array of arrays: json_group_array on SQLite, json_agg on PostgreSQL (NULL there
+    when there is no row)."""
 
     type = JSON()
-    name = "purpose_rows"
+    name = "json_rows"
     inherit_cache = True
 
 
-@compiles(_PurposeRows, "sqlite")
-def _purpose_rows_sqlite(element, compiler, **kw):
+@compiles(_JsonRows, "sqlite")
+def _json_rows_sqlite(element, compiler, **kw):
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
-@compiles(_PurposeRows, "postgresql")
-def _purpose_rows_postgresql(element, compiler, **kw):
+@compiles(_JsonRows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw):
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
 
@@ -175,11 +176,23 @@ def _purpose_rows_postgresql(element, compiler, **kw):
 # whose objects cost more than the statement. Read through services.registry.shown_purposes; written through
 # Case.purposes, as before.
 Case.purposes_shown = column_property(
-    select(_PurposeRows(ExploitationPurpose.id, ExploitationPurpose.code, ExploitationPurpose.label_es,
+    select(_JsonRows(ExploitationPurpose.id, ExploitationPurpose.code, ExploitationPurpose.label_es,
                         ExploitationPurpose.label_en))
     .select_from(case_purposes.join(ExploitationPurpose, ExploitationPurpose.id == case_purposes.c.purpose_id))
     .where(case_purposes.c.case_id == Case.id)
     .correlate_except(case_purposes, ExploitationPurpose)
+    .scalar_subquery(),
+    deferred=True,
+)
+
+
+# The entities a consent to share the case may name (every active one but its owner) as [[code, name], ...], a
+# column of the case page's own statement (undefer): its consent form lists them at every view, and on their own
+# they were a statement (a round trip on PostgreSQL). Read through services.registry.consents.sharing_entities.
+Case.sharing_entities_shown = column_property(
+    select(_JsonRows(Entity.code, Entity.name))
+    .where(Entity.active.is_(True), Entity.id != Case.owner_entity_id)
+    .correlate_except(Entity)
     .scalar_subquery(),
     deferred=True,
 )

@@ -29,17 +29,30 @@ CHILD_METHODS = ("legal_representative", "child_protection_authority")
 
 
 def sharing_entities(case=None) -> list:
-    """The entities a consent to share `case` may name, as (code, name) rows: the active ones other than its owner
-    (the consent form offers them as a list; give_consent refuses any other). Without a case: every active entity.
-    Rows, not objects: the case page asks on every view, and the form reads two columns (through the session's
-    connection: no ORM dispatch for a Core statement)."""
+    """The entities a consent to share `case` may name, as (code, name) pairs by name: the active ones other than its
+    owner (the consent form offers them as a list; give_consent refuses any other). Without a case: every active
+    entity. Pairs, not objects: the case page asks on every view, and the form reads two columns; from the case's
+    own statement where it brought them (Case.sharing_entities_shown, the case page's), else through the session's
+    connection (no ORM dispatch for a Core statement)."""
     if case is None:
-        return list(db.session.connection().execute(_ACTIVE))
-    return list(db.session.connection().execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id}))
+        rows = db.session.connection().execute(_ACTIVE)
+    elif (shown := case.__dict__.get("sharing_entities_shown", _NOT_LOADED)) is not _NOT_LOADED:
+        rows = shown or ()  # PostgreSQL's json_agg of no row is NULL
+    else:
+        rows = db.session.connection().execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id})
+    return sorted(((code, name) for code, name in rows), key=_by_name)
+
+
+def _by_name(entity: tuple) -> tuple:
+    code, name = entity
+    return name, code
+
+
+_NOT_LOADED = object()
 
 
 # built once: the case page's consent form asks on every view
-_ACTIVE = select(Entity.code, Entity.name).where(Entity.active.is_(True)).order_by(Entity.name, Entity.code)
+_ACTIVE = select(Entity.code, Entity.name).where(Entity.active.is_(True))
 _ACTIVE_BUT_OWNER = _ACTIVE.where(Entity.id != bindparam("owner"))
 
 

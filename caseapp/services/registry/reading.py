@@ -42,7 +42,7 @@ from caseapp.services.registry.places import places_of
 # (through their association table they made the statement take 75 ms on SQLite at 100,000 cases) nor a selectin
 # load of objects (a statement of their own)
 _CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
-              undefer(Case.purposes_shown), lazyload(Case.purposes))
+              undefer(Case.purposes_shown), undefer(Case.sharing_entities_shown), lazyload(Case.purposes))
 
 
 @dataclass(frozen=True)
