@@ -459,6 +459,29 @@ def test_the_case_pages_professionals_are_the_open_assignments(app, people, case
         db.session.rollback()
 
 
+def test_the_case_page_lists_its_professionals_as_the_service_does(app, client, login_as, people, case_code):
+    """The case page reads its professionals as a column of the case's own statement (Case.professionals_shown,
+    with the case page's loader options); a case loaded otherwise reads them on their own. Both list the same
+    people in the same order: social workers first, then by assignment."""
+    import re
+
+    from caseapp.services.casework.assignments import professionals
+
+    with app.test_request_context():
+        case = db.session.scalar(select(Case).where(Case.code == case_code))
+        for who, role in (("lina", "lawyer"), ("bea", "social_worker"), ("ines", "lawyer")):
+            db.session.add(CaseAssignment(case_id=case.id, user_id=people[who].id, role=role,
+                                          assigned_at=case.created_at, assigned_by_id=people["ana"].id))
+        db.session.commit()
+        listed = [p.name for p in professionals(db.session.scalar(select(Case).where(Case.code == case_code)))]
+    assert listed == ["Ana", "Bea", "Lina", "Ines"]
+    login_as(people["ana"])
+    html = client.get(f"/cases/{case_code}").get_data(as_text=True)
+    panel = re.search(r'id="professionals-title".*?</section>', html, re.S).group(0)
+    assert re.findall(r"<li>(\w+) — ", panel) == listed
+    assert "desactivad" in panel.split("Ines")[1]  # her account is inactive: marked
+
+
 @pytest.mark.parametrize("scenario", ["ana_staffs", "ana_deactivated", "receiver_only", "ana_ended"])
 def test_the_case_pages_assign_link_shows_exactly_where_the_assignments_page_opens(app, client, login_as, people,
                                                                                    case_code, scenario):

@@ -152,7 +152,7 @@ class Case(Versioned, Timestamped, db.Model):
         return None
 
 
-class _JsonRows(FunctionElement):
+class JsonRows(FunctionElement):
     """The rows given as one JSON array of arrays: json_group_array on SQLite, json_agg on PostgreSQL (NULL there
     when there is no row)."""
 
@@ -161,12 +161,12 @@ class _JsonRows(FunctionElement):
     inherit_cache = True
 
 
-@compiles(_JsonRows, "sqlite")
+@compiles(JsonRows, "sqlite")
 def _json_rows_sqlite(element, compiler, **kw):
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
-@compiles(_JsonRows, "postgresql")
+@compiles(JsonRows, "postgresql")
 def _json_rows_postgresql(element, compiler, **kw):
     return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
 
@@ -176,7 +176,7 @@ def _json_rows_postgresql(element, compiler, **kw):
 # whose objects cost more than the statement. Read through services.registry.shown_purposes; written through
 # Case.purposes, as before.
 Case.purposes_shown = column_property(
-    select(_JsonRows(ExploitationPurpose.id, ExploitationPurpose.code, ExploitationPurpose.label_es,
+    select(JsonRows(ExploitationPurpose.id, ExploitationPurpose.code, ExploitationPurpose.label_es,
                         ExploitationPurpose.label_en))
     .select_from(case_purposes.join(ExploitationPurpose, ExploitationPurpose.id == case_purposes.c.purpose_id))
     .where(case_purposes.c.case_id == Case.id)
@@ -190,7 +190,7 @@ Case.purposes_shown = column_property(
 # column of the case page's own statement (undefer): its consent form lists them at every view, and on their own
 # they were a statement (a round trip on PostgreSQL). Read through services.registry.consents.sharing_entities.
 Case.sharing_entities_shown = column_property(
-    select(_JsonRows(Entity.code, Entity.name))
+    select(JsonRows(Entity.code, Entity.name))
     .where(Entity.active.is_(True), Entity.id != Case.owner_entity_id)
     .correlate_except(Entity)
     .scalar_subquery(),

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import column_property, joinedload, lazyload, undefer
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity, User
 from caseapp.models.assignments import ASSIGNMENT_ROLES, CaseAssignment
-from caseapp.models.cases import Case
+from caseapp.models.cases import Case, JsonRows
 from caseapp.models.referrals import Referral
 from caseapp.models.route import StepKind
 from caseapp.services.primitives import commit, commit_read, insert_unique, keeping_loaded, load_case_for
@@ -71,14 +71,22 @@ class Professional:
 
 
 def professionals(case: Case) -> list[Professional]:
-    """The case's open assignments as the case page lists them, in open_assignments' order: who, in which role, and
-    whether she is still active, read as columns: building each assignment, its user and her entity as objects took
-    most of the panel's time (and read through the session's connection: plain rows). Each row also says who she is
-    and whether she keeps the case staffed, by authz.owner_staff, so that the panel's "may she assign?" needs no
-    statement of its own (authz.can_assign with these)."""
-    rows = db.session.connection().execute(_PROFESSIONALS, {"case_id": case.id, "owner": case.owner_entity_id})
+    """The case's open assignments as the case page lists them, social workers first: who, in which role, and
+    whether she is still active, as a column of the case (Case.professionals_shown below: the case page's own
+    statement brings it; otherwise it is a statement of its own). Building each assignment, its user and
+    her entity as objects took most of the panel's time. Each row also says who she is and whether she keeps the
+    case staffed, by authz.owner_staff, so that the panel's "may she assign?" needs no statement of its own
+    (authz.can_assign with these)."""
+    shown = case.professionals_shown  # PostgreSQL's json_agg of no row is NULL
+    case.__dict__.pop("professionals_shown", None)  # read once: a later call reads the assignments as they are then
+    rows = sorted(shown or (), key=_social_workers_first)
     return [Professional(name or username, role, bool(active and entity_active), user_id, bool(staffs))
-            for name, username, role, active, entity_active, user_id, staffs in rows]
+            for _id, name, username, role, active, entity_active, user_id, staffs in rows]
+
+
+def _social_workers_first(row) -> tuple:
+    assignment_id, _name, _username, role, *_rest = row
+    return role != "social_worker", assignment_id  # _SOCIAL_WORKERS_FIRST's order (a JSON aggregate keeps none)
 
 
 def panel(actor, case: Case) -> dict:
@@ -88,11 +96,19 @@ def panel(actor, case: Case) -> dict:
     return {"rows": rows, "may_assign": authz.can_assign(actor, case, staff=[p.user_id for p in rows if p.staffs])}
 
 
-_PROFESSIONALS = (select(User.display_name, User.username, CaseAssignment.role, User.active, Entity.active,
-                         User.id, authz.owner_staff(bindparam("owner")).label("staffs"))
-                  .join_from(CaseAssignment, User, CaseAssignment.user_id == User.id)
-                  .join(Entity, User.entity_id == Entity.id)
-                  .where(*_OPEN_OF_CASE).order_by(*_SOCIAL_WORKERS_FIRST))
+# The case's open assignments as [[assignment id, display name, username, role, active, her entity active, user id,
+# staffs], ...]: a column of the case, read where a page asks for it (SHOWN_WITH_CASE); on their own they were a
+# statement of the case page (a round trip on PostgreSQL). Defined here, beside the rule it reads (owner_staff).
+Case.professionals_shown = column_property(
+    select(JsonRows(CaseAssignment.id, User.display_name, User.username, CaseAssignment.role, User.active,
+                    Entity.active, User.id, authz.owner_staff()))
+    .select_from(CaseAssignment).join(User, CaseAssignment.user_id == User.id).join(Entity, User.entity_id == Entity.id)
+    .where(CaseAssignment.case_id == Case.id, CaseAssignment.ended_at.is_(None))
+    .correlate_except(CaseAssignment, User, Entity)
+    .scalar_subquery(),
+    deferred=True,
+)
+SHOWN_WITH_CASE = undefer(Case.professionals_shown)  # a loader option for the case page's statement
 
 
 def viewed(actor, case: Case) -> None:

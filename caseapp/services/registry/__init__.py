@@ -28,12 +28,19 @@ from caseapp.services.registry.purposes import (
     purposes_in_force,
     retire_purpose,
 )
-from caseapp.services.registry.reading import case_summary, get_case, list_cases, search_cases, shown_purposes
+from caseapp.services.registry.reading import (
+    CASE_PAGE,
+    case_summary,
+    get_case,
+    list_cases,
+    search_cases,
+    shown_purposes,
+)
 from caseapp.services.registry.registration import register_case
 from caseapp.services.registry.updates import record_screening, update_case
 
 __all__ = [
-    "CASE_FIELDS", "COUNTRY_CODES", "ERASURE_REASONS", "FIELDS", "IDENTITY_FIELDS", "PossibleDuplicate",
+    "CASE_FIELDS", "CASE_PAGE", "COUNTRY_CODES", "ERASURE_REASONS", "FIELDS", "IDENTITY_FIELDS", "PossibleDuplicate",
     "STAT_FIELDS", "add_purpose", "age_group_at", "approve_erasure", "case_summary", "erase_case",
     "find_duplicates", "get_case", "give_consent", "list_cases", "pending_requests", "purpose_label",
     "purposes_by_code", "purposes_in_force", "record_screening", "register_case", "reject_erasure",

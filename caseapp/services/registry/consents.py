@@ -36,7 +36,7 @@ def sharing_entities(case=None) -> list:
     connection (no ORM dispatch for a Core statement)."""
     if case is None:
         rows = db.session.connection().execute(_ACTIVE)
-    elif (shown := case.__dict__.get("sharing_entities_shown", _NOT_LOADED)) is not _NOT_LOADED:
+    elif (shown := case.__dict__.pop("sharing_entities_shown", _NOT_LOADED)) is not _NOT_LOADED:  # read once
         rows = shown or ()  # PostgreSQL's json_agg of no row is NULL
     else:
         rows = db.session.connection().execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id})

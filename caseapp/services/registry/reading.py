@@ -24,6 +24,7 @@ from caseapp.models.victims import (
     DOCUMENT_TYPES,
     Victim,
 )
+from caseapp.services.casework import assignments
 from caseapp.services.primitives import (
     blank,
     commit_read,
@@ -42,7 +43,10 @@ from caseapp.services.registry.places import places_of
 # (through their association table they made the statement take 75 ms on SQLite at 100,000 cases) nor a selectin
 # load of objects (a statement of their own)
 _CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
-              undefer(Case.purposes_shown), undefer(Case.sharing_entities_shown), lazyload(Case.purposes))
+              undefer(Case.purposes_shown), lazyload(Case.purposes))
+# What the case page shows beside them, columns of the same statement: the entities its consent form offers, its
+# professionals (a statement each on their own: a round trip each on PostgreSQL). The API's read shows neither.
+CASE_PAGE = (undefer(Case.sharing_entities_shown), assignments.SHOWN_WITH_CASE)
 
 
 @dataclass(frozen=True)
@@ -64,16 +68,17 @@ def shown_purposes(case: Case) -> list[ShownPurpose]:
 _NOT_LOADED = object()
 
 
-def get_case(actor, code: str, draw=None):
+def get_case(actor, code: str, draw=None, also: tuple = ()):
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
-    come with it: every reader of a case shows them.
+    come with it: every reader of a case shows them; `also`: loader options for what else the caller shows of it
+    (CASE_PAGE).
 
     `draw(case)`: what the caller shows of it (the case page, the API's body), made before the access-log row is
     written and returned in the case's place. Its reads (the timeline, the professionals, the attachments) then share
     the read's transaction: drawn after the row's commit, they opened a second one (on PostgreSQL its BEGIN, and its
     rollback with the check before it: three round trips more). The row is still committed before anything leaves
     the server: a draw that fails, or a row that cannot be committed, shows nothing (the error page is logged)."""
-    case = load_case(code, *_CASE_PAGE)
+    case = load_case(code, *_CASE_PAGE, *also)
     authz.require(actor, "case.read", case)
     if draw is None:
         shown = case

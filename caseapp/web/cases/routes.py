@@ -211,7 +211,8 @@ def new():
 @bp.route("/<code>")
 @case_roles_required
 def detail(code):
-    return case_service.get_case(current_user, code, draw=_case_page)  # drawn, then logged: one transaction
+    # drawn, then logged: one transaction
+    return case_service.get_case(current_user, code, draw=_case_page, also=case_service.CASE_PAGE)
 
 
 def _case_page(case) -> str:
