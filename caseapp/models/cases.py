@@ -1,12 +1,12 @@
 """Cases (one attention episode of one victim, owned by an entity), their screening, consents and purposes."""
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
     DateTime,
@@ -153,22 +153,27 @@ class Case(Versioned, Timestamped, db.Model):
 
 
 class JsonRows(FunctionElement):
-    """The rows given as one JSON array of arrays: json_group_array on SQLite, json_agg on PostgreSQL (NULL there
-    when there is no row)."""
+    """The rows given as one JSON array of arrays, as text: json_group_array on SQLite, json_agg on PostgreSQL (NULL
+    there when there is no row). Text, parsed once by its reader (`JsonRows.parse`): a case's statement joins its
+    consents and safety flags, so the value comes once a joined row, and a JSON type would parse it each time."""
 
-    type = JSON()
+    type = String()
     name = "json_rows"
     inherit_cache = True
 
+    @staticmethod
+    def parse(value: str | None) -> list:
+        return json.loads(value) if value else []
 
-@compiles(JsonRows, "sqlite")
+
+@compiles(JsonRows)  # SQLite, and SQLAlchemy's own look at a statement (its generic compiler)
 def _json_rows_sqlite(element, compiler, **kw):
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
 
 
 @compiles(JsonRows, "postgresql")
 def _json_rows_postgresql(element, compiler, **kw):
-    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+    return f"CAST(json_agg(json_build_array({compiler.process(element.clauses, **kw)})) AS TEXT)"
 
 
 # The case's purposes as [[id, code, label_es, label_en], ...], a column of the case's own statement where a page

@@ -79,7 +79,10 @@ def load_case(code, *options) -> Case:
 
 @functools.lru_cache(maxsize=32)
 def _by_code(options: tuple):
-    return select(Case).options(*options).where(Case.code == bindparam("code"))
+    # LIMIT 1 (a code names one case): with collections joined (the case page's consents and safety flags), the
+    # ORM then selects the case in a subquery and joins them to it, so its column subqueries (the page's JSON
+    # columns) are computed once, not once a joined row.
+    return select(Case).options(*options).where(Case.code == bindparam("code")).limit(1)
 
 
 def load_case_for(actor, code, action: str = "case.read") -> Case:

@@ -88,3 +88,24 @@ def test_her_roles_follow_a_change_made_to_her_in_the_request(ctx, factory):
     assert user.roles == {"lawyer", "coordinator"}
     db.session.commit()
     assert db.session.get(User, ana.id).roles == {"lawyer", "coordinator"}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_request_that_notes_her_last_use_reads_her_once(app, signed_in, count_queries, path):
+    """Her session's last use (or her token's) is written at most once a minute, and committed at once: the commit
+    keeps her as she was read, so the page does not read her, her entity or her roles again."""
+    from datetime import timedelta
+
+    from caseapp.models.accounts import ApiToken, UserSession
+    from caseapp.timeutil import utcnow
+
+    ana, get = signed_in(path)
+    get()
+    credential = UserSession if path == "web" else ApiToken
+    column = "last_seen_at" if path == "web" else "last_used_at"
+    _change(app, update(credential).where(credential.user_id == ana.id).values(**{column: utcnow() - timedelta(minutes=5)}))
+    with count_queries() as count:
+        assert get().status_code == 200
+    assert [s for s in count.statements if s.startswith("UPDATE") and column in s], count
+    assert not [s for s in count.statements if "WHERE users.id =" in s or "FROM user_roles" in s
+                and "user_sessions" not in s and "api_tokens" not in s], count

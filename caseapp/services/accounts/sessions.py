@@ -17,6 +17,7 @@ from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken, Entity, User, UserRole, UserSession
 from caseapp.models.base import attach_loaded
 from caseapp.services import notifications
+from caseapp.services.primitives import keeping_loaded
 from caseapp.timeutil import utcnow
 
 TOUCH_EVERY = timedelta(seconds=60)  # a session's last_seen, a token's last use: written at most once a minute
@@ -115,7 +116,8 @@ def resolve(token: str) -> tuple[User | None, str | None]:
     if now - last_seen_at > TOUCH_EVERY:
         db.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now),
                            execution_options={"synchronize_session": False})
-        db.session.commit()
+        with keeping_loaded():  # she was read a moment ago: the commit need not send her to be read again
+            db.session.commit()
     user._session_token = token
     user.current_session = SignedIn(session_id, unread)
     return user, None
@@ -146,7 +148,8 @@ def resolve_api_token(token: str) -> LiveToken | None:
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:  # not a write on every read
         db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now),
                            execution_options={"synchronize_session": False})
-        db.session.commit()
+        with keeping_loaded():
+            db.session.commit()
     return LiveToken(row.id, row.scope, user)
 
 

@@ -77,9 +77,9 @@ def professionals(case: Case) -> list[Professional]:
     her entity as objects took most of the panel's time. Each row also says who she is and whether she keeps the
     case staffed, by authz.owner_staff, so that the panel's "may she assign?" needs no statement of its own
     (authz.can_assign with these)."""
-    shown = case.professionals_shown  # PostgreSQL's json_agg of no row is NULL
+    shown = case.professionals_shown
     case.__dict__.pop("professionals_shown", None)  # read once: a later call reads the assignments as they are then
-    rows = sorted(shown or (), key=_social_workers_first)
+    rows = sorted(JsonRows.parse(shown), key=_social_workers_first)
     return [Professional(name or username, role, bool(active and entity_active), user_id, bool(staffs))
             for _id, name, username, role, active, entity_active, user_id, staffs in rows]
 

@@ -14,7 +14,7 @@ from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
-from caseapp.models.cases import CONSENT_KINDS, CONSENT_METHODS, Consent
+from caseapp.models.cases import CONSENT_KINDS, CONSENT_METHODS, Consent, JsonRows
 from caseapp.services.primitives import (
     blank,
     commit,
@@ -37,7 +37,7 @@ def sharing_entities(case=None) -> list:
     if case is None:
         rows = db.session.connection().execute(_ACTIVE)
     elif (shown := case.__dict__.pop("sharing_entities_shown", _NOT_LOADED)) is not _NOT_LOADED:  # read once
-        rows = shown or ()  # PostgreSQL's json_agg of no row is NULL
+        rows = JsonRows.parse(shown)
     else:
         rows = db.session.connection().execute(_ACTIVE_BUT_OWNER, {"owner": case.owner_entity_id})
     return sorted(((code, name) for code, name in rows), key=_by_name)

@@ -19,6 +19,7 @@ from caseapp.extensions import db
 from caseapp.models.cases import (
     CASE_STATUSES,
     Case,
+    JsonRows,
 )
 from caseapp.models.victims import (
     DOCUMENT_TYPES,
@@ -59,10 +60,12 @@ class ShownPurpose:
 def shown_purposes(case: Case) -> list[ShownPurpose]:
     """The case's purposes of exploitation as a page shows them, by id: from the column its load brought
     (Case.purposes_shown, get_case's), else from Case.purposes (a load of their own)."""
-    rows = case.__dict__.get("purposes_shown", _NOT_LOADED)
-    if rows is _NOT_LOADED:
+    shown = case.__dict__.get("purposes_shown", _NOT_LOADED)
+    if shown is _NOT_LOADED:
         rows = [(p.id, p.code, p.label_es, p.label_en) for p in case.purposes]
-    return [ShownPurpose(code, label_es, label_en) for _id, code, label_es, label_en in sorted(rows or ())]
+    else:
+        rows = JsonRows.parse(shown)
+    return [ShownPurpose(code, label_es, label_en) for _id, code, label_es, label_en in sorted(rows)]
 
 
 _NOT_LOADED = object()
