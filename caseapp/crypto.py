@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import threading
-import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+
+from caseapp.text import fold
 
 FORMAT_VERSION = b"\x01"
 NULL_FORMAT = b"\x00"  # benchmark-only null cipher: plaintext behind a marker byte
@@ -322,9 +323,7 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z ]")
 
 def normalise_text(value: str) -> str:
     """Accents stripped, case folded, punctuation dropped, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return _SPACES.sub(" ", _NOT_ALNUM.sub(" ", stripped)).strip()
+    return _SPACES.sub(" ", _NOT_ALNUM.sub(" ", fold(value))).strip()
 
 
 def normalise_document(doc_type: str, number: str) -> str:

@@ -1,6 +1,7 @@
 """The entities the consent form offers to share a case with: every active entity but the case's owner, by name.
 The case page reads them as a column of the case's own statement (Case.sharing_entities_shown); any other caller of
-consents.sharing_entities reads them on their own. Both give the same list, whatever the database."""
+consents.sharing_entities reads them on their own. Both give the same list, in the same order (accents and case
+aside, whatever the database's collation)."""
 from __future__ import annotations
 
 import re
@@ -21,6 +22,8 @@ def case_code(app, factory):
     ana = factory.user("ana", roles=("social_worker",), entity="SDIS")
     factory.entity("OIM", name="Organización Internacional para las Migraciones", kind="international")
     factory.entity("ALC", name="Alcaldía de Cartagena")
+    factory.entity("ORG", name="Órgano de control")
+    factory.entity("UAR", name="Unidad para las víctimas")
     factory.entity("OLD", name="Antigua entidad")
     with app.app_context():
         db.session.execute(update(Entity).where(Entity.code == "OLD").values(active=False))
@@ -45,7 +48,8 @@ def test_every_active_entity_but_the_owner_by_name(app, client, login_as, case_c
     else:
         with app.test_request_context():
             offered = [c for c, _name in consents.sharing_entities(load_case(code))]
-    assert offered == ["ALC", "OIM"]  # by name: Alcaldía, Organización; not SDIS (hers), not OLD (inactive)
+    # by name, accents and case aside: Alcaldía, Organización, Órgano, Unidad; not SDIS (hers), not OLD (inactive)
+    assert offered == ["ALC", "OIM", "ORG", "UAR"]
 
 
 def test_no_other_active_entity_offers_none(app, client, login_as, case_code):

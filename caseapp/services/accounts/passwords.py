@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from caseapp import crypto
+from caseapp.text import fold
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 COMMON_PASSWORDS = DATA / "common-passwords.txt"
@@ -86,12 +87,6 @@ def common_passwords() -> frozenset[str]:
     """The shipped list of common passwords (read once per process)."""
     with COMMON_PASSWORDS.open(encoding="utf-8") as fh:
         return frozenset(line.rstrip("\n") for line in fh if line.strip() and not line.startswith("#"))
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents (ñ is n): how words are compared, whatever keyboard typed them."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _read_words(fh) -> frozenset[str]:

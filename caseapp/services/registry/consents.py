@@ -23,13 +23,15 @@ from caseapp.services.primitives import (
 )
 from caseapp.services.referrals.sharing import end_access
 from caseapp.services.registry.fields import check_date
+from caseapp.text import fold
 from caseapp.timeutil import today, utcnow
 
 CHILD_METHODS = ("legal_representative", "child_protection_authority")
 
 
 def sharing_entities(case=None) -> list:
-    """The entities a consent to share `case` may name, as (code, name) pairs by name: the active ones other than its
+    """The entities a consent to share `case` may name, as (code, name) pairs by name (accents and case aside, on
+    both databases, whatever their collation): the active ones other than its
     owner (the consent form offers them as a list; give_consent refuses any other). Without a case: every active
     entity. Pairs, not objects: the case page asks on every view, and the form reads two columns; from the case's
     own statement where it brought them (Case.sharing_entities_shown, the case page's), else through the session's
@@ -45,7 +47,7 @@ def sharing_entities(case=None) -> list:
 
 def _by_name(entity: tuple) -> tuple:
     code, name = entity
-    return name, code
+    return fold(name), name, code  # "Órgano" beside "Organización", not after "Unidad"
 
 
 _NOT_LOADED = object()
