@@ -31,11 +31,11 @@ CHILD_METHODS = ("legal_representative", "child_protection_authority")
 
 def sharing_entities(case=None) -> list:
     """The entities a consent to share `case` may name, as (code, name) pairs by name (accents and case aside, on
-    both databases, whatever their collation): the active ones other than its
-    owner (the consent form offers them as a list; give_consent refuses any other). Without a case: every active
-    entity. Pairs, not objects: the case page asks on every view, and the form reads two columns; from the case's
-    own statement where it brought them (Case.sharing_entities_shown, the case page's), else through the session's
-    connection (no ORM dispatch for a Core statement)."""
+    both databases, whatever their collation): the active ones other than its owner (the consent form offers them
+    as a list; give_consent refuses any other). Without a case: every active entity. Pairs, not objects: the case
+    page asks on every view, and the form reads two columns; from the case's own statement where it brought them
+    (Case.sharing_entities_shown, the case page's), else through the session's connection (no ORM dispatch for a
+    Core statement)."""
     if case is None:
         rows = db.session.connection().execute(_ACTIVE)
     elif (shown := case.__dict__.pop("sharing_entities_shown", _NOT_LOADED)) is not _NOT_LOADED:  # read once
