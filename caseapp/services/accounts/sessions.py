@@ -104,20 +104,17 @@ def resolve(token: str) -> tuple[User | None, str | None]:
     now = utcnow()
     idle, absolute = _cutoffs(now)
     if last_seen_at < idle:
-        end(db.session.get(UserSession, session_id), "idle_timeout")
-        return None, "idle_timeout"
-    if created_at < absolute:
-        end(db.session.get(UserSession, session_id), "absolute_timeout")
-        return None, "absolute_timeout"
-    user = signed_in_user(found, len(_SESSION) + 1)
-    if not user.is_active:
-        end(db.session.get(UserSession, session_id), "user_inactive")
-        return None, "user_inactive"
+        reason = "idle_timeout"
+    elif created_at < absolute:
+        reason = "absolute_timeout"
+    else:
+        user = signed_in_user(found, len(_SESSION) + 1)
+        reason = None if user.is_active else "user_inactive"
+    if reason is not None:
+        end(db.session.get(UserSession, session_id), reason)
+        return None, reason
     if now - last_seen_at > TOUCH_EVERY:
-        db.session.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now),
-                           execution_options={"synchronize_session": False})
-        with keeping_loaded():  # she was read a moment ago: the commit need not send her to be read again
-            db.session.commit()
+        _note_use(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
     user._session_token = token
     user.current_session = SignedIn(session_id, unread)
     return user, None
@@ -146,11 +143,16 @@ def resolve_api_token(token: str) -> LiveToken | None:
     if not user.is_active:
         return None
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:  # not a write on every read
-        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now),
-                           execution_options={"synchronize_session": False})
-        with keeping_loaded():
-            db.session.commit()
+        _note_use(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return LiveToken(row.id, row.scope, user)
+
+
+def _note_use(statement) -> None:
+    """Write a session's or token's last use (`statement`, at most once a minute) and commit it. The commit keeps the
+    user as read a moment ago: it need not send her, her entity and her roles to be read again."""
+    db.session.execute(statement, execution_options={"synchronize_session": False})
+    with keeping_loaded():
+        db.session.commit()
 
 
 def end(row: UserSession, reason: str) -> None:

@@ -43,10 +43,11 @@ from caseapp.services.registry.places import places_of
 # of the consents was a statement of its own); the purposes as a JSON column (Case.purposes_shown), neither joined
 # (through their association table they made the statement take 75 ms on SQLite at 100,000 cases) nor a selectin
 # load of objects (a statement of their own)
-_CASE_PAGE = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
+_CASE_READ = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
               undefer(Case.purposes_shown), lazyload(Case.purposes))
-# What the case page shows beside them, columns of the same statement: the entities its consent form offers, its
-# professionals (a statement each on their own: a round trip each on PostgreSQL). The API's read shows neither.
+# What the case page shows beside what every read of a case loads (_CASE_READ), columns of the same statement: the
+# entities its consent form offers, its professionals (a statement each on their own: a round trip each on
+# PostgreSQL). The API's read shows neither.
 CASE_PAGE = (undefer(Case.sharing_entities_shown), assignments.SHOWN_WITH_CASE)
 
 
@@ -81,7 +82,7 @@ def get_case(actor, code: str, draw=None, also: tuple = ()):
     the read's transaction: drawn after the row's commit, they opened a second one (on PostgreSQL its BEGIN, and its
     rollback with the check before it: three round trips more). The row is still committed before anything leaves
     the server: a draw that fails, or a row that cannot be committed, shows nothing (the error page is logged)."""
-    case = load_case(code, *_CASE_PAGE, *also)
+    case = load_case(code, *_CASE_READ, *also)
     authz.require(actor, "case.read", case)
     if draw is None:
         shown = case
