@@ -194,5 +194,5 @@ def init_app(app) -> None:
 
     @app.context_processor
     def inject_user():
-        return {"current_user": current_user, "session_locale": session.get("locale")}
+        return {"current_user": current_user._get_current_object(), "session_locale": session.get("locale")}
 

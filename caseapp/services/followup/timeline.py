@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, get_translations
 from sqlalchemy import (
     Date,
     DateTime,
@@ -66,8 +65,25 @@ LEGAL_NOTES = "legal_notes"
 class TimelineEntry:
     on: date
     kind: str  # a stable code ("case.identified", "step.done", "referral.sent"...), for the API and the tests
-    text: str  # what the reader reads, in her language (a lazy string while the sources build it)
+    text: str  # what the reader reads, in her language (a _Text while the sources build it)
     section: str  # the need-to-know part it belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """An entry's text before it is translated: only the entries returned are (the case page shows six of a
+    timeline that grows with the case), all with the request's translations found once, not once an entry through
+    Flask-Babel's lazy strings."""
+    message: str
+    values: dict
+
+    def translated(self, translations) -> str:
+        text = translations.ugettext(self.message)
+        return text % self.values if self.values else text
+
+
+def _l(message: str, **values) -> _Text:  # marked for extraction as lazy_gettext is (caseapp.i18n_catalog)
+    return _Text(message, values)
 
 
 @dataclass
@@ -367,7 +383,8 @@ def entries_of(actor, case: Case, parts: frozenset | None = None, *, newest: int
     ranked = sorted(enumerate(found), key=lambda pair: (pair[1].on, pair[0]), reverse=True)
     if newest is not None:
         ranked = ranked[:newest]
-    return [TimelineEntry(e.on, e.kind, str(e.text), e.section) for _rank, e in ranked]
+    translations = get_translations()
+    return [TimelineEntry(e.on, e.kind, e.text.translated(translations), e.section) for _rank, e in ranked]
 
 
 def timeline(actor, code: str) -> Timeline:

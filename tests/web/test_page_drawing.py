@@ -1,0 +1,76 @@
+"""What every page draws the same way: the URLs that take nothing from the page (caseapp.templating.plain_url,
+remembered per app), one CSRF token for all of a page's forms, and a case's sections asked of its owner's staff by
+their roles alone (authz.case_sections)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from caseapp import authz
+from caseapp.extensions import db
+from caseapp.models.accounts import User
+from caseapp.services.primitives import load_case
+from tests.cases_factory import make_case
+
+
+@pytest.fixture
+def ana_and_case(app, factory):
+    ana = factory.user("ana", roles=("social_worker",), entity="SDIS")
+    with app.test_request_context():
+        code = make_case(ana.id, identified_on=date(2025, 3, 10))
+    return ana, code
+
+
+def _hrefs(html: str) -> set[str]:
+    return set(re.findall(r'(?:href|src)="([^"]+)"', html))
+
+
+def test_the_navigation_and_static_files_follow_the_script_root_of_each_request(client, login_as, ana_and_case):
+    """Behind a proxy that mounts Ruta under a path, the remembered URLs are that path's, and the next request's
+    own again (remembered by script root: the first request's would otherwise be drawn for every later one)."""
+    ana, _code = ana_and_case
+    login_as(ana)
+    mounted = _hrefs(client.get("/cases/", environ_overrides={"SCRIPT_NAME": "/ruta"}).get_data(as_text=True))
+    plain = _hrefs(client.get("/cases/").get_data(as_text=True))
+    for root, hrefs in (("/ruta", mounted), ("", plain)):
+        assert {f"{root}/cases/", f"{root}/notifications/", f"{root}/auth/account",
+                f"{root}/static/css/ruta.css"} <= hrefs, (root, sorted(hrefs))
+    assert not any(h.startswith("/ruta/") for h in plain)
+    assert all(h.startswith(("/ruta/", "#")) for h in mounted if h.startswith("/") or h.startswith("#")), mounted
+
+
+def test_the_case_pages_forms_carry_one_token_which_is_accepted(client, login_as, ana_and_case):
+    ana, code = ana_and_case
+    login_as(ana)
+    html = client.get(f"/cases/{code}").get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert len(tokens) >= 4  # sign out, a consent, the status moves, the erasure request
+    assert len(set(tokens)) == 1
+    assert client.post("/auth/logout", data={"csrf_token": tokens[0]}).status_code == 302
+    assert client.get(f"/cases/{code}").status_code == 302  # signed out: the token was the session's own
+
+
+@pytest.mark.parametrize("roles, sections", [
+    (("social_worker",), {"identity", "account", "summary", "psychosocial", "legal"}),
+    (("lawyer",), {"identity", "account", "summary", "legal"}),
+    (("coordinator",), set()),
+    (("auditor",), set()),
+])
+def test_the_owners_staff_read_the_sections_of_their_roles_on_every_path(app, factory, roles, sections):
+    """case_sections (one case: the case page, its forms, its attachments) and sections_of_cases (a list of them)
+    give the same sections for the case's own entity, and none to another entity without a referral."""
+    ana = factory.user("ana", roles=("social_worker",), entity="SDIS")
+    reader = factory.user("reader", roles=roles, entity="SDIS")
+    stranger = factory.user("stranger", roles=roles, entity="OTRA")
+    with app.test_request_context():
+        code = make_case(ana.id, identified_on=date(2025, 3, 10))
+        case = load_case(code)
+        for user, expected in ((db.session.get(User, reader.id), sections),
+                               (db.session.get(User, stranger.id), set())):
+            assert authz.case_sections(user, case) == expected
+            assert authz.sections_of_cases(user, [case]) == {case.id: expected}
+        db.session.get(User, reader.id).set_roles(("lawyer",))  # her roles as they are now, not as first asked
+        assert authz.case_sections(db.session.get(User, reader.id), case) == (
+            {"identity", "account", "summary", "legal"})
