@@ -297,6 +297,7 @@ def can_read_attachment(user, case: Case, kind: str) -> bool:
 def can_attach(user, case: Case, kind: str, section: str) -> bool:
     """Upload a document of `kind` to the case: the owner's professionals in a role that keeps that kind, with its
     section in view (a receiving entity only reads what its referral shares)."""
+    user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return (case.owner_entity_id == user.entity_id and user.has_role(*ATTACHMENT_UPLOADERS.get(kind, ()))

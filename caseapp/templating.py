@@ -49,7 +49,7 @@ def plain_url(endpoint: str, **values) -> str:
     """`url_for` in templates: Flask's, remembered for the URLs that take nothing from the page (the navigation, the
     account links, the static files). Every page drew a dozen of them again, ~10 µs each. One per endpoint, static
     file and script root, kept per app; the rest go to Flask's url_for as they are."""
-    if not has_request_context() or not (not values or (endpoint == "static" and values.keys() == {"filename"})):
+    if values and not (endpoint == "static" and values.keys() == {"filename"}) or not has_request_context():
         return url_for(endpoint, **values)
     key = (endpoint, values.get("filename"), request.script_root,
            request.blueprint if endpoint.startswith(".") else None)

@@ -52,9 +52,10 @@ def attachment_block():
     (the page itself read the case, and logged it)."""
 
     def case_attachments(case):
-        kinds = attachments.addable_kinds(current_user, case)
+        reader = current_user._get_current_object()  # asked once, not through the proxy at each of her rules
+        kinds = attachments.addable_kinds(reader, case)
         drawn = bool(kinds) and not case.victim.erased  # the upload form, which says the size limit
-        rows, limit = attachments.case_block(current_user, case, with_limit=drawn)
+        rows, limit = attachments.case_block(reader, case, with_limit=drawn)
         return {"rows": rows, "kinds": tuple(kinds), "upload_fields": _UPLOAD_FIELDS if drawn else None,
                 "limit_mb": round(limit[0] / MB, 1) if limit else None}
 

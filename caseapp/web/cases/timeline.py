@@ -18,7 +18,8 @@ def latest_timeline():
     entries this reader may see, and whether there are more. The case page's read is logged with them."""
 
     def latest(case):
-        entries = followup.entries_of(current_user, case, newest=LATEST + 1)  # one more: is there more?
+        # one more: is there more? (her, not the proxy: the timeline's rules ask who she is a dozen times)
+        entries = followup.entries_of(current_user._get_current_object(), case, newest=LATEST + 1)
         return entries[:LATEST], len(entries) > LATEST
 
     return {"latest_timeline": latest}
