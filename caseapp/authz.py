@@ -64,9 +64,15 @@ def case_sections(user, case: Case) -> frozenset[str]:
     """The sections of `case` that `user` may read (empty: the user may not know the case exists)."""
     user = real_user(user)
     if user is not None and case.owner_entity_id == getattr(user, "entity_id", None):
-        # its owner's staff: their roles' sections (a case page asks ~20 times, a list page once a row)
-        return _role_sections(user.roles) if user.is_authenticated else frozenset()
+        return _owner_sections(user)  # without sections_of_cases' lists and dictionaries: a case page asks ~20 times
     return sections_of_cases(user, [case])[case.id]
+
+
+def _owner_sections(user) -> frozenset[str]:
+    """What the owning entity's staff read of its cases: their roles' sections (both paths above ask here)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return _role_sections(user.roles)
 
 
 @functools.cache
@@ -80,7 +86,7 @@ def sections_of_cases(user, cases) -> dict[int, frozenset[str]]:
     user = real_user(user)
     if user is None or not getattr(user, "is_authenticated", False):
         return {c.id: frozenset() for c in cases}
-    by_role = _role_sections(user.roles)
+    by_role = _owner_sections(user)
     if not by_role:
         return {c.id: frozenset() for c in cases}
     referred = [c.id for c in cases if c.owner_entity_id != user.entity_id]

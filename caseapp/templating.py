@@ -43,6 +43,7 @@ def nav_items():
 
 
 _PLAIN_URLS = "caseapp.plain_urls"
+_PLAIN_URLS_KEPT = 512  # the app's templates draw ~40 such URLs; a few script roots at most
 
 
 def plain_url(endpoint: str, **values) -> str:
@@ -56,7 +57,9 @@ def plain_url(endpoint: str, **values) -> str:
     urls = current_app.extensions.setdefault(_PLAIN_URLS, {})
     url = urls.get(key)
     if url is None:
-        url = urls[key] = url_for(endpoint, **values)
+        url = url_for(endpoint, **values)
+        if len(urls) < _PLAIN_URLS_KEPT:  # the script root comes with the request: a proxy could pass many
+            urls[key] = url
     return url
 
 

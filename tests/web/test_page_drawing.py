@@ -41,15 +41,32 @@ def test_the_navigation_and_static_files_follow_the_script_root_of_each_request(
     assert all(h.startswith(("/ruta/", "#")) for h in mounted if h.startswith("/") or h.startswith("#")), mounted
 
 
-def test_the_case_pages_forms_carry_one_token_which_is_accepted(client, login_as, ana_and_case):
+def test_the_case_pages_forms_carry_her_sessions_one_token(app, client, factory, login_as, ana_and_case):
+    """Every form of the page carries one token, her session's: another session's page carries its own, and a token
+    is refused on the other session (a token kept for the process, or for the app, would pass both)."""
     ana, code = ana_and_case
+    bea = factory.user("bea", roles=("social_worker",), entity="SDIS")
+    other = app.test_client()
     login_as(ana)
-    html = client.get(f"/cases/{code}").get_data(as_text=True)
-    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
-    assert len(tokens) >= 4  # sign out, a consent, the status moves, the erasure request
-    assert len(set(tokens)) == 1
-    assert client.post("/auth/logout", data={"csrf_token": tokens[0]}).status_code == 302
-    assert client.get(f"/cases/{code}").status_code == 302  # signed out: the token was the session's own
+    login_as(bea, other)
+    tokens = {}
+    for name, c in (("ana", client), ("bea", other)):
+        drawn = re.findall(r'name="csrf_token" value="([^"]+)"', c.get(f"/cases/{code}").get_data(as_text=True))
+        assert len(drawn) >= 4  # sign out, a consent, the status moves, the erasure request
+        assert len(set(drawn)) == 1
+        tokens[name] = drawn[0]
+    assert tokens["ana"] != tokens["bea"]
+    assert other.post("/auth/logout", data={"csrf_token": tokens["ana"]}).status_code == 400
+    assert client.post("/auth/logout", data={"csrf_token": tokens["ana"]}).status_code == 302
+    assert client.get(f"/cases/{code}").status_code == 302  # signed out: the token was her session's own
+    assert other.get(f"/cases/{code}").status_code == 200  # the refused one is still signed in
+
+
+def test_a_page_drawn_without_a_form_gives_no_token(client):
+    page = client.get("/no-such-page")  # drawn with the site's layout, which has no form for a stranger
+    assert page.status_code == 404 and "<html" in page.get_data(as_text=True)
+    with client.session_transaction() as s:
+        assert "csrf_token" not in s
 
 
 @pytest.mark.parametrize("roles, sections", [
@@ -74,3 +91,7 @@ def test_the_owners_staff_read_the_sections_of_their_roles_on_every_path(app, fa
         db.session.get(User, reader.id).set_roles(("lawyer",))  # her roles as they are now, not as first asked
         assert authz.case_sections(db.session.get(User, reader.id), case) == (
             {"identity", "account", "summary", "legal"})
+        db.session.get(User, reader.id).active = False  # a disabled account reads nothing, on both paths
+        assert authz.case_sections(db.session.get(User, reader.id), case) == frozenset()
+        assert authz.sections_of_cases(db.session.get(User, reader.id), [case]) == {case.id: frozenset()}
+        db.session.rollback()

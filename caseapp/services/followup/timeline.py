@@ -81,6 +81,9 @@ class _Text:
         text = translations.ugettext(self.message)
         return text % self.values if self.values else text
 
+    def __str__(self) -> str:  # wherever it is printed as a lazy string would be: in the request's language
+        return self.translated(get_translations())
+
 
 def _l(message: str, **values) -> _Text:  # marked for extraction as lazy_gettext is (caseapp.i18n_catalog)
     return _Text(message, values)
@@ -384,7 +387,8 @@ def entries_of(actor, case: Case, parts: frozenset | None = None, *, newest: int
     if newest is not None:
         ranked = ranked[:newest]
     translations = get_translations()
-    return [TimelineEntry(e.on, e.kind, e.text.translated(translations), e.section) for _rank, e in ranked]
+    return [TimelineEntry(e.on, e.kind, e.text.translated(translations) if isinstance(e.text, _Text) else str(e.text),
+                          e.section) for _rank, e in ranked]
 
 
 def timeline(actor, code: str) -> Timeline:
