@@ -69,7 +69,8 @@ def case_sections(user, case: Case) -> frozenset[str]:
 
 
 def _owner_sections(user) -> frozenset[str]:
-    """What the owning entity's staff read of its cases: their roles' sections (both paths above ask here)."""
+    """What the owning entity's staff read of its cases: their roles' sections (both paths ask here; another
+    entity's reader gets at most these, narrowed to what its referrals share)."""
     if not getattr(user, "is_authenticated", False):
         return frozenset()
     return _role_sections(user.roles)
@@ -84,9 +85,7 @@ def sections_of_cases(user, cases) -> dict[int, frozenset[str]]:
     """case_sections of several cases by id, with one statement for all those of other entities (a list page asked
     once a row: two statements for each referred case)."""
     user = real_user(user)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return {c.id: frozenset() for c in cases}
-    by_role = _owner_sections(user)
+    by_role = frozenset() if user is None else _owner_sections(user)
     if not by_role:
         return {c.id: frozenset() for c in cases}
     referred = [c.id for c in cases if c.owner_entity_id != user.entity_id]

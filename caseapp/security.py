@@ -11,7 +11,6 @@ import uuid
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
@@ -193,6 +192,7 @@ def init_app(app) -> None:
         return _error_response(500, MESSAGES[500]())
 
     @app.context_processor
-    def inject_user():
-        return {"current_user": current_user._get_current_object(), "session_locale": session.get("locale")}
+    def inject_session_locale():
+        # (`current_user`, the signed-in user herself, comes from Flask-Login's own context processor)
+        return {"session_locale": session.get("locale")}
 
