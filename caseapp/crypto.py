@@ -65,6 +65,7 @@ class Keyring:
     token_key: bytes
     source: Path | None = None
     _derived: dict = field(default_factory=dict, repr=False)
+    _kek_ciphers: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -125,6 +126,14 @@ class Keyring:
             self._derived[purpose] = key
         return key
 
+    def kek_cipher(self, kek_id: str) -> AESGCM:
+        """The AES-GCM cipher of a KEK, made once per keyring: a case list unwraps fifty data keys, and making the
+        cipher cost more than the unwrap itself. KeyError for an unknown KEK."""
+        cipher = self._kek_ciphers.get(kek_id)
+        if cipher is None:
+            cipher = self._kek_ciphers[kek_id] = AESGCM(self.keks[kek_id])
+        return cipher
+
 
 def new_kek_id() -> str:
     return "kek-" + secrets.token_hex(4)
@@ -176,19 +185,21 @@ def load_keyring(app=None) -> Keyring:
 def keyring(reload: bool = False) -> Keyring:
     """The app's keyring, loaded on first use (not at start-up: create_app does no I/O)."""
     ext = current_app.extensions
+    if not reload and (ring := ext.get("ruta_keyring")) is not None:  # every read but the first: no lock
+        return ring
     with _lock:
         if reload or "ruta_keyring" not in ext:
             ext["ruta_keyring"] = load_keyring()
         return ext["ruta_keyring"]
 
 
-def _kek(kek_id: str) -> bytes:
+def _kek_cipher(kek_id: str) -> AESGCM:
     ring = keyring()
     if kek_id not in ring.keks:
         # Another process may have rotated: re-read the keyring once before failing.
         ring = keyring(reload=True)
     try:
-        return ring.keks[kek_id]
+        return ring.kek_cipher(kek_id)
     except KeyError:
         raise CryptoError(f"unknown key-encryption key {kek_id!r}") from None
 
@@ -204,7 +215,7 @@ def wrap_data_key(dek: bytes, kek_id: str | None = None) -> tuple[str, bytes]:
     """Wrap a DEK under the active KEK (or the named one). Returns (kek_id, wrapped)."""
     kek_id = kek_id or keyring().active
     nonce = os.urandom(NONCE_BYTES)
-    wrapped = nonce + AESGCM(_kek(kek_id)).encrypt(nonce, dek, b"ruta/dek/" + kek_id.encode())
+    wrapped = nonce + _kek_cipher(kek_id).encrypt(nonce, dek, b"ruta/dek/" + kek_id.encode())
     return kek_id, wrapped
 
 
@@ -212,7 +223,7 @@ def unwrap_data_key(kek_id: str, wrapped: bytes | None) -> bytes:
     if wrapped is None:
         raise KeyDestroyed("data key destroyed")
     try:
-        return AESGCM(_kek(kek_id)).decrypt(
+        return _kek_cipher(kek_id).decrypt(
             wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], b"ruta/dek/" + kek_id.encode()
         )
     except InvalidTag:

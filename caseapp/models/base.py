@@ -1,9 +1,10 @@
 """Shared column helpers for the models."""
+import functools
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer
+from sqlalchemy import DateTime, Integer, insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapped, declared_attr, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import MANYTOONE, Mapped, declared_attr, make_transient_to_detached, mapped_column
 from sqlalchemy.orm.attributes import instance_state
 
 from caseapp.timeutil import utcnow
@@ -46,3 +47,63 @@ def attach_loaded(session, cls, values: dict):
     make_transient_to_detached(instance)  # the values are the committed ones; anything else expired
     session.add(instance)
     return instance, True
+
+
+@functools.cache
+def _insert_columns(mapper) -> tuple:
+    """(column, attribute key) of each column of the mapper's table that an attribute maps."""
+    return tuple((column, mapper.get_property_by_column(column).key) for column in mapper.local_table.columns
+                 if column in mapper.columns.values())
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(table, returning: tuple):
+    statement = insert(table)
+    return statement.returning(*returning) if returning else statement
+
+
+def insert_loaded(session, *instances) -> None:
+    """Write new instances, each with one INSERT in the order given (parents first), and make them persistent as if
+    a flush had written them and a query had read them back, without the unit of work: a registration's six rows
+    cost ~3.6 ms in a flush, of which the INSERTs are ~1.
+    - Each many-to-one relationship set on an instance gives it its foreign key (its target is persistent, or an
+      instance given before it).
+    - A value left unset or None takes the column's default, as in a flush; what the database made (the id, the
+      defaults) comes back with RETURNING.
+    - The rows of a many-to-many collection set on an instance go to its secondary table.
+    Nothing else is cascaded: an object reachable from these that is not written yet is a RuntimeError, not an
+    INSERT left for the next flush. A failed INSERT (IntegrityError) raises as a flush's would; the caller rolls
+    back."""
+    conn = session.connection()
+    pending_before = set(session.new)
+    for obj in instances:
+        state = instance_state(obj)
+        mapper, values = state.mapper, state.dict
+        for rel in mapper.relationships:
+            target = values.get(rel.key)
+            if rel.direction is MANYTOONE and target is not None:
+                target_state = instance_state(target)
+                for local, remote in rel.local_remote_pairs:
+                    key = target_state.mapper.get_property_by_column(remote).key
+                    if target_state.dict.get(key) is None:
+                        raise RuntimeError(f"insert_loaded: {rel} points at an object not written yet")
+                    values[mapper.get_property_by_column(local).key] = target_state.dict[key]
+        columns = _insert_columns(mapper)
+        given = {column.key: values[key] for column, key in columns if values.get(key) is not None}
+        made = tuple((column, key) for column, key in columns if column.key not in given)
+        result = conn.execute(_insert_statement(mapper.local_table, tuple(c for c, _k in made)), given)
+        if made:
+            values.update({key: value for (_c, key), value in zip(made, result.one(), strict=True)})
+        for rel in mapper.relationships:
+            if rel.secondary is not None and values.get(rel.key):
+                conn.execute(insert(rel.secondary), [
+                    {**{pair[1].key: values[mapper.get_property_by_column(pair[0]).key]
+                        for pair in rel.synchronize_pairs},
+                     **{pair[1].key: getattr(item, rel.mapper.get_property_by_column(pair[0]).key)
+                        for pair in rel.secondary_synchronize_pairs}}
+                    for item in values[rel.key]])
+        make_transient_to_detached(obj)
+    session.add_all(instances)
+    unwritten = [o for o in session.new if o not in pending_before]
+    if unwritten:
+        raise RuntimeError(f"insert_loaded: {unwritten!r} reachable from the rows written, and not written")

@@ -262,17 +262,17 @@ def unassign(actor, code, username, role, *, replacement=None, row_id=None) -> C
     return row
 
 
-def assign_at_registration(actor, case: Case, lawyer: User | None) -> None:
-    """The registering social worker, and the lawyer named on the form, if any (the caller commits). Both were
-    checked already (registration requires a social worker; lawyer_for_registration): a new case has no referral
-    and no assignment yet, so the general checks would only cost statements. One access-log entry names both."""
+def assign_at_registration(actor, case: Case, lawyer: User | None) -> list[CaseAssignment]:
+    """The registering social worker, and the lawyer named on the form, if any: the assignments for the caller to
+    write with the case (registration writes its rows itself), logged in one access-log entry that names both.
+    Both were checked already (registration requires a social worker; lawyer_for_registration): a new case has no
+    referral and no assignment yet, so the general checks would only cost statements."""
     now = utcnow()
     people = [(actor, "social_worker")] + ([(lawyer, "lawyer")] if lawyer is not None else [])
-    for user, role in people:
-        db.session.add(CaseAssignment(case=case, user_id=user.id, role=role, assigned_at=now,
-                                      assigned_by_id=actor.id))
     audit.record("case.assign", case, actor=actor,
                  detail={"users": [u.username for u, _r in people], "roles": [r for _u, r in people]})
+    return [CaseAssignment(case=case, user_id=user.id, role=role, assigned_at=now, assigned_by_id=actor.id)
+            for user, role in people]
 
 
 def lawyer_for_registration(actor, username) -> User | None:

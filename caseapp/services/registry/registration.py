@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from caseapp import audit, authz, crypto, labels
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
+from caseapp.models.base import insert_loaded
 from caseapp.models.cases import (
     Case,
     CaseCounter,
@@ -173,12 +174,15 @@ def register_case(actor, data: dict, *, confirm_duplicate: bool = False, idempot
     now = utcnow()
     for consent in case.consents:
         consent.recorded_at = now
-    db.session.add(case)  # with her victim record, data key, consents and screening
-    assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment: one flush
+    people = assignments.assign_at_registration(actor, case, lawyer)  # who works it, from its first moment
     try:
-        # On PostgreSQL the twin of a form sent twice at once (two app servers) waits here, at the insert of the
-        # same registration key, and fails once the first commits: the flush, not only the commit, can lose it.
-        db.session.flush()
+        # Her rows, each with one INSERT, not through the unit of work (3.6 ms of a 13 ms registration, for the
+        # work of sorting six new objects that always come in the same order). On PostgreSQL the twin of a form
+        # sent twice at once (two app servers) waits here, at the insert of the same registration key, and fails
+        # once the first commits: the insert, not only the commit, can lose it.
+        victim = case.victim
+        insert_loaded(db.session, victim.data_key, victim, case, *case.consents,
+                      *([case.screening] if case.screening is not None else []), *people)
         audit.record("case.create", case, actor=actor, detail={
             "possible_duplicate": sorted({h["entity_code"] for h in hints}), "child": is_child,
             "assistance_consent": clean["consent_assistance"],
