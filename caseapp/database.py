@@ -35,6 +35,7 @@ from caseapp.extensions import db
 
 _installed = False
 _STATE = "ruta_sqlite_tx"  # per DBAPI connection: {"writing": bool, "savepoints": [names opened while reading]}
+_MEMO = "ruta_read_memo"  # per DBAPI connection: (its transaction, what read_memo's callers keep)
 _PLAIN = "ruta_pg_plain"  # per DBAPI connection, PostgreSQL: its transaction ran only plain statements, none failed
 # Statements that leave every prepared statement valid when rolled back: reads, row writes, savepoints. Anything else
 # (DDL, SET, DO, EXPLAIN, unknown) may change what a prepared statement means.
@@ -96,7 +97,25 @@ def _upgrade(dbapi_connection, state: dict) -> None:
         cur.close()
 
 
+def read_memo(conn: Connection) -> dict:
+    """A dict for what this transaction read and may be asked again (authz: a referred case's shared sections), good
+    until the transaction writes: emptied by any statement that may write, by a savepoint's rollback, and by the
+    transaction's end (the next one finds an empty dict). Pending ORM changes are the caller's to flush first: a
+    query would (autoflush), a memo does not."""
+    transaction = conn.get_transaction()
+    memo = conn.info.get(_MEMO)
+    if memo is None or memo[0] is not transaction:  # held here, the old transaction is never a new one's double
+        memo = conn.info[_MEMO] = (transaction, {})
+    return memo[1]
+
+
+def _forget_reads(conn, *_args) -> None:
+    conn.info.pop(_MEMO, None)
+
+
 def _before_execute(conn, cursor, statement, _parameters, _context, executemany) -> None:
+    if _MEMO in conn.info and (executemany or writes(statement)):
+        del conn.info[_MEMO]
     if conn.dialect.name != "sqlite":
         if executemany or not _plain(statement):
             conn.info[_PLAIN] = False
@@ -166,6 +185,7 @@ def take_write_lock(session_or_connection) -> None:
     conn = session_or_connection
     if not isinstance(conn, Connection):
         conn = conn.connection()
+    conn.info.pop(_MEMO, None)  # a writer reads what is current (SQLite: a newer snapshot) from here
     if conn.dialect.name != "sqlite":
         return
     state = conn.info.get(_STATE)
@@ -189,6 +209,7 @@ def fresh_snapshot(session) -> None:
     if not session.in_transaction():
         return
     conn = session.connection()
+    conn.info.pop(_MEMO, None)
     state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
     if state is not None and not state["writing"]:
         cur = conn.connection.dbapi_connection.cursor()
@@ -249,6 +270,7 @@ def init_app(app) -> None:
         event.listen(Engine, "before_cursor_execute", _before_execute)
         event.listen(Engine, "rollback", _rollback_keeps_prepared_statements)
         event.listen(Engine, "handle_error", _failed)
+        event.listen(Engine, "rollback_savepoint", _forget_reads)
         event.listen(Session, "do_orm_execute", _for_update_takes_the_lock)
         _installed = True
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

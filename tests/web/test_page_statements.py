@@ -61,6 +61,23 @@ def test_a_case_page_costs_the_same_with_one_row_or_eight(app, client, login_as,
     assert one <= ceiling + AUDIT_APPEND_STATEMENTS, one  # the route page shows a dozen sections, each one statement
 
 
+@pytest.mark.parametrize("url", ["/cases/{code}", "/api/v1/cases/{code}"])
+def test_a_receiving_entitys_case_page_costs_what_the_owners_does(app, client, login_as, people, count_queries, url):
+    """What her entity's referrals share of the case is asked about twenty times a page (its forms, its attachments'
+    kinds, its timeline): read once a transaction (authz._shared_with), it was a statement each (19 in all). At most
+    one statement more than the owner's reader: that one."""
+    code = _case_with(app, people, 2)
+    costs = []
+    for reader in ("ana", "beto"):
+        login_as(people[reader])
+        headers = None
+        if url.startswith("/api/"):
+            with app.app_context():
+                headers = {"Authorization": f"Bearer {new_api_token(people[reader].id)}"}
+        costs.append(_statements(client, count_queries, url.format(code=code), headers))
+    assert costs[1] <= costs[0] + 1, costs
+
+
 @pytest.mark.parametrize("url", ["/cases/", "/api/v1/cases"])
 def test_a_receiving_entitys_case_list_costs_the_same_with_one_referred_case_or_four(app, client, login_as, people,
                                                                                      count_queries, url):
