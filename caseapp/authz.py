@@ -3,9 +3,13 @@
 Services call require() before acting, so the web, the API and the CLI cannot disagree.
 
 Another entity sees a case only through an accepted referral whose basis for sharing is in force now — the
-victim's consent to share with that entity (withdrawing it cuts access at once), the mandatory referral of a
-child to ICBF, or a coordinator's recorded override — and only the sections that referral shares. It may record
-the service it was asked for (referral.fulfil) and change nothing else: writing a case is its owner's.
+victim's consent to share with that entity (withdrawing it cuts access at once: from the next transaction), the
+mandatory referral of a child to ICBF, or a coordinator's recorded override — and only the sections that referral
+shares. It may record the service it was asked for (referral.fulfil) and change nothing else: writing a case is its
+owner's. A request reads what a referral shares once (_shared_with), so its page is drawn from one answer: a
+withdrawal committed while it is drawn applies to the next request, as it always did on SQLite, whose reads see
+one snapshot; on PostgreSQL each of the page's twenty questions saw the latest commit, and half a page could
+follow the old answer and half the new.
 """
 from __future__ import annotations
 

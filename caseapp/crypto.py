@@ -58,14 +58,15 @@ def _unb64(text: str) -> bytes:
 
 @dataclass
 class Keyring:
-    keks: dict[str, bytes]
+    # No key in its repr: a traceback that shows local variables (a debugger, an error reporter) would print them.
+    keks: dict[str, bytes] = field(repr=False)
     active: str
-    index_root: bytes
-    audit_key: bytes
-    token_key: bytes
+    index_root: bytes = field(repr=False)
+    audit_key: bytes = field(repr=False)
+    token_key: bytes = field(repr=False)
     source: Path | None = None
-    _derived: dict = field(default_factory=dict, repr=False)
-    _kek_ciphers: dict = field(default_factory=dict, repr=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
+    _kek_ciphers: dict = field(default_factory=dict, repr=False, compare=False)  # by the KEK itself, not its id
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -129,9 +130,10 @@ class Keyring:
     def kek_cipher(self, kek_id: str) -> AESGCM:
         """The AES-GCM cipher of a KEK, made once per keyring: a case list unwraps fifty data keys, and making the
         cipher cost more than the unwrap itself. KeyError for an unknown KEK."""
-        cipher = self._kek_ciphers.get(kek_id)
+        kek = self.keks[kek_id]
+        cipher = self._kek_ciphers.get(kek)
         if cipher is None:
-            cipher = self._kek_ciphers[kek_id] = AESGCM(self.keks[kek_id])
+            cipher = self._kek_ciphers[kek] = AESGCM(kek)
         return cipher
 
 

@@ -73,21 +73,28 @@ def insert_loaded(session, *instances) -> None:
     - The rows of a many-to-many collection set on an instance go to its secondary table.
     Nothing else is cascaded: an object reachable from these that is not written yet is a RuntimeError, not an
     INSERT left for the next flush. A failed INSERT (IntegrityError) raises as a flush's would; the caller rolls
-    back."""
+    back, as after the RuntimeError. Not for: a mapper that inherits (only its own table is written), a version
+    counter other than the column's default, a value that is an SQL expression, a foreign key set only through a
+    one-to-many without its many-to-one side; and a nullable column left unset takes a server default where a flush
+    would write NULL (the registration's tables have none)."""
     conn = session.connection()
     pending_before = set(session.new)
     for obj in instances:
         state = instance_state(obj)
         mapper, values = state.mapper, state.dict
+        if mapper.inherits is not None:
+            raise RuntimeError(f"insert_loaded: {mapper} inherits; write it through a flush")
         for rel in mapper.relationships:
             target = values.get(rel.key)
             if rel.direction is MANYTOONE and target is not None:
                 target_state = instance_state(target)
                 for local, remote in rel.local_remote_pairs:
                     key = target_state.mapper.get_property_by_column(remote).key
-                    if target_state.dict.get(key) is None:
+                    # a persistent target's key may be expired (after a commit): read it, as a flush would
+                    value = target_state.dict.get(key) if target_state.key is None else getattr(target, key)
+                    if value is None:
                         raise RuntimeError(f"insert_loaded: {rel} points at an object not written yet")
-                    values[mapper.get_property_by_column(local).key] = target_state.dict[key]
+                    values[mapper.get_property_by_column(local).key] = value
         columns = _insert_columns(mapper)
         given = {column.key: values[key] for column, key in columns if values.get(key) is not None}
         made = tuple((column, key) for column, key in columns if column.key not in given)

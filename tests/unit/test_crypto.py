@@ -109,6 +109,33 @@ def test_wrong_or_unknown_key_id_raises(two_cases):
     del ring.keks[other]
 
 
+def test_a_keyring_prints_no_key(ctx):
+    """A traceback that shows its local variables (a debugger, an error reporter) prints the keyring's repr."""
+    ring = crypto.keyring()
+    crypto.unwrap_data_key(*crypto.wrap_data_key(crypto.new_data_key()))  # its cipher made and kept
+    shown = repr(ring)
+    assert ring.active in shown
+    for key in (*ring.keks.values(), ring.index_root, ring.audit_key, ring.token_key):
+        assert repr(key) not in shown and crypto._b64(key) not in shown and key.hex() not in shown
+
+
+def test_a_kek_replaced_under_its_id_is_the_one_used(ctx):
+    """The cipher of a KEK is kept per key, not per id: a keyring whose key changed under the same id (rewritten
+    by hand, restored from a backup) never unwraps with the old one."""
+    ring = crypto.keyring()
+    kek_id, wrapped = crypto.wrap_data_key(crypto.new_data_key())
+    old = ring.keks[kek_id]
+    ring.keks[kek_id] = crypto.new_data_key()
+    try:
+        with pytest.raises(crypto.CryptoError):
+            crypto.unwrap_data_key(kek_id, wrapped)
+        dek = crypto.new_data_key()
+        assert crypto.unwrap_data_key(*crypto.wrap_data_key(dek, kek_id)) == dek
+    finally:
+        ring.keks[kek_id] = old
+    assert len(crypto.unwrap_data_key(kek_id, wrapped)) == 32
+
+
 def test_data_keys_are_per_victim_and_wrapped(two_cases):
     a, b = two_cases
     ka, kb = _victim(a).data_key, _victim(b).data_key

@@ -125,3 +125,16 @@ def test_an_object_left_out_is_an_error_not_a_row_written_later(ctx, people):
     db.session.rollback()
     assert db.session.scalar(select(Consent.id).limit(1)) is None
     assert db.session.scalar(select(Case.id).where(Case.code.in_(["SDIS-2025-90003", "SDIS-2025-90004"]))) is None
+
+
+def test_a_target_read_back_after_a_commit_gives_its_key(ctx, people, factory):
+    case = cases.register_case(db.session.get(User, people[0].id), dict(CHILD))
+    db.session.commit()  # the case's attributes expire: its id is read again, as a flush would
+    mia = factory.user("mia", roles=("social_worker",))
+    extra = assignments.CaseAssignment(case=case, user_id=mia.id, role="social_worker", assigned_at=utcnow(),
+                                       assigned_by_id=people[0].id)
+    insert_loaded(db.session, extra)
+    db.session.commit()
+    assert extra.case_id == case.id
+    assert db.session.scalar(select(assignments.CaseAssignment.case_id).where(
+        assignments.CaseAssignment.user_id == mia.id)) == case.id
