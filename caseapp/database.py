@@ -185,7 +185,7 @@ def take_write_lock(session_or_connection) -> None:
     conn = session_or_connection
     if not isinstance(conn, Connection):
         conn = conn.connection()
-    conn.info.pop(_MEMO, None)  # a writer reads what is current (SQLite: a newer snapshot) from here
+    _forget_reads(conn)  # a writer reads what is current (SQLite: a newer snapshot) from here
     if conn.dialect.name != "sqlite":
         return
     state = conn.info.get(_STATE)
@@ -209,7 +209,7 @@ def fresh_snapshot(session) -> None:
     if not session.in_transaction():
         return
     conn = session.connection()
-    conn.info.pop(_MEMO, None)
+    _forget_reads(conn)
     state = conn.info.get(_STATE) if conn.dialect.name == "sqlite" else None
     if state is not None and not state["writing"]:
         cur = conn.connection.dbapi_connection.cursor()
