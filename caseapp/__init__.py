@@ -34,11 +34,13 @@ def create_app(config) -> Flask:
     app.jinja_environment = LanguageEnvironment  # before anything builds app.jinja_env: templates per language
     app.config.from_object(config)
 
-    from caseapp import database, logging_setup, security
+    from caseapp import compiled_cache, database, logging_setup, security
     from caseapp.extensions import babel, csrf, db, limiter, login_manager, migrate
     from caseapp.i18n import RequestDomain, install_wtforms_translations, select_locale
 
     logging_setup.init_app(app)
+    # statements used again are found in SQLAlchemy's cache without hashing their keys (caseapp.compiled_cache)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = compiled_cache.engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
