@@ -40,7 +40,7 @@ def create_app(config) -> Flask:
 
     logging_setup.init_app(app)
     # statements used again are found in SQLAlchemy's cache without hashing their keys (caseapp.compiled_cache)
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = compiled_cache.engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = compiled_cache.engine_options(app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), compare_type=True)
