@@ -36,7 +36,7 @@ def create_app(config) -> Flask:
 
     from caseapp import compiled_cache, database, logging_setup, security
     from caseapp.extensions import babel, csrf, db, limiter, login_manager, migrate
-    from caseapp.i18n import RequestDomain, install_wtforms_translations, select_locale
+    from caseapp.i18n import RequestDomain, install_babel_context, install_wtforms_translations, select_locale
 
     logging_setup.init_app(app)
     # statements used again are found in SQLAlchemy's cache without hashing their keys (caseapp.compiled_cache)
@@ -48,6 +48,7 @@ def create_app(config) -> Flask:
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(PACKAGE / "translations"))
     babel.domain_instance = RequestDomain()  # the default domain ("messages"), its translations held per request
     install_wtforms_translations()
+    install_babel_context()
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

@@ -21,3 +21,26 @@ def test_force_locale_is_obeyed_inside_one_request(app):
                 assert get_translations().ugettext("Purposes of exploitation") == "Purposes of exploitation"
                 assert render_template_string("{{ _('Case %(code)s', code='C') }}") == "Case C"
             assert render_template_string("{{ _('Case %(code)s', code='C') }}") == "Caso C"
+
+
+def test_flask_babel_keeps_its_state_where_it_did(app):
+    """i18n.babel_context, which flask_babel now asks for its per-request state: none outside an app context, one
+    namespace on `g` for the rest of it (the locale found once, force_locale's changes undone after it), a new one
+    for the next request."""
+    import flask_babel
+    from flask import g
+    from flask_babel import get_locale, lazy_gettext
+
+    from caseapp.i18n import babel_context
+
+    assert flask_babel._get_current_context is babel_context
+    assert babel_context() is None and get_locale() is None
+    with app.test_request_context("/"):
+        ctx = babel_context()
+        assert ctx is g._flask_babel and babel_context() is ctx
+        assert str(get_locale()) == "es_CO" and ctx.babel_locale is get_locale()
+        with force_locale("en"):
+            assert str(lazy_gettext("Purposes of exploitation")) == "Purposes of exploitation"
+        assert str(lazy_gettext("Purposes of exploitation")) == "Finalidades de explotación"
+    with app.test_request_context("/"):
+        assert babel_context() is not ctx and not hasattr(babel_context(), "babel_locale")
