@@ -9,7 +9,19 @@ import logging
 import time
 import uuid
 
-from flask import current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
+import flask_login.utils
+from flask import (
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -50,6 +62,21 @@ def load_user(token: str):
     if user is None and reason in ("idle_timeout", "absolute_timeout"):
         g.session_expired = True
     return user
+
+
+def request_user():
+    """The request's user, as Flask-Login's `_get_user` finds her (`current_user`: loaded at the first ask, kept on
+    `g` for the rest of the request; None outside a request), with one look at `g` instead of three through its
+    proxy: ~3 us at each use of `current_user`, which a page makes dozens of times (its rules, its log rows, its
+    templates)."""
+    if not has_request_context():
+        return None
+    found = g._get_current_object()
+    try:
+        return found._login_user
+    except AttributeError:
+        current_app.login_manager._load_user()
+        return found._login_user
 
 
 @login_manager.unauthorized_handler
@@ -111,6 +138,7 @@ def init_app(app) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+    flask_login.utils._get_user = request_user  # what `current_user` stands for, found with one look at g
 
     @app.before_request
     def assign_request_id():
