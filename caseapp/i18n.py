@@ -68,8 +68,9 @@ def install_wtforms_translations() -> None:
 def babel_context() -> SimpleNamespace | None:
     """flask_babel's per-request state (its locale, forced locale, translations): the namespace it keeps on `g`, or
     None outside an app context, as its own `_get_current_context` gives it. That one asked the `g` proxy three times
-    (`not g`, `hasattr`, the attribute), ~4 us, and a translated text asks for it three times (the domain, the
-    translations, the locale): 15 us a lazy text, 280 us for the console's outcome list of four options."""
+    (`not g`, `hasattr`, the attribute), ~4 us, and a translated text asks for it twice (the domain, then the
+    translations RequestDomain holds; the locale too until they are held): 15 us a lazy text, 280 us for the
+    console's outcome list of four options."""
     try:
         found = g._get_current_object()
     except RuntimeError:  # no app context: what `not g` said

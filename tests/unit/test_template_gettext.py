@@ -35,6 +35,9 @@ def test_flask_babel_keeps_its_state_where_it_did(app):
 
     assert flask_babel._get_current_context is babel_context
     assert babel_context() is None and get_locale() is None
+    with app.app_context():  # a command or a job: the default language, held on its own g
+        assert babel_context() is g._flask_babel and str(get_locale()) == "es_CO"
+        assert str(lazy_gettext("Purposes of exploitation")) == "Finalidades de explotación"
     with app.test_request_context("/"):
         ctx = babel_context()
         assert ctx is g._flask_babel and babel_context() is ctx
