@@ -1,6 +1,7 @@
 """The primitives every service uses, so that each rule below is written once.
 
-- `load_case(code)`: the case by its public code, or NotFound (a malformed code is absent too);
+- `load_case(code)`: the case by its public code, or NotFound (a malformed code is absent too); `read_case(code,
+  read)` the same for a read that shows it, with what `read` joins to it;
   `load_case_for(actor, code, action)`: the same, only if authz allows the actor that action on it.
 - `require_version(row, version)`: an edit names the version it was made from, always; a stale one is refused.
 - `commit_read()`: commit a read's access-log row, keeping what the read loaded (`keeping_loaded()` for a write
@@ -34,6 +35,7 @@ from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting, Submission
 from caseapp.models.cases import Case
+from caseapp.models.joined_read import HELD, JoinedRead
 from caseapp.timeutil import today, utcnow
 
 MAX_TEXT = 4000
@@ -69,12 +71,30 @@ def any_of(column, values: tuple):
 def load_case(code, *options) -> Case:
     """The case whose public code is `code` (any case: permission is the caller's next step); `options` are loader
     options for what the caller is about to show, module constants (the statement is built once per tuple of them)."""
-    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
-        raise NotFound()
-    case = db.session.scalar(_by_code(options), {"code": code.strip().upper()})
+    case = db.session.scalar(_by_code(options), {"code": _case_code(code)})
     if case is None:
         raise NotFound()
     return case
+
+
+def read_case(code, read: JoinedRead) -> Case:
+    """load_case for a read that shows the case: `read` (a module constant) says what is joined to it, and its rows
+    are read without the ORM's row processing (caseapp.models.joined_read). A case the session holds already is
+    loaded through the ORM with the same joins, as a query would complete it."""
+    code = _case_code(code)
+    case = read.load(db.session, code)
+    if case is HELD:
+        return load_case(code, *read.options)
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def _case_code(code) -> str:
+    """A case code as cases are stored (NotFound for what cannot be one: a malformed code is an absent case)."""
+    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
+        raise NotFound()
+    return code.strip().upper()
 
 
 @functools.lru_cache(maxsize=32)

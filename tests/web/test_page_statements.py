@@ -236,12 +236,12 @@ def test_a_page_that_fails_to_draw_shows_nothing_and_the_log_names_the_case(app,
     headers = _as_ana(app, login_as, people, url)
     real = reading.get_case
 
-    def failing_draw(actor, code, draw=None, also=()):
+    def failing_draw(actor, code, draw=None, read=reading.CASE_READ):
         def draw_then_fail(case):
             drawn = draw(case)
             assert b"52000001" in (drawn if isinstance(drawn, str) else str(drawn)).encode()
             raise RuntimeError("the drawing failed")
-        return real(actor, code, draw=draw_then_fail if draw is not None else None, also=also)
+        return real(actor, code, draw=draw_then_fail if draw is not None else None, read=read)
 
     monkeypatch.setattr(reading, "get_case", failing_draw)
     monkeypatch.setattr(registry, "get_case", failing_draw)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import column_property, joinedload, lazyload, undefer
+from sqlalchemy.orm import column_property, joinedload, lazyload
 
 from caseapp import audit, authz
 from caseapp.errors import Conflict, Invalid
@@ -108,7 +108,7 @@ Case.professionals_shown = column_property(
     .scalar_subquery(),
     deferred=True,
 )
-SHOWN_WITH_CASE = undefer(Case.professionals_shown)  # a loader option for the case page's statement
+SHOWN_WITH_CASE = "professionals_shown"  # undeferred by the case page's read (registry.reading.CASE_PAGE)
 
 
 def viewed(actor, case: Case) -> None:

@@ -11,7 +11,6 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload, lazyload, undefer
 
 from caseapp import audit, authz
 from caseapp.errors import Invalid
@@ -21,6 +20,7 @@ from caseapp.models.cases import (
     Case,
     JsonRows,
 )
+from caseapp.models.joined_read import JoinedRead
 from caseapp.models.victims import (
     DOCUMENT_TYPES,
     Victim,
@@ -29,7 +29,7 @@ from caseapp.services.casework import assignments
 from caseapp.services.primitives import (
     blank,
     commit_read,
-    load_case,
+    read_case,
 )
 from caseapp.services.registry.fields import ACCOUNT_FIELDS, IDENTITY_FIELDS, STAT_FIELDS
 from caseapp.services.registry.identity import _bidx, _document_key, _name_key, _phone_key, candidates_page
@@ -43,12 +43,12 @@ from caseapp.services.registry.places import places_of
 # of the consents was a statement of its own); the purposes as a JSON column (Case.purposes_shown), neither joined
 # (through their association table they made the statement take 75 ms on SQLite at 100,000 cases) nor a selectin
 # load of objects (a statement of their own)
-_CASE_READ = (joinedload(Case.consents), joinedload(Case.screening), joinedload(Case.safety_flags),
-              undefer(Case.purposes_shown), lazyload(Case.purposes))
-# What the case page shows beside what every read of a case loads (_CASE_READ), columns of the same statement: the
+_JOINED = ("consents", "screening", "safety_flags")
+CASE_READ = JoinedRead(Case, "code", _JOINED, ("purposes_shown",))
+# What the case page shows beside what every read of a case loads (CASE_READ), columns of the same statement: the
 # entities its consent form offers, its professionals (a statement each on their own: a round trip each on
 # PostgreSQL). The API's read shows neither.
-CASE_PAGE = (undefer(Case.sharing_entities_shown), assignments.SHOWN_WITH_CASE)
+CASE_PAGE = JoinedRead(Case, "code", _JOINED, ("purposes_shown", "sharing_entities_shown", assignments.SHOWN_WITH_CASE))
 
 
 @dataclass(frozen=True)
@@ -72,17 +72,17 @@ def shown_purposes(case: Case) -> list[ShownPurpose]:
 _NOT_LOADED = object()
 
 
-def get_case(actor, code: str, draw=None, also: tuple = ()):
+def get_case(actor, code: str, draw=None, read: JoinedRead = CASE_READ):
     """The case by code, if the actor may read it (404 otherwise: its existence is not told). Its consents and screening
-    come with it: every reader of a case shows them; `also`: loader options for what else the caller shows of it
-    (CASE_PAGE).
+    come with it: every reader of a case shows them (CASE_READ); `read`: what else the caller shows of it, joined in
+    the same statement (CASE_PAGE).
 
     `draw(case)`: what the caller shows of it (the case page, the API's body), made before the access-log row is
     written and returned in the case's place. Its reads (the timeline, the professionals, the attachments) then share
     the read's transaction: drawn after the row's commit, they opened a second one (on PostgreSQL its BEGIN, and its
     rollback with the check before it: three round trips more). The row is still committed before anything leaves
     the server: a draw that fails, or a row that cannot be committed, shows nothing (the error page is logged)."""
-    case = load_case(code, *_CASE_READ, *also)
+    case = read_case(code, read)
     authz.require(actor, "case.read", case)
     if draw is None:
         shown = case

@@ -212,7 +212,7 @@ def new():
 @case_roles_required
 def detail(code):
     # drawn, then logged: one transaction
-    return case_service.get_case(current_user, code, draw=_case_page, also=case_service.CASE_PAGE)
+    return case_service.get_case(current_user, code, draw=_case_page, read=case_service.CASE_PAGE)
 
 
 def _case_page(case) -> str:
