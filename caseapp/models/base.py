@@ -4,7 +4,14 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, insert
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import MANYTOONE, Mapped, declared_attr, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import (
+    MANYTOONE,
+    Mapped,
+    declared_attr,
+    make_transient_to_detached,
+    mapped_column,
+    scoped_session,
+)
 from sqlalchemy.orm.attributes import instance_state
 
 from caseapp.timeutil import utcnow
@@ -43,9 +50,12 @@ def attach_loaded(session, cls, values: dict):
     if held is not None:
         return held, False
     instance = mapper.class_manager.new_instance()
-    instance_state(instance).dict.update(values)
+    state = instance_state(instance)
+    state.dict.update(values)
     make_transient_to_detached(instance)  # the values are the committed ones; anything else expired
-    session.add(instance)
+    # Session.add less its save-update cascade, which walks every relationship of the mapper (~25 µs of a ~60 µs
+    # add) and finds nothing here: nothing is attached to an instance made a moment ago.
+    (session() if isinstance(session, scoped_session) else session)._update_impl(state)
     return instance, True
 
 
