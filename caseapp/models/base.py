@@ -39,6 +39,14 @@ class UnderVictimKey:
         return self.case._encryption_key()
 
 
+@functools.cache
+def loaded_columns(cls) -> tuple[tuple[str, ...], tuple]:
+    """(attribute keys, columns) of what a query of `cls` loads (its columns less the deferred ones), in one order:
+    for a Core statement whose rows attach_loaded makes into objects."""
+    props = [p for p in sa_inspect(cls).column_attrs if not p.deferred]
+    return tuple(p.key for p in props), tuple(p.columns[0] for p in props)
+
+
 def attach_loaded(session, cls, values: dict):
     """The persistent `cls` instance with these column values (every loaded column, its primary key among them), as
     if a query had loaded it, without the ORM's row processing: for the signed-in user, built from the one Core row

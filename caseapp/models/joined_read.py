@@ -25,7 +25,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import MANYTOONE, aliased, joinedload, lazyload, undefer
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
-from caseapp.models.base import attach_loaded
+from caseapp.models.base import attach_loaded, loaded_columns
 
 
 @dataclass(frozen=True)
@@ -57,9 +57,8 @@ class JoinedRead:
         joins: list = []
         order: list = []
 
-        def add(cls, alias, parent, key, many, props, path):
+        def add(cls, alias, parent, key, many, keys, path):
             mapper = sa_inspect(cls)
-            keys = tuple(p.key for p in props)
             start = len(columns)
             columns.extend(getattr(alias, k) for k in keys)
             if len(mapper.primary_key) != 1:
@@ -80,10 +79,10 @@ class JoinedRead:
             if rel.uselist:  # its members in the relationship's order (columns of it), else by id: one order always
                 for column in rel.order_by or rel.mapper.primary_key:
                     order.append(getattr(target, rel.mapper.get_property_by_column(column).key))
-            props = [p for p in rel.mapper.column_attrs if not p.deferred]
-            add(rel.mapper.class_, target, index, rel.key, rel.uselist, props, (*path, rel.mapper))
+            add(rel.mapper.class_, target, index, rel.key, rel.uselist, loaded_columns(rel.mapper.class_)[0],
+                (*path, rel.mapper))
 
-        add(root, root_alias, None, None, False, root_props, (root_mapper,))
+        add(root, root_alias, None, None, False, tuple(p.key for p in root_props), (root_mapper,))
         for key in joined:
             follow(0, root_alias, root_mapper.relationships[key], (root_mapper,))
         statement = select(*columns).select_from(root_alias)

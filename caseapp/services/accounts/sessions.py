@@ -8,14 +8,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm.attributes import set_committed_value
 
 from caseapp import audit, crypto
 from caseapp.database import comma_list
 from caseapp.extensions import db
 from caseapp.models.accounts import ApiToken, Entity, User, UserRole, UserSession
-from caseapp.models.base import attach_loaded
+from caseapp.models.base import attach_loaded, loaded_columns
 from caseapp.services import notifications
 from caseapp.services.primitives import keeping_loaded
 from caseapp.timeutil import utcnow
@@ -36,10 +35,8 @@ class SignedIn:
 def _user_columns() -> tuple:
     """(user keys, entity keys, their columns): what a load of the user and of her entity reads, less the deferred
     credentials."""
-    users = [p for p in sa_inspect(User).column_attrs if not p.deferred]
-    entities = list(sa_inspect(Entity).column_attrs)
-    return (tuple(p.key for p in users), tuple(p.key for p in entities),
-            tuple(p.columns[0] for p in users + entities))
+    (user_keys, user_columns), (entity_keys, entity_columns) = loaded_columns(User), loaded_columns(Entity)
+    return user_keys, entity_keys, user_columns + entity_columns
 
 
 @functools.cache

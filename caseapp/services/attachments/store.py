@@ -18,6 +18,7 @@ from caseapp.errors import Conflict, Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.models.accounts import Setting
 from caseapp.models.attachments import ATTACHMENT_KINDS, ATTACHMENT_SECTIONS, CaseAttachment
+from caseapp.models.base import attach_loaded, loaded_columns
 from caseapp.models.cases import Case
 from caseapp.services.attachments.rules import SETTING, check_file, limit_of, size_limit
 from caseapp.services.primitives import any_of, clean_text, commit, commit_read, load_case_for, whole_number
@@ -85,9 +86,21 @@ def case_block(actor, case: Case, *, with_limit: bool) -> tuple[list[CaseAttachm
         return _rows(kinds, case), None
     if not kinds:
         return [], size_limit()
-    found = db.session.execute(_with_limit(kinds), {"case_id": case.id, "key": SETTING}).all()
-    setting = found[0] if found[0].version is not None else None  # the one-row start: always a row, its value
-    return [row[0] for row in found if row[0] is not None], limit_of(setting)
+    # as plain rows, each attachment made with attach_loaded: the ORM's row processing, set up again at each
+    # execution, was half of this read (0.30 ms against 0.14, in process, with no attachment)
+    found = db.session.connection().execute(_with_limit(kinds), {"case_id": case.id, "key": SETTING}).all()
+    keys = loaded_columns(CaseAttachment)[0]
+    first = found[0]  # the one-row start: always a row, with the setting's value and version (NULLs: its default)
+    setting = _Setting(first.limit_value, first.limit_version) if first.limit_version is not None else None
+    rows = [attach_loaded(db.session, CaseAttachment, dict(zip(keys, row[:len(keys)], strict=True)))[0]
+            for row in found if row.id is not None]
+    return rows, limit_of(setting)
+
+
+@dataclass(frozen=True)
+class _Setting:
+    value: str
+    version: int
 
 
 def _readable(actor, case: Case) -> tuple:
@@ -113,7 +126,8 @@ def _with_limit(kinds: tuple):
     """_of_kinds beside the limit's setting, both joined to a one-row start: the setting (or NULLs while it has its
     default) comes even when no attachment does."""
     start = select(literal_column("1").label("one")).subquery()
-    return (select(CaseAttachment, Setting.value, Setting.version).select_from(start)
+    return (select(*loaded_columns(CaseAttachment)[1], Setting.value.label("limit_value"),
+                   Setting.version.label("limit_version")).select_from(start)
             .outerjoin(Setting, Setting.key == bindparam("key"))
             .outerjoin(CaseAttachment, _of_case(kinds))
             .order_by(CaseAttachment.id))
