@@ -381,3 +381,25 @@ def test_sniff_recognises_only_the_three_formats():
     for data, _name, _type in HOSTILE.values():
         assert attachments.sniff(data) is None
     assert attachments.sniff(b"GIF89a") is None
+
+
+def test_the_case_page_shows_attachments_without_their_bytes_at_the_cost_of_none(app, client, login_as, people,
+                                                                                 count_queries):
+    """Three attachments on the case page: their names decrypted, no statement reads their bytes, and the page costs
+    the statements it costs with none (store.case_block reads them with the limit, as plain rows)."""
+    c = app.test_client()
+    login_as(people["sw"], c)
+    url = f"/cases/{people['code']}"
+    c.get(url)
+    with count_queries() as none:
+        assert c.get(url).status_code == 200
+    names = ["cedula.png", "acta firmada.pdf", "consentimiento.pdf"]
+    for kind, data, name in (("identity_document", PNG, names[0]), ("consent", PDF, names[1]),
+                             ("consent", PDF, names[2])):
+        assert api_upload(client, people, "sw", people["code"], data=data, kind=kind, filename=name,
+                          mimetype="application/pdf").status_code == 201
+    with count_queries() as three:
+        page = c.get(url).get_data(as_text=True)
+    assert all(name in page for name in names)
+    assert len(three.statements) == len(none.statements), three
+    assert not any("content_enc" in s for s in three.statements), three

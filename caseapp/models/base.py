@@ -12,7 +12,7 @@ from sqlalchemy.orm import (
     mapped_column,
     scoped_session,
 )
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from caseapp.timeutil import utcnow
 
@@ -47,20 +47,38 @@ def loaded_columns(cls) -> tuple[tuple[str, ...], tuple]:
     return tuple(p.key for p in props), tuple(p.columns[0] for p in props)
 
 
+@functools.cache
+def _deferred(mapper) -> frozenset:
+    return frozenset(p.key for p in mapper.column_attrs if p.deferred)
+
+
+def query_connection(session):
+    """The session's connection for a Core read whose rows attach_loaded makes into objects, after the flush a query
+    would do first (autoflush): what the request changed is what it reads (a flag cleared, an attachment removed a
+    moment ago), and an object it holds is never kept beside rows that no longer match it."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
+
+
 def attach_loaded(session, cls, values: dict):
     """The persistent `cls` instance with these column values (every loaded column, its primary key among them), as
     if a query had loaded it, without the ORM's row processing: for the signed-in user, built from the one Core row
     that every request reads (ORM loading of a user, her entity and her roles cost ~190 us of a ~250 us statement).
-    Columns not given (deferred ones) load on first read, as they would after a query. An instance the session
-    already holds is returned as it is, as a query would. Returns (the instance, whether it was built here)."""
+    Columns not given (deferred ones) load on first read, each on its own, as they would after a query. An instance
+    the session already holds is returned as a query returns it: what it has loaded kept, what it has not (a commit
+    expired it) taken from `values`. Returns (the instance, whether it was built here)."""
     mapper = sa_inspect(cls)
     held = session.identity_map.get(mapper.identity_key_from_primary_key([values[k.key] for k in mapper.primary_key]))
     if held is not None:
+        for key in instance_state(held).unloaded.intersection(values):
+            set_committed_value(held, key, values[key])
         return held, False
     instance = mapper.class_manager.new_instance()
     state = instance_state(instance)
     state.dict.update(values)
     make_transient_to_detached(instance)  # the values are the committed ones; anything else expired
+    state.expired_attributes.difference_update(_deferred(mapper))  # ...but a deferred column is not expired
     # Session.add less its save-update cascade, which walks every relationship of the mapper (~25 µs of a ~60 µs
     # add) and finds nothing here: nothing is attached to an instance made a moment ago.
     (session() if isinstance(session, scoped_session) else session)._update_impl(state)

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import MANYTOONE, aliased, joinedload, lazyload, undefer
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.attributes import set_committed_value
 
-from caseapp.models.base import attach_loaded, loaded_columns
+from caseapp.models.base import attach_loaded, loaded_columns, query_connection
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,6 @@ class _Node:
     key: str | None  # its relationship's name on the parent
     many: bool
     keys: tuple[str, ...]  # the attributes its columns load, in the statement's order
-    deferred: frozenset[str]  # its deferred columns not loaded
     start: int  # its first column in a row
     id_positions: tuple[int]  # where its primary key (one column) is in a row
 
@@ -64,8 +63,7 @@ class JoinedRead:
             if len(mapper.primary_key) != 1:
                 raise NotImplementedError(f"{cls.__name__}: only a one-column primary key")
             ids = (start + keys.index(mapper.get_property_by_column(mapper.primary_key[0]).key),)
-            deferred = frozenset(p.key for p in mapper.column_attrs if p.deferred) - set(keys)
-            nodes.append(_Node(cls, parent, key, many, keys, deferred, start, ids))
+            nodes.append(_Node(cls, parent, key, many, keys, start, ids))
             index = len(nodes) - 1
             for rel in mapper.relationships:  # what the ORM joins of its own accord, until a kind comes again
                 if rel.lazy in ("joined", False) and rel.mapper not in path:
@@ -101,9 +99,7 @@ class JoinedRead:
     def load(self, session, value):
         """The root whose `where_key` is `value`, with what is joined to it, persistent in `session`; None when no
         row has it, or `HELD` when the session holds it already (the caller reads it through the ORM)."""
-        if session.autoflush and (session.new or session.dirty or session.deleted):
-            session.flush()  # as a query autoflushes: what the request changed is what it reads
-        rows = session.connection().execute(self.statement, {self.where_key: value}).all()
+        rows = query_connection(session).execute(self.statement, {self.where_key: value}).all()
         if not rows:
             return None
         nodes = self.nodes
@@ -118,13 +114,8 @@ class JoinedRead:
                 if found is None:
                     values = dict(zip(node.keys, row[node.start:node.start + len(node.keys)], strict=True))
                     found = made[index][identity] = attach_loaded(session, node.cls, values)
-                    if found[1]:  # its deferred columns load on first use each, as after a query: not all at once
-                        instance_state(found[0]).expired_attributes.difference_update(node.deferred)
-                    elif index == 0:
+                    if index == 0 and not found[1]:
                         return HELD
-                    else:  # held: what it has not loaded (expired by a commit) comes from the row, as in a query
-                        for key in instance_state(found[0]).unloaded.intersection(node.keys):
-                            set_committed_value(found[0], key, values[key])
                 if node.parent is None:
                     continue
                 parent_identity = tuple(row[i] for i in nodes[node.parent].id_positions)
