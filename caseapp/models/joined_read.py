@@ -11,10 +11,11 @@ relationships between them are set as loaded.
 What is joined is what the ORM would join for `select(root).options(joinedload(...))` with the same relationships:
 the ones named, and from every object joined, its many-to-one relationships declared `lazy="joined"` (followed
 for each kind as the ORM does). Anything else is left to load on first use, as after a query. An object the session
-already holds is kept as it is, as a query keeps it; if the root itself is held, the caller is told (`HELD`), so
-that it reads through the ORM (`options`: the same read as loader options). A relationship the ORM would load after
-the statement with one of its own (`lazy="selectin"`, a professional's roles) is left to load on first use. tests/unit/test_joined_read.py checks the result against the ORM's, attribute by
-attribute.
+already holds is the one returned, as a query returns it: what it has loaded kept, what a commit expired of it
+filled from the row (attach_loaded); if the root itself is held, the caller is told (`HELD`), so that it reads
+through the ORM (`options`: the same read as loader options). A relationship the ORM would load after the statement
+with one of its own (`lazy="selectin"`, a professional's roles) is left to load on first use.
+tests/unit/test_joined_read.py checks the result against the ORM's, attribute by attribute.
 """
 from __future__ import annotations
 
@@ -124,7 +125,8 @@ class JoinedRead:
                     members.setdefault(identity, found[0])
                 else:
                     parent, parent_built = made[node.parent][parent_identity]
-                    if (parent_built or node.key not in parent.__dict__) and parent.__dict__.get(node.key) is not found[0]:
+                    loaded = parent.__dict__
+                    if (parent_built or node.key not in loaded) and loaded.get(node.key) is not found[0]:
                         set_committed_value(parent, node.key, found[0])
         root = next(iter(made[0].values()))[0]
         # What an outer join found nothing for is loaded too: an empty collection, no one-to-one.
