@@ -14,7 +14,8 @@ that only read is sent so that the driver keeps the statements it prepared (`_ro
 psycopg forgets all of them at each `rollback()` and sends DEALLOCATE ALL, and a request whose last transaction only
 reads (the health check; a page that reads after its access-log row was committed, as the edit form does) rolls it
 back when the request ends, so none of its statements would ever stay prepared: each was planned again at every
-request. Any other transaction is rolled back by psycopg.
+request. Any other transaction is rolled back by psycopg. Its cursors build a result's description only when it is
+read (`caseapp.pg_cursor`).
 """
 from __future__ import annotations
 
@@ -61,6 +62,10 @@ def _on_connect(dbapi_connection, _record) -> None:
         ):
             cur.execute(pragma)
         cur.close()
+    elif type(dbapi_connection).__module__.startswith("psycopg"):
+        from caseapp import pg_cursor  # the PostgreSQL driver, where only PostgreSQL comes
+
+        dbapi_connection.cursor_factory = pg_cursor.Cursor
 
 
 def _on_begin(conn) -> None:
