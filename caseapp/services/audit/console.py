@@ -31,6 +31,7 @@ from caseapp.errors import Invalid, NotFound
 from caseapp.extensions import db
 from caseapp.labels import action_label, label, label_list
 from caseapp.models.audit import OUTCOMES, AuditEvent
+from caseapp.models.base import named_rows
 from caseapp.models.cases import Case
 from caseapp.services.primitives import ascii_digits, commit_read
 from caseapp.spreadsheets import safe_text
@@ -258,8 +259,8 @@ def _page(filters: Filters, cursor: str | None, limit: int, *, hide_audit_views:
     if where is None:
         return Page([], None, None)
     # through the session's connection (its transaction): columns, no ORM dispatch to go through
-    rows = list(db.session.connection().execute(page_statement(where, direction, limit),
-                                                page_params(where, bound)))
+    rows = named_rows(db.session.connection().execute(page_statement(where, direction, limit),
+                                                      page_params(where, bound)))
     more = len(rows) > limit
     rows = rows[:limit]
     if direction == "newer":

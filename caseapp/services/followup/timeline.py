@@ -36,6 +36,7 @@ from caseapp import audit, authz
 from caseapp.extensions import db
 from caseapp.labels import label, stage_label
 from caseapp.models.accounts import Entity
+from caseapp.models.base import named_rows
 from caseapp.models.cases import Case
 from caseapp.models.legal import LegalStageChange
 from caseapp.models.referrals import Referral
@@ -150,7 +151,7 @@ def _dated_rows(reading_parts: frozenset, case: Case, actor) -> dict[str, list]:
     if stmt is not None:
         # through the session's connection (its transaction): a Core statement gains nothing from the ORM's
         # dispatch, which cost a fifth of this read
-        for row in db.session.connection().execute(stmt, {"case_id": case.id, "party": party}):
+        for row in named_rows(db.session.connection().execute(stmt, {"case_id": case.id, "party": party})):
             rows.setdefault(row.kind, []).append(row)
     return rows
 

@@ -12,11 +12,12 @@ import functools
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 
 from caseapp import authz
 from caseapp.extensions import db
 from caseapp.models.accounts import Entity
+from caseapp.models.base import named_rows
 from caseapp.models.cases import Case
 from caseapp.models.keys import DataKey
 from caseapp.models.safety import SafetyFlag
@@ -66,9 +67,9 @@ def listed_page(actor, page, params: dict, *, compared: tuple[str, ...] = (), ke
     candidates), newest first, in one statement. A search passes the identity fields it `compared` (besides her
     names) and `keep`, which is given each candidate's IdentityColumns and says whether she is the one searched for:
     the caller's page holds only cases whose identity the reader may see."""
-    heads: dict[int, Row] = {}
+    heads: dict[int, tuple] = {}  # named tuples: authz and the rows below read them by name
     flags: dict[int, list[str]] = {}
-    for row in db.session.connection().execute(_rows_of(page, compared), params).all():
+    for row in named_rows(db.session.connection().execute(_rows_of(page, compared), params)):
         heads.setdefault(row[0], row)
         if row[-1] is not None:  # a flag in force: one row for each
             flags.setdefault(row[0], []).append(row[-1])
