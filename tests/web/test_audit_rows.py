@@ -54,6 +54,9 @@ ROWS = [
     _row(4, object_ref=None, action="login.failure", outcome=HOSTILE, roles="", at=datetime(2026, 12, 31, 23, 0)),
     _row(5, action="not.an.action", object_type="user", roles="coordinator,admin"),
     _row(6),  # labels repeat across rows
+    _row(7, actor=HOSTILE, actor_entity=HOSTILE, action=HOSTILE, object_type=HOSTILE, object_ref=HOSTILE,
+         ip=HOSTILE),  # hostile values again: escaped once for the table, shown escaped on every row
+    _row(8, actor="case", actor_entity="allowed", object_ref="case.view"),  # a value that is also a code or label
 ]
 
 
@@ -71,6 +74,16 @@ def test_python_rows_are_the_jinja_rows(app, locale, full):
     assert _cells(drawn) == _cells(expected)
     assert "<script>" not in str(drawn) and "<img" not in str(drawn)
     assert str(drawn).count("<tr") == len(ROWS)
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 3, 1, 4, 59, 58), datetime(2026, 1, 1, 0, 0, 0, 999999),
+                                datetime(2025, 12, 31, 5, 0, 1), datetime(2024, 2, 29, 23, 9, 7)])
+def test_a_log_instant_is_shown_in_colombian_time_to_the_second(at):
+    from caseapp.timeutil import to_local
+    from caseapp.web.audit.rows import audit_time
+
+    assert audit_time(at) == to_local(at).strftime("%d/%m/%Y %H:%M:%S")
+    assert audit_time(datetime(2026, 3, 1, 4, 59, 58)) == "28/02/2026 23:59:58"  # UTC-5, the day before
 
 
 def test_rows_speak_the_readers_language(app):

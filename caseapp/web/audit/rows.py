@@ -17,8 +17,12 @@ NONE = "—"
 
 
 def audit_time(value) -> str:
-    """A log instant in Colombian time, to the second (auditors compare rows, so no rounding)."""
-    return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else NONE
+    """A log instant in Colombian time, to the second (auditors compare rows, so no rounding). Its fields formatted
+    as numbers: strftime took twice as long, and an f-string 1.6 times, 50 times a console page."""
+    if not value:
+        return NONE
+    t = to_local(value)
+    return "%02d/%02d/%04d %02d:%02d:%02d" % (t.day, t.month, t.year, t.hour, t.minute, t.second)  # noqa: UP031
 
 
 def audit_rows(items, full: bool = True) -> Markup:
@@ -32,6 +36,15 @@ def audit_rows(items, full: bool = True) -> Markup:
             text = seen[key] = str(escape(draw(code)))
         return text
 
+    def shown(value) -> str:
+        """A value that repeats down the table (who, her entity, the case, the address), escaped once."""
+        if not value:
+            return NONE
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = str(escape(value))
+        return text
+
     out = []
     add = out.append
     for row in items:
@@ -41,21 +54,21 @@ def audit_rows(items, full: bool = True) -> Markup:
             add(f'<td class="num">{int(row.seq)}</td>')
         at = row.at  # a datetime: its two texts are digits and separators, nothing to escape
         add(f'<td><time datetime="{at.isoformat()}Z">{audit_time(at)}</time></td>'
-            f"<td>{escape(row.actor or NONE)}</td><td>{escape(row.actor_entity or NONE)}</td>")
+            f"<td>{shown(row.actor)}</td><td>{shown(row.actor_entity)}</td>")
         if full:
             add(f"<td>{once('roles', row.roles, lambda c: labels.label_list('role', c)) or NONE}</td>")
-        add(f"<td>{once('action', row.action, labels.action_label)} <code>{escape(row.action)}</code></td>")
+        add(f"<td>{once('action', row.action, labels.action_label)} <code>{shown(row.action)}</code></td>")
         if full:
             object_type = row.object_type
             if object_type:
-                add(f'<td><span title="{escape(object_type)}">'
+                add(f'<td><span title="{shown(object_type)}">'
                     f"{once('object', object_type, lambda c: labels.label('audit_object', c))}</span>")
-                add(f": <code>{escape(row.object_ref)}</code></td>" if row.object_ref else "</td>")
+                add(f": <code>{shown(row.object_ref)}</code></td>" if row.object_ref else "</td>")
             else:
                 add(f"<td>{NONE}</td>")
             request_id = row.request_id
             add(f"<td>{once('outcome', outcome, lambda c: labels.label('audit_outcome', c))}</td>"
-                f"<td>{escape(row.ip or NONE)}</td>"
+                f"<td>{shown(row.ip)}</td>"
                 f'<td class="request-id">{escape(request_id[:8] if request_id else NONE)}</td>'
                 f'<td class="detail">{escape(row.detail or "")}</td>')
         add("</tr>\n")
