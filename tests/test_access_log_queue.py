@@ -137,42 +137,108 @@ def test_seal_all_seals_rows_committed_after_the_sessions_first_read(ctx):
     assert _counts()[1] == 0
 
 
-def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_one_that_loses_leaves_its_row_to_the_next(ctx):
-    """PostgreSQL: a request that gets the chain's lock at its commit chains its rows itself (two statements fewer
-    than a queue row inserted and deleted); while another holds the lock they are queued, and sealed - after what
-    was queued before them - by the next commit that gets it."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite chains every row as it appends it (one writer)")
+def _sent_after_commits(statements: list[str]) -> list[str]:
+    """The statements sent after the last COMMIT of those listed."""
+    last = max((i for i, s in enumerate(statements) if s == "COMMIT"), default=-1)
+    return statements[last + 1:]
+
+
+@pytest.fixture
+def sent(ctx):
+    """Every statement the app's engine sends (from any thread), COMMIT included."""
     from sqlalchemy import event
 
     statements: list[str] = []
-    listener = lambda _c, _k, statement, *_a: statements.append(statement)  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        audit.record("case.view", object_type="case", object_ref="WIN-1", actor="ana")
-        db.session.commit()
-        assert not any("audit_queue" in s and s.lstrip().upper().startswith(("INSERT", "DELETE")) for s in statements)
-        assert _counts()[1] == 0
-        # The try and the head in one statement (migration 0027): the function reads the head by a statement of its
-        # own, after the lock, with a snapshot of its own only because it is VOLATILE (a STABLE one would read with
-        # the snapshot its caller took before the lock, and could miss the last sealer's commit: two rows, one seq).
-        assert sum("audit_chain_try" in s for s in statements) == 1
-        assert not any("advisory" in s or "ORDER BY audit_events.seq DESC" in s for s in statements), statements
-        assert db.session.scalar(text("SELECT provolatile FROM pg_proc WHERE proname = 'audit_chain_try'")) == "v"
-        with db.engine.connect() as holder:  # another request in the middle of its seal
-            holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
-            for ref in ("LOSE-1", "LOSE-2"):
-                audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
-                db.session.commit()
-            assert _counts()[1] == 2, "the rows wait in the queue, committed, while the chain is held"
-            holder.rollback()
-        audit.record("case.view", object_type="case", object_ref="WIN-2", actor="ana")
-        db.session.commit()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
+    on_statement = lambda _c, _k, statement, *_a: statements.append(statement)  # noqa: E731
+    on_commit = lambda _c: statements.append("COMMIT")  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", on_statement)
+    event.listen(db.engine, "commit", on_commit)
+    yield statements
+    event.remove(db.engine, "before_cursor_execute", on_statement)
+    event.remove(db.engine, "commit", on_commit)
+
+
+def _postgresql_only():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite chains every row as it appends it (one writer)")
+
+
+def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_sends_nothing_after_it(ctx, sent):
+    """PostgreSQL: a request that gets the chain's lock at its commit chains its rows itself (two statements fewer
+    than a queue row inserted and deleted), and sends nothing after its commit (it used to look at the queue)."""
+    _postgresql_only()
+    audit.record("case.view", object_type="case", object_ref="WIN-1", actor="ana")
+    db.session.commit()
+    assert not any("audit_queue" in s and s.lstrip().upper().startswith(("INSERT", "DELETE")) for s in sent)
+    assert _sent_after_commits(sent) == [], sent
+    # The try and the head in one statement (migration 0027): the function reads the head by a statement of its
+    # own, after the lock, with a snapshot of its own only because it is VOLATILE (a STABLE one would read with
+    # the snapshot its caller took before the lock, and could miss the last sealer's commit: two rows, one seq).
+    assert sum("audit_chain_try" in s for s in sent) == 1
+    assert not any("advisory" in s or "ORDER BY audit_events.seq DESC" in s for s in sent), sent
+    assert _counts()[1] == 0
+    assert db.session.scalar(text("SELECT provolatile FROM pg_proc WHERE proname = 'audit_chain_try'")) == "v"
+
+
+def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_with_no_request(ctx, sent):
+    """PostgreSQL: while another sealer holds the chain, a commit queues its rows and returns; a thread of its process
+    waits for the chain and seals them, in order, without a later request."""
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    audit.record("case.view", object_type="case", object_ref="WIN-1", actor="ana")
+    db.session.commit()
+    with db.engine.connect() as holder:  # another request in the middle of its seal
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+        for ref in ("LOSE-1", "LOSE-2"):
+            audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
+            db.session.commit()  # returns: nothing waits for the chain in the request
+        assert _counts()[1] == 2, "the rows wait in the queue, committed, while the chain is held"
+        assert not sealer.idle(ctx, timeout=0.2), "a thread waits for the chain"
+        holder.rollback()
+    assert sealer.idle(ctx), "the thread sealed and ended"
     assert _counts()[1] == 0
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
-    assert refs[-4:] == ["WIN-1", "LOSE-1", "LOSE-2", "WIN-2"]
+    assert refs[-3:] == ["WIN-1", "LOSE-1", "LOSE-2"]
+    assert audit.verify().ok
+
+
+def test_rows_left_queued_by_a_process_that_ended_are_sealed_first_by_the_next_commit(ctx, monkeypatch):
+    """PostgreSQL: a process that queued rows and ended before its thread sealed them (here: no thread at all) leaves
+    them committed in the queue; the next commit that gets the chain seals them, before its own."""
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    monkeypatch.setattr(sealer, "_wake", lambda app, engine: None)
+    with db.engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+        for ref in ("LOSE-1", "LOSE-2"):
+            audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
+            db.session.commit()
+        holder.rollback()
+    assert _counts()[1] == 2
+    audit.record("case.view", object_type="case", object_ref="WIN-2", actor="ana")
+    db.session.commit()
+    assert _counts()[1] == 0
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-3:] == ["LOSE-1", "LOSE-2", "WIN-2"]
+    assert audit.verify().ok
+
+
+def test_a_commit_behind_more_than_a_batch_of_queued_rows_has_them_all_sealed_after_it(ctx, monkeypatch):
+    """PostgreSQL: a commit that finds more queued than one batch seals a batch and queues its own rows behind the
+    rest; after it, this process seals the rest, in order, its rows last."""
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
+    _queue(ctx, 7)
+    audit.record("case.view", object_type="case", object_ref="MINE", actor="ana")
+    db.session.commit()
+    assert sealer.idle(ctx)
+    assert _counts()[1] == 0
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-8:] == [f"Q-{i}" for i in range(7)] + ["MINE"]
     assert audit.verify().ok
 
 

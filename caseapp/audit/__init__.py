@@ -22,7 +22,7 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from caseapp.audit import chain
+from caseapp.audit import chain, sealer
 from caseapp.audit.chain import GENESIS, VerifyResult, canonical, count, head, seal_all, verify, write_anchor  # noqa: F401 - the log's public interface
 from caseapp.database import take_write_lock
 from caseapp.extensions import db
@@ -32,6 +32,7 @@ from caseapp.timeutil import utcnow
 log = logging.getLogger("caseapp")
 _SEAL_AT_COMMIT = "audit_seal_at_commit"  # session.info: this transaction appended rows to seal
 _APPENDED = "audit_appended"  # session.info (PostgreSQL): rows this transaction appends, written at its commit
+_QUEUED = "audit_queued"  # session.info (PostgreSQL): its commit left rows in the queue (the chain was held)
 OMITTED = "~omitted"  # what the log holds instead of a value that is not a code
 _CODE = re.compile(r"[A-Za-z0-9_.,:@/+\-]{0,64}")  # codes, usernames, case codes, dates, ids: never a sentence
 _ACTION = re.compile(r"[a-z][A-Za-z0-9_.:]{0,47}")  # a code, or "request:<endpoint>"
@@ -184,9 +185,10 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 # - PostgreSQL: just before the commit, the request tries the chain lock (pg_try_advisory_xact_lock, which never
 #   waits, with the read of the chain's head in one round trip: migration 0027's audit_chain_try) and, if free,
 #   seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
-#   that lock, others just leave their rows queued. After the commit it checks the queue once more and seals what
-#   another request left there (see chain.seal_queued: no row is stranded), so the queue stays a few rows long
-#   without a daemon.
+#   that lock, others just leave their rows queued. A request whose rows were queued tries again after its commit,
+#   and if the chain is still held, a thread of its process waits for it and seals them (audit.sealer): no row is
+#   stranded, and the queue stays a few rows long without a daemon. A request that sealed its own rows sends
+#   nothing after its commit.
 # AUDIT_SEAL = "deferred": appends never touch the chain; `flask audit seal` (cron) does, and the auditor's console,
 # `flask audit verify` and anchors seal (waiting) before they read.
 
@@ -200,14 +202,20 @@ def _seal_before_commit(session) -> None:
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return
-    if chain.seal(conn, blocking=False, own=own) is None and own:
-        chain.enqueue(conn, own)  # another request holds the chain: it, or the next commit, seals them
+    sealed = chain.seal(conn, blocking=False, own=own, limit=chain.SEAL_BATCH)
+    if sealed is None and own:
+        chain.enqueue(conn, own)
+    if sealed is None or sealed >= chain.SEAL_BATCH:
+        # Another request holds the chain, or a batch of older rows went first and more may wait (with hers, then):
+        # what this commit leaves queued (a savepoint's rows too) is sealed after it.
+        session.info[_QUEUED] = True
 
 
 def _seal_after_commit(session) -> None:
     if session.in_nested_transaction():
         return
-    appended = session.info.pop(_SEAL_AT_COMMIT, False)
+    session.info.pop(_SEAL_AT_COMMIT, None)
+    queued = session.info.pop(_QUEUED, False)
     engine = session.get_bind()
     unwritten = session.info.pop(_APPENDED, None)
     if unwritten:
@@ -217,8 +225,8 @@ def _seal_after_commit(session) -> None:
         log.warning("access log: %d rows queued after their transaction's commit", len(unwritten))
         with engine.begin() as conn:
             chain.enqueue(conn, unwritten)
-    if (appended or unwritten) and engine.dialect.name == "postgresql":
-        chain.seal_queued(engine)
+    if (queued or unwritten) and engine.dialect.name == "postgresql":
+        sealer.after_queueing(current_app._get_current_object(), engine)
 
 
 def _forget(session, transaction) -> None:
@@ -228,6 +236,7 @@ def _forget(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_SEAL_AT_COMMIT, None)
         session.info.pop(_APPENDED, None)
+        session.info.pop(_QUEUED, None)
 
 
 event.listen(Session, "before_commit", _seal_before_commit)

@@ -11,7 +11,8 @@ range is a seq range.
 On SQLite one writer runs at a time and a rolled-back id is given back, so queue ids are dense and in commit order:
 verify also names a queued row deleted before it was sealed. On PostgreSQL ids come from a sequence (gaps are
 normal), so a queued row is protected by its trigger (no DELETE until sealed), its MAC, and a short stay (every
-commit tries to seal); `verify` reports the queue it finds.
+commit tries to seal, and one that had to queue its rows has them sealed after it: audit.sealer); `verify`
+reports the queue it finds.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import Integer, bindparam, delete, func, insert, literal, select, text, true
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from caseapp import crypto
 from caseapp.database import fresh_snapshot, holds_write_lock, take_write_lock
@@ -51,7 +51,7 @@ _CHAIN = AuditEvent.__table__
 _APPEND = insert(_CHAIN)
 _HEAD = select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
                _CHAIN.c.at.label("head_at")).order_by(_CHAIN.c.seq.desc()).limit(1)
-_QUEUE_PEEK = select(_QUEUE.c.id).limit(1)  # after every commit on PostgreSQL, and before every console page
+_QUEUE_PEEK = select(_QUEUE.c.id).limit(1)  # before every console page
 
 
 def _head_and_queue_statement():
@@ -225,27 +225,10 @@ def seal_all() -> int:
 
 def queue_is_empty(engine) -> bool:
     """Whether nothing waits in the queue. On PostgreSQL a statement on its own (autocommit): the BEGIN and ROLLBACK
-    a transaction puts around it are two more round trips, after every commit."""
+    a transaction puts around it would be two more round trips."""
     options = {"isolation_level": "AUTOCOMMIT"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn:
         return conn.execute(_QUEUE_PEEK).first() is None
-
-
-def seal_queued(engine, rounds: int = 3) -> None:
-    """After a commit: seal what is queued unless another sealer is at it. No row is stranded: a request whose try
-    fails committed its row before trying, so the sealer that held the chain - which checks the queue again after
-    its own commit - or the next one sees it. Never fails the request that committed: its row is safe in the queue
-    either way."""
-    try:
-        for _ in range(rounds):  # bounded: under steady load every commit takes its turn
-            if queue_is_empty(engine):
-                return
-            with engine.connect() as conn:
-                if not seal(conn, blocking=False):
-                    return
-                conn.commit()
-    except SQLAlchemyError:
-        log.warning("access log: sealing after commit failed; the rows stay queued", exc_info=True)
 
 
 def count(since: datetime, action: str, **equal) -> int:
