@@ -62,10 +62,10 @@ def _on_connect(dbapi_connection, _record) -> None:
         ):
             cur.execute(pragma)
         cur.close()
-    elif type(dbapi_connection).__module__.startswith("psycopg"):
+    elif type(dbapi_connection).__module__.split(".")[0] == "psycopg":  # psycopg 3 (not psycopg2)
         from caseapp import pg_cursor  # the PostgreSQL driver, where only PostgreSQL comes
 
-        dbapi_connection.cursor_factory = pg_cursor.Cursor
+        pg_cursor.install(dbapi_connection)
 
 
 def _on_begin(conn) -> None:

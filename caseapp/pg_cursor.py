@@ -62,10 +62,18 @@ class LazyDescription(Sequence):
 
 
 class Cursor(psycopg.Cursor):
+    __slots__ = ()
+
     @property
-    def description(self) -> LazyDescription | None:
+    def description(self) -> LazyDescription | None:  # type: ignore[override] - a Sequence, as the DB-API asks
         res = self.pgresult
         # psycopg's own condition (a result with columns, or one that said it returns rows: "SELECT ;")
         if res and (res.nfields or res.status in _TUPLES):
             return LazyDescription(self, res)
         return None
+
+
+def install(connection: psycopg.Connection) -> None:
+    """This cursor for `connection`, unless the deployment chose another (e.g. `ClientCursor` behind PgBouncer)."""
+    if connection.cursor_factory is psycopg.Cursor:
+        connection.cursor_factory = Cursor

@@ -47,6 +47,22 @@ def test_the_apps_connections_use_it(raw):
     assert isinstance(raw.cursor(), pg_cursor.Cursor)
 
 
+def test_a_cursor_the_deployment_chose_is_kept(app):
+    """A deployment behind PgBouncer may choose psycopg's ClientCursor (connect_args): it stays hers."""
+    from sqlalchemy import create_engine
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("psycopg's cursor: PostgreSQL only")
+        engine = create_engine(db.engine.url, connect_args={"cursor_factory": psycopg.ClientCursor})
+    try:
+        connection = engine.raw_connection()
+        assert connection.dbapi_connection.cursor_factory is psycopg.ClientCursor
+        connection.close()
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("statement", STATEMENTS)
 def test_the_description_is_psycopgs(raw, statement):
     ours, theirs = raw.cursor(), psycopg.Cursor(raw)

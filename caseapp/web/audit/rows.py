@@ -37,7 +37,8 @@ def audit_rows(items, full: bool = True) -> Markup:
         return text
 
     def shown(value) -> str:
-        """A value that repeats down the table (who, her entity, the case, the address), escaped once."""
+        """A value that repeats down the table (who, her entity, the case, the address), escaped once. Keyed by the
+        text itself: values come from the database as plain `str`, never Markup (equal to its text, not escaped)."""
         if not value:
             return NONE
         text = seen.get(value)
