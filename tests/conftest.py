@@ -217,6 +217,9 @@ def app(instance_path, database_url):
     with app.app_context():
         limiter.reset()
     yield app
+    from caseapp.audit import sealer
+
+    sealer.idle(app)  # an access-log sealer the test's commits started ends before its database goes
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()

@@ -180,9 +180,9 @@ def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_sends_nothing_afte
     assert db.session.scalar(text("SELECT provolatile FROM pg_proc WHERE proname = 'audit_chain_try'")) == "v"
 
 
-def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_with_no_request(ctx, sent):
+def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_with_no_request(ctx):
     """PostgreSQL: while another sealer holds the chain, a commit queues its rows and returns; a thread of its process
-    waits for the chain and seals them, in order, without a later request."""
+    tries the chain until it gets it and seals them, in order, without a later request."""
     from caseapp.audit import sealer
 
     _postgresql_only()
@@ -194,7 +194,7 @@ def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_wi
             audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
             db.session.commit()  # returns: nothing waits for the chain in the request
         assert _counts()[1] == 2, "the rows wait in the queue, committed, while the chain is held"
-        assert not sealer.idle(ctx, timeout=0.2), "a thread waits for the chain"
+        assert not sealer.idle(ctx, timeout=0.2), "a thread tries the chain"
         holder.rollback()
     assert sealer.idle(ctx), "the thread sealed and ended"
     assert _counts()[1] == 0
@@ -205,7 +205,8 @@ def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_wi
 
 def test_rows_left_queued_by_a_process_that_ended_are_sealed_first_by_the_next_commit(ctx, monkeypatch):
     """PostgreSQL: a process that queued rows and ended before its thread sealed them (here: no thread at all) leaves
-    them committed in the queue; the next commit that gets the chain seals them, before its own."""
+    them committed in the queue; the next commit that gets the chain seals them, before its own (as it did before
+    the thread)."""
     from caseapp.audit import sealer
 
     _postgresql_only()
@@ -240,6 +241,80 @@ def test_a_commit_behind_more_than_a_batch_of_queued_rows_has_them_all_sealed_af
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
     assert refs[-8:] == [f"Q-{i}" for i in range(7)] + ["MINE"]
     assert audit.verify().ok
+
+
+def _hold_the_chain():
+    holder = db.engine.connect()
+    holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+    return holder
+
+
+def test_rows_of_a_commit_made_with_a_savepoint_open_are_sealed_after_it(ctx):
+    """PostgreSQL: rows recorded only inside a savepoint are queued as they are written; a root commit made with the
+    savepoint still open runs no before_commit of its own, and they are sealed after it all the same."""
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    db.session.rollback()
+    with db.session.begin():
+        db.session.begin_nested()
+        audit.record("case.view", object_type="case", object_ref="SP", actor="ana")
+    assert sealer.idle(ctx)
+    assert _counts()[1] == 0
+    assert db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq.desc())).first() == "SP"
+
+
+def test_a_thread_that_cannot_start_fails_no_request_and_the_next_commit_starts_one(ctx, monkeypatch):
+    """PostgreSQL: the commit is done when its thread is started; a thread that cannot start (a process at its
+    limit) neither fails the request nor stops the next commit that queues rows from starting one."""
+    import threading
+
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    start = threading.Thread.start
+    failed = []
+
+    def refuse_once(thread):
+        if thread.name == "audit-sealer" and not failed:
+            failed.append(thread)
+            raise RuntimeError("can't start new thread")
+        return start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_once)
+    holder = _hold_the_chain()
+    try:
+        audit.record("case.view", object_type="case", object_ref="LOSE-1", actor="ana")
+        db.session.commit()  # does not raise: its row is safe in the queue
+        assert failed and sealer.idle(ctx, timeout=0)
+        audit.record("case.view", object_type="case", object_ref="LOSE-2", actor="ana")
+        db.session.commit()
+        assert not sealer.idle(ctx, timeout=0.2), "the next commit started a thread"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert sealer.idle(ctx)
+    assert _counts()[1] == 0
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-2:] == ["LOSE-1", "LOSE-2"]
+
+
+def test_a_row_kept_as_evidence_in_a_full_batch_does_not_leave_the_rest_queued(ctx, monkeypatch):
+    """PostgreSQL: a batch that read a queued row whose MAC does not hold (kept as evidence) chains one row fewer than
+    it read; what waits behind that batch, the commit's own rows among them, is still sealed after it."""
+    from caseapp.audit import sealer
+
+    _postgresql_only()
+    monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
+    _queue(ctx, 3)
+    first = db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).first()
+    _run_sql(*DROP_QUEUE_GUARDS["postgresql"], f"UPDATE audit_queue SET actor = 'nobody' WHERE id = {first}")  # noqa: S608
+    audit.record("case.view", object_type="case", object_ref="MINE", actor="ana")
+    db.session.commit()
+    assert sealer.idle(ctx)
+    assert db.session.scalars(select(AuditPending.id)).all() == [first], "only the edited row stays, as evidence"
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-3:] == ["Q-1", "Q-2", "MINE"]
 
 
 @pytest.mark.parametrize("end", ["rollback", "close"])

@@ -186,9 +186,9 @@ def record_and_commit(action: str, obj=None, **kwargs) -> None:
 #   waits, with the read of the chain's head in one round trip: migration 0027's audit_chain_try) and, if free,
 #   seals the queue with its own rows in its own commit (no extra fsync); nobody waits for
 #   that lock, others just leave their rows queued. A request whose rows were queued tries again after its commit,
-#   and if the chain is still held, a thread of its process waits for it and seals them (audit.sealer): no row is
-#   stranded, and the queue stays a few rows long without a daemon. A request that sealed its own rows sends
-#   nothing after its commit.
+#   and if the chain is still held, a thread of its process tries until it seals them (audit.sealer): no row is
+#   stranded, and the queue stays a few rows long without a sealing daemon to run. A request that sealed its own
+#   rows sends nothing after its commit.
 # AUDIT_SEAL = "deferred": appends never touch the chain; `flask audit seal` (cron) does, and the auditor's console,
 # `flask audit verify` and anchors seal (waiting) before they read.
 
@@ -202,10 +202,11 @@ def _seal_before_commit(session) -> None:
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         return
+    session.info.pop(_SEAL_AT_COMMIT, None)  # handled here: after the commit only what is left queued
     sealed = chain.seal(conn, blocking=False, own=own, limit=chain.SEAL_BATCH)
     if sealed is None and own:
         chain.enqueue(conn, own)
-    if sealed is None or sealed >= chain.SEAL_BATCH:
+    if sealed is None or sealed.more:
         # Another request holds the chain, or a batch of older rows went first and more may wait (with hers, then):
         # what this commit leaves queued (a savepoint's rows too) is sealed after it.
         session.info[_QUEUED] = True
@@ -214,7 +215,9 @@ def _seal_before_commit(session) -> None:
 def _seal_after_commit(session) -> None:
     if session.in_nested_transaction():
         return
-    session.info.pop(_SEAL_AT_COMMIT, None)
+    # Still set on PostgreSQL when no root before_commit ran for these rows (committed with a savepoint open, its
+    # rows queued as they were recorded): sealed after the commit, as queued ones.
+    unhandled = session.info.pop(_SEAL_AT_COMMIT, False)
     queued = session.info.pop(_QUEUED, False)
     engine = session.get_bind()
     unwritten = session.info.pop(_APPENDED, None)
@@ -225,7 +228,7 @@ def _seal_after_commit(session) -> None:
         log.warning("access log: %d rows queued after their transaction's commit", len(unwritten))
         with engine.begin() as conn:
             chain.enqueue(conn, unwritten)
-    if (queued or unwritten) and engine.dialect.name == "postgresql":
+    if (queued or unwritten or unhandled) and engine.dialect.name == "postgresql":
         sealer.after_queueing(current_app._get_current_object(), engine)
 
 

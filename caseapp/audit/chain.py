@@ -119,7 +119,20 @@ def _chain_lock(conn: Connection) -> None:
         take_write_lock(conn)  # SQLite: the one writer is the one sealer
 
 
-def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> int | None:
+class Sealed(int):
+    """How many rows a seal chained; `more` when it read a full batch of queued rows, so that more may wait (a row
+    left as evidence is read and not chained: the count alone would not say)."""
+
+    more = False
+
+
+def _sealed(count: int, more: bool) -> Sealed:
+    result = Sealed(count)
+    result.more = more
+    return result
+
+
+def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> Sealed | None:
     """Move up to `limit` queued rows into the chain, in id order, then `own` (rows the caller's transaction appends
     and never queued), inside the caller's transaction (the caller commits). Returns how many were sealed; None
     when another sealer holds the chain and `blocking` is False (then `own` is the caller's to queue).
@@ -141,8 +154,9 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
     if own and len(queued) >= limit:  # more is queued than one batch: her rows wait their turn behind it
         enqueue(conn, own)
         own = ()
+    more = len(queued) >= limit
     if not queued and not own:
-        return 0
+        return Sealed(0)
     link = _Link(conn, found[0])
     rows, ids = [], []
     for q in queued:
@@ -156,7 +170,7 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
         conn.execute(_APPEND, rows)
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
-    return len(rows)
+    return _sealed(len(rows), more)
 
 
 def enqueue(conn: Connection, rows) -> None:
@@ -214,9 +228,9 @@ def seal_all() -> int:
     total = 0
     while True:
         with db.engine.begin() as conn:
-            sealed = seal(conn, blocking=True) or 0
+            sealed = seal(conn, blocking=True)
         total += sealed
-        if sealed < SEAL_BATCH or queue_is_empty(db.engine):
+        if not sealed.more or queue_is_empty(db.engine):
             break
     if total:
         fresh_snapshot(session)

@@ -160,7 +160,7 @@ def _as_ana(app, login_as, people, url) -> dict | None:
 
 def _transactions(app, client, url, headers=None) -> tuple[int, int]:
     """(transactions begun, access-log rows of her case written) by a second visit of `url`; a connection in
-    autocommit (the look at the log's queue after a commit, on PostgreSQL) begins none."""
+    autocommit begins none."""
     from sqlalchemy import event, func, select
 
     from caseapp.models.audit import AuditEvent, AuditPending
