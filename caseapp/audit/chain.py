@@ -123,13 +123,10 @@ class Sealed(int):
     """How many rows a seal chained; `more` when it read a full batch of queued rows, so that more may wait (a row
     left as evidence is read and not chained: the count alone would not say)."""
 
-    more = False
-
-
-def _sealed(count: int, more: bool) -> Sealed:
-    result = Sealed(count)
-    result.more = more
-    return result
+    def __new__(cls, count: int, more: bool = False):
+        sealed = super().__new__(cls, count)
+        sealed.more = more
+        return sealed
 
 
 def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> Sealed | None:
@@ -170,7 +167,7 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
         conn.execute(_APPEND, rows)
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
-    return _sealed(len(rows), more)
+    return Sealed(len(rows), more)
 
 
 def enqueue(conn: Connection, rows) -> None:

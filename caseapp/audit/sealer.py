@@ -110,7 +110,9 @@ def idle(app, timeout: float = 10.0) -> bool:
 @atexit.register
 def _at_exit() -> None:
     deadline = time.monotonic() + EXIT_WAIT
-    for app in list(_apps):
+    with _state:
+        apps = list(_apps)
+    for app in apps:
         idle(app, max(0.0, deadline - time.monotonic()))
 
 

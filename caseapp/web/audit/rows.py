@@ -37,14 +37,9 @@ def audit_rows(items, full: bool = True) -> Markup:
         return text
 
     def shown(value) -> str:
-        """A value that repeats down the table (who, her entity, the case, the address), escaped once. Keyed by the
-        text itself: values come from the database as plain `str`, never Markup (equal to its text, not escaped)."""
-        if not value:
-            return NONE
-        text = seen.get(value)
-        if text is None:
-            text = seen[value] = str(escape(value))
-        return text
+        """A value that repeats down the table (who, her entity, the case, the address), escaped once. Values come
+        from the database as plain `str`, never Markup (equal to its text, not escaped)."""
+        return once("text", value, str) if value else NONE
 
     out = []
     add = out.append
