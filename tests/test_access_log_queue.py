@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -163,6 +164,18 @@ def _postgresql_only():
         pytest.skip("SQLite chains every row as it appends it (one writer)")
 
 
+@contextmanager
+def _chain_held():
+    """Another request in the middle of its seal: the chain's lock held on a connection of its own until the block
+    ends."""
+    with db.engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+        try:
+            yield
+        finally:
+            holder.rollback()
+
+
 def test_a_commit_that_wins_the_chain_writes_no_queue_row_and_sends_nothing_after_it(ctx, sent):
     """PostgreSQL: a request that gets the chain's lock at its commit chains its rows itself (two statements fewer
     than a queue row inserted and deleted), and sends nothing after its commit (it used to look at the queue)."""
@@ -188,14 +201,12 @@ def test_rows_queued_while_another_holds_the_chain_are_sealed_when_it_lets_go_wi
     _postgresql_only()
     audit.record("case.view", object_type="case", object_ref="WIN-1", actor="ana")
     db.session.commit()
-    with db.engine.connect() as holder:  # another request in the middle of its seal
-        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+    with _chain_held():
         for ref in ("LOSE-1", "LOSE-2"):
             audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
             db.session.commit()  # returns: nothing waits for the chain in the request
         assert _counts()[1] == 2, "the rows wait in the queue, committed, while the chain is held"
         assert not sealer.idle(ctx, timeout=0.2), "a thread tries the chain"
-        holder.rollback()
     assert sealer.idle(ctx), "the thread sealed and ended"
     assert _counts()[1] == 0
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
@@ -211,12 +222,10 @@ def test_rows_left_queued_by_a_process_that_ended_are_sealed_first_by_the_next_c
 
     _postgresql_only()
     monkeypatch.setattr(sealer, "_wake", lambda app, engine: None)
-    with db.engine.connect() as holder:
-        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
+    with _chain_held():
         for ref in ("LOSE-1", "LOSE-2"):
             audit.record("case.view", object_type="case", object_ref=ref, actor="ana")
             db.session.commit()
-        holder.rollback()
     assert _counts()[1] == 2
     audit.record("case.view", object_type="case", object_ref="WIN-2", actor="ana")
     db.session.commit()
@@ -241,12 +250,6 @@ def test_a_commit_behind_more_than_a_batch_of_queued_rows_has_them_all_sealed_af
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
     assert refs[-8:] == [f"Q-{i}" for i in range(7)] + ["MINE"]
     assert audit.verify().ok
-
-
-def _hold_the_chain():
-    holder = db.engine.connect()
-    holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit.chain.CHAIN_LOCK_ID})
-    return holder
 
 
 def test_rows_of_a_commit_made_with_a_savepoint_open_are_sealed_after_it(ctx):
@@ -282,17 +285,13 @@ def test_a_thread_that_cannot_start_fails_no_request_and_the_next_commit_starts_
         return start(thread)
 
     monkeypatch.setattr(threading.Thread, "start", refuse_once)
-    holder = _hold_the_chain()
-    try:
+    with _chain_held():
         audit.record("case.view", object_type="case", object_ref="LOSE-1", actor="ana")
         db.session.commit()  # does not raise: its row is safe in the queue
         assert failed and sealer.idle(ctx, timeout=0)
         audit.record("case.view", object_type="case", object_ref="LOSE-2", actor="ana")
         db.session.commit()
         assert not sealer.idle(ctx, timeout=0.2), "the next commit started a thread"
-    finally:
-        holder.rollback()
-        holder.close()
     assert sealer.idle(ctx)
     assert _counts()[1] == 0
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()

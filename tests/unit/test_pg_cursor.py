@@ -30,10 +30,16 @@ def _fields(description):
 
 
 @pytest.fixture
-def raw(app):
+def pg_app(app):
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("psycopg's cursor: PostgreSQL only")
+    return app
+
+
+@pytest.fixture
+def raw(pg_app):
+    with pg_app.app_context():
         connection = db.engine.raw_connection()
         try:
             yield connection.dbapi_connection
@@ -47,13 +53,11 @@ def test_the_apps_connections_use_it(raw):
     assert isinstance(raw.cursor(), pg_cursor.Cursor)
 
 
-def test_a_cursor_the_deployment_chose_is_kept(app):
+def test_a_cursor_the_deployment_chose_is_kept(pg_app):
     """A deployment behind PgBouncer may choose psycopg's ClientCursor (connect_args): it stays hers."""
     from sqlalchemy import create_engine
 
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("psycopg's cursor: PostgreSQL only")
+    with pg_app.app_context():
         engine = create_engine(db.engine.url, connect_args={"cursor_factory": psycopg.ClientCursor})
     try:
         connection = engine.raw_connection()
@@ -87,11 +91,9 @@ def test_a_description_kept_describes_its_own_result_after_the_next_statement(ra
     assert [c.name for c in cursor.description] == ["code", "name"]
 
 
-def test_a_statement_run_again_builds_no_column(app, factory, monkeypatch):
+def test_a_statement_run_again_builds_no_column(pg_app, factory, monkeypatch):
     """The case's read (its ~150 columns), run twice: the second run's description is never read."""
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("psycopg's cursor: PostgreSQL only")
+    app = pg_app
     ana = factory.user("ana", roles=("social_worker",), entity="SDIS")
     with app.test_request_context():
         codes = [make_case(ana.id, document_number=f"6600{n:04d}") for n in range(2)]
