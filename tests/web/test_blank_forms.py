@@ -24,7 +24,8 @@ def test_every_fragment_sees_only_its_form_and_key(app):
     markup served to every other."""
     assert {f.template for f in blank_forms.FRAGMENTS} >= {
         "cases/_consent_fields.html", "cases/_status_fields.html", "cases/_closure_fields.html",
-        "cases/_erasure_fields.html", "attachments/_upload_fields.html"}
+        "cases/_erasure_fields.html", "attachments/_upload_fields.html", "cases/_search_fields.html",
+        "cases/_filter_fields.html"}
     env = app.jinja_env
     for fragment in blank_forms.FRAGMENTS:
         source = env.loader.get_source(env, fragment.template)[0]
@@ -110,3 +111,25 @@ def test_memory_is_bounded_per_fragment(app):
         routes._STATUS_FIELDS(next_status="in_immediate_assistance")
         assert routes._STATUS_FIELDS._drawn.cache_info().hits == before + 1
         assert routes._CONSENT_FIELDS._drawn.cache_info().currsize <= 64
+
+
+def test_the_case_list_from_memory_is_the_list_drawn_afresh_and_a_refused_form_keeps_its_errors(app, two_cases):
+    """The list's search and status filter come from memory: the same markup as afresh, the chosen status selected
+    in each drawing of its own; a refused filter and a refused search are drawn from their forms, with their
+    errors and what was typed."""
+    client = logged_in_client(app, two_cases["ana"])
+    blank_forms.forget()
+    for query in ("", "?status=closed", "?status=identified"):
+        afresh = _without_tokens(client.get(f"/cases/{query}").get_data(as_text=True))
+        assert afresh == _without_tokens(client.get(f"/cases/{query}").get_data(as_text=True))
+        assert 'name="document_number"' in afresh and 'action="/cases/search"' in afresh
+        assert 'name="csrf_token" value=' in afresh  # the search posts with her token
+        selected = re.findall(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', afresh)
+        assert [a or b for a, b in selected] == ([query.split("=")[1]] if query else []), selected
+    refused = client.get("/cases/?status=bogus").get_data(as_text=True)
+    assert 'class="error' in refused.split('class="filter"')[1].split("</form>")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', refused).group(1)
+    searched = client.post("/cases/search", data={"name": "Ma", "phone": "300", "csrf_token": token})
+    page = searched.get_data(as_text=True)
+    assert searched.status_code == 422 and 'value="Ma"' in page and 'value="300"' in page
+    assert 'role="alert"' in page

@@ -85,7 +85,8 @@ def case_labels():
 @action_required("case.search")
 def index():
     filter_form = StatusFilterForm(formdata=request.args)
-    status = filter_form.status.data if filter_form.validate() and filter_form.status.data else None
+    valid = filter_form.validate()
+    status = filter_form.status.data if valid and filter_form.status.data else None
     cursor = request.args.get("cursor") or None
     if cursor is not None and len(cursor) > MAX_CURSOR_LEN:
         cursor = None
@@ -94,10 +95,21 @@ def index():
     except Invalid:
         flash(_("That page of the list no longer exists; showing the first page."), "warning")
         cases, next_cursor = case_service.list_cases(current_user, status=status)
-    return render_template(
-        "cases/index.html", cases=cases, next_cursor=next_cursor, status=status, paged=cursor is not None,
-        filter_form=filter_form, search_form=SearchForm(), results=None, labels=labels(),
-    )
+    # a valid filter and the search are drawn blank, from memory (a refused filter with its error)
+    return _list_page(cases=cases, next_cursor=next_cursor, status=status, paged=cursor is not None,
+                      filter_form=None if valid else filter_form, search_form=None, results=None)
+
+
+def _list_page(**values):
+    return render_template("cases/index.html", labels=labels(), search_fields=_SEARCH_FIELDS,
+                           filter_fields=_FILTER_FIELDS, **values)
+
+
+# The list page's two forms, drawn blank once per language (the filter, per status chosen: five keys) (blank_forms).
+_SEARCH_FIELDS = blank_forms.fragment("cases/_search_fields.html",
+                                      lambda: SearchForm(formdata=None, meta={"csrf": False}))
+_FILTER_FIELDS = blank_forms.fragment("cases/_filter_fields.html",
+                                      lambda status: StatusFilterForm(formdata=None, status=status), size=10)
 
 
 @bp.route("/search", methods=["GET", "POST"])
@@ -120,10 +132,8 @@ def search():
             status = 422
     else:
         status = 422
-    return render_template(
-        "cases/index.html", cases=None, next_cursor=None, status=None, paged=False,
-        filter_form=StatusFilterForm(formdata=None), search_form=form, results=results, labels=labels(),
-    ), status
+    return _list_page(cases=None, next_cursor=None, status=None, paged=False, filter_form=None, search_form=form,
+                      results=results), status
 
 
 # --- registration --------------------------------------------------------------------------------------
