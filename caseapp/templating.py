@@ -48,11 +48,12 @@ _PLAIN_URLS_KEPT = 512  # the app's templates draw ~60 kinds of URL; a few scrip
 _FLASK = object()  # a kind of URL left to Flask's url_for every time
 
 
-def plain_url(endpoint: str, /, **values) -> str:
+def plain_url(endpoint: str, **values) -> str:
     """`url_for` in templates: Flask's answer, found faster. A case page draws about forty URLs, at ~20 us each in
     Flask's url_for (its proxies, its defaults, the map's search for a rule): a twentieth of the page.
 
-    What is learnt, per app, script root and kind of URL (endpoint and the names of its values), on its first use:
+    What is learnt, per app, script root, host and kind of URL (endpoint and the names of its values), on its first
+    use with no value None:
     a URL that takes nothing from the page is kept whole; one that does, when its endpoint has one rule, with no
     defaults and no host or subdomain, is built by that rule (the one werkzeug's map would choose, and the very
     builder it would call) under the request's script root. Whatever else - a value of None (Flask drops it), a
@@ -62,14 +63,14 @@ def plain_url(endpoint: str, /, **values) -> str:
     adapter = ctx.url_adapter if ctx is not None else None
     if adapter is None or endpoint[:1] == ".":
         return url_for(endpoint, **values)
-    known = ctx.app.extensions.get(_PLAIN_URLS)
+    known = ctx.app.extensions.get(_PLAIN_URLS)  # (script root, subdomain, server name, endpoint, *names) -> way
     if known is None:
         known = ctx.app.extensions.setdefault(_PLAIN_URLS, {})
-    key = (adapter.script_name, endpoint, *values)
+    key = (adapter.script_name, adapter.subdomain, adapter.server_name, endpoint, *values)
     way = known.get(key)
     if way is None:
         url = url_for(endpoint, **values)
-        if len(known) < _PLAIN_URLS_KEPT:  # the script root comes with the request: a proxy could pass many
+        if len(known) < _PLAIN_URLS_KEPT and None not in values.values():  # a proxy could pass many script roots
             known[key] = _learn(ctx.app, adapter, endpoint, values, url)
         return url
     if way is _FLASK:
@@ -92,8 +93,7 @@ def _learn(app, adapter, endpoint: str, values: dict, url: str):
         return url
     rules = list(app.url_map.iter_rules(endpoint))
     rule = rules[0] if len(rules) == 1 else None
-    if (rule is None or rule.defaults or rule.websocket or rule.host or rule.subdomain or app.url_map.host_matching
-            or None in values.values()):
+    if rule is None or rule.defaults or rule.websocket or rule.host or rule.subdomain or app.url_map.host_matching:
         return _FLASK
     built = rule.build(values)
     if built is None or built[0] != adapter.subdomain or \

@@ -160,3 +160,19 @@ def test_a_learnt_url_is_drawn_without_flasks_search(app, monkeypatch):
         again = [templating.plain_url("cases.edit", code="SDIS-2"), templating.plain_url("cases.index")]
     assert asked == ["cases.edit", "cases.index"]
     assert first == ["/cases/CTG-1/edit", "/cases/"] and again == ["/cases/SDIS-2/edit", "/cases/"]
+
+
+def test_a_url_learnt_for_one_host_is_not_drawn_for_another():
+    """With subdomains matched, a URL drawn relative for its own subdomain is absolute from another: what was learnt
+    for one host is not drawn for the next."""
+    from flask import Flask, url_for
+
+    from caseapp.templating import plain_url
+
+    toy = Flask("toy", subdomain_matching=True)
+    toy.config["SERVER_NAME"] = "example.com"
+    toy.add_url_rule("/x", "x", lambda: "", subdomain="api")
+    toy.add_url_rule("/y/<code>", "y", lambda code: "", subdomain="api")
+    for host in ("api.example.com", "www.example.com", "api.example.com", "www.example.com"):
+        with toy.test_request_context(base_url=f"http://{host}/"):
+            assert plain_url("x") == url_for("x") and plain_url("y", code="a b") == url_for("y", code="a b"), host

@@ -97,7 +97,8 @@ def index():
         cases, next_cursor = case_service.list_cases(current_user, status=status)
     # a valid filter and the search are drawn blank, from memory (a refused filter with its error)
     return _list_page(cases=cases, next_cursor=next_cursor, status=status, paged=cursor is not None,
-                      filter_form=None if valid else filter_form, search_form=None, results=None)
+                      filter_form=None if valid else filter_form, chosen=filter_form.status.data, search_form=None,
+                      results=None)
 
 
 def _list_page(**values):
@@ -105,11 +106,11 @@ def _list_page(**values):
                            filter_fields=_FILTER_FIELDS, **values)
 
 
-# The list page's two forms, drawn blank once per language (the filter, per status chosen: five keys) (blank_forms).
+# The list page's two forms, drawn blank once per language (the filter, per status chosen: six keys, "" for all) (blank_forms).
 _SEARCH_FIELDS = blank_forms.fragment("cases/_search_fields.html",
                                       lambda: SearchForm(formdata=None, meta={"csrf": False}))
 _FILTER_FIELDS = blank_forms.fragment("cases/_filter_fields.html",
-                                      lambda status: StatusFilterForm(formdata=None, status=status), size=10)
+                                      lambda status: StatusFilterForm(formdata=None, status=status), size=12)
 
 
 @bp.route("/search", methods=["GET", "POST"])
@@ -132,8 +133,8 @@ def search():
             status = 422
     else:
         status = 422
-    return _list_page(cases=None, next_cursor=None, status=None, paged=False, filter_form=None, search_form=form,
-                      results=results), status
+    return _list_page(cases=None, next_cursor=None, status=None, paged=False, filter_form=None, chosen=None,
+                      search_form=form, results=results), status
 
 
 # --- registration --------------------------------------------------------------------------------------
