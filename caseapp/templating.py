@@ -52,8 +52,8 @@ def plain_url(endpoint: str, **values) -> str:
     """`url_for` in templates: Flask's answer, found faster. A case page draws about forty URLs, at ~20 us each in
     Flask's url_for (its proxies, its defaults, the map's search for a rule): a twentieth of the page.
 
-    What is learnt, per app, script root, host and kind of URL (endpoint and the names of its values), on its first
-    use with no value None:
+    What is learnt, per app, script root (and host, where rules match hosts) and kind of URL (endpoint and the
+    names of its values), on its first use with no value None:
     a URL that takes nothing from the page is kept whole; one that does, when its endpoint has one rule, with no
     defaults and no host or subdomain, is built by that rule (the one werkzeug's map would choose, and the very
     builder it would call) under the request's script root. Whatever else - a value of None (Flask drops it), a
@@ -63,10 +63,13 @@ def plain_url(endpoint: str, **values) -> str:
     adapter = ctx.url_adapter if ctx is not None else None
     if adapter is None or endpoint[:1] == ".":
         return url_for(endpoint, **values)
-    known = ctx.app.extensions.get(_PLAIN_URLS)  # (script root, subdomain, server name, endpoint, *names) -> way
+    known = ctx.app.extensions.get(_PLAIN_URLS)  # (script root[, subdomain, server name], endpoint, *names) -> way
     if known is None:
         known = ctx.app.extensions.setdefault(_PLAIN_URLS, {})
-    key = (adapter.script_name, adapter.subdomain, adapter.server_name, endpoint, *values)
+    # the host matters only where rules match it; elsewhere a client's Host header would fill the memory up
+    hosted = ctx.app.subdomain_matching or ctx.app.url_map.host_matching
+    key = (adapter.script_name, adapter.subdomain, adapter.server_name, endpoint, *values) if hosted else (
+        adapter.script_name, endpoint, *values)
     way = known.get(key)
     if way is None:
         url = url_for(endpoint, **values)
