@@ -80,11 +80,16 @@ def plain_url(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     if type(way) is str:
         return way
-    if None in values.values():
-        return url_for(endpoint, **values)
-    built = way.build(values)
+    url = _built(way, adapter, values) if None not in values.values() else None
+    return url if url is not None else url_for(endpoint, **values)  # its error, or its answer
+
+
+def _built(rule, adapter, values: dict) -> str | None:
+    """`rule`'s relative URL for `values` under the request's script root, as werkzeug's map builds it, or None
+    where the map would do otherwise (the rule refuses the values; another subdomain: an absolute URL)."""
+    built = rule.build(values)
     if built is None or built[0] != adapter.subdomain:
-        return url_for(endpoint, **values)  # its error, or its answer
+        return None
     return f"{adapter.script_name.rstrip('/')}/{built[1].lstrip('/')}"
 
 
@@ -98,11 +103,7 @@ def _learn(app, adapter, endpoint: str, values: dict, url: str):
     rule = rules[0] if len(rules) == 1 else None
     if rule is None or rule.defaults or rule.websocket or rule.host or rule.subdomain or app.url_map.host_matching:
         return _FLASK
-    built = rule.build(values)
-    if built is None or built[0] != adapter.subdomain or \
-            f"{adapter.script_name.rstrip('/')}/{built[1].lstrip('/')}" != url:
-        return _FLASK
-    return rule
+    return rule if _built(rule, adapter, values) == url else _FLASK
 
 
 def submission_token() -> str:
