@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import Integer, bindparam, delete, func, insert, literal, select, text, true
+from sqlalchemy import Boolean, Integer, bindparam, column, delete, func, insert, literal, select, text, true
 from sqlalchemy.engine import Connection
 
 from caseapp import crypto
@@ -67,7 +67,11 @@ def _head_and_queue_statement():
 _HEAD_AND_QUEUE = _head_and_queue_statement()
 # PostgreSQL: no row when another sealer holds the chain; else the head (read after the lock) and whether rows are
 # queued (migration 0027's function).
-_TRY_CHAIN = text("SELECT head_seq, head_mac, head_at, queued FROM audit_chain_try(CAST(:k AS BIGINT))")
+# Its columns named: SQLAlchemy keeps the result's description with the compiled statement, where a bare text() had
+# it built again from the cursor at every commit.
+_TRY_CHAIN = text("SELECT head_seq, head_mac, head_at, queued FROM audit_chain_try(CAST(:k AS BIGINT))").columns(
+    _CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"), _CHAIN.c.at.label("head_at"),
+    column("queued", Boolean))
 
 
 def _fields(row) -> list:
@@ -164,7 +168,7 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
         ids.append(q.id)
     rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
     if rows:
-        conn.execute(_APPEND, rows)
+        conn.execute(_APPEND, rows if len(rows) > 1 else rows[0])  # one row: an execute, not an executemany
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return Sealed(len(rows), more)
@@ -180,7 +184,7 @@ def append_sealed(conn: Connection, entry: dict) -> dict:
     lock, one insert), so the queue costs nothing there. Returns the chain row."""
     take_write_lock(conn)
     row = _Link(conn).next(entry, None)
-    conn.execute(_APPEND, [row])
+    conn.execute(_APPEND, row)
     return row
 
 
