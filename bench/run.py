@@ -144,24 +144,37 @@ def web_cookie(sample, username: str) -> str:
     return browser_cookie(bench_app(sample), sample["users"][username]["id"])
 
 
+# How this client (http.client) comes to the server: from 127.0.0.1, with no User-Agent header.
+CLIENT_ENVIRON = {"REMOTE_ADDR": "127.0.0.1"}
+
+
 def browser_cookie(app, user_id: int) -> str:
-    """A signed-in browser's session cookie (the login flow is not benchmarked): a fresh server-side session, its
-    cookie signed, then sent with one page, whose answer the browser keeps: the CSRF token that the pages' forms
-    sign, and the session marked not fresh (Flask-Login's protection, tripped by the missing identifier of the
-    login's browser). The first cookie, sent with every request, made every page add a token and sign and set the
-    cookie again (about 5 % of the mixed load's CPU), which no browser that keeps cookies does."""
+    """The session cookie of a browser signed in as the user, the browser being this benchmark's client (the login
+    flow itself is not benchmarked): the session as the sign-in leaves it (a server-side session, Flask-Login's
+    login_user for this client, permanent), then sent with one page, whose answer the browser keeps (the CSRF token
+    that the pages' forms sign). The cookie first signed here, sent with every request, used to make every page add
+    a token and sign and set the cookie again (about 5 % of the mixed load's CPU), which no browser that keeps its
+    cookies does; and it lacked the sign-in's client identifier, so Flask-Login's protection tripped at every
+    request."""
+    from flask import session
+    from flask_login import login_user
+
     from caseapp.extensions import db
     from caseapp.models.accounts import User
     from caseapp.services.accounts import sessions
 
     name = app.config["SESSION_COOKIE_NAME"]
-    with app.test_request_context():
-        token = sessions.start(db.session.get(User, user_id), "127.0.0.1")
+    with app.test_request_context(environ_base=CLIENT_ENVIRON):
+        user = db.session.get(User, user_id)
+        sessions.start(user, "127.0.0.1")
         db.session.commit()
-        value = app.session_interface.get_signing_serializer(app).dumps({"_user_id": token, "_fresh": True})
+        login_user(user)
+        session.permanent = True
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     browser = app.test_client()
+    browser.environ_base = dict(CLIENT_ENVIRON)
     browser.set_cookie(name, value)
-    if browser.get("/").status_code != 200:
+    if browser.get("/").status_code != 200 or browser.get_cookie(name) is None:
         raise RuntimeError("a benchmark user's session cookie does not open the home page")
     return f"{name}={browser.get_cookie(name).value}"
 

@@ -138,14 +138,21 @@ def test_the_publications_the_dashboard_reads_are_counted_before_the_run(app, cl
 
 @pytest.mark.parametrize("page", ["/cases/", "/"])
 def test_the_benchmark_browser_keeps_the_cookie_it_was_given(app, factory, page):
-    """bench/run.py's clients send the same session cookie with every request, as a browser that kept the one its
-    first page gave it: no page sets it again. (With the cookie first signed, every page added a CSRF token and
-    signed and set the cookie again, at every request of the run, which no such browser does.)"""
+    """bench/run.py's clients send the same session cookie with every request, as a browser signed in from that
+    client that kept the cookie its first page gave it: no page sets it again, and Flask-Login's session protection
+    finds the sign-in's client. (With the cookie first signed, every page added a CSRF token and signed and set the
+    cookie again, at every request of the run, and the protection tripped each time.)"""
+    from flask_login import session_protected
+
     user = factory.user("sw_bench", roles=("social_worker",), entity="CTG")
     name, value = run.browser_cookie(app, user.id).split("=", 1)
+    tripped = []
+    session_protected.connect(lambda *_a, **_k: tripped.append(1), app, weak=False)
     for _ in range(2):
         browser = app.test_client()  # a new one each time: nothing kept but the cookie given here
+        browser.environ_base = dict(run.CLIENT_ENVIRON)
         browser.set_cookie(name, value)
         response = browser.get(page)
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
+    assert tripped == []
