@@ -147,12 +147,12 @@ def test_the_benchmark_browser_keeps_the_cookie_it_was_given(app, factory, page)
     user = factory.user("sw_bench", roles=("social_worker",), entity="CTG")
     name, value = run.browser_cookie(app, user.id).split("=", 1)
     tripped = []
-    session_protected.connect(lambda *_a, **_k: tripped.append(1), app, weak=False)
-    for _ in range(2):
-        browser = app.test_client()  # a new one each time: nothing kept but the cookie given here
-        browser.environ_base = dict(run.CLIENT_ENVIRON)
-        browser.set_cookie(name, value)
-        response = browser.get(page)
-        assert response.status_code == 200
-        assert "Set-Cookie" not in response.headers
+    with session_protected.connected_to(lambda *_a, **_k: tripped.append(1), app):
+        for _ in range(2):
+            browser = app.test_client()  # a new one each time: nothing kept but the cookie given here
+            browser.environ_base = dict(run.CLIENT_ENVIRON)
+            browser.set_cookie(name, value)
+            response = browser.get(page)
+            assert response.status_code == 200
+            assert "Set-Cookie" not in response.headers
     assert tripped == []

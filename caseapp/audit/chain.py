@@ -168,7 +168,7 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
         ids.append(q.id)
     rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
     if rows:
-        conn.execute(_APPEND, rows if len(rows) > 1 else rows[0])  # one row: an execute, not an executemany
+        conn.execute(_APPEND, rows)
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return Sealed(len(rows), more)
@@ -184,7 +184,7 @@ def append_sealed(conn: Connection, entry: dict) -> dict:
     lock, one insert), so the queue costs nothing there. Returns the chain row."""
     take_write_lock(conn)
     row = _Link(conn).next(entry, None)
-    conn.execute(_APPEND, row)
+    conn.execute(_APPEND, [row])
     return row
 
 
