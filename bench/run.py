@@ -150,26 +150,25 @@ CLIENT_ENVIRON = {"REMOTE_ADDR": "127.0.0.1"}
 
 def browser_cookie(app, user_id: int) -> str:
     """The session cookie of a browser signed in as the user, the browser being this benchmark's client (the login
-    flow itself is not benchmarked): the session as the sign-in leaves it (a server-side session, Flask-Login's
-    login_user for this client, permanent), then sent with one page, whose answer the browser keeps (the CSRF token
-    that the pages' forms sign). The cookie first signed here, sent with every request, used to make every page add
+    flow's two factors are not benchmarked): a server-side session, and the cookie's session as the sign-in itself
+    leaves it for this client (web.auth's `_sign_in`), then sent with one page, whose answer the browser keeps (the
+    CSRF token that the pages' forms sign). The cookie first signed here, sent with every request, used to make every page add
     a token and sign and set the cookie again (about 5 % of the mixed load's CPU), which no browser that keeps its
     cookies does; and it lacked the sign-in's client identifier, so Flask-Login's protection tripped at every
     request."""
     from flask import session
-    from flask_login import login_user
 
     from caseapp.extensions import db
     from caseapp.models.accounts import User
     from caseapp.services.accounts import sessions
+    from caseapp.web.auth.routes import _sign_in
 
     name = app.config["SESSION_COOKIE_NAME"]
     with app.test_request_context(environ_base=CLIENT_ENVIRON):
         user = db.session.get(User, user_id)
-        sessions.start(user, "127.0.0.1")
+        sessions.start(user, CLIENT_ENVIRON["REMOTE_ADDR"])
         db.session.commit()
-        login_user(user)
-        session.permanent = True
+        _sign_in(user, {})
         value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
     browser = app.test_client()
     browser.environ_base = dict(CLIENT_ENVIRON)
