@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 
 import pytest
@@ -452,6 +452,58 @@ def test_a_queued_row_deleted_before_its_seal(queued, runner, which):
     else:
         assert result.exit_code == 0, result.output
         assert _counts()[0] == (5 if which == "one" else 3)  # the deleted rows are simply absent
+
+
+def _seal_by(path: str, runner):
+    """Every path that seals the queue: the function the console, alerts and anchors call, the three commands, and
+    (PostgreSQL) a request's commit, which seals what is queued before its own row, or, when another sealer holds
+    the chain, its process's thread after it."""
+    if path == "seal_all":
+        return audit.seal_all()
+    if path in ("commit", "thread"):
+        with _chain_held() if path == "thread" else nullcontext():
+            audit.record("case.view", object_type="case", object_ref="MINE", actor="ana")
+            db.session.commit()
+        return None
+    return runner.invoke(args=["audit", path])
+
+
+@pytest.mark.parametrize("path", ["seal_all", "seal", "verify", "anchor", "commit", "thread"])
+def test_a_whole_batch_kept_as_evidence_is_read_past(ctx, queued, runner, monkeypatch, path):
+    """The queue's head edited, a whole batch of it (three rows here, a thousand in production): every path that
+    seals reads past the evidence and seals the rows behind it, and verify names the first edited row. Each seal
+    used to read the same batch, seal nothing and report that more may wait: the console, verify, anchors and
+    `flask audit seal` looped on it for ever, and no row queued behind it was sealed again."""
+    from caseapp.audit import sealer
+
+    if path in ("commit", "thread"):
+        _postgresql_only()
+    monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
+    _run_sql(f"UPDATE audit_queue SET actor = 'nobody' WHERE id IN ({', '.join(map(str, queued))})")  # noqa: S608
+    _queue(ctx, 2, prefix="BEHIND")
+    done, errors = threading.Event(), []
+
+    def seal():
+        try:
+            with ctx.app_context():
+                _seal_by(path, runner)
+                db.session.rollback()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=seal, daemon=True).start()
+    assert done.wait(60), f"{path} never returned"
+    assert not errors, errors
+    assert sealer.idle(ctx)
+    db.session.rollback()
+    assert db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).all() == queued
+    refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
+    assert refs[-3:] == ["BEHIND-0", "BEHIND-1", "MINE"] if path in ("commit", "thread") else \
+        refs[-2:] == ["BEHIND-0", "BEHIND-1"]
+    result = _verify(runner)
+    assert result.exit_code == 1 and f"BROKEN at queued row {queued[0]}" in result.output
 
 
 # --- a crash between the append and the seal --------------------------------------------------------------------

@@ -203,7 +203,7 @@ def _seal_before_commit(session) -> None:
     if conn.dialect.name != "postgresql":
         return
     session.info.pop(_SEAL_AT_COMMIT, None)  # handled here: after the commit only what is left queued
-    sealed = chain.seal(conn, blocking=False, own=own, limit=chain.SEAL_BATCH)
+    sealed = chain.seal(conn, blocking=False, own=own)
     if sealed is None and own:
         chain.enqueue(conn, own)
     if sealed is None or sealed.more:

@@ -55,10 +55,11 @@ _QUEUE_PEEK = select(_QUEUE.c.id).limit(1)  # before every console page
 
 
 def _head_and_queue_statement():
-    """The chain's head and up to :limit queued rows in one statement: one row with an empty queue, so the head is
-    never a statement of its own."""
+    """The chain's head and up to :limit queued rows after the id :after in one statement: one row with an empty
+    queue, so the head is never a statement of its own."""
     head = _HEAD.subquery("head")
-    queue = select(_QUEUE).order_by(_QUEUE.c.id).limit(bindparam("limit", type_=Integer)).subquery("queue")
+    queue = (select(_QUEUE).where(_QUEUE.c.id > bindparam("after", type_=Integer)).order_by(_QUEUE.c.id)
+             .limit(bindparam("limit", type_=Integer)).subquery("queue"))
     one = select(literal(1).label("one")).subquery("one")
     return (select(queue, head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
             .outerjoin(head, true()).outerjoin(queue, true()).order_by(queue.c.id))
@@ -133,11 +134,12 @@ class Sealed(int):
         return sealed
 
 
-def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, own=()) -> Sealed | None:
-    """Move up to `limit` queued rows into the chain, in id order, then `own` (rows the caller's transaction appends
-    and never queued), inside the caller's transaction (the caller commits). Returns how many were sealed; None
-    when another sealer holds the chain and `blocking` is False (then `own` is the caller's to queue).
-    A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, own=()) -> Sealed | None:
+    """Move up to `limit` (SEAL_BATCH) queued rows into the chain, in id order, then `own` (rows the caller's
+    transaction appends and never queued), inside the caller's transaction (the caller commits). Returns how many
+    were sealed; None when another sealer holds the chain and `blocking` is False (then `own` is the caller's to
+    queue). A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+    limit = SEAL_BATCH if limit is None else limit
     head = None
     if conn.dialect.name == "postgresql" and not blocking:
         # The try and the head in one round trip (migration 0027); the queue, nearly always empty, only when it is not.
@@ -147,31 +149,43 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int = SEAL_BATCH, ow
     else:
         _chain_lock(conn)  # SQLite's write lock never fails a try: its sealer waits for it, as any writer
     if head is not None and not head.queued:
-        found, queued = [head], []
+        found, queued, more = [head], [], False
     else:
-        # read after the lock: the last sealer's commit is visible
-        found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit}).all()
-        queued = [q for q in found if q.id is not None]
-    if own and len(queued) >= limit:  # more is queued than one batch: her rows wait their turn behind it
+        found, queued, more = _read_queue(conn, limit)  # read after the lock: the last sealer's commit is visible
+    if own and more:  # more is queued than one batch: her rows wait their turn behind it
         enqueue(conn, own)
         own = ()
-    more = len(queued) >= limit
     if not queued and not own:
         return Sealed(0)
     link = _Link(conn, found[0])
-    rows, ids = [], []
-    for q in queued:
-        if not crypto.same_secret(pending_mac(q), q.mac):
-            log.error("access log: queued row %s does not match its MAC; left in the queue", q.id)
-            continue
-        rows.append(link.next({k: getattr(q, k) for k in _ENTRY}, q.id))
-        ids.append(q.id)
+    rows = [link.next({k: getattr(q, k) for k in _ENTRY}, q.id) for q in queued]
+    ids = [q.id for q in queued]
     rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
     if rows:
         conn.execute(_APPEND, rows)
     if ids:
         conn.execute(delete(_QUEUE).where(_QUEUE.c.id.in_(ids)))
     return Sealed(len(rows), more)
+
+
+def _read_queue(conn: Connection, limit: int) -> tuple[list, list, bool]:
+    """(rows read, with the head in the first; the queued rows among them whose MAC holds, in id order; whether a
+    full batch was read, so that more may wait). A queued row whose MAC does not hold is read and left as evidence.
+    A batch of nothing else is read past: else every seal would read the same batch, seal nothing and report more
+    (the console, verify and the commits' sealer looping on it for ever), and no row behind it would be sealed."""
+    after = 0
+    while True:
+        found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit, "after": after}).all()
+        batch = [q for q in found if q.id is not None]
+        queued, refused = [], []
+        for q in batch:
+            (queued if crypto.same_secret(pending_mac(q), q.mac) else refused).append(q)
+        if refused:  # one line a batch, not one a row: a thousand of them may be read at every commit
+            log.error("access log: %d queued rows do not match their MAC (the first: %s); left in the queue",
+                      len(refused), refused[0].id)
+        if queued or len(batch) < limit:
+            return found, queued, len(batch) >= limit
+        after = batch[-1].id
 
 
 def enqueue(conn: Connection, rows) -> None:

@@ -44,7 +44,7 @@ def after_queueing(app, engine) -> None:
 def _try_seal(engine) -> bool | None:
     """One try: None when another sealer holds the chain, True when more may be queued, False when all is sealed."""
     with engine.connect() as conn:
-        sealed = chain.seal(conn, blocking=False, limit=chain.SEAL_BATCH)
+        sealed = chain.seal(conn, blocking=False)
         if sealed is None:
             return None
         conn.commit()
