@@ -22,9 +22,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 import config
-from caseapp import audit
+from caseapp import audit, database
 from caseapp.extensions import db
 from caseapp.models.audit import AuditEvent, AuditPending
+from caseapp.timeutil import utcnow
 
 DROP_QUEUE_GUARDS = {
     "sqlite": ["DROP TRIGGER IF EXISTS audit_queue_no_update", "DROP TRIGGER IF EXISTS audit_queue_no_delete"],
@@ -162,6 +163,11 @@ def sent(ctx):
 def _postgresql_only():
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite chains every row as it appends it (one writer)")
+
+
+def _sqlite_only():
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's own branch")
 
 
 @contextmanager
@@ -454,12 +460,32 @@ def test_a_queued_row_deleted_before_its_seal(queued, runner, which):
         assert _counts()[0] == (5 if which == "one" else 3)  # the deleted rows are simply absent
 
 
+def _forge(n: int, first_id: int | None = None) -> list[int]:
+    """n rows inserted into the queue with a MAC that does not hold, as the app's own database role may (the queue's
+    triggers refuse only changes and deletions); from `first_id` on, else with the ids the queue would give."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        for g in range(n):
+            id_ = first_id + g if first_id is not None else \
+                conn.scalar(text("SELECT nextval('audit_queue_id_seq')")) if postgresql else None
+            conn.execute(text("INSERT INTO audit_queue (id, mac, at, action, outcome) "
+                              "VALUES (:id, 'forged', :at, 'case.view', 'allowed')"), {"id": id_, "at": utcnow()})
+        if postgresql and first_id is not None:  # the rows the app queues next come after them
+            conn.execute(text("SELECT setval('audit_queue_id_seq', :last)"), {"last": first_id + n})
+    return db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).all()
+
+
 def _seal_by(path: str, runner):
-    """Every path that seals the queue: the function the console, alerts and anchors call, the three commands, and
-    (PostgreSQL) a request's commit, which seals what is queued before its own row, or, when another sealer holds
-    the chain, its process's thread after it."""
-    if path == "seal_all":
-        return audit.seal_all()
+    """Every path that seals the queue: the function the console, alerts and anchors call (also from a transaction
+    that already writes, SQLite's own branch), the three commands, and (PostgreSQL) a request's commit, which seals
+    what is queued before its own row, or, when another sealer holds the chain, its process's thread after it."""
+    if path in ("seal_all", "seal_all_writing"):
+        if path == "seal_all_writing":
+            database.take_write_lock(db.session)
+        sealed = audit.seal_all()
+        db.session.commit()  # the caller's (in a transaction that writes, the seal is part of it)
+        return sealed
     if path in ("commit", "thread"):
         with _chain_held() if path == "thread" else nullcontext():
             audit.record("case.view", object_type="case", object_ref="MINE", actor="ana")
@@ -468,19 +494,29 @@ def _seal_by(path: str, runner):
     return runner.invoke(args=["audit", path])
 
 
-@pytest.mark.parametrize("path", ["seal_all", "seal", "verify", "anchor", "commit", "thread"])
-def test_a_whole_batch_kept_as_evidence_is_read_past(ctx, queued, runner, monkeypatch, path):
-    """The queue's head edited, a whole batch of it (three rows here, a thousand in production): every path that
-    seals reads past the evidence and seals the rows behind it, and verify names the first edited row. Each seal
-    used to read the same batch, seal nothing and report that more may wait: the console, verify, anchors and
-    `flask audit seal` looped on it for ever, and no row queued behind it was sealed again."""
+@pytest.mark.parametrize("forged", [
+    pytest.param((3, None), id="a-whole-batch"),
+    pytest.param((5, None), id="a-batch-and-a-part"),
+    pytest.param((3, 2**31), id="ids-beyond-32-bits"),
+])
+@pytest.mark.parametrize("path", ["seal_all", "seal_all_writing", "seal", "verify", "anchor", "commit", "thread"])
+def test_forged_rows_at_the_queues_head_are_read_past(ctx, runner, monkeypatch, path, forged):
+    """Rows forged into the queue's head (three to a batch here, a thousand in production): every path that seals
+    reads past them, counts them for nothing, and seals the rows behind them a full batch at a time; verify names
+    the first forged row. Counted with the rest, a batch of them left every seal nothing to chain and said more
+    might wait (seal_all looped for ever, and so did PostgreSQL's sealer thread), and a part of one left a seal a
+    row or two; bound as a 32-bit integer, reading past ids beyond 2**31 failed every commit on PostgreSQL."""
     from caseapp.audit import sealer
 
-    if path in ("commit", "thread"):
-        _postgresql_only()
+    if path in ("commit", "thread", "seal_all_writing"):
+        (_postgresql_only if path != "seal_all_writing" else _sqlite_only)()
     monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
-    _run_sql(f"UPDATE audit_queue SET actor = 'nobody' WHERE id IN ({', '.join(map(str, queued))})")  # noqa: S608
-    _queue(ctx, 2, prefix="BEHIND")
+    monkeypatch.setattr(audit.chain, "_ids", {})  # PostgreSQL: no spare id from before the forged ones
+    forged_ids = _forge(*forged)
+    _queue(ctx, 4, prefix="BEHIND")
+    seals = []
+    real_seal = audit.chain.seal
+    monkeypatch.setattr(audit.chain, "seal", lambda *a, **k: seals.append(real_seal(*a, **k)) or seals[-1])
     done, errors = threading.Event(), []
 
     def seal():
@@ -498,12 +534,24 @@ def test_a_whole_batch_kept_as_evidence_is_read_past(ctx, queued, runner, monkey
     assert not errors, errors
     assert sealer.idle(ctx)
     db.session.rollback()
-    assert db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).all() == queued
+    assert db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).all() == forged_ids
     refs = db.session.scalars(select(AuditEvent.object_ref).order_by(AuditEvent.seq)).all()
-    assert refs[-3:] == ["BEHIND-0", "BEHIND-1", "MINE"] if path in ("commit", "thread") else \
-        refs[-2:] == ["BEHIND-0", "BEHIND-1"]
+    behind = [f"BEHIND-{i}" for i in range(4)]
+    assert refs[-5:] == behind + ["MINE"] if path in ("commit", "thread") else refs[-4:] == behind
+    if path in ("seal_all", "seal"):
+        assert [int(s) for s in seals] == [3, 1], "a full batch, then the rest"
     result = _verify(runner)
-    assert result.exit_code == 1 and f"BROKEN at queued row {queued[0]}" in result.output
+    assert result.exit_code == 1 and f"BROKEN at queued row {forged_ids[0]}" in result.output
+
+
+def test_a_queue_id_counter_set_far_ahead_is_named_without_listing_the_ids(ctx, runner):
+    """SQLite: verify names a queue id given and found nowhere (dense ids) by looking through the gap, not by listing
+    it: a counter set to 2**40 (or a row given that id, then deleted) made a list of 2**40 ids."""
+    _sqlite_only()
+    _queue(ctx, 1)
+    _run_sql(f"UPDATE sqlite_sequence SET seq = {2**40} WHERE name = 'audit_queue'")  # noqa: S608 - an int
+    result = _verify(runner)
+    assert result.exit_code == 1 and "deleted" in result.output
 
 
 # --- a crash between the append and the seal --------------------------------------------------------------------

@@ -17,6 +17,7 @@ reports the queue it finds.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ GENESIS = "0" * 64
 PENDING = "pending"  # the MAC domain of a queued row (a chain MAC's prefix is always 64 hex digits)
 CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock held by the one sealer
 SEAL_BATCH = 1000
+_BEFORE_EVERY_ID = -(2**63)  # where reading the queue starts (an id is a signed 64-bit integer on both databases)
 log = logging.getLogger("caseapp")
 
 _ENTRY = ("at", "actor", "actor_entity", "roles", "action", "object_type", "object_ref", "outcome", "ip",
@@ -58,7 +60,7 @@ def _head_and_queue_statement():
     """The chain's head and up to :limit queued rows after the id :after in one statement: one row with an empty
     queue, so the head is never a statement of its own."""
     head = _HEAD.subquery("head")
-    queue = (select(_QUEUE).where(_QUEUE.c.id > bindparam("after", type_=Integer)).order_by(_QUEUE.c.id)
+    queue = (select(_QUEUE).where(_QUEUE.c.id > bindparam("after", type_=_QUEUE.c.id.type)).order_by(_QUEUE.c.id)
              .limit(bindparam("limit", type_=Integer)).subquery("queue"))
     one = select(literal(1).label("one")).subquery("one")
     return (select(queue, head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
@@ -140,6 +142,8 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, o
     were sealed; None when another sealer holds the chain and `blocking` is False (then `own` is the caller's to
     queue). A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
     limit = SEAL_BATCH if limit is None else limit
+    if limit < 1:
+        raise ValueError("a seal reads at least one queued row")
     head = None
     if conn.dialect.name == "postgresql" and not blocking:
         # The try and the head in one round trip (migration 0027); the queue, nearly always empty, only when it is not.
@@ -149,15 +153,15 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, o
     else:
         _chain_lock(conn)  # SQLite's write lock never fails a try: its sealer waits for it, as any writer
     if head is not None and not head.queued:
-        found, queued, more = [head], [], False
+        queued, more = [], False
     else:
-        found, queued, more = _read_queue(conn, limit)  # read after the lock: the last sealer's commit is visible
+        head, queued, more = _read_queue(conn, limit)  # read after the lock: the last sealer's commit is visible
     if own and more:  # more is queued than one batch: her rows wait their turn behind it
         enqueue(conn, own)
         own = ()
     if not queued and not own:
         return Sealed(0)
-    link = _Link(conn, found[0])
+    link = _Link(conn, head)
     rows = [link.next({k: getattr(q, k) for k in _ENTRY}, q.id) for q in queued]
     ids = [q.id for q in queued]
     rows.extend(link.next({k: getattr(r, k) for k in _ENTRY}, r.id) for r in own)
@@ -168,23 +172,29 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, o
     return Sealed(len(rows), more)
 
 
-def _read_queue(conn: Connection, limit: int) -> tuple[list, list, bool]:
-    """(rows read, with the head in the first; the queued rows among them whose MAC holds, in id order; whether a
-    full batch was read, so that more may wait). A queued row whose MAC does not hold is read and left as evidence.
-    A batch of nothing else is read past: else every seal would read the same batch, seal nothing and report more
-    (the console, verify and the commits' sealer looping on it for ever), and no row behind it would be sealed."""
-    after = 0
+def _read_queue(conn: Connection, limit: int) -> tuple:
+    """(a row that carries the chain's head; up to `limit` queued rows whose MAC holds, in id order; whether more may
+    wait). A queued row whose MAC does not hold is read and left as evidence, and counts for nothing: the reading goes
+    on past it until `limit` rows are found or the queue ends. Counted with the rest, N such rows at the queue's head
+    left every seal limit - N % limit rows to chain, with more said to wait: none at all when they filled a batch
+    (seal_all, the console, verify and anchors looped for ever; PostgreSQL's commits queued their rows behind them),
+    and one a seal behind 1,999 of them."""
+    after, queued, head = _BEFORE_EVERY_ID, [], None
     while True:
-        found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit, "after": after}).all()
+        wanted = limit - len(queued)
+        found = conn.execute(_HEAD_AND_QUEUE, {"limit": wanted, "after": after}).all()
+        head = head or found[0]  # the queue read under the lock: the head does not move between these reads
         batch = [q for q in found if q.id is not None]
-        queued, refused = [], []
+        refused = []
         for q in batch:
             (queued if crypto.same_secret(pending_mac(q), q.mac) else refused).append(q)
-        if refused:  # one line a batch, not one a row: a thousand of them may be read at every commit
+        if refused:  # one line a read, not one a row: a thousand of them may be read at every seal
             log.error("access log: %d queued rows do not match their MAC (the first: %s); left in the queue",
                       len(refused), refused[0].id)
-        if queued or len(batch) < limit:
-            return found, queued, len(batch) >= limit
+        if len(batch) < wanted:
+            return head, queued, False
+        if len(queued) >= limit:
+            return head, queued, True
         after = batch[-1].id
 
 
@@ -305,7 +315,7 @@ def _dense_ids() -> bool:
     return db.engine.dialect.name == "sqlite"
 
 
-def _check_queue(result: VerifyResult, missing: list[int], last_queue_id: int) -> VerifyResult:
+def _check_queue(result: VerifyResult, gaps: list[range], last_queue_id: int) -> VerifyResult:
     """The rows left in the queue must hold their MACs; on SQLite every id ever given must be somewhere."""
     queued_ids = set()
     for q in db.session.execute(select(_QUEUE).order_by(_QUEUE.c.id)):
@@ -317,10 +327,12 @@ def _check_queue(result: VerifyResult, missing: list[int], last_queue_id: int) -
     result.queued = len(queued_ids)
     if _dense_ids():
         given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
-        missing = missing + list(range(last_queue_id + 1, given + 1))
-        lost = [i for i in missing if i not in queued_ids]
-        if lost:
-            result.ok, result.broken_queue_id = False, lost[0]
+        # gaps looked through, never listed: an id counter set far ahead (UPDATE sqlite_sequence, or a row given
+        # id 2**40 and then deleted) made a list of that many ids
+        lost = next((i for i in itertools.chain(*gaps, range(last_queue_id + 1, given + 1)) if i not in queued_ids),
+                    None)
+        if lost is not None:
+            result.ok, result.broken_queue_id = False, lost
             result.problem = "a row given this queue id is neither in the chain nor in the queue: deleted"
     return result
 
@@ -331,7 +343,7 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
     seal_all()
     fresh_snapshot(db.session())  # SQLite: read the log as committed now, not as when the caller's reads began
     prev, expected_seq, count_, last_seq, last_at = GENESIS, 1, 0, 0, None
-    dense, last_queue_id, missing = _dense_ids(), 0, []
+    dense, last_queue_id, gaps = _dense_ids(), 0, []
     while True:
         rows = db.session.scalars(
             select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq).limit(batch)
@@ -350,12 +362,13 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
             if dense and row.queue_id is not None:
                 if row.queue_id <= last_queue_id:
                     return VerifyResult(False, count_, last_seq, prev, row.seq, "rows are out of queue order")
-                missing.extend(range(last_queue_id + 1, row.queue_id))
+                if row.queue_id > last_queue_id + 1:
+                    gaps.append(range(last_queue_id + 1, row.queue_id))
                 last_queue_id = row.queue_id
             prev, last_seq, expected_seq, count_, last_at = row.mac, row.seq, row.seq + 1, count_ + 1, row.at
         db.session.expunge_all()
         db.session.rollback()  # one short read transaction per batch
-    result = _check_queue(VerifyResult(True, count_, last_seq, prev), missing[:10000], last_queue_id)
+    result = _check_queue(VerifyResult(True, count_, last_seq, prev), gaps, last_queue_id)
     if not result.ok or anchor is None:
         return result
     try:
