@@ -476,6 +476,18 @@ def _forge(n: int, first_id: int | None = None) -> list[int]:
     return db.session.scalars(select(AuditPending.id).order_by(AuditPending.id)).all()
 
 
+def _replay(ctx) -> list[int]:
+    """A queued row copied before its seal and inserted again after it: its MAC holds, and its id is in the chain."""
+    _queue(ctx, 1, prefix="REPLAYED")
+    copy = db.session.execute(select(AuditPending.__table__)).one()._asdict()
+    audit.seal_all()
+    db.session.commit()
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        conn.execute(AuditPending.__table__.insert(), [copy])
+    return [copy["id"]]
+
+
 def _seal_by(path: str, runner):
     """Every path that seals the queue: the function the console, alerts and anchors call (also from a transaction
     that already writes, SQLite's own branch), the three commands, and (PostgreSQL) a request's commit, which seals
@@ -498,6 +510,7 @@ def _seal_by(path: str, runner):
     pytest.param((3, None), id="a-whole-batch"),
     pytest.param((5, None), id="a-batch-and-a-part"),
     pytest.param((3, 2**31), id="ids-beyond-32-bits"),
+    pytest.param("replay", id="a-sealed-row-inserted-again"),
 ])
 @pytest.mark.parametrize("path", ["seal_all", "seal_all_writing", "seal", "verify", "anchor", "commit", "thread"])
 def test_forged_rows_at_the_queues_head_are_read_past(ctx, runner, monkeypatch, path, forged):
@@ -505,14 +518,16 @@ def test_forged_rows_at_the_queues_head_are_read_past(ctx, runner, monkeypatch, 
     reads past them, counts them for nothing, and seals the rows behind them a full batch at a time; verify names
     the first forged row. Counted with the rest, a batch of them left every seal nothing to chain and said more
     might wait (seal_all looped for ever, and so did PostgreSQL's sealer thread), and a part of one left a seal a
-    row or two; bound as a 32-bit integer, reading past ids beyond 2**31 failed every commit on PostgreSQL."""
+    row or two; bound as a 32-bit integer, reading past ids beyond 2**31 failed every commit on PostgreSQL; a sealed
+    row inserted again (its MAC holds) was chained again, against the chain's unique queue id, which failed every
+    seal (every commit on PostgreSQL, and verify with an IntegrityError)."""
     from caseapp.audit import sealer
 
     if path in ("commit", "thread", "seal_all_writing"):
         (_postgresql_only if path != "seal_all_writing" else _sqlite_only)()
     monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
     monkeypatch.setattr(audit.chain, "_ids", {})  # PostgreSQL: no spare id from before the forged ones
-    forged_ids = _forge(*forged)
+    forged_ids = _replay(ctx) if forged == "replay" else _forge(*forged)
     _queue(ctx, 4, prefix="BEHIND")
     seals = []
     real_seal = audit.chain.seal
@@ -542,6 +557,38 @@ def test_forged_rows_at_the_queues_head_are_read_past(ctx, runner, monkeypatch, 
         assert [int(s) for s in seals] == [3, 1], "a full batch, then the rest"
     result = _verify(runner)
     assert result.exit_code == 1 and f"BROKEN at queued row {forged_ids[0]}" in result.output
+
+
+def test_a_seal_reads_the_queue_a_batch_at_a_time_around_forged_rows(ctx, monkeypatch):
+    """Good rows ahead of forged ones and behind them: a seal reads whole batches, never a row at a time (reading
+    only what its batch still lacked, a seal that had 999 rows read the 3,000 forged ones behind them one statement
+    each)."""
+    monkeypatch.setattr(audit.chain, "SEAL_BATCH", 3)
+    monkeypatch.setattr(audit.chain, "_ids", {})
+    _queue(ctx, 2, prefix="AHEAD")
+    _forge(6)
+    _queue(ctx, 4, prefix="BEHIND")
+    reads, seals = [0], []
+    real_seal = audit.chain.seal
+
+    def counted(_conn, statement, *args, **kwargs):
+        reads[0] += statement is audit.chain._HEAD_AND_QUEUE
+    def seal(*args, **kwargs):
+        reads[0] = 0
+        sealed = real_seal(*args, **kwargs)
+        seals.append((int(sealed), reads[0]))
+        return sealed
+
+    monkeypatch.setattr(audit.chain, "seal", seal)
+    from sqlalchemy import event
+    event.listen(db.engine, "before_execute", counted)
+    try:
+        audit.seal_all()
+    finally:
+        event.remove(db.engine, "before_execute", counted)
+    assert [n for n, _reads in seals if n] == [3, 3], "two full batches: AHEAD and one BEHIND, then three BEHIND"
+    assert all(1 <= r <= 4 for _n, r in seals), seals  # (2 + 6 + 4) / 3 + 1
+    assert _counts()[1] == 6
 
 
 def test_a_queue_id_counter_set_far_ahead_is_named_without_listing_the_ids(ctx, runner):

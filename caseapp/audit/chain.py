@@ -41,7 +41,7 @@ GENESIS = "0" * 64
 PENDING = "pending"  # the MAC domain of a queued row (a chain MAC's prefix is always 64 hex digits)
 CHAIN_LOCK_ID = 0x52555441  # "RUTA": PostgreSQL advisory lock held by the one sealer
 SEAL_BATCH = 1000
-_BEFORE_EVERY_ID = -(2**63)  # where reading the queue starts (an id is a signed 64-bit integer on both databases)
+_BEFORE_EVERY_ID = -(2**63)  # the queue is read from ids above it (a signed 64-bit integer on both databases)
 log = logging.getLogger("caseapp")
 
 _ENTRY = ("at", "actor", "actor_entity", "roles", "action", "object_type", "object_ref", "outcome", "ip",
@@ -63,7 +63,8 @@ def _head_and_queue_statement():
     queue = (select(_QUEUE).where(_QUEUE.c.id > bindparam("after", type_=_QUEUE.c.id.type)).order_by(_QUEUE.c.id)
              .limit(bindparam("limit", type_=Integer)).subquery("queue"))
     one = select(literal(1).label("one")).subquery("one")
-    return (select(queue, head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
+    chained = select(_CHAIN.c.seq).where(_CHAIN.c.queue_id == queue.c.id).exists()  # ux_audit_events_queue_id
+    return (select(queue, chained.label("chained"), head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
             .outerjoin(head, true()).outerjoin(queue, true()).order_by(queue.c.id))
 
 
@@ -127,8 +128,8 @@ def _chain_lock(conn: Connection) -> None:
 
 
 class Sealed(int):
-    """How many rows a seal chained; `more` when it read a full batch of queued rows, so that more may wait (a row
-    left as evidence is read and not chained: the count alone would not say)."""
+    """How many rows a seal chained; `more` when it stopped at its batch of queued rows to chain, so that more may
+    wait."""
 
     def __new__(cls, count: int, more: bool = False):
         sealed = super().__new__(cls, count)
@@ -173,28 +174,35 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, o
 
 
 def _read_queue(conn: Connection, limit: int) -> tuple:
-    """(a row that carries the chain's head; up to `limit` queued rows whose MAC holds, in id order; whether more may
-    wait). A queued row whose MAC does not hold is read and left as evidence, and counts for nothing: the reading goes
-    on past it until `limit` rows are found or the queue ends. Counted with the rest, N such rows at the queue's head
-    left every seal limit - N % limit rows to chain, with more said to wait: none at all when they filled a batch
-    (seal_all, the console, verify and anchors looped for ever; PostgreSQL's commits queued their rows behind them),
-    and one a seal behind 1,999 of them."""
+    """(a row that carries the chain's head; up to `limit` queued rows to chain, in id order; whether more may wait).
+
+    A queued row whose MAC does not hold, or whose id is already in the chain (a sealed row inserted again: chained
+    twice, it would break the chain's unique queue id and fail every seal, and so every commit on PostgreSQL), is
+    read and left as evidence (verify names it), and counts for nothing: the reading goes on past it, a batch at a
+    time, until `limit` rows are found or the queue ends. Counted with the rest, N of them at the queue's head left
+    every seal limit - N % limit rows to chain, with more said to wait: none at all when they filled a batch (seal_all,
+    the console, verify and anchors looped for ever; PostgreSQL's commits queued their rows behind them)."""
     after, queued, head = _BEFORE_EVERY_ID, [], None
     while True:
-        wanted = limit - len(queued)
-        found = conn.execute(_HEAD_AND_QUEUE, {"limit": wanted, "after": after}).all()
+        found = conn.execute(_HEAD_AND_QUEUE, {"limit": limit, "after": after}).all()
         head = head or found[0]  # the queue read under the lock: the head does not move between these reads
         batch = [q for q in found if q.id is not None]
-        refused = []
+        refused, stopped = [], False
         for q in batch:
-            (queued if crypto.same_secret(pending_mac(q), q.mac) else refused).append(q)
-        if refused:  # one line a read, not one a row: a thousand of them may be read at every seal
-            log.error("access log: %d queued rows do not match their MAC (the first: %s); left in the queue",
-                      len(refused), refused[0].id)
-        if len(batch) < wanted:
-            return head, queued, False
-        if len(queued) >= limit:
+            if len(queued) == limit:
+                stopped = True  # a batch found inside this read: the rest waits for the next seal
+                break
+            if q.chained or not crypto.same_secret(pending_mac(q), q.mac):
+                refused.append(q)
+            else:
+                queued.append(q)
+        if refused:  # one line a read, not one a row
+            log.error("access log: %d queued rows do not match their MAC or are already in the chain (the first: "
+                      "%s); left in the queue", len(refused), refused[0].id)
+        if stopped or (len(queued) == limit and len(batch) == limit):
             return head, queued, True
+        if len(batch) < limit:
+            return head, queued, False
         after = batch[-1].id
 
 
@@ -325,6 +333,12 @@ def _check_queue(result: VerifyResult, gaps: list[range], last_queue_id: int) ->
             result.problem = "a queued row's content does not match its MAC"
             return result
     result.queued = len(queued_ids)
+    replayed = db.session.scalar(select(_QUEUE.c.id).where(
+        select(_CHAIN.c.seq).where(_CHAIN.c.queue_id == _QUEUE.c.id).exists()).order_by(_QUEUE.c.id).limit(1))
+    if replayed is not None:
+        result.ok, result.broken_queue_id = False, replayed
+        result.problem = "a queued row's id is already in the chain: a sealed row inserted again"
+        return result
     if _dense_ids():
         given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
         # gaps looked through, never listed: an id counter set far ahead (UPDATE sqlite_sequence, or a row given
