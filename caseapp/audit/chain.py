@@ -141,7 +141,8 @@ def seal(conn: Connection, *, blocking: bool = True, limit: int | None = None, o
     """Move up to `limit` (SEAL_BATCH) queued rows into the chain, in id order, then `own` (rows the caller's
     transaction appends and never queued), inside the caller's transaction (the caller commits). Returns how many
     were sealed; None when another sealer holds the chain and `blocking` is False (then `own` is the caller's to
-    queue). A queued row whose MAC does not hold is left where it is, as evidence (verify names it)."""
+    queue). A queued row whose MAC does not hold, or whose id is already in the chain, is left where it is, as
+    evidence (verify names it): see _read_queue."""
     limit = SEAL_BATCH if limit is None else limit
     if limit < 1:
         raise ValueError("a seal reads at least one queued row")
@@ -341,6 +342,9 @@ def _check_queue(result: VerifyResult, gaps: list[range], last_queue_id: int) ->
         return result
     if _dense_ids():
         given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
+        if type(given) is not int:  # SQLite keeps whatever is written there ('x', 1e300)
+            result.ok, result.problem = False, "the queue's id counter is not an id: edited"
+            return result
         # gaps looked through, never listed: an id counter set far ahead (UPDATE sqlite_sequence, or a row given
         # id 2**40 and then deleted) made a list of that many ids
         lost = next((i for i in itertools.chain(*gaps, range(last_queue_id + 1, given + 1)) if i not in queued_ids),
@@ -387,7 +391,9 @@ def verify(batch: int = 5000, anchor: dict | None = None) -> VerifyResult:
         return result
     try:
         a_seq, a_mac = int(anchor["seq"]), str(anchor["mac"])
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a seq of Infinity
+        a_seq = None
+    if a_seq is None or not 0 <= a_seq < 2**63:  # a seq the database cannot hold is no row of it
         return VerifyResult(False, count_, last_seq, prev, None, "the anchor is malformed (needs seq and mac)")
     if a_seq > last_seq:
         return VerifyResult(False, count_, last_seq, prev, last_seq + 1,

@@ -260,3 +260,13 @@ def test_verifying_without_an_anchor_says_truncation_cannot_be_detected(log, run
     bad.write_text("not json")
     result = _verify(runner, "--anchor", str(bad))
     assert result.exit_code != 0 and "nothing was verified" in result.output
+
+
+@pytest.mark.parametrize("seq", ["Infinity", "-Infinity", str(2**63), str(-2**70), "-1", '"x"', "null"])
+def test_an_anchor_whose_seq_is_no_row_is_malformed_not_a_crash(log, runner, tmp_path, seq):
+    """An anchor's seq that is no number, or one the database cannot hold (JSON allows Infinity), is reported as a
+    malformed anchor: a traceback (OverflowError, or the database's DataError) said nothing of the log."""
+    anchor = tmp_path / "anchor.json"
+    anchor.write_text(f'{{"seq": {seq}, "mac": "{"0" * 64}"}}')
+    result = _verify(runner, "--anchor", str(anchor))
+    assert result.exit_code == 1 and "the anchor is malformed" in result.output, result.output
