@@ -56,6 +56,11 @@ _HEAD = select(_CHAIN.c.seq.label("head_seq"), _CHAIN.c.mac.label("head_mac"),
 _QUEUE_PEEK = select(_QUEUE.c.id).limit(1)  # before every console page
 
 
+def _chained(queue_id):
+    """Whether the queued row `queue_id` names is already in the chain (through ux_audit_events_queue_id)."""
+    return select(_CHAIN.c.seq).where(_CHAIN.c.queue_id == queue_id).exists().label("chained")
+
+
 def _head_and_queue_statement():
     """The chain's head and up to :limit queued rows after the id :after in one statement: one row with an empty
     queue, so the head is never a statement of its own."""
@@ -63,12 +68,12 @@ def _head_and_queue_statement():
     queue = (select(_QUEUE).where(_QUEUE.c.id > bindparam("after", type_=_QUEUE.c.id.type)).order_by(_QUEUE.c.id)
              .limit(bindparam("limit", type_=Integer)).subquery("queue"))
     one = select(literal(1).label("one")).subquery("one")
-    chained = select(_CHAIN.c.seq).where(_CHAIN.c.queue_id == queue.c.id).exists()  # ux_audit_events_queue_id
-    return (select(queue, chained.label("chained"), head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
+    return (select(queue, _chained(queue.c.id), head.c.head_seq, head.c.head_mac, head.c.head_at).select_from(one)
             .outerjoin(head, true()).outerjoin(queue, true()).order_by(queue.c.id))
 
 
 _HEAD_AND_QUEUE = _head_and_queue_statement()
+_QUEUE_CHECKED = select(_QUEUE, _chained(_QUEUE.c.id)).order_by(_QUEUE.c.id)  # verify's read of the queue
 # PostgreSQL: no row when another sealer holds the chain; else the head (read after the lock) and whether rows are
 # queued (migration 0027's function).
 # Its columns named: SQLAlchemy keeps the result's description with the compiled statement, where a bare text() had
@@ -193,10 +198,7 @@ def _read_queue(conn: Connection, limit: int) -> tuple:
             if len(queued) == limit:
                 stopped = True  # a batch found inside this read: the rest waits for the next seal
                 break
-            if q.chained or not crypto.same_secret(pending_mac(q), q.mac):
-                refused.append(q)
-            else:
-                queued.append(q)
+            (queued if _refusal(q) is None else refused).append(q)
         if refused:  # one line a read, not one a row
             log.error("access log: %d queued rows do not match their MAC or are already in the chain (the first: "
                       "%s); left in the queue", len(refused), refused[0].id)
@@ -205,6 +207,16 @@ def _read_queue(conn: Connection, limit: int) -> tuple:
         if len(batch) < limit:
             return head, queued, False
         after = batch[-1].id
+
+
+def _refusal(q) -> str | None:
+    """Why a queued row (read with its `chained` column) may not be chained, or None: the one rule the sealer leaves
+    evidence by and verify names it by."""
+    if not crypto.same_secret(pending_mac(q), q.mac):
+        return "a queued row's content does not match its MAC"
+    if q.chained:
+        return "a queued row's id is already in the chain: a sealed row inserted again"
+    return None
 
 
 def enqueue(conn: Connection, rows) -> None:
@@ -325,21 +337,16 @@ def _dense_ids() -> bool:
 
 
 def _check_queue(result: VerifyResult, gaps: list[range], last_queue_id: int) -> VerifyResult:
-    """The rows left in the queue must hold their MACs; on SQLite every id ever given must be somewhere."""
+    """The rows left in the queue must be ones a sealer would chain (_refusal), the first that is not named; on
+    SQLite every id ever given must be somewhere."""
     queued_ids = set()
-    for q in db.session.execute(select(_QUEUE).order_by(_QUEUE.c.id)):
+    for q in db.session.execute(_QUEUE_CHECKED):
         queued_ids.add(q.id)
-        if not crypto.same_secret(pending_mac(q), q.mac):
-            result.ok, result.broken_queue_id = False, q.id
-            result.problem = "a queued row's content does not match its MAC"
+        problem = _refusal(q)
+        if problem is not None:
+            result.ok, result.broken_queue_id, result.problem = False, q.id, problem
             return result
     result.queued = len(queued_ids)
-    replayed = db.session.scalar(select(_QUEUE.c.id).where(
-        select(_CHAIN.c.seq).where(_CHAIN.c.queue_id == _QUEUE.c.id).exists()).order_by(_QUEUE.c.id).limit(1))
-    if replayed is not None:
-        result.ok, result.broken_queue_id = False, replayed
-        result.problem = "a queued row's id is already in the chain: a sealed row inserted again"
-        return result
     if _dense_ids():
         given = db.session.scalar(text("SELECT seq FROM sqlite_sequence WHERE name = 'audit_queue'")) or 0
         if type(given) is not int:  # SQLite keeps whatever is written there ('x', 1e300)
